@@ -1,0 +1,204 @@
+/* harness/case.c: parameter values, canonical keys and the case list.
+ *
+ * Key rules (the identity that history, filters and reproducers rely on):
+ *   1. A key is op(name=value,...) with parameters in schema order.
+ *   2. Parameters at their default are left out, so a new parameter never renames old cases.
+ *   3. Numbers are written in the shortest form that reads back to the same double.
+ * SPDX-License-Identifier: MIT */
+#include "case.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+
+uint64_t mc_hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+int mc_case_param_index(const mc_op *op, const char *name)
+{
+    for (int i = 0; i < op->n_params; i++)
+        if (strcmp(op->params[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static mc_status parse_value(const mc_param_def *def, const char *text, mc_value *v, mc_err *err)
+{
+    char *end = NULL;
+    memset(v, 0, sizeof *v);
+    errno = 0;
+    switch (def->type) {
+    case MC_PARAM_INT:
+        v->i = strtoll(text, &end, 10);
+        if (errno || end == text || *end)
+            return mc_err_set(err, MC_ERR_CONFIG, "parameter '%s' wants an integer, got '%s'", def->name, text);
+        v->d = (double)v->i;
+        break;
+    case MC_PARAM_NUM:
+        v->d = strtod(text, &end);
+        if (errno || end == text || *end || isnan(v->d))
+            return mc_err_set(err, MC_ERR_CONFIG, "parameter '%s' wants a number, got '%s'", def->name, text);
+        break;
+    case MC_PARAM_STR:
+        if (strlen(text) == 0 || strlen(text) >= MC_STR_LEN || strpbrk(text, "(),= "))
+            return mc_err_set(err, MC_ERR_CONFIG, "parameter '%s' wants a short word, got '%s'", def->name, text);
+        break;
+    }
+    snprintf(v->s, sizeof v->s, "%s", text);
+    return MC_OK;
+}
+
+mc_status mc_case_init(mc_case *c, const mc_op *op, mc_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->op = op;
+    for (int i = 0; i < op->n_params; i++) {
+        mc_status st = parse_value(&op->params[i], op->params[i].def, &c->v[i], err);
+        if (st)
+            return st;
+    }
+    return MC_OK;
+}
+
+mc_status mc_case_set(mc_case *c, const char *name, const char *text, mc_err *err)
+{
+    int i = mc_case_param_index(c->op, name);
+    if (i < 0)
+        return mc_err_set(err, MC_ERR_CONFIG, "op '%s' has no parameter '%s'", c->op->name, name);
+    return parse_value(&c->op->params[i], text, &c->v[i], err);
+}
+
+/* Shortest decimal that reads back to exactly d. */
+static void format_number(double d, char *out, size_t n)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, d);
+        if (strtod(out, NULL) == d)
+            return;
+    }
+}
+
+static void format_value(const mc_param_def *def, const mc_value *v, char *out, size_t n)
+{
+    if (def->type == MC_PARAM_INT)
+        snprintf(out, n, "%" PRId64, v->i);
+    else if (def->type == MC_PARAM_NUM)
+        format_number(v->d, out, n);
+    else
+        snprintf(out, n, "%s", v->s);
+}
+
+static bool value_is_default(const mc_param_def *def, const mc_value *v)
+{
+    mc_value dv;
+    if (parse_value(def, def->def, &dv, NULL) != MC_OK)
+        return false;
+    if (def->type == MC_PARAM_STR)
+        return strcmp(dv.s, v->s) == 0;
+    return def->type == MC_PARAM_INT ? dv.i == v->i : dv.d == v->d;
+}
+
+mc_status mc_case_finish(mc_case *c, mc_err *err)
+{
+    const mc_op *op = c->op;
+    int len = snprintf(c->key, sizeof c->key, "%s(", op->name);
+    bool first = true;
+    for (int i = 0; i < op->n_params; i++) {
+        if (value_is_default(&op->params[i], &c->v[i]))
+            continue;
+        char val[64];
+        format_value(&op->params[i], &c->v[i], val, sizeof val);
+        len += snprintf(c->key + len, sizeof c->key - (size_t)len, "%s%s=%s", first ? "" : ",",
+                        op->params[i].name, val);
+        first = false;
+        if (len >= (int)sizeof c->key - 2)
+            return mc_err_set(err, MC_ERR_INTERNAL, "case key of op '%s' is too long", op->name);
+    }
+    snprintf(c->key + len, sizeof c->key - (size_t)len, ")");
+    c->key_hash = mc_hash_str(c->key);
+    return op->validate ? op->validate(c, err) : MC_OK;
+}
+
+mc_status mc_case_from_key(mc_case *c, const char *key, mc_err *err)
+{
+    const char *open = strchr(key, '(');
+    size_t klen = strlen(key);
+    if (!open || klen < 2 || key[klen - 1] != ')')
+        return mc_err_set(err, MC_ERR_USAGE, "'%s' is not a case key (expected op(name=value,...))", key);
+    char opname[64];
+    snprintf(opname, sizeof opname, "%.*s", (int)(open - key), key);
+    const mc_op *op = mc_op_find(opname);
+    if (!op)
+        return mc_err_set(err, MC_ERR_CONFIG, "case key names unknown op '%s'", opname);
+    mc_status st = mc_case_init(c, op, err);
+    char body[MC_KEY_LEN];
+    snprintf(body, sizeof body, "%.*s", (int)(klen - (size_t)(open - key) - 2), open + 1);
+    char *save = NULL;
+    for (char *tok = strtok_r(body, ",", &save); tok && !st; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            return mc_err_set(err, MC_ERR_USAGE, "case key part '%s' has no '='", tok);
+        *eq = '\0';
+        st = mc_case_set(c, tok, eq + 1, err);
+    }
+    return st ? st : mc_case_finish(c, err);
+}
+
+int64_t mc_case_int(const mc_case *c, int idx)
+{
+    return c->v[idx].i;
+}
+
+double mc_case_num(const mc_case *c, int idx)
+{
+    return c->v[idx].d;
+}
+
+const char *mc_case_str(const mc_case *c, int idx)
+{
+    return c->v[idx].s;
+}
+
+static bool list_has_key(const mc_case_list *l, const mc_case *c)
+{
+    for (int i = l->count - 1; i >= 0; i--)
+        if (l->items[i].key_hash == c->key_hash && strcmp(l->items[i].key, c->key) == 0)
+            return true;
+    return false;
+}
+
+mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err)
+{
+    if (list_has_key(l, c)) {
+        l->duplicates++;
+        return MC_OK;
+    }
+    if (l->count == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 256;
+        mc_case *items = realloc(l->items, (size_t)cap * sizeof *items);
+        if (!items)
+            return mc_err_set(err, MC_ERR_NOMEM, "out of memory growing the case list to %d", cap);
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->count++] = *c;
+    return MC_OK;
+}
+
+void mc_case_list_free(mc_case_list *l)
+{
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
