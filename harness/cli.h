@@ -1,0 +1,45 @@
+/* harness/cli.h: the commands of the metallic-check binary and their shared helpers.
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_CLI_H
+#define MC_CLI_H
+
+#include <stdint.h>
+
+#include "session.h"
+
+/* Exit statuses (the CLI contract in docs/design.md). */
+enum {
+    MC_EXIT_OK = 0,
+    MC_EXIT_FAIL = 1,       /* a correctness failure, crash or timeout */
+    MC_EXIT_USAGE = 2,      /* usage or configuration error */
+    MC_EXIT_REGRESSION = 3, /* a performance regression */
+    MC_EXIT_NOTHING = 4,    /* nothing ran */
+};
+
+/* Options shared by run, check and repro. */
+typedef struct mc_run_options {
+    mc_session_cfg session;
+    const char *case_files[64];
+    const char *db_path;    /* NULL: the default store */
+    const char *commit;     /* NULL: ask git */
+    const char *junit_path;
+    int json;
+    int verbose;
+    int perf;
+    int no_store;
+    uint64_t seed;
+} mc_run_options;
+
+/* Parses the shared options; positional arguments are left in *rest (repro's key). Returns an exit
+ * status >= 0 when the command must stop (help printed: 0; error: 2), -1 to go on. */
+int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,
+                             int *first_positional);
+
+/* Prints "metallic-check: <message> (file:line)" for an error and returns exit status 2. */
+int mc_cli_report_error(const char *cmd, const mc_err *err);
+
+int mc_cli_run(int argc, char **argv);
+int mc_cli_repro(int argc, char **argv);
+int mc_cli_list(int argc, char **argv);
+
+#endif

@@ -1,0 +1,190 @@
+/* harness/select.c: selection of variants, cases and the work list.
+ * SPDX-License-Identifier: MIT */
+#include "select.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op.h"
+#include "registry.h"
+
+static bool list_contains(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, word, n) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+static mc_status check_backend_names(const char *list, mc_err *err)
+{
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *b = strtok_r(copy, ",", &save); b; b = strtok_r(NULL, ",", &save))
+        if (!mc_backend_find(b) && strcmp(b, "cuda") != 0 && strcmp(b, "opencl") != 0)
+            return mc_err_set(err, MC_ERR_CONFIG, "--backend: unknown backend '%s' (known: cpu, opencl, cuda)", b);
+    return MC_OK;
+}
+
+mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***out, int *n, mc_err *err)
+{
+    if (cfg->backends) {
+        mc_status st = check_backend_names(cfg->backends, err);
+        if (st)
+            return st;
+    }
+    int total;
+    const mc_variant *const *all = mc_registry_variants(cfg->include_hidden, &total);
+    const mc_variant **pick = calloc((size_t)total + 1, sizeof *pick);
+    if (!pick)
+        return mc_err_set(err, MC_ERR_NOMEM, "out of memory");
+    int k = 0, name_matches = 0;
+    for (int i = 0; i < total; i++) {
+        const mc_variant *v = all[i];
+        bool name_ok = !cfg->variant_glob || fnmatch(cfg->variant_glob, v->name, 0) == 0;
+        name_matches += name_ok;
+        if (!name_ok || (cfg->backends && !list_contains(cfg->backends, v->backend)) ||
+            (cfg->op_glob && fnmatch(cfg->op_glob, mc_op_get(v->op)->name, 0) != 0))
+            continue;
+        pick[k++] = v;
+    }
+    if (cfg->variant_glob && name_matches == 0 && !mc_registry_find(cfg->variant_glob)) {
+        free(pick);
+        return mc_err_set(err, MC_ERR_CONFIG, "--variant: no variant is named '%s' (see `metallic-check list variants`)",
+                          cfg->variant_glob);
+    }
+    *out = pick;
+    *n = k;
+    return MC_OK;
+}
+
+/* name=value terms, comma separated: every term must hold. */
+static bool case_matches_terms(const mc_case *c, const char *terms)
+{
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", terms);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq)
+            return false;
+        *eq = '\0';
+        int i = mc_case_param_index(c->op, t);
+        if (i < 0)
+            return false;
+        mc_case probe = *c;
+        if (mc_case_set(&probe, t, eq + 1, NULL) != MC_OK)
+            return false;
+        const mc_value *want = &probe.v[i], *have = &c->v[i];
+        switch (c->op->params[i].type) {
+        case MC_PARAM_STR:
+            if (strcmp(want->s, have->s) != 0)
+                return false;
+            break;
+        case MC_PARAM_INT:
+            if (want->i != have->i)
+                return false;
+            break;
+        case MC_PARAM_NUM:
+            if (want->d != have->d)
+                return false;
+            break;
+        }
+    }
+    return true;
+}
+
+static mc_status check_filter_terms(const char *terms, mc_err *err)
+{
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", terms);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq)
+            return mc_err_set(err, MC_ERR_USAGE, "--filter: term '%s' is not name=value (or give a key glob)", t);
+        *eq = '\0';
+        bool known = false;
+        for (int o = 0; o < MC_OP_COUNT; o++)
+            known = known || mc_case_param_index(mc_op_get((mc_op_id)o), t) >= 0;
+        if (!known)
+            return mc_err_set(err, MC_ERR_USAGE, "--filter: no op has a parameter '%s'", t);
+    }
+    return MC_OK;
+}
+
+static bool case_selected(const mc_selection_cfg *cfg, const mc_case *c)
+{
+    if (cfg->op_glob && fnmatch(cfg->op_glob, c->op->name, 0) != 0)
+        return false;
+    if (cfg->shard_count > 1 && (int)(c->key_hash % (uint64_t)cfg->shard_count) != cfg->shard_index)
+        return false;
+    if (!cfg->filter)
+        return true;
+    if (strpbrk(cfg->filter, "(*?["))
+        return fnmatch(cfg->filter, c->key, 0) == 0;
+    return case_matches_terms(c, cfg->filter);
+}
+
+mc_status mc_select_cases(const mc_selection_cfg *cfg, mc_case_list *cases, mc_err *err)
+{
+    if (cfg->filter && !strpbrk(cfg->filter, "(*?[")) {
+        mc_status st = check_filter_terms(cfg->filter, err);
+        if (st)
+            return st;
+    }
+    int k = 0;
+    for (int i = 0; i < cases->count; i++)
+        if (case_selected(cfg, &cases->items[i]))
+            cases->items[k++] = cases->items[i];
+    cases->count = k;
+    return MC_OK;
+}
+
+mc_status mc_select_items(const mc_case_list *cases, const mc_variant *const *variants, int n_variants,
+                          mc_work_item **items, int *n_items, mc_err *err)
+{
+    int cap = 1024, n = 0;
+    mc_work_item *out = malloc((size_t)cap * sizeof *out);
+    for (int c = 0; out && c < cases->count; c++) {
+        for (int v = 0; v < n_variants; v++) {
+            if (variants[v]->op != cases->items[c].op->id)
+                continue;
+            if (n == cap) {
+                cap *= 2;
+                mc_work_item *grown = realloc(out, (size_t)cap * sizeof *out);
+                if (!grown) {
+                    free(out);
+                    out = NULL;
+                    break;
+                }
+                out = grown;
+            }
+            out[n++] = (mc_work_item){c, v};
+        }
+    }
+    if (!out)
+        return mc_err_set(err, MC_ERR_NOMEM, "out of memory building the work list");
+    *items = out;
+    *n_items = n;
+    return MC_OK;
+}
+
+mc_status mc_select_parse_shard(const char *text, int *index, int *count, mc_err *err)
+{
+    int i, n;
+    char tail;
+    if (sscanf(text, "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n)
+        return mc_err_set(err, MC_ERR_USAGE, "--shard wants I/N with 0 <= I < N, got '%s'", text);
+    *index = i;
+    *count = n;
+    return MC_OK;
+}

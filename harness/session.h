@@ -1,0 +1,55 @@
+/* harness/session.h: one correctness (or perf) run from case files to results: load, select,
+ * probe, run in workers, coverage. Shared by run, check and repro.
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_SESSION_H
+#define MC_SESSION_H
+
+#include <stdbool.h>
+
+#include "pool.h"
+#include "probe.h"
+#include "select.h"
+
+typedef struct mc_session_cfg {
+    const char *tier;           /* quick|precommit|nightly|perf, when no case files are given */
+    const char *const *case_files;
+    int n_case_files;
+    const char *cases_dir;      /* NULL: the default lookup */
+    const char *single_key;     /* repro: exactly this case */
+    mc_selection_cfg sel;
+    mc_pool_cfg pool;
+    bool coverage_check;        /* a runnable variant that ran no case fails the run */
+    bool quiet;                 /* no progress output */
+} mc_session_cfg;
+
+typedef struct mc_session {
+    mc_case_list cases;
+    const mc_variant **selected; /* every selected variant, runnable or not */
+    int n_selected;
+    mc_probe_report probe;       /* per selected variant: why it cannot run, or "" */
+    const mc_variant **variants; /* the runnable ones: what work items index */
+    int n_variants;
+    mc_work_item *items;
+    int n_items;
+    mc_result *results;          /* per item */
+    void **extras;               /* per item: a copy of the worker's extra bytes, or NULL */
+    size_t *extra_lens;
+    mc_result *coverage;         /* extra failures: runnable variants that ran nothing */
+    int n_coverage;
+    int counts[MC_RESULT_COUNT]; /* over results and coverage */
+    int n_unavailable;           /* selected variants that cannot run here */
+    double wall_s;
+} mc_session;
+
+/* Loads cases and variants, probes, and builds the work list. */
+mc_status mc_session_prepare(const mc_session_cfg *cfg, mc_session *s, mc_err *err);
+/* Runs the work list in worker processes. */
+mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *err);
+void mc_session_free(mc_session *s);
+
+/* 0 all passed; 1 any failure, crash or timeout; 4 nothing ran. */
+int mc_session_exit_code(const mc_session *s);
+/* Number of items that ran (not skipped). */
+int mc_session_ran(const mc_session *s);
+
+#endif
