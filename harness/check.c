@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "half.h"
+
 static int first_difference(const uint8_t *a, const uint8_t *b, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++)
@@ -66,7 +68,22 @@ typedef struct element_scan {
     double worst_out, worst_ref, worst_err, worst_bound;
 } element_scan;
 
-static void scan_element(element_scan *s, double out, double ref, double bound, bool sentinel, int64_t i)
+/* The reference as the output's dtype can hold it: what "exact zero" means for mistrust, since an
+ * f16 softmax output underflows to zero where the fp64 reference is merely tiny. */
+static double ref_in_dtype(double ref, mc_dtype dt)
+{
+    switch (dt) {
+    case MC_DTYPE_F16:
+        return mc_f16_to_f32(mc_f32_to_f16((float)ref));
+    case MC_DTYPE_BF16:
+        return mc_bf16_to_f32(mc_f32_to_bf16((float)ref));
+    default:
+        return (float)ref;
+    }
+}
+
+static void scan_element(element_scan *s, double out, double ref, double bound, bool sentinel, int64_t i,
+                         mc_dtype dt)
 {
     s->n++;
     if (sentinel) {
@@ -92,7 +109,7 @@ static void scan_element(element_scan *s, double out, double ref, double bound, 
         s->worst_bound = bound;
     }
     s->zeros += out == 0.0;
-    s->ref_zeros += ref == 0.0;
+    s->ref_zeros += ref_in_dtype(ref, dt) == 0.0;
     if (isfinite(ref)) {
         s->sum_sq_err += err * err;
         s->sum_sq_ref += ref * ref;
@@ -110,7 +127,8 @@ static void scan_output(const mc_check_input *in, const uint8_t *after, element_
     do {
         int64_t off = mc_tensor_elem_offset(t, idx);
         bool sentinel = p->spec.role == MC_ROLE_OUT && mc_place_is_sentinel(p, after, off);
-        scan_element(s, mc_tensor_get(t, after, idx), in->ref->expected[i], in->ref->bound[i], sentinel, i);
+        scan_element(s, mc_tensor_get(t, after, idx), in->ref->expected[i], in->ref->bound[i], sentinel, i,
+                     t->dtype);
         i++;
     } while (mc_index_next(idx, t->ne));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "junit.h"
 #include "summary.h"
 
 static const char run_usage[] =
@@ -231,6 +232,8 @@ static int execute(const char *cmd, mc_run_options *o)
     if (o->json)
         mc_summary_json(stdout, &s, o->seed);
     int rc = mc_session_exit_code(&s);
+    if (o->junit_path && mc_junit_write(o->junit_path, &s, &err) != MC_OK)
+        rc = mc_cli_report_error(cmd, &err);
     if (rc == MC_EXIT_NOTHING)
         fprintf(stderr, "metallic-check %s: nothing ran: every selected case was declined or unavailable\n", cmd);
     mc_session_free(&s);

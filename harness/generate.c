@@ -50,6 +50,8 @@ static mc_status fill_quant(mc_placed *p, mc_rng *r, mc_err *err)
     do {
         for (int64_t i = 0; i < k; i++)
             row[i] = (float)next_value(r, &p->spec, i);
+        mc_ref_quant_pattern_apply((mc_quant_pattern)p->spec.quant_pattern, t->dtype == MC_DTYPE_Q8_0,
+                                   idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
         if (t->dtype == MC_DTYPE_Q8_0)
             mc_ref_quantize_row_q8_0(row, blocks, k);
         else

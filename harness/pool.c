@@ -132,7 +132,7 @@ static void run_item(pool *p, mc_runner *r, int item, int fd)
     mc_err err = {0};
     if (mc_runner_run(r, &p->cases[it->case_index], p->variants[it->variant_index], &res, &err) != MC_OK) {
         res.kind = MC_RESULT_ERROR;
-        snprintf(res.message, sizeof res.message, "harness error: %s", err.msg);
+        snprintf(res.message, sizeof res.message, "harness error: %.220s", err.msg);
     }
     res.elapsed_ms = (now_s() - t0) * 1e3;
     size_t extra_len = 0;

@@ -28,7 +28,7 @@ static void probe_in_child(const mc_variant *const *variants, int n, mc_probe_re
         if (b->available)
             be->describe(ctx, b->info, sizeof b->info);
         else
-            snprintf(b->info, sizeof b->info, "%s", e.msg);
+            snprintf(b->info, sizeof b->info, "%.200s", e.msg);
     }
     for (int i = 0; i < n; i++) {
         const char *why = mc_runner_probe(run, variants[i]);

@@ -105,7 +105,7 @@ static live_backend *backend_slot(mc_runner *r, const char *name)
         mc_err e = {0};
         lb->init_status = be->init(&lb->ctx, &e);
         if (lb->init_status)
-            snprintf(lb->reason, sizeof lb->reason, "%s", e.msg);
+            snprintf(lb->reason, sizeof lb->reason, "%.200s", e.msg);
     }
     return lb;
 }
@@ -312,7 +312,7 @@ static mc_status repeat_and_compare(mc_runner *r, device_set *d, mc_result *res,
 static void result_error(mc_result *res, mc_result_kind kind, const char *what, const mc_err *e)
 {
     res->kind = kind;
-    snprintf(res->message, sizeof res->message, "%s%s", what, e ? e->msg : "");
+    snprintf(res->message, sizeof res->message, "%s%.200s", what, e ? e->msg : "");
 }
 
 static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc_result *res, mc_err *err)

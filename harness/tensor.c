@@ -184,6 +184,24 @@ double mc_tensor_get(const mc_tensor *t, const uint8_t *base, const int64_t idx[
     }
 }
 
+/* v rounded to float toward zero, with the last bit set when inexact ("round to odd"). Rounding
+ * that float to a format at least two bits narrower gives the same result as rounding v directly
+ * (Boldo & Melquiond, 2008); plain (float)v would round twice and turn values just past an
+ * f16/bf16 tie into exact ties. */
+static float f32_round_to_odd(double v)
+{
+    float f = (float)v;
+    if (!isfinite(f) || (double)f == v)
+        return f;
+    if (fabs((double)f) > fabs(v))
+        f = nextafterf(f, 0.0f); /* truncate toward zero */
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    bits |= 1u;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 void mc_tensor_set(const mc_tensor *t, uint8_t *base, const int64_t idx[MC_MAX_DIMS], double v)
 {
     uint8_t *p = base + mc_tensor_elem_offset(t, idx);
@@ -194,11 +212,11 @@ void mc_tensor_set(const mc_tensor *t, uint8_t *base, const int64_t idx[MC_MAX_D
         memcpy(p, &f, sizeof f);
         break;
     case MC_DTYPE_F16:
-        h = mc_f32_to_f16(f); /* v is always an f32 value here, so one rounding */
+        h = mc_f32_to_f16(f32_round_to_odd(v)); /* one correct rounding of v */
         memcpy(p, &h, sizeof h);
         break;
     case MC_DTYPE_BF16:
-        h = mc_f32_to_bf16(f);
+        h = mc_f32_to_bf16(f32_round_to_odd(v));
         memcpy(p, &h, sizeof h);
         break;
     default:

@@ -34,6 +34,8 @@ typedef struct mc_gemm_args {
  * (q8_0, q4_0: the quantised matmul interface), x and y are f32 or f16. */
 typedef struct mc_gemv_args {
     mc_tensor a, x, y;
+    mc_dtype xq; /* a dtype the variant may quantise x to first (q8_0: ggml's q8_0 dot), its error
+                    allowed for in the bound; MC_DTYPE_F32 (0): x must be used as it is */
 } mc_gemv_args;
 
 /* Row softmax: y[r] = softmax(scale * x[r] + mask[r]). x, y: ne = {cols, rows, batch}.

@@ -40,7 +40,7 @@ static void cpu_describe(mc_backend_ctx *ctx, char *out, size_t out_len)
     while (f && fgets(line, sizeof line, f)) {
         if (strncmp(line, "model name", 10) == 0) {
             const char *colon = strchr(line, ':');
-            snprintf(model, sizeof model, "%s", colon ? colon + 2 : line);
+            snprintf(model, sizeof model, "%.120s", colon ? colon + 2 : line);
             model[strcspn(model, "\n")] = '\0';
             break;
         }

@@ -119,4 +119,37 @@ static inline int mc_cpu_is_plain_float(mc_dtype dt)
     return dt == MC_DTYPE_F32 || dt == MC_DTYPE_F16 || dt == MC_DTYPE_BF16;
 }
 
+/* True when the cpu runs AVX2, FMA and F16C: the gate for every *_avx2.c routine. */
+static inline int mc_cpu_has_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+/* Bytes of one plain-float element. */
+static inline int64_t mc_cpu_elem_bytes(mc_dtype dt)
+{
+    return dt == MC_DTYPE_F32 ? 4 : 2;
+}
+
+/* True when dim 0 of t is packed (a dense row) and p sits on an element boundary: the two things
+ * a vector load of a row needs. Anything else takes the scalar path. */
+static inline int mc_cpu_row_is_dense_aligned(const mc_tensor *t, const uint8_t *p)
+{
+    const int64_t eb = mc_cpu_elem_bytes(t->dtype);
+    return mc_cpu_is_plain_float(t->dtype) && (t->nb[0] == eb || t->ne[0] == 1) &&
+           (uintptr_t)p % (uintptr_t)eb == 0;
+}
+
+/* How many leading columns (keys) of row (query) i stay visible out of n: all of them without a
+ * causal mask; with one, column j is hidden when j > i + q_offset. */
+static inline int64_t mc_cpu_causal_visible(int causal, int64_t q_offset, int64_t i, int64_t n)
+{
+    if (!causal)
+        return n;
+    int64_t last = i + q_offset;
+    if (last < 0)
+        return 0;
+    return last + 1 < n ? last + 1 : n;
+}
+
 #endif

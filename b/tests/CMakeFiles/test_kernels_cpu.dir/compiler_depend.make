@@ -1,0 +1,2 @@
+# Empty compiler generated dependencies file for test_kernels_cpu.
+# This may be replaced when dependencies are built.

@@ -1,0 +1,209 @@
+-- cases/quick.lua: the quick tier: every op over every layout, base offset, dtype and edge size,
+-- plus the Qwen2.5 shapes, in well under two minutes of scalar kernels on two cores.
+-- SPDX-License-Identifier: MIT
+--
+-- Budget: about 3e8 multiply-adds for the whole tier (a fp64 reference plus each variant), so
+-- nearly every case is small and the model shapes are a few dozen. `where` filters keep the
+-- cross products of larger sizes from blowing up. tests/test_cases_lua.c checks the coverage
+-- (>= 3,200 cases, every op, layout, alignment and dtype) and the multiply-add budget.
+
+local sizes = require "sizes"
+local layouts = require "layouts"
+local dtypes = require "dtypes"
+local models = require "models"
+
+-- ---------------------------------------------------------------------------------------------
+-- GEMM: C (m x n) = alpha * A (m x k) * B (k x n) + beta * C + bias
+
+-- Every size around 1 and the 8/32/64/128 boundaries, kept small by volume: tails in m, n and k.
+suite "gemm.edge" {
+  op = "gemm", dtype = dtypes.all, m = sizes.edge, n = sizes.edge, k = sizes.edge,
+  where = function(c) return c.m * c.n * c.k <= 12000 end,
+}
+
+-- Every pair of A and B views. Broadcast (stride 0 over the batch) only means something with
+-- more than one batch, so it runs with batch = 3 and the other views run with both.
+suite "gemm.layouts" {
+  op = "gemm", dtype = dtypes.all, batch = {1, 3}, m = {7, 33}, n = 9, k = {31, 64},
+  layout_a = layouts.gemm_ab, layout_b = layouts.gemm_ab,
+  where = function(c)
+    return c.batch > 1 or (c.layout_a ~= "broadcast" and c.layout_b ~= "broadcast")
+  end,
+}
+
+-- Every view of C, read (beta = 1) and not read (beta = 0: C holds a NaN sentinel).
+suite "gemm.layout_c" {
+  op = "gemm", dtype = dtypes.all, m = {7, 33}, n = {9, 65}, k = 31,
+  layout_a = {"contiguous", "transposed"}, layout_c = layouts.gemm_c, beta = {0, 1},
+  where = function(c) return c.m * c.n < 1000 end,
+}
+
+-- Every base offset on every tensor: 2 bytes is one f16 element and misaligns f32 and vectors.
+suite "gemm.align" {
+  op = "gemm", dtype = dtypes.all, align = layouts.aligns,
+  m = {1, 9, 33}, n = {8, 33, 65}, k = {31, 64},
+  layout_a = {"contiguous", "transposed", "padded"}, layout_b = {"contiguous", "transposed"},
+  where = function(c) return c.m * c.n <= 300 end,
+}
+
+-- The epilogue: alpha, beta and the bias row, alone and together.
+suite "gemm.epilogue" {
+  op = "gemm", dtype = dtypes.all, m = {7, 32}, n = {9, 64}, k = 33,
+  alpha = {1, 0.5, -2}, beta = {0, 1, -0.75}, bias = {0, 1},
+}
+
+-- Batches, with A and/or B broadcast across them and strided or sliced partners.
+suite "gemm.batch" {
+  op = "gemm", dtype = dtypes.all, batch = {2, 5}, m = 7, n = 9, k = 33,
+  layout_a = {"contiguous", "broadcast", "transposed"}, layout_b = {"contiguous", "broadcast", "sliced"},
+  layout_c = {"contiguous", "padded"},
+}
+
+-- Input magnitude: tiny values (near the f16 normal limit in the output) and larger ones.
+suite "gemm.mag" {
+  op = "gemm", dtype = dtypes.all, m = 9, n = {8, 33}, k = 64, mag = {0.01, 4},
+}
+
+-- Qwen2.5 decode (m = 1: a GEMM used as a GEMV) and a short prefill (m = 17). A prefill row of
+-- the big MLP matrices costs 4.4e6 multiply-adds, so those run in one dtype only.
+for _, w in ipairs(models.qwen05.matmuls) do
+  suite ("gemm.qwen05.decode." .. w.n .. "x" .. w.k) {
+    op = "gemm", dtype = dtypes.all, m = 1, n = w.n, k = w.k,
+  }
+  suite ("gemm.qwen05.prefill." .. w.n .. "x" .. w.k) {
+    op = "gemm", m = 17, n = w.n, k = w.k,
+    dtype = (w.n * w.k <= 896 * 1152) and {"f32", "f16"} or "f16",
+  }
+end
+for _, w in ipairs(models.qwen3.matmuls) do
+  suite ("gemm.qwen3.decode." .. w.n .. "x" .. w.k) {
+    op = "gemm", dtype = "f16", m = 1, n = w.n, k = w.k,
+  }
+end
+suite "gemm.qwen3.prefill.o" {
+  op = "gemm", dtype = "bf16", m = 17, n = models.qwen3.hidden, k = models.qwen3.hidden,
+}
+
+-- ---------------------------------------------------------------------------------------------
+-- GEMV: y (m) = A (m x k) * x (k)
+
+suite "gemv.edge" {
+  op = "gemv", dtype = dtypes.all, m = sizes.edge, k = sizes.edge,
+}
+
+suite "gemv.layouts" {
+  op = "gemv", dtype = dtypes.all, layout_a = layouts.gemv_a, layout_x = layouts.gemv_x,
+  align = layouts.aligns, m = {1, 7, 65}, k = {33, 129},
+  where = function(c) return c.m ~= 1 or c.k == 129 end,
+}
+
+-- Longer rows: the accumulation error grows with k, and the bound must still hold.
+suite "gemv.long" {
+  op = "gemv", dtype = dtypes.all, m = {3, 17}, k = {255, 256, 1000, 4096},
+}
+
+-- Every weight matrix of both models at decode: y = W x for one token. The 3B MLP matrices
+-- (2.3e7 multiply-adds each) run in f16 only.
+for _, model in ipairs(models.all) do
+  for _, w in ipairs(model.matmuls) do
+    local dtype = dtypes.all
+    if model == models.qwen3 then
+      dtype = (w.n * w.k <= model.qkv * model.hidden) and dtypes.half or "f16"
+    end
+    suite ("gemv." .. model.name .. "." .. w.n .. "x" .. w.k) {
+      op = "gemv", dtype = dtype, m = w.n, k = w.k,
+    }
+  end
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- Softmax over rows: y = softmax(scale * x + causal mask)
+
+suite "softmax.sizes" {
+  op = "softmax", dtype = dtypes.all, rows = {1, 7, 33}, cols = sizes.softmax_cols,
+}
+
+suite "softmax.layouts" {
+  op = "softmax", dtype = dtypes.all, layout = layouts.softmax, align = layouts.aligns,
+  batch = {1, 2}, rows = {1, 7, 33}, cols = {33, 64, 129},
+  where = function(c) return c.rows * c.cols <= 1100 and (c.rows ~= 33 or c.cols == 33) end,
+}
+
+-- The causal mask with the query block at an offset into the keys (q_offset).
+suite "softmax.causal" {
+  op = "softmax", dtype = dtypes.all, causal = 1, q_offset = {0, 1, 7, 32},
+  rows = {1, 7, 17}, cols = {8, 33, 64},
+}
+
+-- -inf entries (masked logits) at several densities, with and without the causal mask.
+suite "softmax.neg_inf" {
+  op = "softmax", dtype = dtypes.all, rows = 7, cols = {8, 33, 129},
+  neg_inf = {0.1, 0.5, 0.95}, causal = {0, 1},
+}
+
+-- Large logits: exp overflows unless the row maximum is subtracted first.
+suite "softmax.mag" {
+  op = "softmax", dtype = dtypes.all, rows = 4, cols = {33, 256, 1024},
+  mag = {30, 100}, scale = {1, 0.125, 2},
+}
+
+-- Attention scores of both models: one row per query, batch = heads, causal at the KV offset.
+for _, model in ipairs(models.all) do
+  for _, n_q in ipairs({1, 17}) do
+    for _, n_kv in ipairs({17, 64, 4096}) do
+      suite ("softmax." .. model.name .. "." .. n_q .. "x" .. n_kv) {
+        op = "softmax", dtype = dtypes.all, batch = model.heads, rows = n_q, cols = n_kv,
+        scale = 1 / math.sqrt(model.head_dim), causal = {0, 1}, q_offset = n_kv - n_q,
+        where = function(c) return c.causal == 1 or n_kv ~= 4096 end,
+      }
+    end
+  end
+end
+
+-- ---------------------------------------------------------------------------------------------
+-- SDPA: softmax(Q K^T * scale + mask) V with grouped-query heads
+
+suite "sdpa.sizes" {
+  op = "sdpa", dtype = dtypes.sdpa, n_q = {1, 7, 33}, n_kv = {1, 8, 9, 31, 33, 64, 65, 129},
+  head_dim = {7, 64, 128},
+}
+
+-- Grouped-query attention: every heads / kv_heads ratio from plain multi-head to 8 per group.
+suite "sdpa.gqa" {
+  op = "sdpa", dtype = dtypes.sdpa, heads = {1, 2, 4, 8, 14, 16}, kv_heads = {1, 2},
+  n_q = {1, 5}, n_kv = {17, 40}, head_dim = 64,
+  where = function(c) return c.heads % c.kv_heads == 0 end,
+}
+
+suite "sdpa.causal" {
+  op = "sdpa", dtype = dtypes.sdpa, causal = 1, q_offset = {0, 1, 16},
+  n_q = {1, 7, 17}, n_kv = {17, 33, 64}, head_dim = 64, heads = 4, kv_heads = 2,
+  where = function(c) return c.n_q + c.q_offset <= c.n_kv end,
+}
+
+suite "sdpa.layouts" {
+  op = "sdpa", dtype = dtypes.sdpa, layout = layouts.sdpa, align = layouts.aligns,
+  n_q = {1, 7}, n_kv = 33, head_dim = {64, 128}, heads = 4, kv_heads = 2, causal = {0, 1},
+  q_offset = 26,
+  where = function(c) return (c.n_q == 7) == (c.head_dim == 64) end,
+}
+
+-- scale = 0 means 1/sqrt(head_dim); the others are explicit. Larger inputs sharpen the softmax.
+suite "sdpa.scale" {
+  op = "sdpa", dtype = dtypes.sdpa, n_q = 7, n_kv = 33, head_dim = 64,
+  scale = {0, 0.5, 1}, mag = {1, 4},
+}
+
+-- Both models' attention: decode (n_q = 1) and a 17-token prefill over 17..64 cached keys (3B,
+-- four times the work per key, over fewer lengths).
+for _, model in ipairs(models.all) do
+  local kv_lengths = model == models.qwen05 and {17, 24, 32, 33, 48, 64} or {17, 33, 64}
+  for _, n_kv in ipairs(kv_lengths) do
+    for _, n_q in ipairs({1, 17}) do
+      suite ("sdpa." .. model.name .. "." .. n_q .. "x" .. n_kv) {
+        op = "sdpa", dtype = dtypes.sdpa, heads = model.heads, kv_heads = model.kv_heads,
+        head_dim = model.head_dim, n_q = n_q, n_kv = n_kv, causal = {0, 1}, q_offset = n_kv - n_q,
+      }
+    end
+  end
+end

@@ -1,0 +1,708 @@
+/* harness/runinfo.c: run metadata (git, command line, machine fingerprint, environment) and the
+ * code hash that tells "same code, different time" from a real change.
+ *
+ * Code hash design notes:
+ *   1. The unit is a source file: its functions are the FUNC symbols between its STT_FILE entry
+ *      and the next one in .symtab (static functions, .isra/.constprop clones and .cold parts
+ *      land there). A global run function has no file group, so only its own code is hashed.
+ *   2. Bytes are read from memory (what really runs), located through dladdr's load base.
+ *   3. x86-64 code holds PC-relative offsets that change when unrelated code or data moves:
+ *      call/jmp/jcc rel32 and RIP-relative ModRM operands. Where such an offset leaves the
+ *      function and lands on a known function, object, PLT or read-only constant, it is replaced
+ *      by a token for the target (name + offset, or the constant's bytes). Offsets inside the
+ *      function are position-independent and are hashed as they are. The scan is byte-wise (no
+ *      decoder), so a byte pattern that only looks like such an instruction may be tokenised too;
+ *      that is deterministic for identical code and errs towards "changed", never "same".
+ * SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "runinfo.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "case.h"
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = '\0';
+}
+
+static void trim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    size_t lead = strspn(s, " \t");
+    memmove(s, s + lead, strlen(s + lead) + 1);
+}
+
+void mc_runinfo_now(char out[MC_TIME_LEN])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, MC_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- git ---- */
+
+static const char *source_dir(void)
+{
+    const char *env = getenv("MC_SOURCE_DIR");
+    if (env && *env && access(env, R_OK) == 0)
+        return env;
+#ifdef MC_SOURCE_DIR
+    if (access(MC_SOURCE_DIR, R_OK) == 0)
+        return MC_SOURCE_DIR;
+#endif
+    return ".";
+}
+
+/* A revision we pass to the shell must be plain: hex digits, names, ~ and ^ only. */
+static bool shell_safe(const char *s)
+{
+    if (!*s || *s == '-')
+        return false;
+    for (; *s; s++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/~^-", *s))
+            return false;
+    return true;
+}
+
+/* Runs `git -C <dir> <args>` and keeps the first line of its output; false when git fails. */
+static bool git_line(const char *dir, const char *args, char *out, size_t cap)
+{
+    char cmd[1400];
+    out[0] = '\0';
+    if (!shell_safe(dir) && strcmp(dir, ".") != 0)
+        return false;
+    if (snprintf(cmd, sizeof cmd, "git -C '%s' %s 2>/dev/null", dir, args) >= (int)sizeof cmd)
+        return false;
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return false;
+    char line[1024];
+    bool got = fgets(line, sizeof line, p) != NULL;
+    /* drain, so git does not die of SIGPIPE and a long status is still read to the end */
+    char rest[256];
+    bool more = false;
+    while (fgets(rest, sizeof rest, p))
+        more = true;
+    int rc = pclose(p);
+    if (rc != 0)
+        return false;
+    if (got) {
+        trim(line);
+        copy_text(out, cap, line);
+    }
+    return got || more;
+}
+
+static void collect_git(const char *commit_override, mc_run_info *info)
+{
+    const char *dir = source_dir();
+    char head[MC_SHA_LEN] = "", buf[1024];
+    bool in_git = git_line(dir, "rev-parse --verify -q HEAD", head, sizeof head);
+    copy_text(info->commit, sizeof info->commit, in_git ? head : "unknown");
+    info->dirty = false;
+    info->branch[0] = info->parent[0] = '\0';
+    if (commit_override && *commit_override) {
+        char args[200];
+        copy_text(info->commit, sizeof info->commit, commit_override);
+        if (in_git && shell_safe(commit_override) && strlen(commit_override) < 100) {
+            snprintf(args, sizeof args, "rev-parse --verify -q '%s^{commit}'", commit_override);
+            if (git_line(dir, args, buf, sizeof buf) && strlen(buf) == 40)
+                copy_text(info->commit, sizeof info->commit, buf);
+        }
+    }
+    if (!in_git || strlen(info->commit) != 40)
+        return;
+    char args[200];
+    snprintf(args, sizeof args, "rev-parse --verify -q '%s^1'", info->commit);
+    if (git_line(dir, args, buf, sizeof buf) && strlen(buf) == 40)
+        copy_text(info->parent, sizeof info->parent, buf);
+    if (strcmp(info->commit, head) == 0) {
+        /* only the checked-out commit can be dirty; any output line means a change */
+        info->dirty = git_line(dir, "status --porcelain", buf, sizeof buf);
+        if (git_line(dir, "symbolic-ref -q --short HEAD", buf, sizeof buf))
+            copy_text(info->branch, sizeof info->branch, buf);
+    }
+}
+
+/* ---- machine ---- */
+
+/* Value of the first "key : value" line of /proc/cpuinfo whose key is one of keys. */
+static void cpuinfo_field(const char *const *keys, char *out, size_t cap)
+{
+    out[0] = '\0';
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t len = 0;
+    while (getline(&line, &len, f) > 0) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        trim(line);
+        for (const char *const *k = keys; *k; k++) {
+            if (strcmp(line, *k) == 0) {
+                char *value = colon + 1;
+                trim(value);
+                copy_text(out, cap, value);
+                goto done;
+            }
+        }
+    }
+done:
+    free(line);
+    fclose(f);
+}
+
+/* The build's flags. CMake may pass them as MC_C_FLAGS; otherwise the predefined macros show
+ * the ones that change code generation. */
+#if defined(__OPTIMIZE_SIZE__)
+#define MC_FLAG_OPT "-Os"
+#elif defined(__OPTIMIZE__)
+#define MC_FLAG_OPT "-O(1+)"
+#else
+#define MC_FLAG_OPT "-O0"
+#endif
+#ifdef NDEBUG
+#define MC_FLAG_NDEBUG " -DNDEBUG"
+#else
+#define MC_FLAG_NDEBUG ""
+#endif
+#ifdef __SANITIZE_ADDRESS__
+#define MC_FLAG_ASAN " -fsanitize=address"
+#else
+#define MC_FLAG_ASAN ""
+#endif
+#ifdef __AVX2__
+#define MC_FLAG_AVX2 " -mavx2"
+#else
+#define MC_FLAG_AVX2 ""
+#endif
+#ifdef __FAST_MATH__
+#define MC_FLAG_FAST_MATH " -ffast-math"
+#else
+#define MC_FLAG_FAST_MATH ""
+#endif
+#ifdef __PIE__
+#define MC_FLAG_PIE " -fPIE"
+#else
+#define MC_FLAG_PIE ""
+#endif
+
+static void compile_flags(char *out, size_t cap)
+{
+#ifdef MC_C_FLAGS
+    copy_text(out, cap, MC_C_FLAGS);
+#else
+    copy_text(out, cap, MC_FLAG_OPT MC_FLAG_NDEBUG MC_FLAG_ASAN MC_FLAG_AVX2 MC_FLAG_FAST_MATH MC_FLAG_PIE);
+#endif
+}
+
+void mc_machine_fingerprint(mc_machine *m)
+{
+    char cores[16];
+    snprintf(cores, sizeof cores, "%d", m->cores);
+    const char *fields[] = {m->cpu_model, m->cpu_flags, cores, m->os, m->compiler, m->cflags, m->devices};
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        for (const char *s = fields[i]; *s; s++) {
+            h ^= (unsigned char)*s;
+            h *= 1099511628211ull;
+        }
+        h ^= '\n'; /* field separator: "ab"+"c" differs from "a"+"bc" */
+        h *= 1099511628211ull;
+    }
+    snprintf(m->fingerprint, sizeof m->fingerprint, "%016" PRIx64, h);
+}
+
+void mc_machine_collect(const char *devices, mc_machine *out)
+{
+    memset(out, 0, sizeof *out);
+    static const char *const model_keys[] = {"model name", "Model", "Hardware", "cpu model", NULL};
+    static const char *const flag_keys[] = {"flags", "Features", NULL};
+    cpuinfo_field(model_keys, out->cpu_model, sizeof out->cpu_model);
+    cpuinfo_field(flag_keys, out->cpu_flags, sizeof out->cpu_flags);
+    if (!out->cpu_model[0])
+        copy_text(out->cpu_model, sizeof out->cpu_model, "unknown");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    out->cores = n > 0 ? (int)n : 0;
+    struct utsname u;
+    if (uname(&u) == 0) {
+        char os[sizeof out->os + 8];
+        snprintf(os, sizeof os, "%.40s %.80s %.30s", u.sysname, u.release, u.machine);
+        copy_text(out->os, sizeof out->os, os);
+    }
+#if defined(__clang__)
+    copy_text(out->compiler, sizeof out->compiler, "clang " __VERSION__);
+#elif defined(__GNUC__)
+    copy_text(out->compiler, sizeof out->compiler, "gcc " __VERSION__);
+#else
+    copy_text(out->compiler, sizeof out->compiler, "unknown C compiler");
+#endif
+    compile_flags(out->cflags, sizeof out->cflags);
+    copy_text(out->devices, sizeof out->devices, devices);
+    mc_machine_fingerprint(out);
+}
+
+void mc_env_sample_now(mc_env_sample *out)
+{
+    out->cpu_mhz = 0;
+    out->loadavg = -1;
+    double load[1];
+    if (getloadavg(load, 1) == 1)
+        out->loadavg = load[0];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return;
+    char line[512];
+    double sum = 0;
+    int count = 0;
+    while (fgets(line, sizeof line, f)) {
+        double mhz;
+        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') ? strchr(line, ':') + 1 : "", "%lf", &mhz) == 1) {
+            sum += mhz;
+            count++;
+        }
+    }
+    fclose(f);
+    if (count)
+        out->cpu_mhz = sum / count;
+}
+
+/* ---- the run ---- */
+
+static void random_uuid(char out[33])
+{
+    unsigned char bytes[16] = {0};
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(bytes, 1, sizeof bytes, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof bytes) {
+        /* no urandom: time, pid and a counter still make collisions implausible */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        static unsigned counter;
+        uint64_t a = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, b = ((uint64_t)getpid() << 32) | ++counter;
+        memcpy(bytes, &a, 8);
+        memcpy(bytes + 8, &b, 8);
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+}
+
+static void join_command_line(int argc, char **argv, char *out, size_t cap)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (int i = 0; i < argc && argv && argv[i]; i++) {
+        bool quote = argv[i][0] == '\0' || strpbrk(argv[i], " \t'\"$*?") != NULL;
+        int w = snprintf(out + len, cap - len, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i], quote ? "'" : "");
+        if (w < 0 || (size_t)w >= cap - len) {
+            out[cap - 1] = '\0';
+            return;
+        }
+        len += (size_t)w;
+    }
+}
+
+mc_status mc_runinfo_collect(int argc, char **argv, const char *tier, const char *commit_override,
+                             const char *devices, mc_run_info *out, mc_err *err)
+{
+    (void)err; /* nothing here can fail: missing git or /proc just leaves fields unknown */
+    memset(out, 0, sizeof *out);
+    random_uuid(out->uuid);
+    collect_git(commit_override, out);
+    copy_text(out->tier, sizeof out->tier, tier);
+    join_command_line(argc, argv, out->command_line, sizeof out->command_line);
+    copy_text(out->tool_version, sizeof out->tool_version, MC_VERSION);
+    mc_runinfo_now(out->start_time);
+    copy_text(out->mode, sizeof out->mode, MC_RUN_INDEPENDENT);
+    mc_machine_collect(devices, &out->machine);
+    return MC_OK;
+}
+
+/* ---- code hash: the ELF image ---- */
+
+typedef struct sym {
+    uint64_t addr, size; /* link-time address */
+    const char *name;
+    unsigned char type, bind;
+    int index; /* position in .symtab */
+} sym;
+
+typedef struct section {
+    uint64_t addr, size, flags;
+    uint32_t type;
+    const char *name;
+} section;
+
+typedef struct elf_image {
+    char path[512];
+    bool pie;
+    uintptr_t base;      /* runtime address minus link-time address */
+    char *strtab, *shstrtab;
+    Elf64_Sym *symtab;
+    size_t n_syms;
+    size_t first_global; /* .symtab's sh_info */
+    section *sections;
+    size_t n_sections;
+    sym *funcs, *objects; /* sorted by address */
+    size_t n_funcs, n_objects;
+} elf_image;
+
+static void image_free(elf_image *im)
+{
+    if (!im)
+        return;
+    free(im->strtab);
+    free(im->shstrtab);
+    free(im->symtab);
+    free(im->sections);
+    free(im->funcs);
+    free(im->objects);
+    free(im);
+}
+
+static void *read_at(int fd, uint64_t off, uint64_t len)
+{
+    if (len > (1ull << 30))
+        return NULL;
+    char *p = malloc(len + 1);
+    if (!p)
+        return NULL;
+    if (pread(fd, p, len, (off_t)off) != (ssize_t)len) {
+        free(p);
+        return NULL;
+    }
+    p[len] = '\0';
+    return p;
+}
+
+static int compare_sym_addr(const void *a, const void *b)
+{
+    const sym *x = a, *y = b;
+    return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+/* Loads the section table and the symbol table; NULL when there is no .symtab (stripped). */
+static elf_image *image_load(const char *path, uintptr_t fbase)
+{
+    elf_image *im = calloc(1, sizeof *im);
+    Elf64_Shdr *sh = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (!im || fd < 0)
+        goto fail;
+    copy_text(im->path, sizeof im->path, path);
+    Elf64_Ehdr eh;
+    if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0)
+        goto fail;
+    im->pie = eh.e_type == ET_DYN;
+    im->base = im->pie ? fbase : 0;
+    sh = read_at(fd, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh);
+    if (!sh || eh.e_shstrndx >= eh.e_shnum)
+        goto fail;
+    im->shstrtab = read_at(fd, sh[eh.e_shstrndx].sh_offset, sh[eh.e_shstrndx].sh_size);
+    im->sections = calloc(eh.e_shnum, sizeof *im->sections);
+    if (!im->shstrtab || !im->sections)
+        goto fail;
+    const Elf64_Shdr *symsh = NULL;
+    for (size_t i = 0; i < eh.e_shnum; i++) {
+        if (sh[i].sh_type == SHT_SYMTAB)
+            symsh = &sh[i];
+        if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_name >= sh[eh.e_shstrndx].sh_size)
+            continue;
+        im->sections[im->n_sections++] = (section){sh[i].sh_addr, sh[i].sh_size, sh[i].sh_flags, sh[i].sh_type,
+                                                   im->shstrtab + sh[i].sh_name};
+    }
+    if (!symsh || symsh->sh_link >= eh.e_shnum || symsh->sh_entsize != sizeof(Elf64_Sym))
+        goto fail;
+    im->symtab = read_at(fd, symsh->sh_offset, symsh->sh_size);
+    im->strtab = read_at(fd, sh[symsh->sh_link].sh_offset, sh[symsh->sh_link].sh_size);
+    if (!im->symtab || !im->strtab)
+        goto fail;
+    im->n_syms = symsh->sh_size / sizeof(Elf64_Sym);
+    im->first_global = symsh->sh_info;
+    size_t strsize = sh[symsh->sh_link].sh_size;
+    im->funcs = calloc(im->n_syms, sizeof *im->funcs);
+    im->objects = calloc(im->n_syms, sizeof *im->objects);
+    if (!im->funcs || !im->objects)
+        goto fail;
+    for (size_t i = 0; i < im->n_syms; i++) {
+        const Elf64_Sym *s = &im->symtab[i];
+        unsigned type = ELF64_ST_TYPE(s->st_info);
+        if (s->st_shndx == SHN_UNDEF || s->st_name >= strsize || (type != STT_FUNC && type != STT_OBJECT))
+            continue;
+        sym e = {s->st_value, s->st_size, im->strtab + s->st_name, (unsigned char)type,
+                 (unsigned char)ELF64_ST_BIND(s->st_info), (int)i};
+        if (type == STT_FUNC)
+            im->funcs[im->n_funcs++] = e;
+        else
+            im->objects[im->n_objects++] = e;
+    }
+    qsort(im->funcs, im->n_funcs, sizeof *im->funcs, compare_sym_addr);
+    qsort(im->objects, im->n_objects, sizeof *im->objects, compare_sym_addr);
+    free(sh);
+    close(fd);
+    return im;
+fail:
+    free(sh);
+    if (fd >= 0)
+        close(fd);
+    image_free(im);
+    return NULL;
+}
+
+/* The symbol of list (sorted by address) that contains addr, or NULL. */
+static const sym *containing(const sym *list, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* first entry with addr > target */
+        size_t mid = (lo + hi) / 2;
+        if (list[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i-- > 0;) {
+        if (list[i].addr + (list[i].size ? list[i].size : 1) > addr)
+            return &list[i];
+        if (lo - i > 8) /* aliases share an address; look back a little, not forever */
+            break;
+    }
+    return NULL;
+}
+
+static const section *section_of(const elf_image *im, uint64_t addr)
+{
+    for (size_t i = 0; i < im->n_sections; i++)
+        if (addr >= im->sections[i].addr && addr < im->sections[i].addr + im->sections[i].size &&
+            im->sections[i].type != SHT_NOTE)
+            return &im->sections[i];
+    return NULL;
+}
+
+/* ---- code hash: normalising and hashing ---- */
+
+typedef struct hasher {
+    uint64_t h;
+} hasher;
+
+static void feed(hasher *hs, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        hs->h ^= b[i];
+        hs->h *= 1099511628211ull;
+    }
+}
+
+static void feed_str(hasher *hs, const char *s)
+{
+    feed(hs, s, strlen(s) + 1);
+}
+
+static int32_t read_i32(const unsigned char *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* A branch target outside the current function: a token naming it, or false to hash raw bytes. */
+static bool feed_branch_target(hasher *hs, const elf_image *im, uint64_t target)
+{
+    const sym *f = containing(im->funcs, im->n_funcs, target);
+    if (f) {
+        feed(hs, "F", 1);
+        feed_str(hs, f->name);
+        uint64_t off = target - f->addr;
+        feed(hs, &off, sizeof off);
+        return true;
+    }
+    const section *sec = section_of(im, target);
+    if (sec && (sec->flags & SHF_EXECINSTR)) {
+        feed(hs, "S", 1); /* a PLT stub or another stub section: the section, not its layout */
+        feed_str(hs, sec->name);
+        return true;
+    }
+    return false;
+}
+
+/* A RIP-relative data target: the object's name and offset, a constant's bytes, or the section. */
+static bool feed_data_target(hasher *hs, const elf_image *im, uint64_t target)
+{
+    const section *sec = section_of(im, target);
+    if (!sec || (sec->flags & SHF_EXECINSTR))
+        return false;
+    const sym *o = containing(im->objects, im->n_objects, target);
+    feed(hs, "D", 1);
+    bool read_only = sec->type == SHT_PROGBITS && !(sec->flags & SHF_WRITE);
+    if (o) {
+        feed_str(hs, o->name);
+        uint64_t off = target - o->addr;
+        feed(hs, &off, sizeof off);
+        if (read_only && o->size <= 65536) /* a const table: its values are part of the code */
+            feed(hs, (const void *)(uintptr_t)(o->addr + im->base), (size_t)o->size);
+    } else if (read_only) {
+        uint64_t n = sec->addr + sec->size - target;
+        if (n > 16)
+            n = 16;
+        feed(hs, (const void *)(uintptr_t)(target + im->base), (size_t)n); /* the constant itself */
+    } else {
+        feed_str(hs, sec->name);
+    }
+    return true;
+}
+
+static void hash_function(hasher *hs, const elf_image *im, const sym *f)
+{
+    const unsigned char *code = (const unsigned char *)(uintptr_t)(f->addr + im->base);
+    uint64_t n = f->size;
+    feed_str(hs, f->name);
+    for (uint64_t i = 0; i < n;) {
+        uint64_t at = f->addr + i;
+        unsigned char b = code[i];
+        /* call/jmp rel32 (E8/E9) and jcc rel32 (0F 80..8F) */
+        int op_len = (b == 0xE8 || b == 0xE9) ? 1 : (b == 0x0F && i + 1 < n && (code[i + 1] & 0xF0) == 0x80) ? 2 : 0;
+        if (op_len && i + (uint64_t)op_len + 4 <= n) {
+            uint64_t target = at + (uint64_t)op_len + 4 + (uint64_t)(int64_t)read_i32(code + i + op_len);
+            bool inside = target >= f->addr && target < f->addr + n;
+            if (!inside && feed_branch_target(hs, im, target)) {
+                feed(hs, code + i, (size_t)op_len);
+                i += (uint64_t)op_len + 4;
+                continue;
+            }
+        }
+        /* ModRM with mod = 00, rm = 101: [rip + disp32], then 0, 1 or 4 immediate bytes */
+        if ((b & 0xC7) == 0x05 && i + 5 <= n) {
+            int64_t disp = read_i32(code + i + 1);
+            static const int imm_sizes[] = {0, 1, 4};
+            bool done = false;
+            for (int k = 0; k < 3 && !done; k++)
+                if (feed_data_target(hs, im, at + 5 + (uint64_t)imm_sizes[k] + (uint64_t)disp))
+                    done = true;
+            if (done) {
+                feed(hs, &b, 1);
+                i += 5;
+                continue;
+            }
+        }
+        feed(hs, &b, 1);
+        i++;
+    }
+}
+
+static int compare_sym_name(const void *a, const void *b)
+{
+    const sym *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+static elf_image *cached_image; /* the last binary parsed: every variant usually lives in one */
+
+typedef struct object_query {
+    uintptr_t addr;
+    char path[512];
+    bool found;
+} object_query;
+
+/* dl_iterate_phdr callback: is q->addr inside one of this object's loaded segments? */
+static int find_object(struct dl_phdr_info *info, size_t size, void *user)
+{
+    (void)size;
+    object_query *q = user;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && q->addr >= start && q->addr < start + ph->p_memsz) {
+            /* the main program has an empty name; /proc/self/exe opens it wherever it lies */
+            copy_text(q->path, sizeof q->path, info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe");
+            q->found = true;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const elf_image *image_for(const void *addr)
+{
+    /* dladdr gives the load base (0 for a non-PIE program, the PIE's load address otherwise);
+     * dl_iterate_phdr names the file, which dladdr cannot do reliably for the main program */
+    Dl_info info;
+    object_query q = {.addr = (uintptr_t)addr};
+    if (!dladdr(addr, &info) || !info.dli_fbase)
+        return NULL;
+    dl_iterate_phdr(find_object, &q);
+    if (!q.found)
+        return NULL;
+    if (cached_image && strcmp(cached_image->path, q.path) == 0 &&
+        (!cached_image->pie || cached_image->base == (uintptr_t)info.dli_fbase))
+        return cached_image;
+    elf_image *im = image_load(q.path, (uintptr_t)info.dli_fbase);
+    if (!im)
+        return NULL;
+    image_free(cached_image);
+    cached_image = im;
+    return im;
+}
+
+void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN])
+{
+    copy_text(out, MC_HASH_LEN, "unhashable");
+    const void *fn = v->code ? v->code : (const void *)v->run;
+    if (!fn)
+        return;
+    const elf_image *im = image_for(fn);
+    if (!im)
+        return;
+    uint64_t addr = (uint64_t)(uintptr_t)fn - im->base;
+    const sym *f = containing(im->funcs, im->n_funcs, addr);
+    if (!f || f->addr != addr || f->size == 0)
+        return;
+    hasher hs = {1469598103934665603ull};
+    char flags[256];
+    compile_flags(flags, sizeof flags);
+    feed_str(&hs, flags);
+    hash_function(&hs, im, f);
+    if (f->bind == STB_LOCAL) {
+        /* the file group: back to its STT_FILE entry, forward to the next one or the globals */
+        size_t lo = (size_t)f->index, hi = (size_t)f->index + 1;
+        while (lo > 0 && ELF64_ST_TYPE(im->symtab[lo].st_info) != STT_FILE)
+            lo--;
+        while (hi < im->first_global && ELF64_ST_TYPE(im->symtab[hi].st_info) != STT_FILE)
+            hi++;
+        sym *group = malloc((hi - lo) * sizeof *group);
+        size_t count = 0;
+        for (size_t i = 0; group && i < im->n_funcs; i++)
+            if ((size_t)im->funcs[i].index > lo && (size_t)im->funcs[i].index < hi &&
+                im->funcs[i].index != f->index && im->funcs[i].size > 0)
+                group[count++] = im->funcs[i];
+        if (!group)
+            return; /* out of memory: stay "unhashable" rather than hash half the file */
+        qsort(group, count, sizeof *group, compare_sym_name);
+        for (size_t i = 0; i < count; i++)
+            hash_function(&hs, im, &group[i]);
+        free(group);
+    }
+    snprintf(out, MC_HASH_LEN, "%016" PRIx64, hs.h);
+}

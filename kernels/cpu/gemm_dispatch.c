@@ -1,0 +1,379 @@
+/* kernels/cpu/gemm_dispatch.c: the GEMM dispatcher (seed 2.1's MatmulDispatcher) and the two
+ * narrow paths it chooses besides the tiled and scalar kernels: gemm_gemv and gemm_small_n.
+ * SPDX-License-Identifier: MIT
+ *
+ * How gemm_dispatch chooses, per call:
+ *  1. $MC_GEMM_KERNEL, when set, names the kernel. A name outside `choices` is MC_ERR_CONFIG
+ *     (listing the valid names); a known kernel that cannot run here or declines the case is
+ *     MC_ERR_UNSUPPORTED. Never a fallback.
+ *  2. Otherwise the shape's class (gemm_tiles.c) lists default kernels, best first; the first
+ *     whose probe says yes and that supports the case runs.
+ *  3. kc->ran gets the registered name of the kernel that ran, so the harness can check it.
+ * gemm_gemv and gemm_small_n see C^T = B^T A^T when that makes the narrow side n: strides swap,
+ * nothing is copied but the short operand, packed to f32 once per batch.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/cpu_threads.h"
+#include "kernels/cpu/gemm_pack.h"
+#include "kernels/cpu/gemm_tiles.h"
+
+#define SMALL_N_MAX 8                  /* widest product gemm_small_n takes */
+#define MIN_FLOPS_PER_THREAD (1 << 20) /* as in the tiled driver: a wake-up costs ~1M flops */
+
+extern const mc_variant mc_variant_gemm_scalar;
+extern const mc_variant mc_variant_gemm_tiled_portable;
+extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
+extern const mc_variant mc_variant_gemm_gemv;
+extern const mc_variant mc_variant_gemm_small_n;
+
+/* Every kernel the dispatcher may run, and so every valid $MC_GEMM_KERNEL. */
+static const mc_variant *const choices[] = {
+    &mc_variant_gemm_scalar,
+    &mc_variant_gemm_gemv,
+    &mc_variant_gemm_small_n,
+    &mc_variant_gemm_tiled_portable,
+    &mc_variant_gemm_tiled_f32_avx2_6x16,
+};
+#define N_CHOICES (int)(sizeof choices / sizeof choices[0])
+
+/* ---- the narrow problem both paths solve: out(r, s) = alpha * L(r,:) . R(s,:) + beta*out + bias ---- */
+
+#define ROW_BLOCK 64 /* rows whose partial sums stay in L1 while L is walked along k */
+
+typedef struct narrow {
+    mc_gemm_mat l;         /* rows x k: the long operand, read once */
+    mc_gemm_mat r;         /* cols x k: the short operand, packed */
+    uint8_t *out;          /* out(r, s) at out + r*ors + s*ocs */
+    int64_t ors, ocs;
+    mc_dtype out_dtype;
+    int64_t rows, cols, k;
+    float alpha, beta;
+    const mc_tensor *bias; /* NULL for none */
+    int bias_by_row;       /* the bias runs along rows (C was transposed) */
+    int width;             /* packed stride: 1 for gemv, SMALL_N_MAX for small-N */
+    float *packed;         /* k x width: packed[p*width + s] = R(s, p), zeros for s >= cols */
+} narrow;
+
+/* One batch of C = A B seen as a narrow problem; `transpose` solves C^T = B^T A^T instead. */
+static void narrow_of_batch(const mc_gemm_args *g, int64_t b2, int64_t b3, int transpose, narrow *q)
+{
+    const uint8_t *a = mc_cpu_elem_ptr(&g->a, 0, 0, mc_cpu_bcast(&g->a, 2, b2), mc_cpu_bcast(&g->a, 3, b3));
+    const uint8_t *b = mc_cpu_elem_ptr(&g->b, 0, 0, mc_cpu_bcast(&g->b, 2, b2), mc_cpu_bcast(&g->b, 3, b3));
+    mc_gemm_mat am = {a, g->a.nb[1], g->a.nb[0], g->a.dtype};  /* m x k */
+    mc_gemm_mat btm = {b, g->b.nb[0], g->b.nb[1], g->b.dtype}; /* n x k */
+    q->out = mc_cpu_elem_ptr(&g->c, 0, 0, b2, b3);
+    q->out_dtype = g->c.dtype;
+    q->k = g->a.ne[0];
+    q->alpha = g->alpha;
+    q->beta = g->beta;
+    q->bias = g->has_bias ? &g->bias : NULL;
+    q->bias_by_row = transpose;
+    q->l = transpose ? btm : am;
+    q->r = transpose ? am : btm;
+    q->rows = transpose ? g->c.ne[0] : g->c.ne[1];
+    q->cols = transpose ? g->c.ne[1] : g->c.ne[0];
+    q->ors = transpose ? g->c.nb[0] : g->c.nb[1];
+    q->ocs = transpose ? g->c.nb[1] : g->c.nb[0];
+}
+
+static void narrow_store(const narrow *q, int64_t r, int64_t s, float acc)
+{
+    uint8_t *p = q->out + r * q->ors + s * q->ocs;
+    float v = q->alpha * acc;
+    /* beta == 0: C holds a NaN sentinel and must not be read */
+    if (q->beta != 0.0f)
+        v += q->beta * mc_cpu_load(q->out_dtype, p);
+    if (q->bias)
+        v += mc_cpu_get(q->bias, q->bias_by_row ? r : s, 0, 0, 0);
+    mc_cpu_store(q->out_dtype, p, v);
+}
+
+static void narrow_pack(narrow *q)
+{
+    for (int64_t p = 0; p < q->k; p++)
+        for (int s = 0; s < q->width; s++)
+            q->packed[p * q->width + s] =
+                s < q->cols ? mc_cpu_load(q->r.dtype, q->r.base + s * q->r.rs + p * q->r.cs) : 0.0f;
+}
+
+static int is_f32_step(const mc_gemm_mat *m, int64_t stride)
+{
+    return m->dtype == MC_DTYPE_F32 && stride == (int64_t)sizeof(float);
+}
+
+/* gemv, L contiguous along k: a dot product with eight partial sums, so several multiply-adds are
+ * in flight and the compiler can vectorise the loads. */
+static float dot_k_adjacent(const narrow *q, const uint8_t *row)
+{
+    float part[8] = {0.0f};
+    const float *x = q->packed;
+    int64_t p = 0;
+    for (; p + 8 <= q->k; p += 8) {
+        float v[8];
+        memcpy(v, row + p * (int64_t)sizeof(float), sizeof v);
+        for (int e = 0; e < 8; e++)
+            part[e] += v[e] * x[p + e];
+    }
+    for (; p < q->k; p++)
+        part[p & 7] += mc_cpu_load_f32(row + p * (int64_t)sizeof(float)) * x[p];
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+/* Row by row: one pass over a row of L feeds all of that row's outputs. */
+static void block_by_rows(const narrow *q, int64_t r0, int64_t nr, float *acc)
+{
+    for (int64_t r = 0; r < nr; r++) {
+        const uint8_t *row = q->l.base + (r0 + r) * q->l.rs;
+        float *out = acc + r * q->width;
+        if (q->width == 1 && is_f32_step(&q->l, q->l.cs)) {
+            out[0] = dot_k_adjacent(q, row);
+            continue;
+        }
+        for (int s = 0; s < q->width; s++)
+            out[s] = 0.0f;
+        for (int64_t p = 0; p < q->k; p++) {
+            const float a = mc_cpu_load(q->l.dtype, row + p * q->l.cs);
+            const float *x = q->packed + p * q->width;
+            for (int s = 0; s < q->width; s++)
+                out[s] += a * x[s];
+        }
+    }
+}
+
+/* Column by column, for an L whose rows are adjacent (a transposed view): walking a row would
+ * stride through memory, so the block's partial sums advance together along k instead. */
+static void block_by_columns(const narrow *q, int64_t r0, int64_t nr, float *acc)
+{
+    const int64_t es = mc_dtype_elem_bytes(q->l.dtype);
+    for (int64_t i = 0; i < nr * q->width; i++)
+        acc[i] = 0.0f;
+    for (int64_t p = 0; p < q->k; p++) {
+        const uint8_t *col = q->l.base + r0 * q->l.rs + p * q->l.cs;
+        const float *x = q->packed + p * q->width;
+        for (int64_t r = 0; r < nr; r++) {
+            const float a = mc_cpu_load(q->l.dtype, col + r * es);
+            for (int s = 0; s < q->width; s++)
+                acc[r * q->width + s] += a * x[s];
+        }
+    }
+}
+
+static void narrow_thread(void *arg, int tid, int nthreads)
+{
+    const narrow *q = arg;
+    const int rows_adjacent = q->l.rs == mc_dtype_elem_bytes(q->l.dtype) && q->l.cs != q->l.rs;
+    int64_t r_begin = q->rows * tid / nthreads, r_end = q->rows * (tid + 1) / nthreads;
+    float acc[ROW_BLOCK * SMALL_N_MAX];
+    for (int64_t r0 = r_begin; r0 < r_end; r0 += ROW_BLOCK) {
+        int64_t nr = r_end - r0 < ROW_BLOCK ? r_end - r0 : ROW_BLOCK;
+        if (rows_adjacent)
+            block_by_columns(q, r0, nr, acc);
+        else
+            block_by_rows(q, r0, nr, acc);
+        for (int64_t r = 0; r < nr; r++)
+            for (int64_t s = 0; s < q->cols; s++)
+                narrow_store(q, r0 + r, s, acc[r * q->width + s]);
+    }
+}
+
+static int narrow_threads(const mc_gemm_args *g, int allowed)
+{
+    double flops = 2.0 * (double)g->c.ne[0] * (double)g->c.ne[1] * (double)g->a.ne[0];
+    int t = allowed < 1 ? 1 : allowed;
+    while (t > 1 && flops / t < MIN_FLOPS_PER_THREAD)
+        t--;
+    return t;
+}
+
+static mc_status narrow_run(mc_kernel_ctx *kc, const mc_gemm_args *g, int transpose, int width, const char *name,
+                            mc_err *err)
+{
+    const int64_t k = g->a.ne[0];
+    float *packed = malloc((size_t)(k > 0 ? k : 1) * (size_t)width * sizeof(float));
+    if (!packed)
+        return mc_err_set(err, MC_ERR_NOMEM, "%s: cannot pack %lld x %d floats", name, (long long)k, width);
+    mc_status st = MC_OK;
+    int threads = narrow_threads(g, kc->threads);
+    for (int64_t b3 = 0; !st && b3 < g->c.ne[3]; b3++)
+        for (int64_t b2 = 0; !st && b2 < g->c.ne[2]; b2++) {
+            narrow q;
+            narrow_of_batch(g, b2, b3, transpose, &q);
+            q.width = width;
+            q.packed = packed;
+            narrow_pack(&q);
+            st = mc_cpu_parallel(threads, narrow_thread, &q, err);
+        }
+    free(packed);
+    return st;
+}
+
+static const char *plain_floats(const mc_gemm_args *g)
+{
+    if (!mc_cpu_is_plain_float(g->a.dtype) || !mc_cpu_is_plain_float(g->b.dtype))
+        return "quantised A or B: this path reads plain floats only";
+    if (!mc_cpu_is_plain_float(g->c.dtype) || (g->has_bias && !mc_cpu_is_plain_float(g->bias.dtype)))
+        return "quantised C or bias not supported";
+    return NULL;
+}
+
+static const char *gemv_supports(const mc_args *args)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    if (g->c.ne[0] != 1 && g->c.ne[1] != 1)
+        return "gemv path: needs n == 1 or m == 1";
+    return plain_floats(g);
+}
+
+static mc_status gemv_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    return narrow_run(kc, g, g->c.ne[0] != 1, 1, "gemm_gemv", err);
+}
+
+const mc_variant mc_variant_gemm_gemv = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_gemv",
+    .probe = NULL,
+    .supports = gemv_supports,
+    .run = gemv_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)dot_k_adjacent,
+};
+
+static const char *small_n_supports(const mc_args *args)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    if (g->c.ne[0] > SMALL_N_MAX && g->c.ne[1] > SMALL_N_MAX)
+        return "small-N path: needs n <= 8 or m <= 8";
+    return plain_floats(g);
+}
+
+static mc_status small_n_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    return narrow_run(kc, g, g->c.ne[0] > SMALL_N_MAX, SMALL_N_MAX, "gemm_small_n", err);
+}
+
+const mc_variant mc_variant_gemm_small_n = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_small_n",
+    .probe = NULL,
+    .supports = small_n_supports,
+    .run = small_n_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)block_by_rows,
+};
+
+/* ---- the dispatcher ---- */
+
+static const mc_variant *choice_named(const char *name)
+{
+    for (int i = 0; i < N_CHOICES; i++)
+        if (strcmp(choices[i]->name, name) == 0)
+            return choices[i];
+    return NULL;
+}
+
+static mc_status unknown_override(const char *name, mc_err *err)
+{
+    char valid[512] = "";
+    for (int i = 0; i < N_CHOICES; i++) {
+        size_t len = strlen(valid);
+        snprintf(valid + len, sizeof valid - len, "%s%s", i ? ", " : "", choices[i]->name);
+    }
+    return mc_err_set(err, MC_ERR_CONFIG, "MC_GEMM_KERNEL=%s names no GEMM kernel; valid names: %s", name, valid);
+}
+
+static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc_args *args, const mc_variant **out,
+                                 mc_err *err)
+{
+    const mc_variant *v = choice_named(name);
+    const char *why;
+    if (!v)
+        return unknown_override(name, err);
+    if (v->probe && (why = v->probe(ctx)) != NULL)
+        return mc_err_set(err, MC_ERR_UNSUPPORTED, "MC_GEMM_KERNEL=%s cannot run here: %s", name, why);
+    if ((why = v->supports(args)) != NULL)
+        return mc_err_set(err, MC_ERR_UNSUPPORTED, "MC_GEMM_KERNEL=%s declines this case: %s", name, why);
+    *out = v;
+    return MC_OK;
+}
+
+/* The class's first default kernel that can run here and takes the case. */
+static mc_status choose_by_class(mc_backend_ctx *ctx, const mc_args *args, const mc_variant **out, mc_err *err)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    const mc_gemm_class_info *info = mc_gemm_class_info_of(mc_gemm_class_of(g->c.ne[1], g->c.ne[0], g->a.ne[0]));
+    for (int i = 0; i < MC_GEMM_MAX_CANDIDATES && info->candidates[i]; i++) {
+        const mc_variant *v = choice_named(info->candidates[i]);
+        if (!v)
+            return mc_err_set(err, MC_ERR_INTERNAL, "gemm class %s lists unknown kernel %s", info->name,
+                              info->candidates[i]);
+        if ((v->probe && v->probe(ctx)) || v->supports(args))
+            continue;
+        *out = v;
+        return MC_OK;
+    }
+    return mc_err_set(err, MC_ERR_UNSUPPORTED, "no GEMM kernel of class %s takes this case", info->name);
+}
+
+mc_status mc_gemm_dispatch_choose(mc_backend_ctx *ctx, const mc_args *args, const mc_variant **out, mc_err *err)
+{
+    const char *name = getenv("MC_GEMM_KERNEL");
+    if (name && *name)
+        return choose_override(ctx, name, args, out, err);
+    return choose_by_class(ctx, args, out, err);
+}
+
+static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    const mc_variant *v = NULL;
+    mc_status st = mc_gemm_dispatch_choose(kc->backend, args, &v, err);
+    if (st)
+        return st;
+    snprintf(kc->ran, sizeof kc->ran, "%s", v->name);
+    return v->run(kc, args, err);
+}
+
+static const char *dispatch_supports(const mc_args *args)
+{
+    if (!mc_cpu_is_plain_float(args->u.gemm.c.dtype))
+        return "quantised output not supported";
+    return NULL;
+}
+
+const mc_variant mc_variant_gemm_dispatch = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_dispatch",
+    .probe = NULL,
+    .supports = dispatch_supports,
+    .run = dispatch_run,
+    .flags = MC_VARIANT_DISPATCHER,
+    .code = (const void *)dispatch_run,
+};
+
+const mc_variant *const *mc_gemm_dispatch_choices(int *count)
+{
+    *count = N_CHOICES;
+    return choices;
+}
+
+const mc_gemm_kernel *mc_gemm_kernel_find(const char *name, const char **why_not)
+{
+    if (why_not)
+        *why_not = NULL;
+    if (strcmp(name, "gemm_tiled_portable") == 0)
+        return mc_gemm_kernel_portable();
+    if (strcmp(name, "gemm_tiled_f32_avx2_6x16") == 0)
+        return mc_gemm_kernel_avx2_6x16(why_not);
+    if (why_not)
+        *why_not = "not a tiled GEMM kernel";
+    return NULL;
+}

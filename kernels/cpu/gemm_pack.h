@@ -1,0 +1,82 @@
+/* kernels/cpu/gemm_pack.h: what the tiled GEMM kernels share: strided matrix views, panel packing,
+ * the microkernel interface, the tile store, and the blocked, threaded driver (gemm_tiled.c).
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_GEMM_PACK_H
+#define MC_GEMM_PACK_H
+
+#include <stdint.h>
+
+#include "harness/variant.h"
+#include "kernels/cpu/gemm_tiles.h"
+
+/* A strided matrix of plain floats (f32, f16, bf16) over host memory: element (r, c) lives at
+ * base + r*rs + c*cs bytes. Strides may be anything, the base need not be aligned. */
+typedef struct mc_gemm_mat {
+    const uint8_t *base;
+    int64_t rs, cs; /* byte strides of a row step and a column step */
+    mc_dtype dtype;
+} mc_gemm_mat;
+
+/* Packs the rows [r0, r0 + rows) over the columns [c0, c0 + depth) of src into slivers of w rows:
+ * out[(s*depth + p)*w + r] = src(r0 + s*w + r, c0 + p) as f32, and the rows of the last sliver
+ * that lie past the end are zeros. A is packed as it is (m x k), B as its transpose (n x k), so
+ * one routine serves both and every layout: packing is the one copy the GEMM makes. */
+typedef void (*mc_gemm_pack_fn)(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth,
+                                int w, float *out);
+
+/* The portable packing routine (memcpy loads: any stride, any alignment). */
+void mc_gemm_pack_generic(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                          float *out);
+
+/* Where one microkernel tile goes, and how it combines with what is there:
+ * C = alpha * acc + beta * C + bias, with C not read at all when beta == 0. */
+typedef struct mc_gemm_tile_c {
+    uint8_t *c;        /* f32 element (0, 0) of the tile; any alignment */
+    int64_t rs, cs;    /* byte strides of C */
+    int mr, nr;        /* valid rows and columns: edge tiles are smaller than MR x NR */
+    float alpha;
+    float beta;        /* first k block: the caller's beta; later blocks: 1 */
+    const float *bias; /* nr values added per column (first k block only), or NULL */
+} mc_gemm_tile_c;
+
+/* Multiplies an MR x kc packed A sliver by a kc x NR packed B sliver into the tile. */
+typedef void (*mc_gemm_ukr_fn)(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t);
+
+/* Stores an accumulator tile (row r, column c at acc[r*ld + c]) into t: the edge and strided path. */
+void mc_gemm_store_tile(const float *acc, int ld, const mc_gemm_tile_c *t);
+
+/* A microkernel with its packing: what a tiled variant plugs into the driver. */
+typedef struct mc_gemm_kernel {
+    const char *name;    /* the variant's registered name */
+    int mr, nr;          /* tile shape */
+    mc_gemm_ukr_fn ukr;
+    mc_gemm_pack_fn pack;
+} mc_gemm_kernel;
+
+/* Runs C = alpha*A*B + beta*C + bias for every batch with the blocked driver, on exactly `threads`
+ * threads (>= 1), with the given tiles (rounded up to the kernel's MR and NR). Plain-float dtypes
+ * only; accumulation is f32 whatever the storage, and an f16/bf16 C is rounded once, at the end. */
+mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *tiles, int threads,
+                            const mc_gemm_args *g, mc_err *err);
+
+/* Threads a tiled GEMM of this shape should use: at most `allowed` and the tiles' cap, and few
+ * enough that each gets real work (a wake-up costs as much as ~1M flops). */
+int mc_gemm_tiled_threads(const mc_gemm_args *g, const mc_gemm_tiles *tiles, int allowed);
+
+/* Runs a tiled variant the way the registry does: tiles from the tuning table for the shape's
+ * class, threads from kc->threads. What the tiled variants' run() calls. */
+mc_status mc_gemm_tiled_variant_run(const mc_gemm_kernel *kern, mc_kernel_ctx *kc, const mc_args *args,
+                                    mc_err *err);
+
+/* supports() shared by the tiled variants: plain floats everywhere. */
+const char *mc_gemm_tiled_supports(const mc_args *args);
+
+/* The tiled kernels as driver plug-ins, for the tuner and the tests. The AVX2 one is NULL (with the
+ * probe's reason in *why_not) on a CPU without AVX2, FMA and F16C. */
+const mc_gemm_kernel *mc_gemm_kernel_portable(void);
+const mc_gemm_kernel *mc_gemm_kernel_avx2_6x16(const char **why_not /* out, may be NULL */);
+/* A tiled kernel by its variant name; NULL with a reason in *why_not when it is not one or
+ * cannot run here. */
+const mc_gemm_kernel *mc_gemm_kernel_find(const char *name, const char **why_not /* out, may be NULL */);
+
+#endif

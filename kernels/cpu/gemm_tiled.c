@@ -1,0 +1,399 @@
+/* kernels/cpu/gemm_tiled.c: the blocked, packed, threaded GEMM driver and its portable variant.
+ * SPDX-License-Identifier: MIT
+ *
+ * The driver (BLIS's five loops), per batch:
+ *  1. jc: panels of tile_n columns of C.
+ *  2. pc: blocks of tile_k along k. The B panel (tile_k x tile_n) is packed once into NR-wide
+ *     slivers shared by all threads; when threads split the rows (tm > 1) they pack it together
+ *     and meet at a barrier before using it, and again before it is overwritten.
+ *  3. ic: blocks of tile_m rows of the thread's own rows; each thread packs its A block privately.
+ *  4. jr: the NR slivers of the thread's own columns (when threads split the columns, tn > 1).
+ *  5. ir: MR slivers of the A block; the microkernel computes one MR x NR tile.
+ * Threads form a tm x tn grid chosen per shape (rows split when there are enough, else columns).
+ * The first k block stores alpha*AB + beta*C + bias (C unread when beta == 0); later ones add
+ * alpha*AB. Accumulation is f32. An f16/bf16 C goes through an f32 scratch and is rounded once,
+ * by the thread that computed it, so its error is the f32 bound plus one output rounding.
+ */
+#include "kernels/cpu/gemm_pack.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/cpu_threads.h"
+
+#define WS_ALIGN_FLOATS 16              /* 64-byte alignment of every workspace part */
+#define MIN_FLOPS_PER_THREAD (1 << 20)  /* waking a thread costs about this much work */
+#define PACK_COST 16                    /* one packed element costs ~16 multiply-adds of time */
+
+/* ---- workspace: packed panels and scratch, kept between calls (page faults on a fresh 4 MiB
+ * allocation cost ~10% of a small GEMM). A concurrent caller gets its own. ---- */
+
+static struct {
+    pthread_mutex_t mu;
+    float *buf;
+    size_t floats;
+} ws_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static float *workspace_take(size_t floats, int *cached)
+{
+    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    *cached = pthread_mutex_trylock(&ws_cache.mu) == 0;
+    if (!*cached)
+        return aligned_alloc(64, bytes);
+    if (ws_cache.floats < floats) {
+        free(ws_cache.buf);
+        ws_cache.buf = aligned_alloc(64, bytes);
+        ws_cache.floats = ws_cache.buf ? floats : 0;
+    }
+    if (!ws_cache.buf)
+        pthread_mutex_unlock(&ws_cache.mu);
+    return ws_cache.buf;
+}
+
+static void workspace_give(float *p, int cached)
+{
+    if (cached)
+        pthread_mutex_unlock(&ws_cache.mu);
+    else
+        free(p);
+}
+
+static size_t round_floats(size_t n)
+{
+    return (n + WS_ALIGN_FLOATS - 1) / WS_ALIGN_FLOATS * WS_ALIGN_FLOATS;
+}
+
+static int64_t round_up(int64_t x, int64_t to)
+{
+    return (x + to - 1) / to * to;
+}
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* ---- the job every thread shares ---- */
+
+typedef struct tiled_job {
+    const mc_gemm_kernel *kern;
+    const mc_gemm_args *g;
+    int64_t m, n, k;
+    int64_t mc, nc, kc; /* tiles, rounded to MR / NR */
+    int tm, tn;         /* thread grid: rows split tm ways, columns tn ways */
+    int c_direct;       /* C is f32: tiles go straight into it */
+    const float *bias;  /* n f32 values, or NULL */
+    float *bpack;       /* kc x nc, shared */
+    float *apack;       /* one mc x kc block per thread */
+    size_t apack_floats;
+    float *scratch;     /* m x n f32 when C is not f32 */
+    mc_cpu_barrier barrier;
+} tiled_job;
+
+/* One batch's operands: A (m x k), B^T (n x k), and where C's tiles go (f32). */
+typedef struct batch_views {
+    mc_gemm_mat a, bt;
+    uint8_t *c;       /* element (0, 0) of the real C */
+    uint8_t *c32;     /* where tiles go: C itself, or the scratch */
+    int64_t rs, cs;   /* byte strides of c32 */
+} batch_views;
+
+static void views_of_batch(const tiled_job *j, int64_t b2, int64_t b3, batch_views *v)
+{
+    const mc_gemm_args *g = j->g;
+    v->a = (mc_gemm_mat){mc_cpu_elem_ptr(&g->a, 0, 0, mc_cpu_bcast(&g->a, 2, b2), mc_cpu_bcast(&g->a, 3, b3)),
+                         g->a.nb[1], g->a.nb[0], g->a.dtype};
+    v->bt = (mc_gemm_mat){mc_cpu_elem_ptr(&g->b, 0, 0, mc_cpu_bcast(&g->b, 2, b2), mc_cpu_bcast(&g->b, 3, b3)),
+                          g->b.nb[0], g->b.nb[1], g->b.dtype};
+    v->c = mc_cpu_elem_ptr(&g->c, 0, 0, b2, b3);
+    if (j->c_direct) {
+        v->c32 = v->c;
+        v->rs = g->c.nb[1];
+        v->cs = g->c.nb[0];
+    } else {
+        v->c32 = (uint8_t *)j->scratch;
+        v->rs = j->n * (int64_t)sizeof(float);
+        v->cs = sizeof(float);
+    }
+}
+
+/* A thread's share of the grid: its rows and, per column panel, its slivers. */
+typedef struct thread_share {
+    int tid, nthreads, ti, tj;
+    int64_t i_begin, i_end; /* rows */
+} thread_share;
+
+static void share_range(int64_t count, int parts, int part, int64_t *lo, int64_t *hi)
+{
+    *lo = count * part / parts;
+    *hi = count * (part + 1) / parts;
+}
+
+static void pack_b_panel(const tiled_job *j, const thread_share *t, const batch_views *v, int64_t jc,
+                         int64_t ncb, int64_t pc, int64_t kcb, int64_t js0, int64_t js1)
+{
+    const int nr = j->kern->nr;
+    int64_t s0 = js0, s1 = js1;
+    if (j->tm > 1) /* every thread uses the whole panel: all pack a share of it */
+        share_range((ncb + nr - 1) / nr, t->nthreads, t->tid, &s0, &s1);
+    if (s1 > s0)
+        j->kern->pack(&v->bt, jc + s0 * nr, min64((s1 - s0) * nr, ncb - s0 * nr), pc, kcb, nr,
+                      j->bpack + s0 * nr * kcb);
+    if (j->tm > 1)
+        mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
+}
+
+static void compute_block(const tiled_job *j, const batch_views *v, const float *apack, int64_t ic, int64_t mcb,
+                          int64_t jc, int64_t ncb, int64_t kcb, int64_t js0, int64_t js1, int first)
+{
+    const int mr = j->kern->mr, nr = j->kern->nr;
+    const float alpha = j->g->alpha;
+    const float beta = first ? (j->c_direct ? j->g->beta : 0.0f) : 1.0f;
+    for (int64_t js = js0; js < js1; js++) {
+        int64_t col = jc + js * nr;
+        const float *pb = j->bpack + js * nr * kcb;
+        for (int64_t is = 0; is * mr < mcb; is++) {
+            int64_t row = ic + is * mr;
+            mc_gemm_tile_c tile = {
+                .c = v->c32 + row * v->rs + col * v->cs,
+                .rs = v->rs,
+                .cs = v->cs,
+                .mr = (int)min64(mr, ic + mcb - row),
+                .nr = (int)min64(nr, jc + ncb - col),
+                .alpha = alpha,
+                .beta = beta,
+                .bias = (first && j->bias && j->c_direct) ? j->bias + col : NULL,
+            };
+            j->kern->ukr(kcb, apack + is * mr * kcb, pb, &tile);
+        }
+    }
+}
+
+/* f16/bf16 C: the thread rounds the scratch region it computed into C, once. */
+static void finish_region(const tiled_job *j, const batch_views *v, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
+{
+    const mc_gemm_args *g = j->g;
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t c = j0; c < j1; c++) {
+            uint8_t *p = v->c + i * g->c.nb[1] + c * g->c.nb[0];
+            float val = j->scratch[i * j->n + c];
+            if (g->beta != 0.0f)
+                val += g->beta * mc_cpu_load(g->c.dtype, p);
+            if (j->bias)
+                val += j->bias[c];
+            mc_cpu_store(g->c.dtype, p, val);
+        }
+}
+
+static void run_batch(const tiled_job *j, const thread_share *t, const batch_views *v)
+{
+    const int nr = j->kern->nr;
+    float *apack = j->apack + (size_t)t->tid * j->apack_floats;
+    for (int64_t jc = 0; jc < j->n; jc += j->nc) {
+        int64_t ncb = min64(j->nc, j->n - jc), js0, js1;
+        share_range((ncb + nr - 1) / nr, j->tn, t->tj, &js0, &js1);
+        for (int64_t pc = 0; pc < j->k; pc += j->kc) {
+            int64_t kcb = min64(j->kc, j->k - pc);
+            pack_b_panel(j, t, v, jc, ncb, pc, kcb, js0, js1);
+            for (int64_t ic = t->i_begin; ic < t->i_end; ic += j->mc) {
+                int64_t mcb = min64(j->mc, t->i_end - ic);
+                j->kern->pack(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
+                compute_block(j, v, apack, ic, mcb, jc, ncb, kcb, js0, js1, pc == 0);
+            }
+            if (j->tm > 1) /* nobody repacks B while another thread still reads it */
+                mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
+        }
+        if (!j->c_direct)
+            finish_region(j, v, t->i_begin, t->i_end, jc + js0 * nr, min64(jc + js1 * nr, jc + ncb));
+    }
+}
+
+static void tiled_thread(void *arg, int tid, int nthreads)
+{
+    tiled_job *j = arg;
+    const int mr = j->kern->mr;
+    thread_share t = {.tid = tid, .nthreads = nthreads, .ti = tid / j->tn, .tj = tid % j->tn};
+    int64_t s0, s1;
+    share_range((j->m + mr - 1) / mr, j->tm, t.ti, &s0, &s1);
+    t.i_begin = s0 * mr;
+    t.i_end = min64(s1 * mr, j->m);
+    const mc_tensor *c = &j->g->c;
+    for (int64_t b3 = 0; b3 < c->ne[3]; b3++)
+        for (int64_t b2 = 0; b2 < c->ne[2]; b2++) {
+            batch_views v;
+            views_of_batch(j, b2, b3, &v);
+            run_batch(j, &t, &v);
+        }
+}
+
+/* The tm x tn grid with the least work for its busiest thread: padded multiply-adds plus packing.
+ * Ties go to splitting rows, which shares the packed B instead of packing A twice. */
+static void choose_grid(tiled_job *j, int threads)
+{
+    const int64_t ms = (j->m + j->kern->mr - 1) / j->kern->mr, ns = (j->n + j->kern->nr - 1) / j->kern->nr;
+    double best = -1.0;
+    for (int tm = threads; tm >= 1; tm--) {
+        if (threads % tm)
+            continue;
+        int tn = threads / tm;
+        double rows = (double)((ms + tm - 1) / tm * j->kern->mr);
+        double cols = (double)((ns + tn - 1) / tn * j->kern->nr);
+        double cost = rows * cols * (double)j->k + PACK_COST * (rows + cols / tm) * (double)j->k;
+        if (best < 0.0 || cost < best) {
+            best = cost;
+            j->tm = tm;
+            j->tn = tn;
+        }
+    }
+}
+
+static void convert_bias(const mc_gemm_args *g, int64_t n, float *out)
+{
+    for (int64_t c = 0; c < n; c++)
+        out[c] = mc_cpu_get(&g->bias, c, 0, 0, 0);
+}
+
+/* k == 0: the product is empty, C = beta*C + bias. */
+static void run_empty_k(const mc_gemm_args *g)
+{
+    const mc_tensor *c = &g->c;
+    for (int64_t b3 = 0; b3 < c->ne[3]; b3++)
+        for (int64_t b2 = 0; b2 < c->ne[2]; b2++)
+            for (int64_t i = 0; i < c->ne[1]; i++)
+                for (int64_t col = 0; col < c->ne[0]; col++) {
+                    float v = 0.0f;
+                    if (g->beta != 0.0f)
+                        v += g->beta * mc_cpu_get(c, col, i, b2, b3);
+                    if (g->has_bias)
+                        v += mc_cpu_get(&g->bias, col, 0, 0, 0);
+                    mc_cpu_set(c, col, i, b2, b3, v);
+                }
+}
+
+static void set_tiles(tiled_job *j, const mc_gemm_tiles *tiles)
+{
+    const int mr = j->kern->mr, nr = j->kern->nr;
+    j->mc = min64(round_up(tiles->tile_m > mr ? tiles->tile_m : mr, mr), round_up(j->m, mr));
+    j->nc = min64(round_up(tiles->tile_n > nr ? tiles->tile_n : nr, nr), round_up(j->n, nr));
+    j->kc = min64(tiles->tile_k > 1 ? tiles->tile_k : 1, j->k);
+}
+
+mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *tiles, int threads,
+                            const mc_gemm_args *g, mc_err *err)
+{
+    tiled_job j = {.kern = kern, .g = g, .m = g->c.ne[1], .n = g->c.ne[0], .k = g->a.ne[0]};
+    if (j.m == 0 || j.n == 0)
+        return MC_OK;
+    if (j.k == 0) {
+        run_empty_k(g);
+        return MC_OK;
+    }
+    threads = threads < 1 ? 1 : (threads > MC_CPU_MAX_THREADS ? MC_CPU_MAX_THREADS : threads);
+    set_tiles(&j, tiles);
+    choose_grid(&j, threads);
+    j.c_direct = g->c.dtype == MC_DTYPE_F32;
+    j.apack_floats = round_floats((size_t)(j.mc * j.kc));
+    size_t b_floats = round_floats((size_t)(j.kc * j.nc));
+    size_t bias_floats = g->has_bias ? round_floats((size_t)j.n) : 0;
+    size_t scratch_floats = j.c_direct ? 0 : round_floats((size_t)(j.m * j.n));
+    int cached;
+    float *ws = workspace_take(b_floats + j.apack_floats * (size_t)threads + bias_floats + scratch_floats, &cached);
+    if (!ws)
+        return mc_err_set(err, MC_ERR_NOMEM, "%s: cannot allocate packing buffers", kern->name);
+    j.bpack = ws;
+    j.apack = ws + b_floats;
+    float *bias = j.apack + j.apack_floats * (size_t)threads;
+    j.scratch = bias + bias_floats;
+    if (g->has_bias) {
+        convert_bias(g, j.n, bias);
+        j.bias = bias;
+    }
+    mc_cpu_barrier_init(&j.barrier, threads);
+    mc_status st = mc_cpu_parallel(threads, tiled_thread, &j, err);
+    mc_cpu_barrier_destroy(&j.barrier);
+    workspace_give(ws, cached);
+    return st;
+}
+
+int mc_gemm_tiled_threads(const mc_gemm_args *g, const mc_gemm_tiles *tiles, int allowed)
+{
+    double flops = 2.0 * (double)g->c.ne[0] * (double)g->c.ne[1] * (double)g->a.ne[0] * (double)g->c.ne[2] *
+                   (double)g->c.ne[3];
+    int t = allowed < 1 ? 1 : allowed;
+    if (tiles->threads > 0 && tiles->threads < t)
+        t = tiles->threads;
+    while (t > 1 && flops / t < MIN_FLOPS_PER_THREAD)
+        t--;
+    return t;
+}
+
+mc_status mc_gemm_tiled_variant_run(const mc_gemm_kernel *kern, mc_kernel_ctx *kc, const mc_args *args,
+                                    mc_err *err)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    mc_gemm_tiles tiles;
+    mc_gemm_class cls = mc_gemm_class_of(g->c.ne[1], g->c.ne[0], g->a.ne[0]);
+    mc_status st = mc_gemm_tiles_lookup(kern->name, cls, &tiles, err);
+    if (st)
+        return st;
+    return mc_gemm_tiled_run(kern, &tiles, mc_gemm_tiled_threads(g, &tiles, kc->threads), g, err);
+}
+
+const char *mc_gemm_tiled_supports(const mc_args *args)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    if (!mc_cpu_is_plain_float(g->a.dtype) || !mc_cpu_is_plain_float(g->b.dtype))
+        return "quantised A or B: the tiled GEMM packs plain floats only";
+    if (!mc_cpu_is_plain_float(g->c.dtype) || (g->has_bias && !mc_cpu_is_plain_float(g->bias.dtype)))
+        return "quantised C or bias not supported";
+    return NULL;
+}
+
+/* ---- the portable variant: the same blocking, a plain C microkernel ---- */
+
+#define PORTABLE_MR 4
+#define PORTABLE_NR 8
+
+static void ukr_portable_4x8(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t)
+{
+    float acc[PORTABLE_MR][PORTABLE_NR] = {{0.0f}};
+    for (int64_t p = 0; p < kc; p++) {
+        const float *a = pa + p * PORTABLE_MR, *b = pb + p * PORTABLE_NR;
+        for (int r = 0; r < PORTABLE_MR; r++)
+            for (int c = 0; c < PORTABLE_NR; c++)
+                acc[r][c] += a[r] * b[c];
+    }
+    mc_gemm_store_tile(&acc[0][0], PORTABLE_NR, t);
+}
+
+static const mc_gemm_kernel portable_kernel = {
+    .name = "gemm_tiled_portable",
+    .mr = PORTABLE_MR,
+    .nr = PORTABLE_NR,
+    .ukr = ukr_portable_4x8,
+    .pack = mc_gemm_pack_generic,
+};
+
+static mc_status gemm_tiled_portable_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_gemm_tiled_variant_run(&portable_kernel, kc, args, err);
+}
+
+const mc_variant mc_variant_gemm_tiled_portable = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_tiled_portable",
+    .probe = NULL,
+    .supports = mc_gemm_tiled_supports,
+    .run = gemm_tiled_portable_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)ukr_portable_4x8,
+};
+
+/* For the tuner and the tests: the portable kernel as a driver plug-in. */
+const mc_gemm_kernel *mc_gemm_kernel_portable(void)
+{
+    return &portable_kernel;
+}

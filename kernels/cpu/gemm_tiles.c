@@ -1,0 +1,240 @@
+/* kernels/cpu/gemm_tiles.c: GEMM shape classes, their default kernels and the tuning table, as data.
+ * SPDX-License-Identifier: MIT
+ *
+ * How a GEMM gets its kernel and tiles:
+ *  1. The shape picks a class: the first row of class_rules whose limits hold.
+ *  2. The dispatcher walks that class's candidates and takes the first one whose probe says yes
+ *     and that supports the case (the capability part of the choice).
+ *  3. A tiled kernel takes its tiles from the $MC_GEMM_TUNING file when that has a row for
+ *     (kernel, class), else from builtin_tiles, else from its generic default.
+ * A kernel becomes a class's default only when it beats the current default there by >= 5% in
+ * the perf tier; the comment beside each class says which measurement put it there.
+ */
+#include "kernels/cpu/gemm_tiles.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NO_LIMIT INT64_MAX
+#define MAX_FILE_ENTRIES 256
+
+typedef struct class_rule {
+    mc_gemm_class cls;
+    int64_t m_max, n_max, mnk_max; /* the class applies when all three hold */
+} class_rule;
+
+static const class_rule class_rules[] = {
+    {MC_GEMM_CLASS_GEMV, NO_LIMIT, 1, NO_LIMIT},
+    {MC_GEMM_CLASS_GEMV, 1, NO_LIMIT, NO_LIMIT},
+    {MC_GEMM_CLASS_SMALL_N, NO_LIMIT, 8, NO_LIMIT},
+    {MC_GEMM_CLASS_SMALL_N, 8, NO_LIMIT, NO_LIMIT},
+    {MC_GEMM_CLASS_TINY, NO_LIMIT, NO_LIMIT, 32 * 32 * 32},
+    {MC_GEMM_CLASS_SMALL_M, 32, NO_LIMIT, NO_LIMIT},
+    {MC_GEMM_CLASS_MEDIUM, NO_LIMIT, NO_LIMIT, 256 * 256 * 256},
+    {MC_GEMM_CLASS_LARGE, NO_LIMIT, NO_LIMIT, NO_LIMIT},
+};
+
+#define TILED_CANDIDATES "gemm_tiled_f32_avx2_6x16", "gemm_tiled_portable"
+
+/* gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
+ * faster kernels decline still has a kernel. */
+static const mc_gemm_class_info class_infos[MC_GEMM_CLASS_COUNT] = {
+    [MC_GEMM_CLASS_GEMV] = {"gemv", "n == 1 or m == 1", {"gemm_gemv", "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_SMALL_N] = {"small_n", "n <= 8 or m <= 8", {"gemm_small_n", "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_TINY] = {"tiny", "m*n*k <= 32^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_SMALL_M] = {"small_m", "m <= 32", {TILED_CANDIDATES, "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_MEDIUM] = {"medium", "m*n*k <= 256^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_LARGE] = {"large", "m*n*k > 256^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
+};
+static_assert(sizeof class_infos / sizeof class_infos[0] == MC_GEMM_CLASS_COUNT, "one entry per class");
+
+static const char *const tunable_kernels[] = {
+    "gemm_tiled_portable",
+    "gemm_tiled_f32_avx2_6x16",
+    NULL,
+};
+
+typedef struct builtin_row {
+    const char *kernel;
+    mc_gemm_class cls; /* MC_GEMM_CLASS_COUNT: any class without its own row */
+    mc_gemm_tiles tiles;
+} builtin_row;
+
+/* KC * NR * 4 bytes of B sliver stay in L1 (32 KiB), MC * KC * 4 of A in L2 (1 MiB), and the
+ * KC * NC * 4 B panel in L3. */
+static const builtin_row builtin_tiles[] = {
+    {"gemm_tiled_portable", MC_GEMM_CLASS_COUNT, {64, 2048, 256, 0}},
+    {"gemm_tiled_f32_avx2_6x16", MC_GEMM_CLASS_COUNT, {96, 4080, 512, 0}},
+};
+
+static const mc_gemm_tiles generic_tiles = {96, 2048, 256, 0};
+
+mc_gemm_class mc_gemm_class_of(int64_t m, int64_t n, int64_t k)
+{
+    for (size_t i = 0; i < sizeof class_rules / sizeof class_rules[0]; i++) {
+        const class_rule *r = &class_rules[i];
+        /* m*n*k compared by division so that huge shapes cannot overflow */
+        int64_t mn = (m > 0 && n > NO_LIMIT / m) ? NO_LIMIT : m * n;
+        int fits_mnk = r->mnk_max == NO_LIMIT || (mn <= r->mnk_max && (k == 0 || mn <= r->mnk_max / k));
+        if (m <= r->m_max && n <= r->n_max && fits_mnk)
+            return r->cls;
+    }
+    return MC_GEMM_CLASS_LARGE;
+}
+
+const mc_gemm_class_info *mc_gemm_class_info_of(mc_gemm_class cls)
+{
+    return &class_infos[cls];
+}
+
+int mc_gemm_class_parse(const char *name)
+{
+    for (int c = 0; c < MC_GEMM_CLASS_COUNT; c++)
+        if (strcmp(class_infos[c].name, name) == 0)
+            return c;
+    return -1;
+}
+
+const char *const *mc_gemm_tunable_kernels(void)
+{
+    return tunable_kernels;
+}
+
+static int is_tunable(const char *kernel)
+{
+    for (int i = 0; tunable_kernels[i]; i++)
+        if (strcmp(tunable_kernels[i], kernel) == 0)
+            return 1;
+    return 0;
+}
+
+mc_gemm_tiles mc_gemm_tiles_builtin(const char *kernel, mc_gemm_class cls)
+{
+    const mc_gemm_tiles *any = NULL;
+    for (size_t i = 0; i < sizeof builtin_tiles / sizeof builtin_tiles[0]; i++) {
+        const builtin_row *r = &builtin_tiles[i];
+        if (strcmp(r->kernel, kernel) != 0)
+            continue;
+        if (r->cls == cls)
+            return r->tiles;
+        if (r->cls == MC_GEMM_CLASS_COUNT)
+            any = &r->tiles;
+    }
+    return any ? *any : generic_tiles;
+}
+
+/* ---- tuning files ---- */
+
+static mc_status parse_line(const char *path, int lineno, char *line, mc_gemm_tuning_entry *e, mc_err *err)
+{
+    char kernel[64], cls[32];
+    int tm, tn, tk, th;
+    double gflops = 0.0;
+    int got = sscanf(line, "%63s %31s %d %d %d %d %lf", kernel, cls, &tm, &tn, &tk, &th, &gflops);
+    if (got < 6)
+        return mc_err_set(err, MC_ERR_CONFIG,
+                          "%s:%d: expected 'kernel class tile_m tile_n tile_k threads [gflops]'", path, lineno);
+    if (!is_tunable(kernel))
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: '%s' is not a tunable GEMM kernel", path, lineno, kernel);
+    int c = mc_gemm_class_parse(cls);
+    if (c < 0)
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: unknown shape class '%s'", path, lineno, cls);
+    if (tm < 1 || tn < 1 || tk < 1 || th < 0 || tm > 1 << 16 || tn > 1 << 20 || tk > 1 << 16 || th > 256)
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: tile sizes must be positive and threads 0..256", path, lineno);
+    snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
+    e->cls = (mc_gemm_class)c;
+    e->tiles = (mc_gemm_tiles){tm, tn, tk, th};
+    e->gflops = gflops;
+    return MC_OK;
+}
+
+mc_status mc_gemm_tuning_read(const char *path, mc_gemm_tuning_entry *entries, int cap, int *count, mc_err *err)
+{
+    mc_status st = MC_OK;
+    char line[512];
+    int lineno = 0, n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return mc_err_set(err, MC_ERR_IO, "cannot read GEMM tuning file %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\n' || *p == '\0')
+            continue;
+        if (n == cap) {
+            st = mc_err_set(err, MC_ERR_CONFIG, "%s:%d: more than %d entries", path, lineno, cap);
+            goto done;
+        }
+        st = parse_line(path, lineno, p, &entries[n], err);
+        if (st)
+            goto done;
+        n++;
+    }
+    *count = n;
+done:
+    fclose(f);
+    return st;
+}
+
+mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *entries, int count,
+                               const char *comment, mc_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return mc_err_set(err, MC_ERR_IO, "cannot write GEMM tuning file %s: %s", path, strerror(errno));
+    fputs("# metallic-check GEMM tuning table (format 1), loaded through $MC_GEMM_TUNING\n", f);
+    if (comment)
+        fprintf(f, "# %s\n", comment);
+    fputs("# kernel class tile_m tile_n tile_k threads gflops\n", f);
+    for (int i = 0; i < count; i++) {
+        const mc_gemm_tuning_entry *e = &entries[i];
+        fprintf(f, "%s %s %d %d %d %d %.2f\n", e->kernel, class_infos[e->cls].name, e->tiles.tile_m,
+                e->tiles.tile_n, e->tiles.tile_k, e->tiles.threads, e->gflops);
+    }
+    if (fclose(f) != 0)
+        return mc_err_set(err, MC_ERR_IO, "cannot finish GEMM tuning file %s", path);
+    return MC_OK;
+}
+
+/* The table loaded from $MC_GEMM_TUNING, reloaded when the variable names another file. */
+static struct {
+    pthread_mutex_t mu;
+    char path[1024];
+    mc_gemm_tuning_entry entries[MAX_FILE_ENTRIES];
+    int count;
+} loaded = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static mc_status load_env_table(const char *path, mc_err *err)
+{
+    if (strcmp(loaded.path, path) == 0)
+        return MC_OK;
+    int n = 0;
+    mc_status st = mc_gemm_tuning_read(path, loaded.entries, MAX_FILE_ENTRIES, &n, err);
+    if (st) {
+        loaded.path[0] = '\0';
+        loaded.count = 0;
+        return st;
+    }
+    snprintf(loaded.path, sizeof loaded.path, "%s", path);
+    loaded.count = n;
+    return MC_OK;
+}
+
+mc_status mc_gemm_tiles_lookup(const char *kernel, mc_gemm_class cls, mc_gemm_tiles *out, mc_err *err)
+{
+    const char *path = getenv("MC_GEMM_TUNING");
+    *out = mc_gemm_tiles_builtin(kernel, cls);
+    if (!path || !*path)
+        return MC_OK;
+    pthread_mutex_lock(&loaded.mu);
+    mc_status st = load_env_table(path, err);
+    for (int i = 0; !st && i < loaded.count; i++)
+        if (loaded.entries[i].cls == cls && strcmp(loaded.entries[i].kernel, kernel) == 0)
+            *out = loaded.entries[i].tiles;
+    pthread_mutex_unlock(&loaded.mu);
+    return st;
+}

@@ -1,0 +1,168 @@
+/* kernels/cpu/qgemv_variants.c: the quantised GEMV variants (y = A x with A in q8_0 or q4_0):
+ * their driver, capability probe, supports() and registry records.
+ *
+ * The quantised matmul interface, as these kernels see it:
+ *   1. The format is A's dtype; the block layout is the view: ne[0] elements per row, block i of
+ *      row r at a.offset + i * nb[0] + r * nb[1] (rows may be padded, bases misaligned). Scales,
+ *      and Q4_0's implicit zero point 8, live inside each GGUF block.
+ *   2. x and y are plain floats of any layout the op makes; the driver gathers x into a contiguous
+ *      f32 copy once per call, so the row kernels only ever see dense x.
+ *   3. g->xq says whether x may be quantised (to q8_0) first; the q8_0 x q8_0 dot variants need it,
+ *      the dequantising ones ignore it (they are exact in x).
+ * A new quantised format is a row kernel plus one supports() row here; callers do not change.
+ * SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+
+#include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/cpu_threads.h"
+#include "kernels/cpu/qgemv_common.h"
+
+#define MC_QGEMV_MIN_WEIGHTS_PER_THREAD (64 * 1024) /* below this a thread costs more than it saves */
+
+typedef struct qgemv_job {
+    const mc_gemv_args *g;
+    mc_qgemv_row_fn row;
+    const float *x;
+    const uint8_t *xq;
+} qgemv_job;
+
+static void qgemv_rows(void *arg, int tid, int nthreads)
+{
+    const qgemv_job *j = arg;
+    const mc_tensor *a = &j->g->a;
+    const int64_t m = a->ne[1], nblocks = a->ne[0] / MC_QGEMV_QK;
+    const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
+    const uint8_t *base = mc_cpu_base(a);
+    for (int64_t r = r0; r < r1; r++)
+        mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
+}
+
+mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
+                       mc_qgemv_quantise_fn quantise_x, mc_err *err)
+{
+    mc_status st = MC_OK;
+    const int64_t k = g->a.ne[0], m = g->a.ne[1];
+    float *x = malloc((size_t)k * sizeof *x);
+    uint8_t *xq = quantise_x ? malloc((size_t)(k / MC_QGEMV_QK) * MC_QGEMV_Q8_0_BYTES) : NULL;
+    if (!x || (quantise_x && !xq)) {
+        st = mc_err_set(err, MC_ERR_NOMEM, "qgemv: no memory for a %lld-element copy of x", (long long)k);
+        goto done;
+    }
+    for (int64_t p = 0; p < k; p++)
+        x[p] = mc_cpu_get(&g->x, p, 0, 0, 0);
+    if (quantise_x)
+        quantise_x(x, xq, k);
+    qgemv_job job = {.g = g, .row = row, .x = x, .xq = xq};
+    int64_t useful = m * k / MC_QGEMV_MIN_WEIGHTS_PER_THREAD;
+    int threads = kc->threads < useful ? kc->threads : (int)(useful < 1 ? 1 : useful);
+    if (threads > m)
+        threads = (int)m;
+    st = mc_cpu_parallel(threads, qgemv_rows, &job, err);
+done:
+    free(x);
+    free(xq);
+    return st;
+}
+
+static const char *qgemv_probe_avx2(mc_backend_ctx *ctx)
+{
+    (void)ctx;
+    return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
+}
+
+/* What every quantised variant needs besides its A format. */
+static const char *qgemv_supports_common(const mc_gemv_args *g, mc_dtype a_dtype)
+{
+    if (g->a.dtype != a_dtype)
+        return a_dtype == MC_DTYPE_Q8_0 ? "A is not q8_0" : "A is not q4_0";
+    if (!mc_cpu_is_plain_float(g->x.dtype) || !mc_cpu_is_plain_float(g->y.dtype))
+        return "x and y must be plain floats";
+    if (g->a.ne[0] % MC_QGEMV_QK != 0)
+        return "rows are not whole blocks";
+    return NULL;
+}
+
+static const char *supports_q8_0(const mc_args *args)
+{
+    return qgemv_supports_common(&args->u.gemv, MC_DTYPE_Q8_0);
+}
+
+static const char *supports_q4_0(const mc_args *args)
+{
+    return qgemv_supports_common(&args->u.gemv, MC_DTYPE_Q4_0);
+}
+
+static const char *supports_q8_0_q8dot(const mc_args *args)
+{
+    const mc_gemv_args *g = &args->u.gemv;
+    if (g->xq != MC_DTYPE_Q8_0)
+        return "quantises x to q8_0: needs xq=q8_0";
+    return qgemv_supports_common(g, MC_DTYPE_Q8_0);
+}
+
+static mc_status run_q8_0_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_scalar, NULL, err);
+}
+
+static mc_status run_q4_0_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q4_0_scalar, NULL, err);
+}
+
+static mc_status run_q8_0_q8dot_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_q8dot_scalar, mc_qgemv_quantise_x_q8_0_scalar, err);
+}
+
+static mc_status run_q8_0_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_avx2, NULL, err);
+}
+
+static mc_status run_q4_0_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q4_0_avx2, NULL, err);
+}
+
+static mc_status run_q8_0_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_q8dot_avx2, mc_qgemv_quantise_x_q8_0_avx2, err);
+}
+
+/* Rows are split by thread, each row summed in a fixed order: bitwise deterministic. */
+const mc_variant mc_variant_gemv_q8_0_scalar = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_scalar",
+    .supports = supports_q8_0, .run = run_q8_0_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_scalar,
+};
+
+const mc_variant mc_variant_gemv_q4_0_scalar = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_scalar",
+    .supports = supports_q4_0, .run = run_q4_0_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_scalar,
+};
+
+const mc_variant mc_variant_gemv_q8_0_q8dot_scalar = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_scalar",
+    .supports = supports_q8_0_q8dot, .run = run_q8_0_q8dot_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_scalar,
+};
+
+const mc_variant mc_variant_gemv_q8_0_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_avx2",
+    .probe = qgemv_probe_avx2, .supports = supports_q8_0, .run = run_q8_0_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_avx2,
+};
+
+const mc_variant mc_variant_gemv_q4_0_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_avx2",
+    .probe = qgemv_probe_avx2, .supports = supports_q4_0, .run = run_q4_0_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_avx2,
+};
+
+const mc_variant mc_variant_gemv_q8_0_q8dot_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_avx2",
+    .probe = qgemv_probe_avx2, .supports = supports_q8_0_q8dot, .run = run_q8_0_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_avx2,
+};

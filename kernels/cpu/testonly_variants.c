@@ -1,0 +1,75 @@
+/* kernels/cpu/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write),
+ * so the harness can prove it isolates crashes, times out hangs and checks guard zones.
+ * SPDX-License-Identifier: MIT */
+#include <signal.h>
+#include <stddef.h>
+#include <unistd.h>
+
+#include "kernels/cpu/cpu_access.h"
+
+extern const mc_variant mc_variant_gemm_scalar;
+
+/* Dies the way a wild pointer would: the worker must report "crash", the run must go on. */
+static mc_status gemm_testonly_segfault_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    raise(SIGSEGV);
+    return mc_err_set(err, MC_ERR_INTERNAL, "gemm_testonly_segfault survived SIGSEGV");
+}
+
+/* Never returns: the per-case timeout must kill it and report "timeout". */
+static mc_status gemm_testonly_hang_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    for (;;)
+        sleep(1);
+    return MC_OK;
+}
+
+/* Right result, then one element written just past the end of C's span: only the guard zone
+ * after the buffer can catch it, so the verdict must be "guard". */
+static mc_status gemm_testonly_overflow_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    mc_status st = mc_variant_gemm_scalar.run(kc, args, err);
+    if (st != MC_OK)
+        return st;
+    const mc_tensor *c = &args->u.gemm.c;
+    uint8_t *past_end = (uint8_t *)c->buf->native + mc_tensor_span_bytes(c);
+    mc_cpu_store(c->dtype, past_end, 1.0f);
+    return MC_OK;
+}
+
+static const mc_variant gemm_testonly_segfault = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_testonly_segfault",
+    .run = gemm_testonly_segfault_run,
+    .flags = MC_VARIANT_TEST_ONLY,
+    .expect = "crash",
+    .code = (const void *)gemm_testonly_segfault_run,
+};
+
+static const mc_variant gemm_testonly_hang = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_testonly_hang",
+    .run = gemm_testonly_hang_run,
+    .flags = MC_VARIANT_TEST_ONLY,
+    .expect = "timeout",
+    .code = (const void *)gemm_testonly_hang_run,
+};
+
+static const mc_variant gemm_testonly_overflow = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_testonly_overflow",
+    .run = gemm_testonly_overflow_run,
+    .flags = MC_VARIANT_TEST_ONLY,
+    .expect = "guard",
+    .code = (const void *)gemm_testonly_overflow_run,
+};
+
+const mc_variant *const mc_testonly_variants[] = {
+    &gemm_testonly_segfault,
+    &gemm_testonly_hang,
+    &gemm_testonly_overflow,
+    NULL,
+};

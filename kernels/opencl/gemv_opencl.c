@@ -1,0 +1,137 @@
+/* kernels/opencl/gemv_opencl.c: the OpenCL GEMV variants (gemv.cl): plain A with work-group
+ * reductions and half4/float4 loads where alignment allows, and the dequantising q8_0 GEMV.
+ * SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "kernels/opencl/backend_opencl.h"
+
+#define GEMV_LANES 32 /* one warp-sized team per row: its reads of a row coalesce */
+#define GEMV_ROWS 4   /* rows per work-group: 128 work-items */
+#define GEMV_QBLOCK 32
+
+/* True when lanes may read A four elements at a time: rows contiguous and each row's first
+ * element at a multiple of 4 elements (8 bytes for f16, 16 for f32). */
+static bool gemv_a_vector_ok(const mc_tensor *a)
+{
+    const int64_t es = mc_tensor_unit_bytes(a);
+    return a->nb[0] == es && a->offset % (4 * es) == 0 && (a->ne[1] == 1 || a->nb[1] % (4 * es) == 0);
+}
+
+static bool gemv_x_vector_ok(const mc_tensor *x)
+{
+    const int64_t es = mc_tensor_unit_bytes(x);
+    return (x->nb[0] == es || x->ne[0] == 1) && x->offset % (4 * es) == 0;
+}
+
+static void gemv_options(char *opts, const mc_gemv_args *g, int quant)
+{
+    const bool bytewise = (!quant && mc_opencl_needs_bytewise(&g->a)) || mc_opencl_needs_bytewise(&g->x) ||
+                          mc_opencl_needs_bytewise(&g->y);
+    const bool a_vec = !quant && !bytewise && gemv_a_vector_ok(&g->a);
+    const bool x_vec = !bytewise && gemv_x_vector_ok(&g->x);
+    mc_opencl_options_add(opts, "-DLANES=%d -DROWS=%d -DQUANT=%d", GEMV_LANES, GEMV_ROWS, quant);
+    mc_opencl_options_add(opts, "-DDT_A=%d -DDT_X=%d -DDT_Y=%d", quant ? 0 : mc_opencl_dtype_code(g->a.dtype),
+                          mc_opencl_dtype_code(g->x.dtype), mc_opencl_dtype_code(g->y.dtype));
+    mc_opencl_options_add(opts, "-DA_VEC=%d -DX_VEC=%d -DMC_BYTEWISE=%d", a_vec, x_vec, bytewise);
+}
+
+static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant, mc_err *err)
+{
+    const size_t m = (size_t)g->a.ne[1];
+    if (!m)
+        return MC_OK; /* an empty y: nothing to write (a zero-sized NDRange is invalid) */
+    char opts[MC_OPENCL_OPTIONS_LEN] = "";
+    gemv_options(opts, g, quant);
+    cl_kernel k;
+    cl_uint arg = 0;
+    mc_status st = mc_opencl_kernel(kc->backend, "gemv", opts, "gemv", &k, err);
+    if (!st)
+        st = mc_opencl_check_group(kc->backend, k, GEMV_LANES * GEMV_ROWS, err);
+    if (!st)
+        st = mc_opencl_arg_tensor(k, &arg, &g->a, err);
+    if (!st)
+        st = mc_opencl_arg_tensor(k, &arg, &g->x, err);
+    if (!st)
+        st = mc_opencl_arg_tensor(k, &arg, &g->y, err);
+    if (st)
+        return st;
+    const size_t local = GEMV_LANES * GEMV_ROWS;
+    const size_t global = (m + GEMV_ROWS - 1) / GEMV_ROWS * local;
+    return mc_opencl_launch(kc->backend, k, 1, &global, &local, err);
+}
+
+static const char *gemv_common_supports(const mc_gemv_args *g)
+{
+    if (!mc_opencl_plain_float(g->x.dtype) || !mc_opencl_plain_float(g->y.dtype))
+        return "quantised x or y not supported";
+    return NULL;
+}
+
+static mc_status gemv_plain_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemv_launch(kc, &args->u.gemv, 0, err);
+}
+
+static const char *gemv_plain_supports(const mc_args *args)
+{
+    const mc_gemv_args *g = &args->u.gemv;
+    if (!mc_opencl_plain_float(g->a.dtype))
+        return "quantised A is gemv_q8_0_opencl's (this one takes f32, f16, bf16 A)";
+    return gemv_common_supports(g);
+}
+
+static mc_status gemv_q8_0_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemv_launch(kc, &args->u.gemv, 8, err);
+}
+
+static const char *gemv_q8_0_supports(const mc_args *args)
+{
+    const mc_gemv_args *g = &args->u.gemv;
+    if (g->a.dtype != MC_DTYPE_Q8_0)
+        return "A is not q8_0";
+    if (g->a.ne[0] % GEMV_QBLOCK != 0)
+        return "k is not a multiple of the 32-element q8_0 block";
+    return gemv_common_supports(g);
+}
+
+static const char *gemv_probe(mc_backend_ctx *ctx)
+{
+    if (mc_opencl_device(ctx)->max_wg < GEMV_LANES * GEMV_ROWS)
+        return "device work-groups hold fewer than 128 work-items";
+    return NULL;
+}
+
+const mc_opencl_program_def mc_opencl_program_gemv_plain = {
+    .program = "gemv_opencl_wgreduce",
+    .source = "gemv",
+    .options = "-DLANES=32 -DROWS=4 -DQUANT=0 -DDT_A=1 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DMC_BYTEWISE=0",
+};
+
+const mc_opencl_program_def mc_opencl_program_gemv_q8_0 = {
+    .program = "gemv_q8_0_opencl",
+    .source = "gemv",
+    .options = "-DLANES=32 -DROWS=4 -DQUANT=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0",
+};
+
+const mc_variant mc_variant_gemv_opencl_wgreduce = {
+    .op = MC_OP_GEMV,
+    .backend = "opencl",
+    .name = "gemv_opencl_wgreduce",
+    .probe = gemv_probe,
+    .supports = gemv_plain_supports,
+    .run = gemv_plain_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemv_launch,
+};
+
+const mc_variant mc_variant_gemv_q8_0_opencl = {
+    .op = MC_OP_GEMV,
+    .backend = "opencl",
+    .name = "gemv_q8_0_opencl",
+    .probe = gemv_probe,
+    .supports = gemv_q8_0_supports,
+    .run = gemv_q8_0_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemv_launch,
+};

@@ -1,0 +1,99 @@
+/* kernels/opencl/softmax_opencl.c: the OpenCL row softmax (softmax.cl): one work-group per row,
+ * vectorised where rows are contiguous and aligned, blocked through a __local copy of the row.
+ * SPDX-License-Identifier: MIT */
+#include <stdio.h>
+
+#include "kernels/opencl/backend_opencl.h"
+
+#define SOFTMAX_GROUP 256        /* work-items per row */
+#define SOFTMAX_CACHE_COLS 4096  /* 16 KiB of __local: a 4096-wide row is read from global once */
+
+/* Rows contiguous and every row's first element 4-element aligned: blocks of 4 per work-item. */
+static bool softmax_vector_ok(const mc_tensor *t)
+{
+    const int64_t es = mc_tensor_unit_bytes(t), al = 4 * es;
+    if (t->nb[0] != es || t->offset % al != 0)
+        return false;
+    for (int d = 1; d < MC_MAX_DIMS; d++)
+        if (t->ne[d] > 1 && t->nb[d] % al != 0)
+            return false;
+    return true;
+}
+
+static void softmax_options(char *opts, const mc_softmax_args *s)
+{
+    const bool bytewise = mc_opencl_needs_bytewise(&s->x) || mc_opencl_needs_bytewise(&s->y);
+    mc_opencl_options_add(opts, "-DGROUP=%d -DCACHE_COLS=%d -DDT_X=%d -DDT_Y=%d", SOFTMAX_GROUP, SOFTMAX_CACHE_COLS,
+                          mc_opencl_dtype_code(s->x.dtype), mc_opencl_dtype_code(s->y.dtype));
+    mc_opencl_options_add(opts, "-DX_VEC=%d -DY_VEC=%d -DMC_BYTEWISE=%d", !bytewise && softmax_vector_ok(&s->x),
+                          !bytewise && softmax_vector_ok(&s->y), bytewise);
+}
+
+static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    const mc_softmax_args *s = &args->u.softmax;
+    const size_t rows = (size_t)(s->x.ne[1] * s->x.ne[2] * s->x.ne[3]);
+    if (!rows || !s->x.ne[0])
+        return MC_OK; /* an empty y: nothing to write (a zero-sized NDRange is invalid) */
+    char opts[MC_OPENCL_OPTIONS_LEN] = "";
+    softmax_options(opts, s);
+    cl_kernel k;
+    cl_uint arg = 0;
+    cl_int causal = s->causal;
+    cl_long q_offset = s->q_offset;
+    mc_status st = mc_opencl_kernel(kc->backend, "softmax", opts, "softmax_rows", &k, err);
+    if (!st)
+        st = mc_opencl_check_group(kc->backend, k, SOFTMAX_GROUP, err);
+    if (!st)
+        st = mc_opencl_arg_tensor(k, &arg, &s->x, err);
+    if (!st)
+        st = mc_opencl_arg_tensor(k, &arg, &s->y, err);
+    if (!st)
+        st = mc_opencl_arg(k, &arg, sizeof s->scale, &s->scale, err);
+    if (!st)
+        st = mc_opencl_arg(k, &arg, sizeof causal, &causal, err);
+    if (!st)
+        st = mc_opencl_arg(k, &arg, sizeof q_offset, &q_offset, err);
+    if (st)
+        return st;
+    const size_t local = SOFTMAX_GROUP, global = rows * SOFTMAX_GROUP;
+    return mc_opencl_launch(kc->backend, k, 1, &global, &local, err);
+}
+
+static const char *softmax_supports(const mc_args *args)
+{
+    const mc_softmax_args *s = &args->u.softmax;
+    if (!mc_opencl_plain_float(s->x.dtype) || !mc_opencl_plain_float(s->y.dtype))
+        return "quantised x or y not supported";
+    for (int d = 0; d < MC_MAX_DIMS; d++)
+        if (s->x.ne[d] != s->y.ne[d])
+            return "x and y shapes differ";
+    return NULL;
+}
+
+static const char *softmax_probe(mc_backend_ctx *ctx)
+{
+    const mc_opencl_device_info *d = mc_opencl_device(ctx);
+    if (d->max_wg < SOFTMAX_GROUP)
+        return "device work-groups hold fewer than 256 work-items";
+    if (d->local_bytes < (SOFTMAX_CACHE_COLS + SOFTMAX_GROUP) * sizeof(float))
+        return "device __local memory below 17 KiB";
+    return NULL;
+}
+
+const mc_opencl_program_def mc_opencl_program_softmax = {
+    .program = "softmax_opencl_blocked",
+    .source = "softmax",
+    .options = "-DGROUP=256 -DCACHE_COLS=4096 -DDT_X=0 -DDT_Y=0 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0",
+};
+
+const mc_variant mc_variant_softmax_opencl_blocked = {
+    .op = MC_OP_SOFTMAX,
+    .backend = "opencl",
+    .name = "softmax_opencl_blocked",
+    .probe = softmax_probe,
+    .supports = softmax_supports,
+    .run = softmax_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)softmax_run,
+};
