@@ -27,6 +27,7 @@ extern const mc_variant mc_variant_softmax_scalar;
 extern const mc_variant mc_variant_sdpa_scalar;
 extern const mc_variant mc_variant_gemv_f32_avx2;
 extern const mc_variant mc_variant_gemv_f16_avx2;
+extern const mc_variant mc_variant_gemv_bf16_avx2;
 extern const mc_variant mc_variant_sdpa_three_stage;
 extern const mc_variant mc_variant_sdpa_fused_qk_softmax;
 extern const mc_variant mc_variant_sdpa_flash;
@@ -479,10 +480,15 @@ static void test_gemv_fast_matches_scalar(void **state)
         {MC_DTYPE_F16, MC_DTYPE_F16, 50, 33, MC_LAYOUT_TRANSPOSED, MC_LAYOUT_STRIDE2, 6, 0},
         {MC_DTYPE_F16, MC_DTYPE_F32, 12, 70, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, 1, 0},
         {MC_DTYPE_F16, MC_DTYPE_BF16, 260, 2048, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, 16, 2},
+        {MC_DTYPE_BF16, MC_DTYPE_F32, 19, 77, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, 2, 0},
+        {MC_DTYPE_BF16, MC_DTYPE_BF16, 24, 40, MC_LAYOUT_TRANSPOSED, MC_LAYOUT_CONTIGUOUS, 0, 0},
+        {MC_DTYPE_BF16, MC_DTYPE_F16, 11, 50, MC_LAYOUT_PADDED, MC_LAYOUT_CONTIGUOUS, 1, 0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const gemv_case *w = &cases[c];
-        const mc_variant *v = w->dt_a == MC_DTYPE_F32 ? &mc_variant_gemv_f32_avx2 : &mc_variant_gemv_f16_avx2;
+        const mc_variant *v = w->dt_a == MC_DTYPE_F32   ? &mc_variant_gemv_f32_avx2
+                              : w->dt_a == MC_DTYPE_F16 ? &mc_variant_gemv_f16_avx2
+                                                        : &mc_variant_gemv_bf16_avx2;
         double *a = malloc(sizeof *a * (size_t)(w->m * w->k)), *x = malloc(sizeof *x * (size_t)w->k);
         assert_true(a && x);
         fill_values(a, w->m * w->k, -1.0, 1.0, 100 + c, w->k, 0);

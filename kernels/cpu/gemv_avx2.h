@@ -10,9 +10,13 @@
 float mc_gemv_dot_f32_avx2(const float *a, const float *x, int64_t n);
 /* The same with f16 a, 16-byte aligned. */
 float mc_gemv_dot_f16_avx2(const uint16_t *a, const float *x, int64_t n);
+/* The same with bf16 a, 16-byte aligned. */
+float mc_gemv_dot_bf16_avx2(const uint16_t *a, const float *x, int64_t n);
 /* acc[i] += xp * col[i] for n a multiple of 8: col 32-byte aligned, acc anywhere. */
 void mc_gemv_axpy_f32_avx2(float *acc, const float *col, int64_t n, float xp);
 /* The same with f16 col, 16-byte aligned. */
 void mc_gemv_axpy_f16_avx2(float *acc, const uint16_t *col, int64_t n, float xp);
+/* The same with bf16 col, 16-byte aligned. */
+void mc_gemv_axpy_bf16_avx2(float *acc, const uint16_t *col, int64_t n, float xp);
 
 #endif

@@ -1,5 +1,5 @@
-/* kernels/cpu/gemv_variants.c: the vectorised GEMV variants gemv_f32_avx2 and gemv_f16_avx2 (A in f32
- * or f16): alignment checks, scalar heads and tails, threads; the 8-wide loops are in gemv_avx2.c.
+/* kernels/cpu/gemv_variants.c: the vectorised GEMV variants gemv_f32_avx2, gemv_f16_avx2, gemv_bf16_avx2
+ * (by A's dtype): alignment checks, scalar heads and tails, threads; the 8-wide loops are in gemv_avx2.c.
  * SPDX-License-Identifier: MIT
  *
  * How a call runs:
@@ -7,7 +7,7 @@
  *  2. Rows of y are split between threads in contiguous ranges; each row's arithmetic is the same
  *     whichever thread runs it, so the result is bitwise the same for every thread count.
  *  3. A with dense rows (nb[0] = element size): per row, a scalar head up to the first 32-byte
- *     (f32) or 16-byte (f16) boundary, aligned vector loads for the body, a scalar tail. A row
+ *     (f32) or 16-byte (f16, bf16) boundary, aligned vector loads for the body, a scalar tail. A row
  *     whose base is off an element boundary goes wholly down the scalar path.
  *  4. A with dense columns (transposed): y accumulates column by column (y += x[p] A[:, p]),
  *     vectorised over rows with the same head/body/tail split per column.
@@ -31,7 +31,7 @@ typedef struct gemv_job {
 
 enum { MODE_ROWS, MODE_COLUMNS, MODE_STRIDED };
 
-/* Vector alignment of A's loads: 32 bytes for 8 f32, 16 bytes for 8 f16. */
+/* Vector alignment of A's loads: 32 bytes for 8 f32, 16 bytes for 8 f16 or bf16. */
 static int64_t vector_align(mc_dtype dt)
 {
     return dt == MC_DTYPE_F32 ? 32 : 16;
@@ -64,8 +64,10 @@ static float dot_row(mc_dtype dt, const uint8_t *row, const float *x, int64_t k)
         return dot_scalar(dt, row, eb, x, 0, k);
     const int64_t body = (k - head) / 8 * 8;
     const uint8_t *p = row + head * eb;
-    float acc = dt == MC_DTYPE_F32 ? mc_gemv_dot_f32_avx2((const float *)(const void *)p, x + head, body)
-                                   : mc_gemv_dot_f16_avx2((const uint16_t *)(const void *)p, x + head, body);
+    const uint16_t *p16 = (const uint16_t *)(const void *)p;
+    float acc = dt == MC_DTYPE_F32    ? mc_gemv_dot_f32_avx2((const float *)(const void *)p, x + head, body)
+                : dt == MC_DTYPE_F16 ? mc_gemv_dot_f16_avx2(p16, x + head, body)
+                                     : mc_gemv_dot_bf16_avx2(p16, x + head, body);
     acc += dot_scalar(dt, row, eb, x, 0, head);
     acc += dot_scalar(dt, row, eb, x, head + body, k);
     return acc;
@@ -84,8 +86,10 @@ static void axpy_column(mc_dtype dt, float *acc, const uint8_t *col, int64_t n, 
     const uint8_t *p = col + head * eb;
     if (dt == MC_DTYPE_F32)
         mc_gemv_axpy_f32_avx2(acc + head, (const float *)(const void *)p, body, xp);
-    else
+    else if (dt == MC_DTYPE_F16)
         mc_gemv_axpy_f16_avx2(acc + head, (const uint16_t *)(const void *)p, body, xp);
+    else
+        mc_gemv_axpy_bf16_avx2(acc + head, (const uint16_t *)(const void *)p, body, xp);
     for (int64_t i = head + body; i < n; i++)
         acc[i] += xp * mc_cpu_load(dt, col + i * eb);
 }
@@ -165,17 +169,26 @@ static const char *gemv_xy_supported(const mc_gemv_args *g)
     return NULL;
 }
 
+/* Each variant is specialised to one dtype of A; its siblings and the scalar/quantised GEMVs
+ * take the others. */
 static const char *gemv_f32_supports(const mc_args *args)
 {
     if (args->u.gemv.a.dtype != MC_DTYPE_F32)
-        return "A must be f32 (gemv_f16_avx2 and gemv_scalar cover the rest)";
+        return "A must be f32";
     return gemv_xy_supported(&args->u.gemv);
 }
 
 static const char *gemv_f16_supports(const mc_args *args)
 {
     if (args->u.gemv.a.dtype != MC_DTYPE_F16)
-        return "A must be f16 (gemv_f32_avx2 and gemv_scalar cover the rest)";
+        return "A must be f16";
+    return gemv_xy_supported(&args->u.gemv);
+}
+
+static const char *gemv_bf16_supports(const mc_args *args)
+{
+    if (args->u.gemv.a.dtype != MC_DTYPE_BF16)
+        return "A must be bf16";
     return gemv_xy_supported(&args->u.gemv);
 }
 
@@ -196,6 +209,17 @@ const mc_variant mc_variant_gemv_f16_avx2 = {
     .name = "gemv_f16_avx2",
     .probe = gemv_avx2_probe,
     .supports = gemv_f16_supports,
+    .run = gemv_avx2_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemv_avx2_run,
+};
+
+const mc_variant mc_variant_gemv_bf16_avx2 = {
+    .op = MC_OP_GEMV,
+    .backend = "cpu",
+    .name = "gemv_bf16_avx2",
+    .probe = gemv_avx2_probe,
+    .supports = gemv_bf16_supports,
     .run = gemv_avx2_run,
     .flags = MC_VARIANT_DETERMINISTIC,
     .code = (const void *)gemv_avx2_run,

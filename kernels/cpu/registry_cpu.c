@@ -10,9 +10,12 @@ extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
 extern const mc_variant mc_variant_gemm_dispatch;
+extern const mc_variant mc_variant_gemm_openblas;
 extern const mc_variant mc_variant_gemv_scalar;
 extern const mc_variant mc_variant_gemv_f32_avx2;
 extern const mc_variant mc_variant_gemv_f16_avx2;
+extern const mc_variant mc_variant_gemv_openblas;
+extern const mc_variant mc_variant_gemv_bf16_avx2;
 extern const mc_variant mc_variant_gemv_q8_0_scalar;
 extern const mc_variant mc_variant_gemv_q8_0_avx2;
 extern const mc_variant mc_variant_gemv_q4_0_scalar;
@@ -35,9 +38,12 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_gemv,
     &mc_variant_gemm_small_n,
     &mc_variant_gemm_dispatch,
+    &mc_variant_gemm_openblas,
     &mc_variant_gemv_scalar,
     &mc_variant_gemv_f32_avx2,
     &mc_variant_gemv_f16_avx2,
+    &mc_variant_gemv_openblas,
+    &mc_variant_gemv_bf16_avx2,
     &mc_variant_gemv_q8_0_scalar,
     &mc_variant_gemv_q8_0_avx2,
     &mc_variant_gemv_q4_0_scalar,

@@ -1,2 +1,0 @@
-# Empty dependencies file for mc_engine.
-# This may be replaced when dependencies are built.
