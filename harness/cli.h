@@ -27,6 +27,9 @@ typedef struct mc_run_options {
     int verbose;
     int perf;
     int no_store;
+    int threads_set;        /* --threads given (perf runs default to every core) */
+    int jobs_set;           /* --jobs given */
+    double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
 } mc_run_options;
 

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "junit.h"
+#include "perf.h"
+#include "perf_table.h"
 #include "summary.h"
 
 static const char run_usage[] =
@@ -32,7 +34,9 @@ static const char run_usage[] =
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"
     "  --no-store         do not write the database\n"
     "  --commit SHA       record this commit instead of asking git\n"
-    "  --perf             also time each passing case (the perf tier implies it)\n"
+    "  --perf             also time each passing case (the perf tier implies it); runs one worker\n"
+    "                     and gives kernels every core unless --jobs/--threads say otherwise\n"
+    "  --budget SEC       perf: timing budget per case and variant (default 2)\n"
     "  --json             print the results as JSON on stdout (the summary goes to stderr)\n"
     "  --junit FILE       also write a JUnit XML report\n"
     "  --quiet            no progress output\n"
@@ -53,7 +57,7 @@ static const char repro_usage[] =
 enum {
     OPT_TIER = 1000, OPT_CASES, OPT_CASES_DIR, OPT_BACKEND, OPT_OP, OPT_VARIANT, OPT_FILTER, OPT_SHARD, OPT_SEED,
     OPT_JOBS, OPT_THREADS, OPT_TIMEOUT, OPT_GUARD, OPT_DB, OPT_NO_STORE, OPT_COMMIT, OPT_PERF, OPT_JSON, OPT_JUNIT,
-    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN,
+    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET,
 };
 
 static const struct option run_options[] = {
@@ -68,6 +72,7 @@ static const struct option run_options[] = {
     {"perf", no_argument, NULL, OPT_PERF},             {"json", no_argument, NULL, OPT_JSON},
     {"junit", required_argument, NULL, OPT_JUNIT},     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},       {"include-hidden", no_argument, NULL, OPT_HIDDEN},
+    {"budget", required_argument, NULL, OPT_BUDGET},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
@@ -123,16 +128,23 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
         if (parse_long(arg, 1, 64, &v))
             return bad_number(cmd, "--jobs (1..64)", arg);
         o->session.pool.jobs = (int)v;
+        o->jobs_set = 1;
         return -1;
     case OPT_THREADS:
         if (parse_long(arg, 1, 256, &v))
             return bad_number(cmd, "--threads (1..256)", arg);
         o->session.pool.runner.threads = (int)v;
+        o->threads_set = 1;
         return -1;
     case OPT_TIMEOUT:
         if (parse_long(arg, 1, 86400, &v))
             return bad_number(cmd, "--timeout (seconds)", arg);
         o->session.pool.timeout_s = (double)v;
+        return -1;
+    case OPT_BUDGET:
+        if (parse_long(arg, 1, 3600, &v))
+            return bad_number(cmd, "--budget (seconds)", arg);
+        o->budget_s = (double)v;
         return -1;
     case OPT_GUARD:
         if (parse_long(arg, 64, 1 << 24, &v))
@@ -210,11 +222,38 @@ int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char 
     return -1;
 }
 
+static mc_perf_hook perf_hook; /* lives in each worker after fork */
+
+/* Perf runs: one worker, kernels get every core, each passing case is timed. */
+static void configure_perf(mc_run_options *o)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    mc_perf_hook_init(&perf_hook, o->budget_s);
+    o->session.pool.after = mc_perf_after;
+    o->session.pool.after_user = &perf_hook;
+    o->session.pool.take_extra = mc_perf_take;
+    if (!o->jobs_set)
+        o->session.pool.jobs = 1;
+    if (!o->threads_set)
+        o->session.pool.runner.threads = cores > 0 ? (int)cores : 1;
+    o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
+}
+
+static void print_perf(mc_run_options *o, const mc_session *s)
+{
+    mc_peaks peaks;
+    mc_err err = {0};
+    bool have = mc_peaks_measure(o->session.pool.runner.threads, 256, &peaks, &err) == MC_OK;
+    mc_perf_table_print(o->json ? stderr : stdout, s, have ? &peaks : NULL);
+}
+
 /* Runs a prepared configuration and prints the outcome; returns the exit status. */
 static int execute(const char *cmd, mc_run_options *o)
 {
     mc_session s;
     mc_err err = {0};
+    if (o->perf)
+        configure_perf(o);
     mc_status st = mc_session_prepare(&o->session, &s, &err);
     if (!st && s.n_items == 0) {
         mc_summary_print(stderr, &s, o->seed, o->verbose);
@@ -229,6 +268,8 @@ static int execute(const char *cmd, mc_run_options *o)
         return mc_cli_report_error(cmd, &err);
     }
     mc_summary_print(o->json ? stderr : stdout, &s, o->seed, o->verbose);
+    if (o->perf)
+        print_perf(o, &s);
     if (o->json)
         mc_summary_json(stdout, &s, o->seed);
     int rc = mc_session_exit_code(&s);

@@ -7,12 +7,12 @@
  *      land there). A global run function has no file group, so only its own code is hashed.
  *   2. Bytes are read from memory (what really runs), located through dladdr's load base.
  *   3. x86-64 code holds PC-relative offsets that change when unrelated code or data moves:
- *      call/jmp/jcc rel32 and RIP-relative ModRM operands. Where such an offset leaves the
- *      function and lands on a known function, object, PLT or read-only constant, it is replaced
- *      by a token for the target (name + offset, or the constant's bytes). Offsets inside the
- *      function are position-independent and are hashed as they are. The scan is byte-wise (no
- *      decoder), so a byte pattern that only looks like such an instruction may be tokenised too;
- *      that is deterministic for identical code and errs towards "changed", never "same".
+ *      call/jmp/jcc rel32 and RIP-relative operands. A small length decoder walks the function
+ *      instruction by instruction; where such an offset leaves the function and lands on a known
+ *      function, object, PLT stub or read-only constant, it is replaced by a token for the target
+ *      (name + offset, or the constant's bytes). Offsets inside the function are position-
+ *      independent and hashed as they are. Bytes the decoder does not know, and every function
+ *      on other ISAs, are hashed raw: that errs towards "changed", never towards "same".
  * SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include "runinfo.h"
@@ -573,42 +573,222 @@ static bool feed_data_target(hasher *hs, const elf_image *im, uint64_t target)
     return true;
 }
 
+/* ---- code hash: an x86-64 instruction length decoder ----
+ * Just enough of the encoding to walk a compiler's output instruction by instruction and find
+ * the two position-dependent fields: a rel32 branch target and a RIP-relative disp32. */
+
+typedef struct x86_insn {
+    int len;      /* bytes, 0 when the bytes are not an instruction this decoder knows */
+    int rel32_at; /* offset of a call/jmp/jcc rel32, or -1 */
+    int disp_at;  /* offset of a [rip + disp32], or -1 */
+} x86_insn;
+
+/* One-byte opcode map: bit 0 has ModRM; bits 1-3 immediate kind (see imm_bytes); 0xFF invalid. */
+enum { M = 1, I8 = 2, IZ = 4, I16 = 6, IMOFF = 8, IV = 10, I16_8 = 12, BAD = 0xFF };
+static const unsigned char x86_map1[256] = {
+    /* 00 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, 0,
+    /* 10 */ M, M, M, M, I8, IZ, BAD, BAD, M, M, M, M, I8, IZ, BAD, BAD,
+    /* 20 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
+    /* 30 */ M, M, M, M, I8, IZ, 0, BAD, M, M, M, M, I8, IZ, 0, BAD,
+    /* 40 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 50 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 60 */ BAD, BAD, BAD, M, 0, 0, 0, 0, IZ, M | IZ, I8, M | I8, 0, 0, 0, 0,
+    /* 70 */ I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8, I8,
+    /* 80 */ M | I8, M | IZ, BAD, M | I8, M, M, M, M, M, M, M, M, M, M, M, M,
+    /* 90 */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, BAD, 0, 0, 0, 0, 0,
+    /* A0 */ IMOFF, IMOFF, IMOFF, IMOFF, 0, 0, 0, 0, I8, IZ, 0, 0, 0, 0, 0, 0,
+    /* B0 */ I8, I8, I8, I8, I8, I8, I8, I8, IV, IV, IV, IV, IV, IV, IV, IV,
+    /* C0 */ M | I8, M | I8, I16, 0, BAD, BAD, M | I8, M | IZ, I16_8, 0, I16, 0, 0, I8, BAD, 0,
+    /* D0 */ M, M, M, M, BAD, BAD, BAD, 0, M, M, M, M, M, M, M, M,
+    /* E0 */ I8, I8, I8, I8, I8, I8, I8, I8, IZ, IZ, BAD, I8, 0, 0, 0, 0,
+    /* F0 */ 0, 0, 0, 0, 0, 0, M, M, 0, 0, 0, 0, 0, 0, M, M,
+};
+
+static int imm_bytes(int kind, bool opsize16, bool rex_w, bool addr32)
+{
+    switch (kind) {
+    case I8: return 1;
+    case IZ: return opsize16 ? 2 : 4;
+    case I16: return 2;
+    case IMOFF: return addr32 ? 4 : 8;
+    case IV: return rex_w ? 8 : opsize16 ? 2 : 4;
+    case I16_8: return 3;
+    default: return 0;
+    }
+}
+
+/* Length of ModRM + SIB + displacement at p; *rip when it is [rip + disp32]. 0 if cut short. */
+static int modrm_bytes(const unsigned char *p, size_t avail, bool *rip)
+{
+    if (avail < 1)
+        return 0;
+    int mod = p[0] >> 6, rm = p[0] & 7, n = 1;
+    *rip = mod == 0 && rm == 5;
+    if (mod != 3 && rm == 4) {
+        if (avail < 2)
+            return 0;
+        n++;
+        if (mod == 0 && (p[1] & 7) == 5)
+            n += 4;
+    }
+    n += mod == 1 ? 1 : mod == 2 ? 4 : *rip ? 4 : 0;
+    return (size_t)n <= avail ? n : 0;
+}
+
+/* Two-byte map (0F xx): immediates and the few opcodes without ModRM. */
+static void map2_shape(unsigned op, bool *has_modrm, int *imm, bool *rel32)
+{
+    *has_modrm = true;
+    *imm = 0;
+    *rel32 = false;
+    if ((op >= 0x80 && op <= 0x8F)) {
+        *has_modrm = false;
+        *rel32 = true;
+    } else if (op == 0x05 || op == 0x06 || op == 0x07 || op == 0x08 || op == 0x09 || op == 0x0B || op == 0x0E ||
+               op == 0x30 || op == 0x31 || op == 0x32 || op == 0x33 || op == 0x34 || op == 0x35 || op == 0x37 ||
+               op == 0x77 || op == 0xA0 || op == 0xA1 || op == 0xA2 || op == 0xA8 || op == 0xA9 || op == 0xAA ||
+               (op >= 0xC8 && op <= 0xCF)) {
+        *has_modrm = false;
+    } else if ((op >= 0x70 && op <= 0x73) || op == 0xA4 || op == 0xAC || op == 0xBA || op == 0xC2 ||
+               (op >= 0xC4 && op <= 0xC6)) {
+        *imm = 1;
+    }
+}
+
+static bool is_legacy_prefix(unsigned char b)
+{
+    switch (b) {
+    case 0xF0: case 0xF2: case 0xF3:                                  /* lock, repne, rep */
+    case 0x2E: case 0x36: case 0x3E: case 0x26: case 0x64: case 0x65: /* segments */
+    case 0x66: case 0x67:                                             /* operand, address size */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void x86_decode(const unsigned char *p, size_t avail, x86_insn *out)
+{
+    *out = (x86_insn){0, -1, -1};
+    size_t i = 0;
+    bool opsize16 = false, addr32 = false, rex_w = false;
+    /* legacy prefixes, then an optional REX */
+    while (i < avail && i < 14 && is_legacy_prefix(p[i])) {
+        opsize16 |= p[i] == 0x66;
+        addr32 |= p[i] == 0x67;
+        i++;
+    }
+    if (i < avail && (p[i] & 0xF0) == 0x40) {
+        rex_w = (p[i] & 0x08) != 0;
+        i++;
+    }
+    if (i >= avail)
+        return;
+    unsigned op = p[i++];
+    bool has_modrm = false, rel32 = false, rip = false;
+    int imm = 0;
+    if (op == 0xC4 || op == 0xC5 || op == 0x62) {
+        /* VEX (3 or 2 bytes) and EVEX (4 bytes): map from the prefix, then opcode and ModRM */
+        int extra = op == 0xC5 ? 1 : op == 0xC4 ? 2 : 3;
+        if (i + (size_t)extra + 1 > avail)
+            return;
+        int map = op == 0xC5 ? 1 : (p[i] & (op == 0x62 ? 0x07 : 0x1F));
+        i += (size_t)extra;
+        unsigned vop = p[i++];
+        if (map == 1)
+            map2_shape(vop, &has_modrm, &imm, &rel32);
+        else if (map == 2 || map == 3)
+            has_modrm = true, imm = map == 3;
+        else
+            return;
+        if (rel32)
+            return; /* no VEX branches exist */
+        if (map == 1 && vop == 0x77)
+            has_modrm = false; /* vzeroupper / vzeroall */
+    } else if (op == 0x0F) {
+        if (i >= avail)
+            return;
+        unsigned op2 = p[i++];
+        if (op2 == 0x38 || op2 == 0x3A) {
+            if (i >= avail)
+                return;
+            i++;
+            has_modrm = true;
+            imm = op2 == 0x3A;
+        } else {
+            map2_shape(op2, &has_modrm, &imm, &rel32);
+        }
+    } else {
+        unsigned char shape = x86_map1[op];
+        if (shape == BAD)
+            return;
+        has_modrm = shape & M;
+        imm = imm_bytes(shape & 0x0E, opsize16, rex_w, addr32);
+        rel32 = op == 0xE8 || op == 0xE9;
+        if (op == 0xF6 || op == 0xF7) { /* test r/m, imm: only for reg field 0 and 1 */
+            if (i >= avail)
+                return;
+            int reg = (p[i] >> 3) & 7;
+            imm = reg < 2 ? (op == 0xF6 ? 1 : opsize16 ? 2 : 4) : 0;
+        }
+    }
+    if (has_modrm) {
+        int n = modrm_bytes(p + i, avail - i, &rip);
+        if (!n)
+            return;
+        if (rip)
+            out->disp_at = (int)i + 1;
+        i += (size_t)n;
+    }
+    if (rel32) {
+        out->rel32_at = (int)i;
+        imm = 4;
+    }
+    if (i + (size_t)imm > avail)
+        return;
+    out->len = (int)(i + (size_t)imm);
+}
+
 static void hash_function(hasher *hs, const elf_image *im, const sym *f)
 {
     const unsigned char *code = (const unsigned char *)(uintptr_t)(f->addr + im->base);
     uint64_t n = f->size;
     feed_str(hs, f->name);
+#if defined(__x86_64__)
     for (uint64_t i = 0; i < n;) {
-        uint64_t at = f->addr + i;
-        unsigned char b = code[i];
-        /* call/jmp rel32 (E8/E9) and jcc rel32 (0F 80..8F) */
-        int op_len = (b == 0xE8 || b == 0xE9) ? 1 : (b == 0x0F && i + 1 < n && (code[i + 1] & 0xF0) == 0x80) ? 2 : 0;
-        if (op_len && i + (uint64_t)op_len + 4 <= n) {
-            uint64_t target = at + (uint64_t)op_len + 4 + (uint64_t)(int64_t)read_i32(code + i + op_len);
+        x86_insn in;
+        x86_decode(code + i, (size_t)(n - i), &in);
+        if (in.len == 0) {
+            /* not an instruction we know: hash the rest as it is (errs towards "changed") */
+            feed(hs, "?", 1);
+            feed(hs, code + i, (size_t)(n - i));
+            return;
+        }
+        uint64_t next = f->addr + i + (uint64_t)in.len;
+        bool tokenised = false;
+        if (in.rel32_at >= 0) {
+            uint64_t target = next + (uint64_t)(int64_t)read_i32(code + i + in.rel32_at);
             bool inside = target >= f->addr && target < f->addr + n;
             if (!inside && feed_branch_target(hs, im, target)) {
-                feed(hs, code + i, (size_t)op_len);
-                i += (uint64_t)op_len + 4;
-                continue;
+                feed(hs, code + i, (size_t)in.rel32_at);
+                tokenised = true;
+            }
+        } else if (in.disp_at >= 0) {
+            uint64_t target = next + (uint64_t)(int64_t)read_i32(code + i + in.disp_at);
+            bool inside = target >= f->addr && target < f->addr + n;
+            if (!inside && (feed_data_target(hs, im, target) || feed_branch_target(hs, im, target))) {
+                feed(hs, code + i, (size_t)in.disp_at);
+                feed(hs, code + i + in.disp_at + 4, (size_t)(in.len - in.disp_at - 4));
+                tokenised = true;
             }
         }
-        /* ModRM with mod = 00, rm = 101: [rip + disp32], then 0, 1 or 4 immediate bytes */
-        if ((b & 0xC7) == 0x05 && i + 5 <= n) {
-            int64_t disp = read_i32(code + i + 1);
-            static const int imm_sizes[] = {0, 1, 4};
-            bool done = false;
-            for (int k = 0; k < 3 && !done; k++)
-                if (feed_data_target(hs, im, at + 5 + (uint64_t)imm_sizes[k] + (uint64_t)disp))
-                    done = true;
-            if (done) {
-                feed(hs, &b, 1);
-                i += 5;
-                continue;
-            }
-        }
-        feed(hs, &b, 1);
-        i++;
+        if (!tokenised)
+            feed(hs, code + i, (size_t)in.len);
+        i += (uint64_t)in.len;
     }
+#else
+    feed(hs, code, (size_t)n); /* no decoder for this ISA: raw bytes, so any move reads as a change */
+#endif
 }
 
 static int compare_sym_name(const void *a, const void *b)
