@@ -15,10 +15,17 @@ local models = require "models"
 -- ---------------------------------------------------------------------------------------------
 -- GEMM: C (m x n) = alpha * A (m x k) * B (k x n) + beta * C + bias
 
--- Every size around 1 and the 8/32/64/128 boundaries, kept small by volume: tails in m, n and k.
+-- Every pair of sizes around 1 and the 8/32/64/128 boundaries in m and n (the tails of row and
+-- column tiles), over a few dot lengths around the k blocks; then every k edge on its own.
 suite "gemm.edge" {
-  op = "gemm", dtype = dtypes.all, m = sizes.edge, n = sizes.edge, k = sizes.edge,
-  where = function(c) return c.m * c.n * c.k <= 12000 end,
+  op = "gemm", dtype = dtypes.all, m = sizes.edge, n = sizes.edge, k = {1, 7, 8, 33, 64, 65},
+  where = function(c)
+    if c.dtype == "f32" then return c.k ~= 7 and c.k ~= 64 end
+    return c.k == 7 or c.k == 64 -- the 16-bit types: one odd and one whole-block length
+  end,
+}
+suite "gemm.edge_k" {
+  op = "gemm", dtype = dtypes.all, m = {1, 7}, n = 9, k = sizes.edge,
 }
 
 -- Every pair of A and B views. Broadcast (stride 0 over the batch) only means something with
@@ -27,7 +34,8 @@ suite "gemm.layouts" {
   op = "gemm", dtype = dtypes.all, batch = {1, 3}, m = {7, 33}, n = 9, k = {31, 64},
   layout_a = layouts.gemm_ab, layout_b = layouts.gemm_ab,
   where = function(c)
-    return c.batch > 1 or (c.layout_a ~= "broadcast" and c.layout_b ~= "broadcast")
+    local shape = (c.m == 7) == (c.k == 31) -- two shapes: 7 x 9 x 31 and 33 x 9 x 64
+    return shape and (c.batch > 1 or (c.layout_a ~= "broadcast" and c.layout_b ~= "broadcast"))
   end,
 }
 
@@ -43,7 +51,11 @@ suite "gemm.align" {
   op = "gemm", dtype = dtypes.all, align = layouts.aligns,
   m = {1, 9, 33}, n = {8, 33, 65}, k = {31, 64},
   layout_a = {"contiguous", "transposed", "padded"}, layout_b = {"contiguous", "transposed"},
-  where = function(c) return c.m * c.n <= 300 end,
+  where = function(c)
+    -- four shapes: 1 x 65, 9 x 8, 9 x 33 and 33 x 8; whole vector blocks in k for 9 x 33
+    local mn = c.m * c.n
+    return mn > 60 and mn < 300 and (c.k == 64) == (mn == 297)
+  end,
 }
 
 -- The epilogue: alpha, beta and the bias row, alone and together.
@@ -94,7 +106,7 @@ suite "gemv.edge" {
 suite "gemv.layouts" {
   op = "gemv", dtype = dtypes.all, layout_a = layouts.gemv_a, layout_x = layouts.gemv_x,
   align = layouts.aligns, m = {1, 7, 65}, k = {33, 129},
-  where = function(c) return c.m ~= 1 or c.k == 129 end,
+  where = function(c) return (c.m == 7) == (c.k == 33) end, -- 1 x 129, 7 x 33 and 65 x 129
 }
 
 -- Longer rows: the accumulation error grows with k, and the bound must still hold.
@@ -126,7 +138,9 @@ suite "softmax.sizes" {
 suite "softmax.layouts" {
   op = "softmax", dtype = dtypes.all, layout = layouts.softmax, align = layouts.aligns,
   batch = {1, 2}, rows = {1, 7, 33}, cols = {33, 64, 129},
-  where = function(c) return c.rows * c.cols <= 1100 and (c.rows ~= 33 or c.cols == 33) end,
+  where = function(c) -- three shapes: 1 x 129, 7 x 33 and 33 x 64
+    return (c.rows == 1 and c.cols == 129) or (c.rows == 7 and c.cols == 33) or (c.rows == 33 and c.cols == 64)
+  end,
 }
 
 -- The causal mask with the query block at an offset into the keys (q_offset).

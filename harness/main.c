@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_quant.h"
+#include "cli_tune.h"
 
 typedef struct command {
     const char *name;
@@ -15,6 +17,9 @@ static const command commands[] = {
     {"run", mc_cli_run, "run kernel variants against the reference (a tier or case files)"},
     {"repro", mc_cli_repro, "re-run one case by its key, with the same inputs"},
     {"list", mc_cli_list, "list ops, variants, backends or cases"},
+    {"quantize", mc_cli_quantize, "raw little-endian f32 -> GGUF Q8_0/Q4_0 blocks"},
+    {"dequantize", mc_cli_dequantize, "GGUF Q8_0/Q4_0 blocks -> raw little-endian f32"},
+    {"tune", mc_cli_tune, "sweep GEMM tile configurations and write the dispatcher's table"},
     {NULL, NULL, NULL},
 };
 

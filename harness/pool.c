@@ -121,8 +121,19 @@ static int send_msg(int fd, int type, int item, const mc_result *res, const void
     return rc;
 }
 
+/* A crash must kill the worker so the parent sees the signal, whatever handlers were installed
+ * since: a test framework's in the parent, or a device runtime's in this worker (PoCL's LLVM
+ * installs crash handlers that return). Reset before every item. */
+static void restore_fatal_signals(void)
+{
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        signal(fatal[i], SIG_DFL);
+}
+
 static void run_item(pool *p, mc_runner *r, int item, int fd)
 {
+    restore_fatal_signals();
     const mc_work_item *it = &p->items[item];
     mc_result res;
     memset(&res, 0, sizeof res);
@@ -186,7 +197,6 @@ static mc_status spawn(pool *p, worker *w, mc_err *err)
                 close(p->w[i].cmd_fd);
                 close(p->w[i].res_fd);
             }
-        signal(SIGPIPE, SIG_DFL);
         worker_main(p, cmd[0], res[1]);
     }
     close(cmd[0]);

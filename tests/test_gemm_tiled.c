@@ -28,6 +28,7 @@
 extern const mc_variant mc_variant_gemm_scalar;
 extern const mc_variant mc_variant_gemm_tiled_portable;
 extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
+extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
 extern const mc_variant mc_variant_gemm_dispatch;
@@ -282,10 +283,8 @@ static void test_tiled_portable_matches_triple_loop(void **state)
         run_tiled_case(mc_gemm_kernel_portable(), &tiled_cases[i]);
 }
 
-static void test_tiled_avx2_matches_triple_loop(void **state)
+static void run_all_tiled_cases(const mc_gemm_kernel *kern, const char *why)
 {
-    const char *why = NULL;
-    const mc_gemm_kernel *kern = mc_gemm_kernel_avx2_6x16(&why);
     if (!kern) {
         printf("skipping: %s\n", why);
         skip();
@@ -294,13 +293,30 @@ static void test_tiled_avx2_matches_triple_loop(void **state)
         run_tiled_case(kern, &tiled_cases[i]);
 }
 
+static void test_tiled_avx2_matches_triple_loop(void **state)
+{
+    const char *why = NULL;
+    const mc_gemm_kernel *kern = mc_gemm_kernel_avx2_6x16(&why);
+    run_all_tiled_cases(kern, why);
+}
+
+static void test_tiled_avx512_matches_triple_loop(void **state)
+{
+    const char *why = NULL;
+    const mc_gemm_kernel *kern = mc_gemm_kernel_avx512_12x32(&why);
+    run_all_tiled_cases(kern, why);
+}
+
 /* The same kernel gives bitwise the same C on 1, 2, 3 and 4 threads (each tile has one owner and a
  * fixed k order), so threading cannot hide a race behind the tolerance. */
 static void test_tiled_threads_bitwise_equal(void **state)
 {
     const gemm_case base = {61, 83, 97, 2, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.5f, 1, 1, SMALL_TILES};
-    const mc_gemm_kernel *kerns[2] = {mc_gemm_kernel_portable(), mc_gemm_kernel_avx2_6x16(NULL)};
-    for (int kk = 0; kk < 2 && kerns[kk]; kk++) {
+    const mc_gemm_kernel *kerns[3] = {mc_gemm_kernel_portable(), mc_gemm_kernel_avx2_6x16(NULL),
+                                      mc_gemm_kernel_avx512_12x32(NULL)};
+    for (int kk = 0; kk < 3; kk++) {
+        if (!kerns[kk])
+            continue;
         uint8_t *first = NULL;
         for (int threads = 1; threads <= 4; threads++) {
             gemm_case gc = base;
@@ -376,12 +392,12 @@ static void test_tiled_variants_run_through_registry_path(void **state)
         {17, 96, 64, 2, F16, F16, F16, TRANS, BCAST, CONTIG, 2, 1.0f, 0.5f, 1, 2, {0}},
         {150, 140, 130, 1, F32, F32, F32, CONTIG, TRANS, PADDED, 4, 1.0f, 0.0f, 0, 2, {0}},
     };
-    const char *why = mc_variant_gemm_tiled_f32_avx2_6x16.probe(NULL);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        run_variant_case(&mc_variant_gemm_tiled_portable, &cases[i], "gemm_tiled_portable");
-        if (!why)
-            run_variant_case(&mc_variant_gemm_tiled_f32_avx2_6x16, &cases[i], "gemm_tiled_f32_avx2_6x16");
-    }
+    const mc_variant *tiled[] = {&mc_variant_gemm_tiled_portable, &mc_variant_gemm_tiled_f32_avx2_6x16,
+                                 &mc_variant_gemm_tiled_f32_avx512_12x32};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t v = 0; v < sizeof tiled / sizeof tiled[0]; v++)
+            if (!tiled[v]->probe || !tiled[v]->probe(NULL))
+                run_variant_case(tiled[v], &cases[i], tiled[v]->name);
 }
 
 /* ---- the dispatcher ---- */
@@ -637,6 +653,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tiled_portable_matches_triple_loop),
         cmocka_unit_test(test_tiled_avx2_matches_triple_loop),
+        cmocka_unit_test(test_tiled_avx512_matches_triple_loop),
         cmocka_unit_test(test_tiled_threads_bitwise_equal),
         cmocka_unit_test(test_gemv_and_small_n_match_triple_loop),
         cmocka_unit_test(test_tiled_variants_run_through_registry_path),

@@ -27,6 +27,7 @@
 extern const mc_variant mc_variant_gemm_scalar;
 extern const mc_variant mc_variant_gemm_tiled_portable;
 extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
+extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
 
@@ -37,6 +38,7 @@ static const mc_variant *const choices[] = {
     &mc_variant_gemm_small_n,
     &mc_variant_gemm_tiled_portable,
     &mc_variant_gemm_tiled_f32_avx2_6x16,
+    &mc_variant_gemm_tiled_f32_avx512_12x32,
 };
 #define N_CHOICES (int)(sizeof choices / sizeof choices[0])
 
@@ -373,6 +375,8 @@ const mc_gemm_kernel *mc_gemm_kernel_find(const char *name, const char **why_not
         return mc_gemm_kernel_portable();
     if (strcmp(name, "gemm_tiled_f32_avx2_6x16") == 0)
         return mc_gemm_kernel_avx2_6x16(why_not);
+    if (strcmp(name, "gemm_tiled_f32_avx512_12x32") == 0)
+        return mc_gemm_kernel_avx512_12x32(why_not);
     if (why_not)
         *why_not = "not a tiled GEMM kernel";
     return NULL;

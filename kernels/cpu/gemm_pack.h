@@ -28,6 +28,10 @@ typedef void (*mc_gemm_pack_fn)(const mc_gemm_mat *src, int64_t r0, int64_t rows
 void mc_gemm_pack_generic(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
                           float *out);
 
+/* The same with F16C conversions for f16 (gemm_tiled_avx2.c): only for kernels whose probe checks F16C. */
+void mc_gemm_pack_f16c(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                       float *out);
+
 /* Where one microkernel tile goes, and how it combines with what is there:
  * C = alpha * acc + beta * C + bias, with C not read at all when beta == 0. */
 typedef struct mc_gemm_tile_c {
@@ -71,10 +75,11 @@ mc_status mc_gemm_tiled_variant_run(const mc_gemm_kernel *kern, mc_kernel_ctx *k
 /* supports() shared by the tiled variants: plain floats everywhere. */
 const char *mc_gemm_tiled_supports(const mc_args *args);
 
-/* The tiled kernels as driver plug-ins, for the tuner and the tests. The AVX2 one is NULL (with the
- * probe's reason in *why_not) on a CPU without AVX2, FMA and F16C. */
+/* The tiled kernels as driver plug-ins, for the tuner and the tests. The ISA ones are NULL (with
+ * the probe's reason in *why_not) on a CPU that lacks what they need. */
 const mc_gemm_kernel *mc_gemm_kernel_portable(void);
 const mc_gemm_kernel *mc_gemm_kernel_avx2_6x16(const char **why_not /* out, may be NULL */);
+const mc_gemm_kernel *mc_gemm_kernel_avx512_12x32(const char **why_not /* out, may be NULL */);
 /* A tiled kernel by its variant name; NULL with a reason in *why_not when it is not one or
  * cannot run here. */
 const mc_gemm_kernel *mc_gemm_kernel_find(const char *name, const char **why_not /* out, may be NULL */);

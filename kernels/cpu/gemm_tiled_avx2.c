@@ -140,7 +140,8 @@ static void pack_f16_cols_adjacent(const uint8_t *base, int64_t rs, int64_t dept
     }
 }
 
-static void pack_avx2(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w, float *out)
+void mc_gemm_pack_f16c(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                       float *out)
 {
     if (src->dtype != MC_DTYPE_F16 || (src->rs != 2 && src->cs != 2)) {
         mc_gemm_pack_generic(src, r0, rows, c0, depth, w, out);
@@ -161,7 +162,7 @@ static const mc_gemm_kernel avx2_kernel = {
     .mr = MR,
     .nr = NR,
     .ukr = ukr_avx2_6x16,
-    .pack = pack_avx2,
+    .pack = mc_gemm_pack_f16c,
 };
 
 static mc_status gemm_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)

@@ -55,6 +55,7 @@ static_assert(sizeof class_infos / sizeof class_infos[0] == MC_GEMM_CLASS_COUNT,
 static const char *const tunable_kernels[] = {
     "gemm_tiled_portable",
     "gemm_tiled_f32_avx2_6x16",
+    "gemm_tiled_f32_avx512_12x32",
     NULL,
 };
 
@@ -69,6 +70,7 @@ typedef struct builtin_row {
 static const builtin_row builtin_tiles[] = {
     {"gemm_tiled_portable", MC_GEMM_CLASS_COUNT, {64, 2048, 256, 0}},
     {"gemm_tiled_f32_avx2_6x16", MC_GEMM_CLASS_COUNT, {96, 4080, 512, 0}},
+    {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 256, 0}},
 };
 
 static const mc_gemm_tiles generic_tiles = {96, 2048, 256, 0};

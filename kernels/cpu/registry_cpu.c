@@ -7,6 +7,7 @@
 extern const mc_variant mc_variant_gemm_scalar;
 extern const mc_variant mc_variant_gemm_tiled_portable;
 extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
+extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
 extern const mc_variant mc_variant_gemm_dispatch;
@@ -35,6 +36,7 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_scalar,
     &mc_variant_gemm_tiled_portable,
     &mc_variant_gemm_tiled_f32_avx2_6x16,
+    &mc_variant_gemm_tiled_f32_avx512_12x32,
     &mc_variant_gemm_gemv,
     &mc_variant_gemm_small_n,
     &mc_variant_gemm_dispatch,

@@ -15,6 +15,9 @@
 #define THREADS_N (TILE_N / WPT_N)
 #define THREADS_M (TILE_M / WPT_M)
 #define THREADS (THREADS_N * THREADS_M)
+#if (TILE_M * TILE_K) % THREADS != 0 || (TILE_N * TILE_K) % THREADS != 0
+#error "every work-item must stage the same number of tile elements"
+#endif
 #define TILE_PAD 1 /* one spare word per __local row: transposing tile stores do not hit one bank */
 
 __kernel __attribute__((reqd_work_group_size(THREADS_N, THREADS_M, 1)))
@@ -46,7 +49,8 @@ void gemm_tiled(__global const uchar *a, long a_off, long4 a_ne, long4 a_nb,
     for (long p0 = 0; p0 < k; p0 += TILE_K) {
         /* stage A[i0.., p0..] and B[p0.., j0..]; outside the matrix stage zeros, never read */
 #pragma unroll
-        for (int e = tid; e < TILE_M * TILE_K; e += THREADS) {
+        for (int t = 0; t < TILE_M * TILE_K / THREADS; t++) {
+            const int e = tid + t * THREADS;
 #if A_KFAST
             const int kk = e % TILE_K, mm = e / TILE_K;
 #else
@@ -56,7 +60,8 @@ void gemm_tiled(__global const uchar *a, long a_off, long4 a_ne, long4 a_nb,
             a_tile[kk][mm] = gi < m && gp < k ? mc_load(a, a_base + gi * a_nb.s1 + gp * a_nb.s0, DT_A) : 0.0f;
         }
 #pragma unroll
-        for (int e = tid; e < TILE_N * TILE_K; e += THREADS) {
+        for (int t = 0; t < TILE_N * TILE_K / THREADS; t++) {
+            const int e = tid + t * THREADS;
 #if B_NFAST
             const int nn = e % TILE_N, kk = e / TILE_N;
 #else

@@ -55,7 +55,6 @@ inline float row_dot(__global const uchar *a, long row_off, long a_nb0, __global
     long p = 0;
 #if A_VEC
     const long k4 = k / 4 * 4;
-#pragma unroll 4
     for (p = 4 * (long)lane; p < k4; p += 4 * LANES)
         acc += dot(mc_load4(a, row_off + p * ELEM_BYTES(DT_A), DT_A), x_load4(x, x_off, x_nb0, p));
     p = k4; /* the scalar tail below covers k % 4 elements */

@@ -133,7 +133,7 @@ void sdpa_fused(__global const uchar *q, long q_off, long4 q_ne, long4 q_nb,
     __local float p[MAX_KV];
     __local float scratch[GROUP];
     const int lid = get_local_id(0);
-    const long d = q_ne.s0, n_q = q_ne.s1, heads = q_ne.s2, n_kv = k_ne.s1, dv = o_ne.s0;
+    const long d = q_ne.s0, heads = q_ne.s2, n_kv = k_ne.s1, dv = o_ne.s0;
     const long i = get_group_id(0), bh = get_group_id(1);
     const long h = bh % heads, b3 = bh / heads, kvh = h / (heads / k_ne.s2);
     const long q_base = q_off + i * q_nb.s1 + h * q_nb.s2 + b3 * q_nb.s3;

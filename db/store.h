@@ -1,0 +1,198 @@
+/* db/store.h: the results store (SQLite): runs, cases, variants, results, timings, verdicts,
+ * machine peaks, tuning rows and mutation scores. All SQL of metallic-check lives in db/store.c.
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_STORE_H
+#define MC_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "harness/case.h"
+#include "harness/result.h"
+#include "harness/runinfo.h"
+#include "harness/status.h"
+#include "harness/timing.h"
+
+#define MC_STORE_VERSION 1 /* PRAGMA user_version of a database this build writes */
+
+typedef struct mc_store mc_store;
+
+/* Where the database lives when --db is not given: $MC_DB when set and not empty, else
+ * ./metallic-check.db (in the working directory). */
+const char *mc_store_default_path(void);
+
+/* Opens (creating and migrating as needed) the database at path: WAL journal, foreign keys on,
+ * and a busy timeout so that several processes can write to one file at once. A database from a
+ * newer metallic-check (higher user_version) is refused. */
+mc_status mc_store_open(const char *path, mc_store **out, mc_err *err);
+void mc_store_close(mc_store *s);
+
+/* ---- runs ---- */
+
+/* Records a run in status "incomplete" (and its machine). info->paired_with, when not 0, must
+ * name a run of this store. */
+mc_status mc_store_begin_run(mc_store *s, const mc_run_info *info, int64_t *run_id, mc_err *err);
+
+/* Final statuses: passed (all passed), failed (a failure, crash or timeout), nothing (zero cases
+ * ran), aborted (the run stopped on an error of its own). A run that never ends keeps
+ * "incomplete": that is how a killed run shows. */
+mc_status mc_store_end_run(mc_store *s, int64_t run_id, const char *status, mc_err *err);
+
+/* One (case, variant) outcome. The case comes from kase (key, op name and a params JSON object
+ * holding every parameter, defaults included), or, when kase is NULL, from the three strings. */
+typedef struct mc_result_row {
+    const mc_case *kase;
+    const char *case_key, *op_name, *params_json; /* used when kase is NULL */
+    const char *backend;
+    const char *variant_name;
+    const char *code_hash;      /* mc_variant_code_hash, "unhashable", or "" when unknown */
+    const mc_result *res;
+    const mc_timing *timing;    /* NULL in correctness runs */
+} mc_result_row;
+
+/* Stores n rows in ONE transaction: after a crash either all of them are there or none. A row
+ * for a (case, variant) the run already has replaces it. */
+mc_status mc_store_add_results(mc_store *s, int64_t run_id, const mc_result_row *rows, int n, mc_err *err);
+
+/* The params JSON the store keeps for a case: {"dtype":"f16","m":5,...} in schema order. */
+mc_status mc_store_params_json(const mc_case *c, char *out, size_t cap, mc_err *err);
+
+/* A run as stored. */
+typedef struct mc_run_record {
+    int64_t id;
+    char uuid[33];
+    char commit[MC_SHA_LEN];
+    char parent[MC_SHA_LEN];
+    char branch[128];
+    bool dirty;
+    char tier[32];
+    char mode[16];
+    int64_t paired_with;
+    char status[16];
+    char started_at[MC_TIME_LEN];
+    char ended_at[MC_TIME_LEN];
+    char fingerprint[MC_HASH_LEN];
+    char tool_version[32];
+    int n_results;
+    int n_timings;
+} mc_run_record;
+
+mc_status mc_store_get_run(mc_store *s, int64_t run_id, mc_run_record *out, mc_err *err);
+
+/* Finds a run. commit_prefix: NULL for any commit, else a commit SHA or a prefix of one (an
+ * ambiguous prefix is an error). fingerprint: NULL for any machine. Only finished runs (not
+ * "incomplete") count; with_timings keeps runs that hold at least one timing. exclude_id (0 for
+ * none) is skipped. The newest match wins (by start time, then id). MC_ERR_CONFIG when none. */
+typedef struct mc_run_query {
+    const char *commit_prefix;
+    const char *fingerprint;
+    bool with_timings;
+    int64_t exclude_id;
+} mc_run_query;
+mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_id, mc_err *err);
+
+/* Resolves what a user typed for --base/--cand: "run:N" or "#N" or a number under 7 digits is a
+ * run id; "latest" is the newest finished run with timings; anything else is a commit (prefix),
+ * whose newest finished timed run is taken. fingerprint (may be NULL) restricts to one machine. */
+mc_status mc_store_resolve_run(mc_store *s, const char *spec, const char *fingerprint, int64_t *run_id,
+                               mc_err *err);
+
+/* Newest runs first; *out is malloc'd (free it). fingerprint may be NULL. */
+mc_status mc_store_list_runs(mc_store *s, const char *fingerprint, int limit, mc_run_record **out, int *count,
+                             mc_err *err);
+
+/* ---- timings ---- */
+
+typedef struct mc_timing_row {
+    int64_t case_id, variant_id;
+    char case_key[MC_KEY_LEN];
+    char op[32];
+    char *params_json;          /* owned */
+    char backend[16];
+    char variant[64];
+    char code_hash[MC_HASH_LEN];
+    mc_timing timing;           /* samples owned; summary as stored */
+} mc_timing_row;
+
+typedef struct mc_timing_set {
+    mc_timing_row *rows;        /* sorted by case key, backend, variant */
+    int count;
+} mc_timing_set;
+
+/* Every timing of a run, with its samples. */
+mc_status mc_store_load_timings(mc_store *s, int64_t run_id, mc_timing_set *out, mc_err *err);
+void mc_timing_set_free(mc_timing_set *set);
+
+/* One point of a kernel's history: its median time in one finished run on one machine. */
+typedef struct mc_history_point {
+    int64_t run_id;
+    char commit[MC_SHA_LEN];
+    char started_at[MC_TIME_LEN];
+    double median_ns;
+    char code_hash[MC_HASH_LEN];
+} mc_history_point;
+
+/* Oldest first; *out is malloc'd. */
+mc_status mc_store_history(mc_store *s, const char *case_key, const char *backend, const char *variant,
+                           const char *fingerprint, mc_history_point **out, int *count, mc_err *err);
+
+/* ---- verdicts ---- */
+
+typedef struct mc_verdict_row {
+    int64_t base_run_id, cand_run_id;
+    int64_t case_id, base_variant_id, cand_variant_id;
+    const char *method;    /* "mann-whitney" or "paired" */
+    double ratio;          /* candidate time / base time (estimate) */
+    double ci_lo, ci_hi;   /* of the ratio; infinite or NaN when unbounded (stored as NULL) */
+    double p, q;           /* test p-value, Benjamini-Hochberg q-value */
+    double threshold;      /* relative, e.g. 0.03 */
+    const char *verdict;   /* faster, slower, same, ambiguous */
+    const char *label;     /* regression, noise/environment, improvement, or "" */
+    bool same_code;        /* base and candidate code hashes are equal (and real) */
+} mc_verdict_row;
+
+/* Stores n verdicts in one transaction; a verdict for the same (base, cand, case, variant)
+ * replaces the old one. */
+mc_status mc_store_add_verdicts(mc_store *s, const mc_verdict_row *rows, int n, mc_err *err);
+/* Number of verdicts stored for a (base, cand) pair. */
+mc_status mc_store_count_verdicts(mc_store *s, int64_t base_run_id, int64_t cand_run_id, int *count, mc_err *err);
+
+/* ---- per machine ---- */
+
+/* Machine peaks measured once per machine (e.g. "dram_gbs" in GB/s, "f32_gflops" in GFLOP/s);
+ * a new measurement replaces the old. */
+mc_status mc_store_set_machine_peak(mc_store *s, const mc_machine *m, const char *name, double value,
+                                    const char *unit, mc_err *err);
+/* *found is false when that machine has no such peak. */
+mc_status mc_store_get_machine_peak(mc_store *s, const char *fingerprint, const char *name, double *value,
+                                    bool *found, mc_err *err);
+
+/* A tuning measurement: one configuration of one op at one shape; re-measuring replaces it. */
+mc_status mc_store_add_tuning(mc_store *s, const mc_machine *m, int64_t run_id /* 0: none */, const char *op,
+                              const char *shape_key, const char *config, double median_ns, double gflops,
+                              mc_err *err);
+/* The fastest stored configuration; *found false when none. */
+mc_status mc_store_best_tuning(mc_store *s, const char *fingerprint, const char *op, const char *shape_key,
+                               char *config, size_t config_cap, double *median_ns, bool *found, mc_err *err);
+
+/* The planted-bug suite's score for a run: caught of total mutants failed as they should. */
+mc_status mc_store_set_mutation_score(mc_store *s, int64_t run_id, int caught, int total, mc_err *err);
+
+/* ---- merging shard databases ---- */
+
+typedef struct mc_merge_stats {
+    int runs_added, runs_present; /* runs new to the target, runs it already had (by uuid) */
+    int results_added, timings_added, verdicts_added;
+} mc_merge_stats;
+
+/* Copies everything the target lacks from the database at src_path: runs by uuid, cases by
+ * canonical key, variants by (backend, name, code hash), results, timings and verdicts by what
+ * they belong to. Merging the same file twice adds nothing. A source with an older schema is
+ * migrated in place first. */
+mc_status mc_store_merge_from(mc_store *s, const char *src_path, mc_merge_stats *stats, mc_err *err);
+
+/* For tests and tools: runs one SQL statement and reads the first column of the first row as
+ * text into out ("" when no row). Read-only use only: writing is the store's job. */
+mc_status mc_store_query_text(mc_store *s, const char *sql, char *out, size_t cap, mc_err *err);
+
+#endif

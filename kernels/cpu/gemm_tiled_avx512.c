@@ -1,0 +1,128 @@
+/* kernels/cpu/gemm_tiled_avx512.c: the tiled GEMM's AVX-512 12x32 microkernel, behind a runtime cpuid
+ * probe. Built with -mavx512f (plus the AVX2 set): nothing here runs before the probe says yes.
+ * SPDX-License-Identifier: MIT */
+#include <immintrin.h>
+#include <string.h>
+
+#include "kernels/cpu/gemm_pack.h"
+
+#define MR 12
+#define NR 32 /* two zmm vectors: 24 accumulators + 2 B vectors + 1 broadcast of 32 registers */
+
+static const char *gemm_avx512_probe(mc_backend_ctx *ctx)
+{
+    if (!__builtin_cpu_supports("avx512f"))
+        return "cpu lacks AVX-512F";
+    /* the f16 packing is the AVX2 kernel's F16C one */
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c"))
+        return "cpu lacks AVX2, FMA or F16C";
+    return NULL;
+}
+
+/* One row of a full tile, C contiguous along the row: C = alpha*acc + beta*C + bias. */
+static inline void store_row(uint8_t *c, __m512 lo, __m512 hi, const mc_gemm_tile_c *t)
+{
+    const __m512 va = _mm512_set1_ps(t->alpha);
+    lo = _mm512_mul_ps(va, lo);
+    hi = _mm512_mul_ps(va, hi);
+    /* beta == 0: C holds a NaN sentinel and must not be read */
+    if (t->beta != 0.0f) {
+        const __m512 vb = _mm512_set1_ps(t->beta);
+        lo = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c), lo);
+        hi = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c + 64), hi);
+    }
+    if (t->bias) {
+        lo = _mm512_add_ps(lo, _mm512_loadu_ps(t->bias));
+        hi = _mm512_add_ps(hi, _mm512_loadu_ps(t->bias + 16));
+    }
+    _mm512_storeu_ps(c, lo);
+    _mm512_storeu_ps(c + 64, hi);
+}
+
+#define ROW_FMA(r)                                                                                                 \
+    a = _mm512_set1_ps(pa[r]);                                                                                     \
+    c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                     \
+    c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1)
+
+static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t)
+{
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps(), c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps(), c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+    __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps(), c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+    __m512 cA0 = _mm512_setzero_ps(), cA1 = _mm512_setzero_ps(), cB0 = _mm512_setzero_ps(), cB1 = _mm512_setzero_ps();
+    for (int r = 0; r < t->mr; r++) {
+        _mm_prefetch((const char *)(t->c + r * t->rs), _MM_HINT_T0);
+        _mm_prefetch((const char *)(t->c + r * t->rs + 64), _MM_HINT_T0);
+    }
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+        __m512 a;
+        ROW_FMA(0);
+        ROW_FMA(1);
+        ROW_FMA(2);
+        ROW_FMA(3);
+        ROW_FMA(4);
+        ROW_FMA(5);
+        ROW_FMA(6);
+        ROW_FMA(7);
+        ROW_FMA(8);
+        ROW_FMA(9);
+        a = _mm512_set1_ps(pa[10]);
+        cA0 = _mm512_fmadd_ps(a, b0, cA0);
+        cA1 = _mm512_fmadd_ps(a, b1, cA1);
+        a = _mm512_set1_ps(pa[11]);
+        cB0 = _mm512_fmadd_ps(a, b0, cB0);
+        cB1 = _mm512_fmadd_ps(a, b1, cB1);
+        pa += MR;
+        pb += NR;
+    }
+    const __m512 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
+                                {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {cA0, cA1}, {cB0, cB1}};
+    if (t->mr == MR && t->nr == NR && t->cs == (int64_t)sizeof(float)) {
+        for (int r = 0; r < MR; r++)
+            store_row(t->c + r * t->rs, rows[r][0], rows[r][1], t);
+        return;
+    }
+    /* Edge tiles and strided C: through a tile in memory and the generic store. */
+    float acc[MR * NR] __attribute__((aligned(64)));
+    for (int r = 0; r < MR; r++) {
+        _mm512_store_ps(acc + r * NR, rows[r][0]);
+        _mm512_store_ps(acc + r * NR + 16, rows[r][1]);
+    }
+    mc_gemm_store_tile(acc, NR, t);
+}
+
+static const mc_gemm_kernel avx512_kernel = {
+    .name = "gemm_tiled_f32_avx512_12x32",
+    .mr = MR,
+    .nr = NR,
+    .ukr = ukr_avx512_12x32,
+    .pack = mc_gemm_pack_f16c,
+};
+
+static mc_status gemm_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_gemm_tiled_variant_run(&avx512_kernel, kc, args, err);
+}
+
+const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32 = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_tiled_f32_avx512_12x32",
+    .probe = gemm_avx512_probe,
+    .supports = mc_gemm_tiled_supports,
+    .run = gemm_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)ukr_avx512_12x32,
+};
+
+/* For the tuner and the tests: the kernel as a driver plug-in, or NULL with the probe's reason. */
+const mc_gemm_kernel *mc_gemm_kernel_avx512_12x32(const char **why_not)
+{
+    const char *reason = gemm_avx512_probe(NULL);
+    if (why_not)
+        *why_not = reason;
+    return reason ? NULL : &avx512_kernel;
+}
