@@ -47,3 +47,6 @@ for _, model in ipairs(models.all) do
     end
   end
 end
+
+-- Quantised GEMV at the same decode shapes, LM head included: its own file.
+include "quant_perf"

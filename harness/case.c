@@ -80,9 +80,14 @@ mc_status mc_case_set(mc_case *c, const char *name, const char *text, mc_err *er
     return parse_value(&c->op->params[i], text, &c->v[i], err);
 }
 
-/* Shortest decimal that reads back to exactly d. */
+/* Shortest decimal that reads back to exactly d; whole numbers without an exponent (100, not
+ * 1e+02), so keys read the way case files are written. */
 static void format_number(double d, char *out, size_t n)
 {
+    if (d == floor(d) && fabs(d) < 1e15) {
+        snprintf(out, n, "%.0f", d);
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, n, "%.*g", prec, d);
         if (strtod(out, NULL) == d)
@@ -171,17 +176,46 @@ const char *mc_case_str(const mc_case *c, int idx)
     return c->v[idx].s;
 }
 
-static bool list_has_key(const mc_case_list *l, const mc_case *c)
+/* Open-addressing index of item positions by key hash (slot value = position + 1, 0 = empty),
+ * kept at most half full, so duplicate detection stays linear in the list's size. */
+static bool index_grow(mc_case_list *l)
 {
-    for (int i = l->count - 1; i >= 0; i--)
-        if (l->items[i].key_hash == c->key_hash && strcmp(l->items[i].key, c->key) == 0)
-            return true;
-    return false;
+    int cap = l->index_cap ? l->index_cap * 2 : 1024;
+    int *slots = calloc((size_t)cap, sizeof *slots);
+    if (!slots)
+        return false;
+    for (int i = 0; i < l->count; i++) {
+        size_t h = (size_t)(l->items[i].key_hash & (uint64_t)(cap - 1));
+        while (slots[h])
+            h = (h + 1) & (size_t)(cap - 1);
+        slots[h] = i + 1;
+    }
+    free(l->index);
+    l->index = slots;
+    l->index_cap = cap;
+    return true;
+}
+
+/* Position of c's key in the list, or the free slot where it would go (negative: -slot - 1). */
+static int index_find(const mc_case_list *l, const mc_case *c)
+{
+    size_t mask = (size_t)l->index_cap - 1;
+    for (size_t h = (size_t)(c->key_hash & mask);; h = (h + 1) & mask) {
+        int pos = l->index[h];
+        if (!pos)
+            return -(int)h - 1;
+        const mc_case *other = &l->items[pos - 1];
+        if (other->key_hash == c->key_hash && strcmp(other->key, c->key) == 0)
+            return pos - 1;
+    }
 }
 
 mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err)
 {
-    if (list_has_key(l, c)) {
+    if (2 * (l->count + 1) > l->index_cap && !index_grow(l))
+        return mc_err_set(err, MC_ERR_NOMEM, "out of memory indexing the case list");
+    int found = index_find(l, c);
+    if (found >= 0) {
         l->duplicates++;
         return MC_OK;
     }
@@ -194,11 +228,44 @@ mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err)
         l->cap = cap;
     }
     l->items[l->count++] = *c;
+    l->index[-found - 1] = l->count;
     return MC_OK;
 }
 
 void mc_case_list_free(mc_case_list *l)
 {
     free(l->items);
+    free(l->index);
     memset(l, 0, sizeof *l);
+}
+
+void mc_case_list_filter(mc_case_list *l, bool (*keep)(const mc_case *c, const void *user), const void *user)
+{
+    int k = 0;
+    for (int i = 0; i < l->count; i++)
+        if (keep(&l->items[i], user))
+            l->items[k++] = l->items[i];
+    l->count = k;
+    /* rebuild the index over what is left (same capacity, so no allocation can fail here) */
+    if (l->index) {
+        memset(l->index, 0, (size_t)l->index_cap * sizeof *l->index);
+        for (int i = 0; i < l->count; i++) {
+            int slot = index_find(l, &l->items[i]);
+            l->index[-slot - 1] = i + 1;
+        }
+    }
+}
+
+static bool before_limit(const mc_case *c, const void *user)
+{
+    const mc_case *const *limit = user;
+    return c < *limit;
+}
+
+void mc_case_list_truncate(mc_case_list *l, int count)
+{
+    if (count >= l->count)
+        return;
+    const mc_case *limit = l->items + count;
+    mc_case_list_filter(l, before_limit, &limit);
 }

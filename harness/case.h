@@ -68,9 +68,15 @@ typedef struct mc_case_list {
     int count;
     int cap;
     int duplicates; /* cases dropped because their key was already listed */
+    int *index;     /* hash index of items by key (see case.c) */
+    int index_cap;
 } mc_case_list;
 
 mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err);
+/* Drops cases for which keep(c) is false, keeping the order (and the index in step). */
+/* Cuts the list back to its first count cases. */
+void mc_case_list_truncate(mc_case_list *l, int count);
+void mc_case_list_filter(mc_case_list *l, bool (*keep)(const mc_case *c, const void *user), const void *user);
 void mc_case_list_free(mc_case_list *l);
 
 #endif

@@ -701,7 +701,7 @@ static mc_status append_cases(const mc_case_list *found, mc_case_list *out, mc_e
     for (int i = 0; i < found->count; i++) {
         mc_status st = mc_case_list_add(out, &found->items[i], err);
         if (st) {
-            out->count = count;
+            mc_case_list_truncate(out, count);
             out->duplicates = duplicates;
             return st;
         }

@@ -26,7 +26,7 @@ static void write_case(FILE *f, const mc_session *s, const mc_result *r)
 {
     const char *key = r->case_index >= 0 ? s->cases.items[r->case_index].key : "(coverage)";
     fputs("  <testcase classname=\"", f);
-    xml_text(f, s->variants[r->variant_index]->name);
+    xml_text(f, mc_session_variant_of(s, r)->name);
     fputs("\" name=\"", f);
     xml_text(f, key);
     fprintf(f, "\" time=\"%.6f\">", r->elapsed_ms / 1e3);

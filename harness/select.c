@@ -134,6 +134,11 @@ static bool case_selected(const mc_selection_cfg *cfg, const mc_case *c)
     return case_matches_terms(c, cfg->filter);
 }
 
+static bool case_kept(const mc_case *c, const void *cfg)
+{
+    return case_selected(cfg, c);
+}
+
 mc_status mc_select_cases(const mc_selection_cfg *cfg, mc_case_list *cases, mc_err *err)
 {
     if (cfg->filter && !strpbrk(cfg->filter, "(*?[")) {
@@ -141,11 +146,7 @@ mc_status mc_select_cases(const mc_selection_cfg *cfg, mc_case_list *cases, mc_e
         if (st)
             return st;
     }
-    int k = 0;
-    for (int i = 0; i < cases->count; i++)
-        if (case_selected(cfg, &cases->items[i]))
-            cases->items[k++] = cases->items[i];
-    cases->count = k;
+    mc_case_list_filter(cases, case_kept, cfg);
     return MC_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cases_lua.h"
+#include "cpu_features.h"
 #include "op.h"
 #include "progress.h"
 
@@ -112,9 +113,32 @@ static void on_tick(void *user)
     mc_progress_show(&((collect_ctx *)user)->progress);
 }
 
+/* A probe that says no on a CPU that has every feature the variant declares: a gate that always
+ * says no would otherwise leave the fast path untested with nobody noticing. */
+static void add_gate_failures(mc_session *s)
+{
+    char missing[64];
+    for (int i = 0; i < s->n_selected; i++) {
+        const mc_variant *v = s->selected[i];
+        if (!s->probe.reason[i][0] || !v->requires || strcmp(v->backend, "cpu") != 0 ||
+            !mc_cpu_has_all(v->requires, missing, sizeof missing))
+            continue;
+        mc_result *r = &s->coverage[s->n_coverage++];
+        r->case_index = -1;
+        r->variant_index = -1 - i; /* a selected, unrunnable variant: see mc_session_variant_of */
+        r->kind = MC_RESULT_FAIL_COVERAGE;
+        r->worst_index = -1;
+        snprintf(r->ran, sizeof r->ran, "%s", v->name);
+        snprintf(r->message, sizeof r->message, "its probe says no (%.120s) but this CPU has %s",
+                 s->probe.reason[i], v->requires);
+    }
+}
+
 static void add_coverage_failures(mc_session *s)
 {
-    s->coverage = calloc((size_t)s->n_variants + 1, sizeof *s->coverage);
+    s->coverage = calloc((size_t)s->n_variants + (size_t)s->n_selected + 1, sizeof *s->coverage);
+    if (s->coverage)
+        add_gate_failures(s);
     for (int v = 0; s->coverage && v < s->n_variants; v++) {
         int ran = 0, offered = 0;
         for (int i = 0; i < s->n_items; i++)
@@ -182,6 +206,11 @@ void mc_session_free(mc_session *s)
     mc_probe_free(&s->probe);
     mc_case_list_free(&s->cases);
     memset(s, 0, sizeof *s);
+}
+
+const mc_variant *mc_session_variant_of(const mc_session *s, const mc_result *r)
+{
+    return r->variant_index >= 0 ? s->variants[r->variant_index] : s->selected[-1 - r->variant_index];
 }
 
 int mc_session_ran(const mc_session *s)

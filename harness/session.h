@@ -49,6 +49,8 @@ void mc_session_free(mc_session *s);
 
 /* 0 all passed; 1 any failure, crash or timeout; 4 nothing ran. */
 int mc_session_exit_code(const mc_session *s);
+/* The variant of a result (coverage results of unrunnable variants carry a negative index). */
+const mc_variant *mc_session_variant_of(const mc_session *s, const mc_result *r);
 /* Number of items that ran (not skipped). */
 int mc_session_ran(const mc_session *s);
 

@@ -19,7 +19,7 @@ void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64
 {
     if (r->case_index < 0)
         return;
-    fprintf(out, "  repro: metallic-check repro '%s' --variant %s", case_key(s, r), s->variants[r->variant_index]->name);
+    fprintf(out, "  repro: metallic-check repro '%s' --variant %s", case_key(s, r), mc_session_variant_of(s, r)->name);
     if (seed != MC_DEFAULT_SEED)
         fprintf(out, " --seed %" PRIu64, seed);
     fputc('\n', out);
@@ -27,7 +27,7 @@ void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64
 
 static void print_failure(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed)
 {
-    fprintf(out, "FAIL %-14s %s %s: %s\n", mc_result_kind_name(r->kind), s->variants[r->variant_index]->name,
+    fprintf(out, "FAIL %-14s %s %s: %s\n", mc_result_kind_name(r->kind), mc_session_variant_of(s, r)->name,
             case_key(s, r), r->message);
     mc_summary_repro(out, s, r, seed);
 }
@@ -97,7 +97,7 @@ static void json_result(FILE *out, const mc_session *s, const mc_result *r)
     fputs("{\"case\":", out);
     mc_json_string(out, case_key(s, r));
     fputs(",\"variant\":", out);
-    mc_json_string(out, s->variants[r->variant_index]->name);
+    mc_json_string(out, mc_session_variant_of(s, r)->name);
     fputs(",\"kind\":", out);
     mc_json_string(out, mc_result_kind_name(r->kind));
     fputs(",\"ran\":", out);

@@ -99,6 +99,10 @@ typedef struct mc_variant {
     unsigned flags;
     const char *expect; /* mutants and test-only variants: the failure kind they must produce */
     const void *code;   /* the function whose machine code identifies this variant's build */
+    /* CPU features its probe needs ("avx2,fma,f16c", /proc/cpuinfo names), or NULL. The harness
+     * reads them itself: a probe that says no on a machine that has them is a gate that always says
+     * no, and fails the run. */
+    const char *requires;
 } mc_variant;
 
 #endif

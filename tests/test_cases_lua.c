@@ -335,10 +335,13 @@ static void test_errors_name_file_line_and_what(void **state)
 static void test_where_error_names_both_lines(void **state)
 {
     (void)state;
+    write_file("where_run.lua", "suite \"s\" {\n  op = \"fake\", m = {1, 2},\n  where = function(c)\n"
+                                "    return c.m * c.missing > 1\n  end,\n}\n");
     mc_case_list l = {0};
     mc_err e;
-    assert_int_equal(load("e_where_run.lua", &l, &e), MC_ERR_LUA);
-    assert_non_null(strstr(e.msg, "e_where_run.lua:4: attempt to perform arithmetic on a nil value (field 'missing')"));
+    assert_int_equal(load("where_run.lua", &l, &e), MC_ERR_LUA);
+    assert_non_null(strstr(e.msg, "where_run.lua:1: suite 's': where() failed: "));
+    assert_non_null(strstr(e.msg, "where_run.lua:4: attempt to perform arithmetic on a nil value (field 'missing')"));
 }
 
 static void test_failed_load_keeps_the_list(void **state)
@@ -601,6 +604,7 @@ static const coverage_row quick_coverage[] = {
     {"gemv", "align", {"0", "2", "4", "16"}},
     {"gemv", "m", {EDGE_SIZES}},
     {"gemv", "k", {EDGE_SIZES}},
+    {"gemv", "wtype", {"same", "q8_0", "q4_0"}},
     {"softmax", "dtype", {"f32", "f16", "bf16"}},
     {"softmax", "layout", {"contiguous", "transposed", "padded", "stride2", "sliced"}},
     {"softmax", "align", {"0", "2", "4", "16"}},

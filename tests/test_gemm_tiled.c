@@ -338,6 +338,25 @@ static void test_tiled_threads_bitwise_equal(void **state)
     }
 }
 
+/* Threads that split only the columns (few rows) never meet at a barrier, so one can run ahead into
+ * the next k block or column panel while another still reads its packed B: ragged last blocks and
+ * panels make the slots move if they depend on the block's depth. Repeated, since a race is timing. */
+static void test_tiled_column_split_runs_ahead_safely(void **state)
+{
+    const gemm_case cases[] = {
+        {5, 300, 70, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 0, 2, {12, 64, 16, 0}},
+        {7, 1000, 100, 2, F16, F16, F16, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.0f, 1, 3, {12, 96, 24, 0}},
+        {3, 517, 45, 1, F32, F32, BF16, TRANS, CONTIG, CONTIG, 2, 1.0f, 0.5f, 1, 4, {6, 48, 8, 0}},
+    };
+    const mc_gemm_kernel *kerns[3] = {mc_gemm_kernel_portable(), mc_gemm_kernel_avx2_6x16(NULL),
+                                      mc_gemm_kernel_avx512_12x32(NULL)};
+    for (int rep = 0; rep < 20; rep++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            for (int kk = 0; kk < 3; kk++)
+                if (kerns[kk])
+                    run_tiled_case(kerns[kk], &cases[i]);
+}
+
 /* ---- the registered variants, run as the harness runs them ---- */
 
 static void run_variant_case(const mc_variant *v, const gemm_case *gc, const char *expect_ran)
@@ -655,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_tiled_avx2_matches_triple_loop),
         cmocka_unit_test(test_tiled_avx512_matches_triple_loop),
         cmocka_unit_test(test_tiled_threads_bitwise_equal),
+        cmocka_unit_test(test_tiled_column_split_runs_ahead_safely),
         cmocka_unit_test(test_gemv_and_small_n_match_triple_loop),
         cmocka_unit_test(test_tiled_variants_run_through_registry_path),
         cmocka_unit_test(test_dispatch_choice_per_class),

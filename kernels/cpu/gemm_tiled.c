@@ -85,7 +85,8 @@ typedef struct tiled_job {
     int tm, tn;         /* thread grid: rows split tm ways, columns tn ways */
     int c_direct;       /* C is f32: tiles go straight into it */
     const float *bias;  /* n f32 values, or NULL */
-    float *bpack;       /* kc x nc, shared */
+    float *bpack;       /* packed B slivers, each kc x NR (see sliver_slot) */
+    int64_t b_slots;    /* slivers each column group of threads owns when tm == 1 */
     float *apack;       /* one mc x kc block per thread */
     size_t apack_floats;
     float *scratch;     /* m x n f32 when C is not f32 */
@@ -125,6 +126,17 @@ typedef struct thread_share {
     int64_t i_begin, i_end; /* rows */
 } thread_share;
 
+/* Where sliver s of the current panel (one of the thread's js0..js1) lives in bpack. Every sliver
+ * takes a full kc x NR slot, whatever this block's depth. With tm > 1 all threads share the panel
+ * and barriers order its reuse. With tm == 1 there are no barriers, so threads run ahead into the
+ * next block or panel: each column group then owns a fixed set of slots, or a thread packing its
+ * next panel would overwrite slivers that a slower one still reads. */
+static float *sliver_slot(const tiled_job *j, const thread_share *t, int64_t s, int64_t js0)
+{
+    const int64_t slot = j->tm > 1 ? s : t->tj * j->b_slots + (s - js0);
+    return j->bpack + slot * j->kern->nr * j->kc;
+}
+
 static void share_range(int64_t count, int parts, int part, int64_t *lo, int64_t *hi)
 {
     *lo = count * part / parts;
@@ -138,22 +150,22 @@ static void pack_b_panel(const tiled_job *j, const thread_share *t, const batch_
     int64_t s0 = js0, s1 = js1;
     if (j->tm > 1) /* every thread uses the whole panel: all pack a share of it */
         share_range((ncb + nr - 1) / nr, t->nthreads, t->tid, &s0, &s1);
-    if (s1 > s0)
-        j->kern->pack(&v->bt, jc + s0 * nr, min64((s1 - s0) * nr, ncb - s0 * nr), pc, kcb, nr,
-                      j->bpack + s0 * nr * kcb);
+    for (int64_t s = s0; s < s1; s++) /* one sliver at a time: slots are kc apart, blocks kcb deep */
+        j->kern->pack(&v->bt, jc + s * nr, min64(nr, ncb - s * nr), pc, kcb, nr, sliver_slot(j, t, s, js0));
     if (j->tm > 1)
         mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
 }
 
-static void compute_block(const tiled_job *j, const batch_views *v, const float *apack, int64_t ic, int64_t mcb,
-                          int64_t jc, int64_t ncb, int64_t kcb, int64_t js0, int64_t js1, int first)
+static void compute_block(const tiled_job *j, const thread_share *t, const batch_views *v, const float *apack,
+                          int64_t ic, int64_t mcb, int64_t jc, int64_t ncb, int64_t kcb, int64_t js0, int64_t js1,
+                          int first)
 {
     const int mr = j->kern->mr, nr = j->kern->nr;
     const float alpha = j->g->alpha;
     const float beta = first ? (j->c_direct ? j->g->beta : 0.0f) : 1.0f;
     for (int64_t js = js0; js < js1; js++) {
         int64_t col = jc + js * nr;
-        const float *pb = j->bpack + js * nr * kcb;
+        const float *pb = sliver_slot(j, t, js, js0);
         for (int64_t is = 0; is * mr < mcb; is++) {
             int64_t row = ic + is * mr;
             mc_gemm_tile_c tile = {
@@ -200,7 +212,7 @@ static void run_batch(const tiled_job *j, const thread_share *t, const batch_vie
             for (int64_t ic = t->i_begin; ic < t->i_end; ic += j->mc) {
                 int64_t mcb = min64(j->mc, t->i_end - ic);
                 j->kern->pack(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
-                compute_block(j, v, apack, ic, mcb, jc, ncb, kcb, js0, js1, pc == 0);
+                compute_block(j, t, v, apack, ic, mcb, jc, ncb, kcb, js0, js1, pc == 0);
             }
             if (j->tm > 1) /* nobody repacks B while another thread still reads it */
                 mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
@@ -295,7 +307,9 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
     choose_grid(&j, threads);
     j.c_direct = g->c.dtype == MC_DTYPE_F32;
     j.apack_floats = round_floats((size_t)(j.mc * j.kc));
-    size_t b_floats = round_floats((size_t)(j.kc * j.nc));
+    const int64_t panel_slivers = j.nc / kern->nr;
+    j.b_slots = (panel_slivers + j.tn - 1) / j.tn;
+    size_t b_floats = round_floats((size_t)(j.kc * kern->nr * (j.tm > 1 ? panel_slivers : j.b_slots * j.tn)));
     size_t bias_floats = g->has_bias ? round_floats((size_t)j.n) : 0;
     size_t scratch_floats = j.c_direct ? 0 : round_floats((size_t)(j.m * j.n));
     int cached;

@@ -8,13 +8,6 @@
 
 #include "kernels/cpu/qgemv_common.h"
 
-static float block_scale(const uint8_t *blk)
-{
-    uint16_t h;
-    memcpy(&h, blk, sizeof h);
-    return _cvtsh_ss(h); /* exact */
-}
-
 static float hsum(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -23,21 +16,25 @@ static float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* Sum over one block of code_j x_j in f32, the codes given as int8: lo holds codes 0..15,
- * hi codes 16..31. Each code converts exactly; one rounding per product and per sum. */
-static __m256 block_dot(__m128i lo, __m128i hi, const float *xb)
+/* The block's fp16 scale, in every lane: one broadcast load and one conversion. */
+static __m256 block_scale8(const uint8_t *blk)
 {
-    __m256 c0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
-    __m256 c1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
-    __m256 c2 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
-    __m256 c3 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
-    __m256 s = _mm256_mul_ps(c0, _mm256_loadu_ps(xb));
-    s = _mm256_fmadd_ps(c1, _mm256_loadu_ps(xb + 8), s);
-    s = _mm256_fmadd_ps(c2, _mm256_loadu_ps(xb + 16), s);
-    return _mm256_fmadd_ps(c3, _mm256_loadu_ps(xb + 24), s);
+    int16_t h;
+    memcpy(&h, blk, sizeof h);
+    return _mm256_cvtph_ps(_mm_set1_epi16(h));
 }
 
-/* Two accumulators (even and odd blocks) so consecutive blocks do not wait on one FMA chain. */
+/* Eight int8 codes at p, sign-extended straight from memory (vpmovsxbd ymm, m64): no shuffles
+ * beyond the extension itself, which is what limits these kernels on Intel's port 5. */
+static __m256 codes8(const uint8_t *p)
+{
+    __m128i v;
+    v = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
+}
+
+/* Two accumulators (even and odd blocks) so consecutive blocks do not wait on one FMA chain.
+ * Per block: sum_j code_j x_j in f32 (codes convert exactly), then acc += d * sum, fused. */
 float mc_qgemv_row_q8_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq)
 {
@@ -45,32 +42,60 @@ float mc_qgemv_row_q8_0_avx2(const uint8_t *row, int64_t block_stride, int64_t n
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *blk = row + b * block_stride;
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 2));
-        const __m256 s = block_dot(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), x + b * MC_QGEMV_QK);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_set1_ps(block_scale(blk)), s, acc[b & 1]);
+        const float *xb = x + b * MC_QGEMV_QK;
+        __m256 s = _mm256_mul_ps(codes8(blk + 2), _mm256_loadu_ps(xb));
+        s = _mm256_fmadd_ps(codes8(blk + 10), _mm256_loadu_ps(xb + 8), s);
+        s = _mm256_fmadd_ps(codes8(blk + 18), _mm256_loadu_ps(xb + 16), s);
+        s = _mm256_fmadd_ps(codes8(blk + 26), _mm256_loadu_ps(xb + 24), s);
+        acc[b & 1] = _mm256_fmadd_ps(block_scale8(blk), s, acc[b & 1]);
     }
     return hsum(_mm256_add_ps(acc[0], acc[1]));
+}
+
+/* Eight bytes at p zero-extended to 32-bit lanes: lane i holds element j + i in its low nibble
+ * and element j + 16 + i in its high nibble (j = p - blk - 2). */
+static void nibbles8(const uint8_t *p, __m256 *lo, __m256 *hi)
+{
+    const __m256i low4 = _mm256_set1_epi32(0x0F), eight = _mm256_set1_epi32(8);
+    __m128i v;
+    v = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    const __m256i bytes = _mm256_cvtepu8_epi32(v);
+    *lo = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_and_si256(bytes, low4), eight));
+    *hi = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bytes, 4), eight));
 }
 
 float mc_qgemv_row_q4_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq)
 {
     (void)xq;
-    const __m128i low4 = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
     __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *blk = row + b * block_stride;
-        const __m128i packed = _mm_loadu_si128((const __m128i *)(blk + 2));
-        const __m128i lo = _mm_sub_epi8(_mm_and_si128(packed, low4), eight);                     /* elements 0..15 */
-        const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low4), eight); /* 16..31 */
-        const __m256 s = block_dot(lo, hi, x + b * MC_QGEMV_QK);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_set1_ps(block_scale(blk)), s, acc[b & 1]);
+        const float *xb = x + b * MC_QGEMV_QK;
+        __m256 lo0, hi0, lo1, hi1;
+        nibbles8(blk + 2, &lo0, &hi0);  /* elements 0..7 and 16..23 */
+        nibbles8(blk + 10, &lo1, &hi1); /* elements 8..15 and 24..31 */
+        __m256 s = _mm256_mul_ps(lo0, _mm256_loadu_ps(xb));
+        s = _mm256_fmadd_ps(hi0, _mm256_loadu_ps(xb + 16), s);
+        s = _mm256_fmadd_ps(lo1, _mm256_loadu_ps(xb + 8), s);
+        s = _mm256_fmadd_ps(hi1, _mm256_loadu_ps(xb + 24), s);
+        acc[b & 1] = _mm256_fmadd_ps(block_scale8(blk), s, acc[b & 1]);
     }
     return hsum(_mm256_add_ps(acc[0], acc[1]));
 }
 
-/* Exact int8 x int8 products summed in int32 (sign-extended to int16 first, so any code,
- * -128 included, is safe), then scaled by the product of the two fp16 scales. */
+/* sum over 32 code pairs w_j v_j, as 8 int32 lanes, exactly. ggml's trick: maddubs multiplies
+ * unsigned by signed bytes, so |w| goes first and v takes w's sign. |w| <= 128 (-128 reads as
+ * unsigned 128) and |v| <= 127 (our x quantisers never make -128), so a pair sums to at most
+ * 2 * 128 * 127 = 32512: the int16 saturation of maddubs is never reached. */
+static __m256i dot32(__m256i w, __m256i v)
+{
+    const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(v, w));
+    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
+}
+
+/* Exact int8 x int8 products summed in int32, then scaled by the product of the two fp16
+ * scales (exact in f32: 11 bits times 11 bits). */
 float mc_qgemv_row_q8_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq)
 {
@@ -79,14 +104,31 @@ float mc_qgemv_row_q8_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *wb = row + b * block_stride;
         const uint8_t *xb = xq + b * MC_QGEMV_Q8_0_BYTES;
-        const __m256i w = _mm256_loadu_si256((const __m256i *)(wb + 2));
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(xb + 2));
-        __m256i p = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_castsi256_si128(w)),
-                                      _mm256_cvtepi8_epi16(_mm256_castsi256_si128(v)));
-        p = _mm256_add_epi32(p, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm256_extracti128_si256(w, 1)),
-                                                  _mm256_cvtepi8_epi16(_mm256_extracti128_si256(v, 1))));
-        const float scale = block_scale(wb) * block_scale(xb);
-        acc[b & 1] = _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(p), acc[b & 1]);
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(wb + 2));
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
+        const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
+        acc[b & 1] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc[b & 1]);
+    }
+    return hsum(_mm256_add_ps(acc[0], acc[1]));
+}
+
+/* ggml's vec_dot_q4_0_q8_0: nibbles to int8 codes in [-8, 7] (low nibbles are elements 0..15,
+ * high nibbles 16..31), then the same exact integer dot. */
+float mc_qgemv_row_q4_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq)
+{
+    (void)x;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t b = 0; b < nblocks; b++) {
+        const uint8_t *wb = row + b * block_stride;
+        const uint8_t *xb = xq + b * MC_QGEMV_Q8_0_BYTES;
+        const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)(wb + 2));
+        const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+        const __m256i w = _mm256_sub_epi8(_mm256_and_si256(both, low4), eight);
+        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
+        const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
+        acc[b & 1] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc[b & 1]);
     }
     return hsum(_mm256_add_ps(acc[0], acc[1]));
 }

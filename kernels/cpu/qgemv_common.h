@@ -27,6 +27,8 @@ float mc_qgemv_row_q4_0_scalar(const uint8_t *row, int64_t block_stride, int64_t
                                const uint8_t *xq);
 float mc_qgemv_row_q8_0_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks,
                                      const float *x, const uint8_t *xq);
+float mc_qgemv_row_q4_0_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks,
+                                     const float *x, const uint8_t *xq);
 /* ggml's reference rule: d = amax / 127, id = 1 / d, q = roundf(x id) (ties away from zero). */
 void mc_qgemv_quantise_x_q8_0_scalar(const float *x, uint8_t *out, int64_t n);
 
@@ -36,6 +38,8 @@ float mc_qgemv_row_q8_0_avx2(const uint8_t *row, int64_t block_stride, int64_t n
 float mc_qgemv_row_q4_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq);
 float mc_qgemv_row_q8_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
+float mc_qgemv_row_q4_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq);
 /* ggml's x86 rule: id = 127 / amax, q = round-to-nearest-even(x id); d = amax / 127. */
 void mc_qgemv_quantise_x_q8_0_avx2(const float *x, uint8_t *out, int64_t n);

@@ -70,6 +70,25 @@ float mc_qgemv_row_q8_0_q8dot_scalar(const uint8_t *row, int64_t block_stride, i
     return acc;
 }
 
+/* ggml's vec_dot_q4_0_q8_0, generic path: codes (nibble - 8) against x's q8_0 codes. */
+float mc_qgemv_row_q4_0_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks,
+                                     const float *x, const uint8_t *xq)
+{
+    (void)x;
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nblocks; b++) {
+        const uint8_t *wb = row + b * block_stride;
+        const uint8_t *xb = xq + b * MC_QGEMV_Q8_0_BYTES;
+        int32_t sumi = 0;
+        for (int j = 0; j < MC_QGEMV_QK / 2; j++) {
+            sumi += ((wb[2 + j] & 0x0F) - 8) * code_q8_0(xb, j);
+            sumi += ((wb[2 + j] >> 4) - 8) * code_q8_0(xb, j + MC_QGEMV_QK / 2);
+        }
+        acc += (float)sumi * (block_scale(wb) * block_scale(xb));
+    }
+    return acc;
+}
+
 /* The activation quantiser of ggml's reference (quantize_row_q8_0_ref), written again here:
  * kernels share no code with reference/. Activations are finite, so the NaN corner cases of the
  * reference quantiser do not arise. */

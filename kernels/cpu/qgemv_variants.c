@@ -100,6 +100,14 @@ static const char *supports_q8_0_q8dot(const mc_args *args)
     return qgemv_supports_common(g, MC_DTYPE_Q8_0);
 }
 
+static const char *supports_q4_0_q8dot(const mc_args *args)
+{
+    const mc_gemv_args *g = &args->u.gemv;
+    if (g->xq != MC_DTYPE_Q8_0)
+        return "quantises x to q8_0: needs xq=q8_0";
+    return qgemv_supports_common(g, MC_DTYPE_Q4_0);
+}
+
 static mc_status run_q8_0_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_scalar, NULL, err);
@@ -115,6 +123,11 @@ static mc_status run_q8_0_q8dot_scalar(mc_kernel_ctx *kc, const mc_args *args, m
     return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_q8dot_scalar, mc_qgemv_quantise_x_q8_0_scalar, err);
 }
 
+static mc_status run_q4_0_q8dot_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q4_0_q8dot_scalar, mc_qgemv_quantise_x_q8_0_scalar, err);
+}
+
 static mc_status run_q8_0_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_avx2, NULL, err);
@@ -128,6 +141,11 @@ static mc_status run_q4_0_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *e
 static mc_status run_q8_0_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q8_0_q8dot_avx2, mc_qgemv_quantise_x_q8_0_avx2, err);
+}
+
+static mc_status run_q4_0_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q4_0_q8dot_avx2, mc_qgemv_quantise_x_q8_0_avx2, err);
 }
 
 /* Rows are split by thread, each row summed in a fixed order: bitwise deterministic. */
@@ -165,4 +183,16 @@ const mc_variant mc_variant_gemv_q8_0_q8dot_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_avx2",
     .probe = qgemv_probe_avx2, .supports = supports_q8_0_q8dot, .run = run_q8_0_q8dot_avx2,
     .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_avx2,
+};
+
+const mc_variant mc_variant_gemv_q4_0_q8dot_scalar = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_q8dot_scalar",
+    .supports = supports_q4_0_q8dot, .run = run_q4_0_q8dot_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_q8dot_scalar,
+};
+
+const mc_variant mc_variant_gemv_q4_0_q8dot_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_q8dot_avx2",
+    .probe = qgemv_probe_avx2, .supports = supports_q4_0_q8dot, .run = run_q4_0_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_q8dot_avx2,
 };

@@ -23,6 +23,8 @@ extern const mc_variant mc_variant_gemv_q4_0_scalar;
 extern const mc_variant mc_variant_gemv_q4_0_avx2;
 extern const mc_variant mc_variant_gemv_q8_0_q8dot_scalar;
 extern const mc_variant mc_variant_gemv_q8_0_q8dot_avx2;
+extern const mc_variant mc_variant_gemv_q4_0_q8dot_scalar;
+extern const mc_variant mc_variant_gemv_q4_0_q8dot_avx2;
 extern const mc_variant mc_variant_softmax_scalar;
 extern const mc_variant mc_variant_softmax_avx2;
 extern const mc_variant mc_variant_softmax_online;
@@ -52,6 +54,8 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemv_q4_0_avx2,
     &mc_variant_gemv_q8_0_q8dot_scalar,
     &mc_variant_gemv_q8_0_q8dot_avx2,
+    &mc_variant_gemv_q4_0_q8dot_scalar,
+    &mc_variant_gemv_q4_0_q8dot_avx2,
     &mc_variant_softmax_scalar,
     &mc_variant_softmax_avx2,
     &mc_variant_softmax_online,

@@ -1,0 +1,612 @@
+/* tests/test_store.c: the SQLite results store.
+ * Focus: migrations from an empty file, WAL and foreign keys on, batches that round-trip, a
+ * SIGKILL in the middle of a batch that leaves a sound database with every committed batch and
+ * the run "incomplete", two processes writing one file at once, and merges without duplicates.
+ * SPDX-License-Identifier: MIT */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "db/store.h"
+#include "harness/op.h"
+
+static char tmpdir[64];
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/mc_store_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void db_path(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+static mc_store *open_ok(const char *path)
+{
+    mc_store *s = NULL;
+    mc_err err = {0};
+    if (mc_store_open(path, &s, &err) != MC_OK)
+        fail_msg("open %s: %s", path, err.msg);
+    return s;
+}
+
+static void query(mc_store *s, const char *sql, char *out, size_t cap)
+{
+    mc_err err = {0};
+    if (mc_store_query_text(s, sql, out, cap, &err) != MC_OK)
+        fail_msg("%s: %s", sql, err.msg);
+}
+
+static long query_long(mc_store *s, const char *sql)
+{
+    char out[64];
+    query(s, sql, out, sizeof out);
+    return strtol(out, NULL, 10);
+}
+
+static void fake_info(mc_run_info *info, const char *uuid, const char *commit, const char *devices)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->uuid, sizeof info->uuid, "%s", uuid);
+    snprintf(info->commit, sizeof info->commit, "%s", commit);
+    snprintf(info->parent, sizeof info->parent, "%s", "0000000000000000000000000000000000000000");
+    snprintf(info->branch, sizeof info->branch, "main");
+    snprintf(info->tier, sizeof info->tier, "perf");
+    snprintf(info->command_line, sizeof info->command_line, "metallic-check run --tier perf");
+    snprintf(info->tool_version, sizeof info->tool_version, "0.1.0");
+    mc_runinfo_now(info->start_time);
+    snprintf(info->mode, sizeof info->mode, MC_RUN_INDEPENDENT);
+    snprintf(info->machine.cpu_model, sizeof info->machine.cpu_model, "Test CPU");
+    snprintf(info->machine.os, sizeof info->machine.os, "Linux test x86_64");
+    snprintf(info->machine.devices, sizeof info->machine.devices, "%s", devices);
+    info->machine.cores = 2;
+    mc_machine_fingerprint(&info->machine);
+}
+
+static mc_result pass_result(void)
+{
+    mc_result r;
+    memset(&r, 0, sizeof r);
+    r.kind = MC_RESULT_PASS;
+    snprintf(r.ran, sizeof r.ran, "gemm_scalar");
+    r.n_checked = 35;
+    r.worst_index = 3;
+    r.worst_err = 1e-7;
+    r.worst_bound = 1e-5;
+    r.max_ratio = 0.01;
+    r.nmse = NAN; /* stored as NULL */
+    r.elapsed_ms = 1.5;
+    return r;
+}
+
+/* n rows over cases "toy(m=<first + i>)" for one variant. keys must hold n * 32 bytes. */
+static void make_rows(mc_result_row *rows, char *keys, int first, int n, const mc_result *res, const char *variant)
+{
+    for (int i = 0; i < n; i++) {
+        char *key = keys + 32 * i;
+        snprintf(key, 32, "toy(m=%d)", first + i);
+        rows[i] = (mc_result_row){.case_key = key, .op_name = "toy", .params_json = "{\"m\":1}",
+                                  .backend = "cpu", .variant_name = variant, .code_hash = "0123456789abcdef",
+                                  .res = res};
+    }
+}
+
+static void test_migrate_empty(void **state)
+{
+    (void)state;
+    char path[128], text[64];
+    db_path(path, sizeof path, "fresh.db");
+    mc_store *s = open_ok(path);
+    query(s, "PRAGMA user_version", text, sizeof text);
+    assert_int_equal(atoi(text), MC_STORE_VERSION);
+    query(s, "PRAGMA journal_mode", text, sizeof text);
+    assert_string_equal(text, "wal");
+    query(s, "PRAGMA foreign_keys", text, sizeof text);
+    assert_string_equal(text, "1");
+    static const char *const tables[] = {"machine", "run", "test_case", "variant", "result", "timing", "verdict",
+                                         "machine_peak", "tuning", "mutation_score"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", tables[i]);
+        assert_int_equal(query_long(s, sql), 1);
+    }
+    mc_store_close(s);
+    s = open_ok(path); /* reopening migrates nothing and keeps the version */
+    assert_int_equal(query_long(s, "PRAGMA user_version"), MC_STORE_VERSION);
+    mc_store_close(s);
+
+    /* an existing empty file is migrated too */
+    db_path(path, sizeof path, "empty.db");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    s = open_ok(path);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM sqlite_master WHERE name = 'timing'"), 1);
+    mc_store_close(s);
+
+    /* a newer schema is refused, not scribbled on */
+    db_path(path, sizeof path, "newer.db");
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    mc_err err = {0};
+    assert_int_equal(mc_store_open(path, &s, &err), MC_ERR_DB);
+    assert_non_null(strstr(err.msg, "99"));
+    assert_null(s);
+}
+
+/* db/schema.sql, run by the sqlite3 library alone, gives exactly the schema the store creates. */
+static void test_schema_file_matches(void **state)
+{
+    (void)state;
+    char path[128], file_db[128], sql_path[512];
+    db_path(path, sizeof path, "by_store.db");
+    db_path(file_db, sizeof file_db, "by_file.db");
+    mc_store *s = open_ok(path);
+    mc_store_close(s);
+    const char *src = getenv("MC_SOURCE_DIR") ? getenv("MC_SOURCE_DIR") : MC_SOURCE_DIR;
+    snprintf(sql_path, sizeof sql_path, "%s/db/schema.sql", src);
+    FILE *f = fopen(sql_path, "rb");
+    assert_non_null(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    sqlite3 *a = NULL, *b = NULL;
+    assert_int_equal(sqlite3_open(file_db, &b), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(b, text, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("schema.sql: %s", msg);
+    assert_int_equal(sqlite3_open(path, &a), SQLITE_OK);
+    static const char q[] = "SELECT group_concat(type || ' ' || name || ': ' || coalesce(sql, ''), '\n') FROM "
+                            "(SELECT * FROM sqlite_master ORDER BY name)";
+    sqlite3_stmt *sa = NULL, *sb = NULL;
+    assert_int_equal(sqlite3_prepare_v2(a, q, -1, &sa, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(b, q, -1, &sb, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(sa), SQLITE_ROW);
+    assert_int_equal(sqlite3_step(sb), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(sa, 0), (const char *)sqlite3_column_text(sb, 0));
+    sqlite3_finalize(sa);
+    sqlite3_finalize(sb);
+    assert_int_equal(sqlite3_prepare_v2(b, "PRAGMA user_version", -1, &sb, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(sb), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(sb, 0), MC_STORE_VERSION);
+    sqlite3_finalize(sb);
+    sqlite3_close(a);
+    sqlite3_close(b);
+}
+
+static const mc_param_def toy_params[] = {
+    {"dtype", MC_PARAM_STR, "f32", "element type"},
+    {"m", MC_PARAM_INT, "1", "rows"},
+    {"alpha", MC_PARAM_NUM, "1", "scale"},
+};
+static const mc_op toy_op = {.name = "toy", .params = toy_params, .n_params = 3};
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char path[128];
+    db_path(path, sizeof path, "round.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, "00000000000000000000000000000001", "abcdef0123456789abcdef0123456789abcdef01", "cpu: test");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+
+    /* a case given as mc_case: params JSON holds every parameter, defaults too */
+    mc_case c;
+    assert_int_equal(mc_case_init(&c, &toy_op, &err), MC_OK);
+    assert_int_equal(mc_case_set(&c, "dtype", "f16", &err), MC_OK);
+    assert_int_equal(mc_case_set(&c, "alpha", "0.1", &err), MC_OK);
+    assert_int_equal(mc_case_finish(&c, &err), MC_OK);
+    char json[256];
+    assert_int_equal(mc_store_params_json(&c, json, sizeof json, &err), MC_OK);
+    assert_string_equal(json, "{\"dtype\":\"f16\",\"m\":1,\"alpha\":0.1}");
+
+    double samples[5] = {100.5, 101.25, 99.75, 1e300, 4.9e-324}; /* extremes survive the BLOB */
+    mc_timing t = {.n = 5, .samples_ns = samples, .calls_per_sample = 64, .min_ns = 4.9e-324, .median_ns = 100.5,
+                   .mad_ns = 0.75, .ci_lo_ns = -INFINITY, .ci_hi_ns = INFINITY, .gflops = 2.5, .gbs = 7.5,
+                   .cpu_mhz = 2400, .loadavg = 0.5, .resolution_ns = 1, .converged = false};
+    mc_result res = pass_result(), fail = pass_result();
+    fail.kind = MC_RESULT_FAIL_BOUND;
+    snprintf(fail.message, sizeof fail.message, "element 3: |err| 2e-3 > bound 1e-5 \"quoted\"");
+    mc_result_row rows[3] = {
+        {.kase = &c, .backend = "cpu", .variant_name = "toy_scalar", .code_hash = "0123456789abcdef", .res = &res,
+         .timing = &t},
+        {.case_key = "toy(m=7)", .op_name = "toy", .params_json = "{\"dtype\":\"f32\",\"m\":7,\"alpha\":1}",
+         .backend = "cpu", .variant_name = "toy_scalar", .code_hash = "0123456789abcdef", .res = &fail},
+        {.case_key = "toy(m=7)", .op_name = "toy", .params_json = "{\"dtype\":\"f32\",\"m\":7,\"alpha\":1}",
+         .backend = "cpu", .variant_name = "toy_avx2", .code_hash = "unhashable", .res = &res},
+    };
+    assert_int_equal(mc_store_add_results(s, run, rows, 3, &err), MC_OK);
+    assert_int_equal(mc_store_add_results(s, run, rows + 1, 1, &err), MC_OK); /* replaces, not duplicates */
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), 3);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM test_case"), 2);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM variant"), 2);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result WHERE nmse IS NULL"), 3);
+    char text[300];
+    query(s, "SELECT message FROM result WHERE kind = 'bound'", text, sizeof text);
+    assert_string_equal(text, fail.message);
+    query(s, "SELECT params FROM test_case WHERE key = 'toy(dtype=f16,alpha=0.1)'", text, sizeof text);
+    assert_string_equal(text, json);
+
+    mc_run_record rec;
+    assert_int_equal(mc_store_get_run(s, run, &rec, &err), MC_OK);
+    assert_string_equal(rec.status, "incomplete");
+    assert_string_equal(rec.commit, info.commit);
+    assert_string_equal(rec.fingerprint, info.machine.fingerprint);
+    assert_int_equal(rec.n_results, 3);
+    assert_int_equal(rec.n_timings, 1);
+    assert_int_equal(mc_store_end_run(s, run, "finished-ish", &err), MC_ERR_INTERNAL);
+    assert_int_equal(mc_store_end_run(s, run, "passed", &err), MC_OK);
+    assert_int_equal(mc_store_get_run(s, run, &rec, &err), MC_OK);
+    assert_string_equal(rec.status, "passed");
+    assert_true(rec.ended_at[0] != '\0');
+
+    mc_timing_set set;
+    assert_int_equal(mc_store_load_timings(s, run, &set, &err), MC_OK);
+    assert_int_equal(set.count, 1);
+    assert_string_equal(set.rows[0].case_key, "toy(dtype=f16,alpha=0.1)");
+    assert_string_equal(set.rows[0].variant, "toy_scalar");
+    assert_string_equal(set.rows[0].code_hash, "0123456789abcdef");
+    assert_int_equal(set.rows[0].timing.n, 5);
+    assert_memory_equal(set.rows[0].timing.samples_ns, samples, sizeof samples);
+    assert_true(set.rows[0].timing.calls_per_sample == 64);
+    assert_true(isinf(set.rows[0].timing.ci_lo_ns) && isinf(set.rows[0].timing.ci_hi_ns));
+    assert_true(set.rows[0].timing.gflops == 2.5);
+    mc_timing_set_free(&set);
+
+    /* finding it again: by run id, by (short) commit, as the latest */
+    int64_t found = 0;
+    assert_int_equal(mc_store_resolve_run(s, "abcdef01", NULL, &found, &err), MC_OK);
+    assert_true(found == run);
+    assert_int_equal(mc_store_resolve_run(s, "latest", info.machine.fingerprint, &found, &err), MC_OK);
+    assert_true(found == run);
+    static const char *const by_id[] = {"1", "#1", "run:1"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mc_store_resolve_run(s, by_id[i], NULL, &found, &err), MC_OK);
+        assert_true(found == run);
+    }
+    assert_int_equal(mc_store_resolve_run(s, "run:2", NULL, &found, &err), MC_ERR_CONFIG);
+    assert_int_equal(mc_store_resolve_run(s, "feedbeef", NULL, &found, &err), MC_ERR_CONFIG);
+    assert_int_equal(mc_store_resolve_run(s, "latest", "ffffffffffffffff", &found, &err), MC_ERR_CONFIG);
+    assert_int_equal(mc_store_resolve_run(s, "no such thing", NULL, &found, &err), MC_ERR_USAGE);
+
+    /* a second commit sharing the prefix makes it ambiguous */
+    mc_run_info other;
+    fake_info(&other, "00000000000000000000000000000002", "abcdef0199999999999999999999999999999999", "cpu: test");
+    int64_t run2 = 0;
+    assert_int_equal(mc_store_begin_run(s, &other, &run2, &err), MC_OK);
+    assert_int_equal(mc_store_add_results(s, run2, rows, 1, &err), MC_OK);
+    assert_int_equal(mc_store_end_run(s, run2, "passed", &err), MC_OK);
+    assert_int_equal(mc_store_resolve_run(s, "abcdef01", NULL, &found, &err), MC_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "ambiguous"));
+    assert_int_equal(mc_store_resolve_run(s, "abcdef019", NULL, &found, &err), MC_OK);
+    assert_true(found == run2);
+
+    mc_history_point *hist = NULL;
+    int n_hist = 0;
+    assert_int_equal(mc_store_history(s, c.key, "cpu", "toy_scalar", info.machine.fingerprint, &hist, &n_hist, &err),
+                     MC_OK);
+    assert_int_equal(n_hist, 2);
+    assert_true(hist[0].run_id == run && hist[1].run_id == run2);
+    free(hist);
+    mc_run_record *list = NULL;
+    int n_list = 0;
+    assert_int_equal(mc_store_list_runs(s, NULL, 10, &list, &n_list, &err), MC_OK);
+    assert_int_equal(n_list, 2);
+    free(list);
+    mc_store_close(s);
+}
+
+static void test_peaks_tuning_mutation(void **state)
+{
+    (void)state;
+    char path[128];
+    db_path(path, sizeof path, "machine.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, "00000000000000000000000000000003", "1111111111111111111111111111111111111111", "cpu: test");
+    double v = 0;
+    bool found = true;
+    assert_int_equal(mc_store_get_machine_peak(s, info.machine.fingerprint, "dram_gbs", &v, &found, &err), MC_OK);
+    assert_false(found);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "dram_gbs", 20.5, "GB/s", &err), MC_OK);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "dram_gbs", 21.0, "GB/s", &err), MC_OK);
+    assert_int_equal(mc_store_get_machine_peak(s, info.machine.fingerprint, "dram_gbs", &v, &found, &err), MC_OK);
+    assert_true(found && v == 21.0);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "f32_gflops", NAN, "GFLOP/s", &err), MC_ERR_INTERNAL);
+
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "6x16", 9e5, 298, &err), MC_OK);
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "8x8", 7e5, 383, &err), MC_OK);
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "6x16", 6e5, 447, &err), MC_OK);
+    char config[32];
+    assert_int_equal(mc_store_best_tuning(s, info.machine.fingerprint, "gemm", "m=512,n=512,k=512", config, sizeof config,
+                                          &v, &found, &err),
+                     MC_OK);
+    assert_true(found);
+    assert_string_equal(config, "6x16"); /* the re-measurement replaced the slower row */
+    assert_true(v == 6e5);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM tuning"), 2);
+
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    assert_int_equal(mc_store_set_mutation_score(s, run, 7, 9, &err), MC_OK);
+    assert_int_equal(mc_store_set_mutation_score(s, run, 10, 9, &err), MC_ERR_INTERNAL);
+    assert_int_equal(query_long(s, "SELECT caught FROM mutation_score"), 7);
+    mc_store_close(s);
+}
+
+/* The child commits `batches` batches of 10 rows, reporting each on the pipe, then announces a
+ * batch far too big to finish and starts it. The parent kills it mid-transaction. */
+static void killed_child(const char *path, int fd, int batches)
+{
+    mc_store *s = NULL;
+    mc_err err = {0};
+    if (mc_store_open(path, &s, &err))
+        _exit(10);
+    mc_run_info info;
+    fake_info(&info, "0000000000000000000000000000000b", "2222222222222222222222222222222222222222", "cpu: test");
+    int64_t run = 0;
+    if (mc_store_begin_run(s, &info, &run, &err))
+        _exit(11);
+    mc_result res = pass_result();
+    enum { BIG = 200000 };
+    mc_result_row *rows = calloc(BIG, sizeof *rows);
+    char *keys = calloc(BIG, 32);
+    if (!rows || !keys)
+        _exit(12);
+    for (int b = 0; b < batches; b++) {
+        make_rows(rows, keys, 10 * b, 10, &res, "toy_scalar");
+        if (mc_store_add_results(s, run, rows, 10, &err))
+            _exit(13);
+        if (write(fd, "c", 1) != 1)
+            _exit(14);
+    }
+    make_rows(rows, keys, 1000000, BIG, &res, "toy_scalar");
+    if (write(fd, "B", 1) != 1)
+        _exit(14);
+    mc_store_add_results(s, run, rows, BIG, &err);
+    _exit(0); /* not reached in time */
+}
+
+static void test_kill_mid_batch(void **state)
+{
+    (void)state;
+    char path[128];
+    db_path(path, sizeof path, "killed.db");
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        killed_child(path, fds[1], 5);
+    }
+    close(fds[1]);
+    char c = 0;
+    int committed = 0;
+    while (read(fds[0], &c, 1) == 1 && c == 'c')
+        committed++;
+    assert_int_equal(c, 'B');
+    usleep(30000); /* well inside a 200000-row transaction */
+    kill(pid, SIGKILL);
+    int wstatus = 0;
+    assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+    close(fds[0]);
+    assert_true(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL);
+    assert_int_equal(committed, 5);
+
+    mc_store *s = open_ok(path);
+    char text[64];
+    query(s, "PRAGMA integrity_check", text, sizeof text);
+    assert_string_equal(text, "ok");
+    query(s, "PRAGMA foreign_key_check", text, sizeof text);
+    assert_string_equal(text, "");
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), 50); /* every committed batch, no more */
+    query(s, "SELECT status FROM run", text, sizeof text);
+    assert_string_equal(text, "incomplete");
+    mc_run_query q = {.commit_prefix = "2222222222222222222222222222222222222222"};
+    int64_t found = 0;
+    mc_err err = {0};
+    assert_int_equal(mc_store_newest_run(s, &q, &found, &err), MC_ERR_CONFIG); /* incomplete runs are not bases */
+    mc_store_close(s);
+}
+
+static int writer_child(const char *path, int id)
+{
+    mc_store *s = NULL;
+    mc_err err = {0};
+    if (mc_store_open(path, &s, &err))
+        return 20;
+    mc_run_info info;
+    char uuid[33];
+    snprintf(uuid, sizeof uuid, "%032d", 100 + id);
+    fake_info(&info, uuid, "3333333333333333333333333333333333333333", "cpu: test");
+    int64_t run = 0;
+    if (mc_store_begin_run(s, &info, &run, &err))
+        return 21;
+    mc_result res = pass_result();
+    mc_result_row rows[25];
+    char keys[25 * 32];
+    for (int b = 0; b < 40; b++) {
+        make_rows(rows, keys, 25 * b, 25, &res, "toy_scalar"); /* both writers share the cases */
+        if (mc_store_add_results(s, run, rows, 25, &err))
+            return 22;
+    }
+    if (mc_store_end_run(s, run, "passed", &err))
+        return 23;
+    mc_store_close(s);
+    return 0;
+}
+
+static void test_two_writers(void **state)
+{
+    (void)state;
+    char path[128];
+    db_path(path, sizeof path, "shared.db"); /* not created yet: both race to create and migrate it */
+    pid_t pids[2];
+    for (int i = 0; i < 2; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(writer_child(path, i));
+    }
+    for (int i = 0; i < 2; i++) {
+        int wstatus = 0;
+        assert_int_equal(waitpid(pids[i], &wstatus, 0), pids[i]);
+        assert_true(WIFEXITED(wstatus));
+        assert_int_equal(WEXITSTATUS(wstatus), 0);
+    }
+    mc_store *s = open_ok(path);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM run WHERE status = 'passed'"), 2);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), 2000);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM test_case"), 1000);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM machine"), 1);
+    mc_store_close(s);
+}
+
+/* Builds a shard: one finished run with `n` timed results starting at case `first`. */
+static int64_t build_shard(const char *path, const char *uuid, const char *commit, int first, int n)
+{
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, uuid, commit, "cpu: test");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    mc_result res = pass_result();
+    mc_result_row rows[16];
+    char keys[16 * 32];
+    double samples[3] = {10, 11, 12};
+    mc_timing t = {.n = 3, .samples_ns = samples, .calls_per_sample = 1, .median_ns = 11, .ci_lo_ns = -INFINITY,
+                   .ci_hi_ns = INFINITY};
+    make_rows(rows, keys, first, n, &res, "toy_scalar");
+    for (int i = 0; i < n; i++)
+        rows[i].timing = &t;
+    assert_int_equal(mc_store_add_results(s, run, rows, n, &err), MC_OK);
+    assert_int_equal(mc_store_end_run(s, run, "passed", &err), MC_OK);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "dram_gbs", 20 + first, "GB/s", &err), MC_OK);
+    mc_store_close(s);
+    return run;
+}
+
+static void test_merge(void **state)
+{
+    (void)state;
+    char a[128], b[128], out[128];
+    db_path(a, sizeof a, "shard_a.db");
+    db_path(b, sizeof b, "shard_b.db");
+    db_path(out, sizeof out, "merged.db");
+    /* shards of one suite: cases 0..9 on A, 5..14 on B (overlap in cases, not in runs) */
+    int64_t run_a = build_shard(a, "000000000000000000000000000000a1", "4444444444444444444444444444444444444444", 0, 10);
+    build_shard(b, "000000000000000000000000000000b1", "4444444444444444444444444444444444444444", 5, 10);
+
+    /* a verdict between the two runs, stored in A (B's run is copied into A first) */
+    mc_store *sa = open_ok(a);
+    mc_err err = {0};
+    mc_merge_stats st;
+    assert_int_equal(mc_store_merge_from(sa, b, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added, 1);
+    int64_t run_b_in_a = query_long(sa, "SELECT id FROM run WHERE uuid = '000000000000000000000000000000b1'");
+    int64_t case5 = query_long(sa, "SELECT id FROM test_case WHERE key = 'toy(m=5)'");
+    int64_t var = query_long(sa, "SELECT id FROM variant");
+    mc_verdict_row v = {.base_run_id = run_a, .cand_run_id = run_b_in_a, .case_id = case5, .base_variant_id = var,
+                        .cand_variant_id = var, .method = "mann-whitney", .ratio = 1.0, .ci_lo = 0.99, .ci_hi = NAN,
+                        .p = 0.5, .q = 0.5, .threshold = 0.03, .verdict = "same", .label = "", .same_code = true};
+    assert_int_equal(mc_store_add_verdicts(sa, &v, 1, &err), MC_OK);
+    assert_int_equal(mc_store_add_verdicts(sa, &v, 1, &err), MC_OK); /* replaced, not doubled */
+    int nv = 0;
+    assert_int_equal(mc_store_count_verdicts(sa, run_a, run_b_in_a, &nv, &err), MC_OK);
+    assert_int_equal(nv, 1);
+    assert_int_equal(mc_store_merge_from(sa, a, &st, &err), MC_ERR_USAGE); /* into itself */
+    mc_store_close(sa);
+
+    mc_store *s = open_ok(out);
+    assert_int_equal(mc_store_merge_from(s, b, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added, 1);
+    assert_int_equal(st.results_added, 10);
+    assert_int_equal(st.timings_added, 10);
+    assert_int_equal(mc_store_merge_from(s, a, &st, &err), MC_OK); /* A now holds both runs */
+    assert_int_equal(st.runs_added, 1);
+    assert_int_equal(st.runs_present, 1);
+    assert_int_equal(st.results_added, 10);
+    assert_int_equal(st.verdicts_added, 1);
+    for (int again = 0; again < 2; again++) { /* merging the same shards again adds nothing */
+        assert_int_equal(mc_store_merge_from(s, again ? a : b, &st, &err), MC_OK);
+        assert_int_equal(st.runs_added + st.results_added + st.timings_added + st.verdicts_added, 0);
+    }
+    assert_int_equal(query_long(s, "SELECT count(*) FROM run"), 2);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), 20);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM timing"), 20);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM test_case"), 15);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM variant"), 1);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM machine"), 1);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM verdict WHERE ci_hi IS NULL AND ci_lo = 0.99"), 1);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM machine_peak"), 1);
+    char text[64];
+    query(s, "PRAGMA integrity_check", text, sizeof text);
+    assert_string_equal(text, "ok");
+    query(s, "PRAGMA foreign_key_check", text, sizeof text);
+    assert_string_equal(text, "");
+    /* the samples came through intact */
+    mc_timing_set set;
+    int64_t merged_run = query_long(s, "SELECT id FROM run WHERE uuid = '000000000000000000000000000000a1'");
+    assert_int_equal(mc_store_load_timings(s, merged_run, &set, &err), MC_OK);
+    assert_int_equal(set.count, 10);
+    assert_true(set.rows[0].timing.samples_ns[2] == 12);
+    mc_timing_set_free(&set);
+    mc_store_close(s);
+}
+
+static void test_default_path(void **state)
+{
+    (void)state;
+    char *saved = getenv("MC_DB") ? strdup(getenv("MC_DB")) : NULL;
+    unsetenv("MC_DB");
+    assert_string_equal(mc_store_default_path(), "metallic-check.db");
+    setenv("MC_DB", "", 1);
+    assert_string_equal(mc_store_default_path(), "metallic-check.db");
+    setenv("MC_DB", "/tmp/elsewhere.db", 1);
+    assert_string_equal(mc_store_default_path(), "/tmp/elsewhere.db");
+    if (saved)
+        setenv("MC_DB", saved, 1);
+    else
+        unsetenv("MC_DB");
+    free(saved);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrate_empty),   cmocka_unit_test(test_schema_file_matches),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
+        cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
+        cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
+    };
+    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+}
