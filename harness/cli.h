@@ -41,6 +41,25 @@ int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char 
 /* Prints "metallic-check: <message> (file:line)" for an error and returns exit status 2. */
 int mc_cli_report_error(const char *cmd, const mc_err *err);
 
+struct mc_store;
+
+/* What one executed session left for the caller. */
+typedef struct mc_exec_outcome {
+    int rc;                 /* the session's exit status */
+    int64_t run_id;         /* the stored run, 0 when nothing was stored */
+    char fingerprint[17];   /* the machine's */
+    char commit[41], parent[41];
+} mc_exec_outcome;
+
+/* Prepares and runs the session o describes, prints its summary (and perf table), and, with a
+ * store, writes its results as they arrive into run *run_id (begun here when *run_id is 0; the
+ * caller ends it). Returns the exit status. */
+int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, struct mc_store *store,
+                   mc_exec_outcome *out);
+/* run's whole job: mc_cli_execute with the store that o names (unless --no-store), then the run's
+ * final status. */
+int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv);
+
 int mc_cli_run(int argc, char **argv);
 int mc_cli_repro(int argc, char **argv);
 int mc_cli_list(int argc, char **argv);

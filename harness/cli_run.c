@@ -9,10 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "junit.h"
-#include "perf.h"
-#include "perf_table.h"
-#include "summary.h"
 
 static const char run_usage[] =
     "usage: metallic-check run [options]\n"
@@ -222,65 +218,6 @@ int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char 
     return -1;
 }
 
-static mc_perf_hook perf_hook; /* lives in each worker after fork */
-
-/* Perf runs: one worker, kernels get every core, each passing case is timed. */
-static void configure_perf(mc_run_options *o)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    mc_perf_hook_init(&perf_hook, o->budget_s);
-    o->session.pool.after = mc_perf_after;
-    o->session.pool.after_user = &perf_hook;
-    o->session.pool.take_extra = mc_perf_take;
-    if (!o->jobs_set)
-        o->session.pool.jobs = 1;
-    if (!o->threads_set)
-        o->session.pool.runner.threads = cores > 0 ? (int)cores : 1;
-    o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
-}
-
-static void print_perf(mc_run_options *o, const mc_session *s)
-{
-    mc_peaks peaks;
-    mc_err err = {0};
-    bool have = mc_peaks_measure(o->session.pool.runner.threads, 256, &peaks, &err) == MC_OK;
-    mc_perf_table_print(o->json ? stderr : stdout, s, have ? &peaks : NULL);
-}
-
-/* Runs a prepared configuration and prints the outcome; returns the exit status. */
-static int execute(const char *cmd, mc_run_options *o)
-{
-    mc_session s;
-    mc_err err = {0};
-    if (o->perf)
-        configure_perf(o);
-    mc_status st = mc_session_prepare(&o->session, &s, &err);
-    if (!st && s.n_items == 0) {
-        mc_summary_print(stderr, &s, o->seed, o->verbose);
-        fprintf(stderr, "metallic-check %s: nothing ran: no case matched the selection\n", cmd);
-        mc_session_free(&s);
-        return MC_EXIT_NOTHING;
-    }
-    if (!st)
-        st = mc_session_execute(&o->session, &s, &err);
-    if (st) {
-        mc_session_free(&s);
-        return mc_cli_report_error(cmd, &err);
-    }
-    mc_summary_print(o->json ? stderr : stdout, &s, o->seed, o->verbose);
-    if (o->perf)
-        print_perf(o, &s);
-    if (o->json)
-        mc_summary_json(stdout, &s, o->seed);
-    int rc = mc_session_exit_code(&s);
-    if (o->junit_path && mc_junit_write(o->junit_path, &s, &err) != MC_OK)
-        rc = mc_cli_report_error(cmd, &err);
-    if (rc == MC_EXIT_NOTHING)
-        fprintf(stderr, "metallic-check %s: nothing ran: every selected case was declined or unavailable\n", cmd);
-    mc_session_free(&s);
-    return rc;
-}
-
 int mc_cli_run(int argc, char **argv)
 {
     mc_run_options o;
@@ -293,7 +230,7 @@ int mc_cli_run(int argc, char **argv)
         return MC_EXIT_USAGE;
     }
     o.session.coverage_check = !o.session.sel.filter && o.session.sel.shard_count <= 1;
-    return execute("run", &o);
+    return mc_cli_run_and_store("run", &o, argc, argv);
 }
 
 int mc_cli_repro(int argc, char **argv)
@@ -311,5 +248,6 @@ int mc_cli_repro(int argc, char **argv)
     o.session.sel.include_hidden = true;
     o.session.pool.jobs = 1;
     o.verbose = 1;
-    return execute("repro", &o);
+    o.no_store = 1;
+    return mc_cli_run_and_store("repro", &o, argc, argv);
 }

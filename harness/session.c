@@ -91,6 +91,7 @@ mc_status mc_session_prepare(const mc_session_cfg *cfg, mc_session *s, mc_err *e
 
 typedef struct collect_ctx {
     mc_session *s;
+    const mc_session_cfg *cfg;
     mc_progress progress;
 } collect_ctx;
 
@@ -106,6 +107,8 @@ static void on_result(void *user, int item, const mc_result *res, const void *ex
         }
     }
     mc_progress_step(&c->progress, mc_result_kind_is_failure(res->kind));
+    if (c->cfg->sink)
+        c->cfg->sink(c->cfg->sink_user, c->s, item);
 }
 
 static void on_tick(void *user)
@@ -173,7 +176,7 @@ mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *e
     s->extra_lens = calloc((size_t)s->n_items + 1, sizeof *s->extra_lens);
     if (!s->results || !s->extras || !s->extra_lens)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory for %d results", s->n_items);
-    collect_ctx ctx = {.s = s};
+    collect_ctx ctx = {.s = s, .cfg = cfg};
     mc_progress_init(&ctx.progress, stderr, s->n_items, "metallic-check", cfg->quiet);
     mc_pool_callbacks cb = {.user = &ctx, .on_result = on_result, .on_tick = on_tick};
     double t0 = now_s();

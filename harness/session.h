@@ -10,6 +10,8 @@
 #include "probe.h"
 #include "select.h"
 
+struct mc_session;
+
 typedef struct mc_session_cfg {
     const char *tier;           /* quick|precommit|nightly|perf, when no case files are given */
     const char *const *case_files;
@@ -20,6 +22,9 @@ typedef struct mc_session_cfg {
     mc_pool_cfg pool;
     bool coverage_check;        /* a runnable variant that ran no case fails the run */
     bool quiet;                 /* no progress output */
+    /* Optional: told of every result as it arrives (the store writes in batches from here). */
+    void (*sink)(void *user, const struct mc_session *s, int item);
+    void *sink_user;
 } mc_session_cfg;
 
 typedef struct mc_session {

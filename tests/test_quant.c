@@ -16,6 +16,7 @@
 
 #include "harness/cli_quant.h"
 #include "harness/half.h"
+#include "kernels/cpu/qgemv_common.h"
 #include "reference/ref_quant.h"
 
 enum { Q8_0, Q4_0 };
@@ -395,6 +396,97 @@ static void test_q8_0_block_scale(void **state)
     assert_true(isinf(d16));
 }
 
+/* ---- the quantised GEMV row kernels, on inputs whose dot products are exact integers ---- */
+
+static bool have_avx2(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+/* x on the q8_0 grid: integers in [-127, 127] with 127 present, so d_x = 1 (0x3C00) and x's codes
+ * are x itself; every kernel's result is then an exact integer. */
+static void grid_x(float *x, int n)
+{
+    for (int j = 0; j < n; j++)
+        x[j] = (float)((j * 37) % 255 - 127);
+    x[9] = 127.0f;
+}
+
+/* Two blocks of each format at 3 bytes past an aligned base, with a 6-byte gap between blocks
+ * (block stride 40 for q8_0, 24 for q4_0), d = 1: q8_0 codes j - 16 and 20 - j; q4_0 byte j =
+ * j | (15 - j) << 4, i.e. weights j - 8 (element j) and 7 - j (element j + 16), in both blocks. */
+static void test_row_kernels_exact(void **state)
+{
+    (void)state;
+    enum { K = 2 * MC_QK };
+    float x[K];
+    grid_x(x, MC_QK);
+    grid_x(x + MC_QK, MC_QK);
+    uint8_t xq[2 * MC_Q8_0_BLOCK_BYTES];
+    mc_ref_quantize_row_q8_0(x, xq, K);
+    uint8_t mem8[3 + 2 * 40] = {0}, mem4[3 + 2 * 24] = {0};
+    uint8_t *w8 = mem8 + 3, *w4 = mem4 + 3;
+    double want8 = 0, want4 = 0;
+    for (int b = 0; b < 2; b++) {
+        w8[40 * b] = 0x00, w8[40 * b + 1] = 0x3C;
+        w4[24 * b] = 0x00, w4[24 * b + 1] = 0x3C;
+        for (int j = 0; j < MC_QK; j++) {
+            int c = b == 0 ? j - 16 : 20 - j;
+            w8[40 * b + 2 + j] = (uint8_t)(c & 0xFF);
+            want8 += c * x[b * MC_QK + j];
+        }
+        for (int j = 0; j < 16; j++) {
+            w4[24 * b + 2 + j] = (uint8_t)(j | (15 - j) << 4);
+            want4 += (j - 8) * x[b * MC_QK + j] + (7 - j) * x[b * MC_QK + j + 16];
+        }
+    }
+    /* x's q8_0 codes are x: the integer dots see the same numbers as the float ones */
+    for (int j = 0; j < K; j++)
+        assert_int_equal((int8_t)xq[(j / MC_QK) * MC_Q8_0_BLOCK_BYTES + 2 + j % MC_QK], (int)x[j]);
+    assert_true(mc_qgemv_row_q8_0_scalar(w8, 40, 2, x, NULL) == want8);
+    assert_true(mc_qgemv_row_q8_0_q8dot_scalar(w8, 40, 2, x, xq) == want8);
+    assert_true(mc_qgemv_row_q4_0_scalar(w4, 24, 2, x, NULL) == want4);
+    assert_true(mc_qgemv_row_q4_0_q8dot_scalar(w4, 24, 2, x, xq) == want4);
+    if (!have_avx2()) {
+        print_message("no AVX2/FMA/F16C here: AVX2 row kernels not run\n");
+        return;
+    }
+    assert_true(mc_qgemv_row_q8_0_avx2(w8, 40, 2, x, NULL) == want8);
+    assert_true(mc_qgemv_row_q8_0_q8dot_avx2(w8, 40, 2, x, xq) == want8);
+    assert_true(mc_qgemv_row_q4_0_avx2(w4, 24, 2, x, NULL) == want4);
+    assert_true(mc_qgemv_row_q4_0_q8dot_avx2(w4, 24, 2, x, xq) == want4);
+    /* code -128 (only NaN-wrapped blocks have it) must not break the sign trick of maddubs */
+    w8[2] = 0x80;
+    want8 += (-128 - -16) * x[0];
+    assert_true(mc_qgemv_row_q8_0_q8dot_avx2(w8, 40, 2, x, xq) == want8);
+    assert_true(mc_qgemv_row_q8_0_q8dot_scalar(w8, 40, 2, x, xq) == want8);
+}
+
+/* The two activation quantisers differ only in ties: x = 127 (d = 1, id = 1), then exact halves.
+ * ggml's reference rule (scalar): roundf, away from zero: 0.5 1.5 2.5 -0.5 -2.5 126.5 ->
+ * 1 2 3 -1 -3 127. ggml's x86 rule (AVX2): nearest even: 0 2 2 0 -2 126. */
+static void test_x_quantisers_ties(void **state)
+{
+    (void)state;
+    const float x[MC_QK] = {127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -2.5f, 126.5f};
+    static const int8_t away[7] = {127, 1, 2, 3, -1, -3, 127}, even[7] = {127, 0, 2, 2, 0, -2, 126};
+    uint8_t q[MC_Q8_0_BLOCK_BYTES];
+    mc_qgemv_quantise_x_q8_0_scalar(x, q, MC_QK);
+    assert_int_equal(q[0], 0x00);
+    assert_int_equal(q[1], 0x3C);
+    for (int j = 0; j < 7; j++)
+        assert_int_equal((int8_t)q[2 + j], away[j]);
+    if (!have_avx2())
+        return;
+    mc_qgemv_quantise_x_q8_0_avx2(x, q, MC_QK);
+    assert_int_equal(q[0], 0x00);
+    assert_int_equal(q[1], 0x3C);
+    for (int j = 0; j < 7; j++)
+        assert_int_equal((int8_t)q[2 + j], even[j]);
+    for (int j = 7; j < MC_QK; j++)
+        assert_int_equal(q[2 + j], 0);
+}
+
 /* ---- CLI, called as functions (the binary is tested by tests/cli_quant.sh) ---- */
 
 static char tmp_dir[64];
@@ -519,6 +611,8 @@ int main(void)
         cmocka_unit_test(test_round_trips_within_bounds),
         cmocka_unit_test(test_q8_0_exact_grid_is_a_fixed_point),
         cmocka_unit_test(test_q8_0_block_scale),
+        cmocka_unit_test(test_row_kernels_exact),
+        cmocka_unit_test(test_x_quantisers_ties),
         cmocka_unit_test(test_cli_quantize_and_back),
         cmocka_unit_test(test_cli_errors_exit_2),
     };

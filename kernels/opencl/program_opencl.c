@@ -161,7 +161,15 @@ void mc_opencl_cache_free(mc_backend_ctx *ctx)
     ctx->n_kernels = ctx->n_programs = ctx->n_hashes = 0;
 }
 
-/* ---- code identity ---- */
+/* ---- code identity ----
+ *
+ * A variant's identity is the binary the driver built for its canonical program, where that binary
+ * is reproducible. Some compilers embed volatile bytes: PoCL's bitcode names the temporary file its
+ * front end wrote (tempfile_XXXXXX.cl), so two cold compiles of one source differ. So the canonical
+ * program is built a second time under another cache key (an extra, unused -D) and the two binaries
+ * compared: equal, the hash is "bin:" + FNV-1a of the binary; different, it is "src:" + FNV-1a of
+ * what the compiler was given (common.cl, the source, the options) plus the platform, device and
+ * driver. Either way the device name and driver version are part of it. */
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
@@ -173,26 +181,61 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
     return h;
 }
 
-/* FNV-1a over the program's binary for our one device, its options and the device and driver. */
-static mc_status binary_hash(mc_backend_ctx *ctx, int prog, uint64_t *out)
+static uint64_t fnv1a_str(uint64_t h, const char *s)
 {
-    const mc_opencl_program *p = &ctx->programs[prog];
-    size_t size = 0;
-    if (clGetProgramInfo(p->program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || !size)
-        return MC_ERR_BACKEND;
-    unsigned char *bin = malloc(size);
-    if (!bin)
-        return MC_ERR_NOMEM;
+    return fnv1a(h, s, strlen(s) + 1); /* the NUL keeps "ab"+"c" apart from "a"+"bc" */
+}
+
+/* The program's binary for our one device (caller frees), or NULL. */
+static unsigned char *program_binary(const mc_opencl_program *p, size_t *size)
+{
+    *size = 0;
+    if (clGetProgramInfo(p->program, CL_PROGRAM_BINARY_SIZES, sizeof *size, size, NULL) != CL_SUCCESS || !*size)
+        return NULL;
+    unsigned char *bin = malloc(*size);
     unsigned char *bins[1] = {bin};
-    cl_int rc = clGetProgramInfo(p->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL);
-    uint64_t h = 0xCBF29CE484222325ull;
-    h = fnv1a(h, bin, size);
+    if (bin && clGetProgramInfo(p->program, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) != CL_SUCCESS) {
+        free(bin);
+        bin = NULL;
+    }
+    return bin;
+}
+
+static uint64_t device_hash(const mc_backend_ctx *ctx, uint64_t h)
+{
+    h = fnv1a_str(h, ctx->info.platform);
+    h = fnv1a_str(h, ctx->info.name);
+    return fnv1a_str(h, ctx->info.driver);
+}
+
+/* Fills hex with the identity of def's canonical build (see above). */
+static mc_status identity_hash(mc_backend_ctx *ctx, const mc_opencl_program_def *def, char *hex, size_t len)
+{
+    char twin_options[MC_OPENCL_OPTIONS_LEN];
+    int prog, twin;
+    mc_err err = {0};
+    snprintf(twin_options, sizeof twin_options, "%s -DMC_IDENTITY_TWIN=1", def->options);
+    mc_status st = program_get(ctx, def->source, def->options, &prog, &err);
+    if (!st)
+        st = program_get(ctx, def->source, twin_options, &twin, &err);
+    if (st)
+        return st;
+    size_t size, twin_size;
+    unsigned char *bin = program_binary(&ctx->programs[prog], &size);
+    unsigned char *twin_bin = program_binary(&ctx->programs[twin], &twin_size);
+    uint64_t h = device_hash(ctx, 0xCBF29CE484222325ull);
+    const bool reproducible = bin && twin_bin && size == twin_size && memcmp(bin, twin_bin, size) == 0;
+    if (reproducible) {
+        h = fnv1a(h, bin, size);
+    } else {
+        h = fnv1a_str(h, source_text("common"));
+        h = fnv1a_str(h, source_text(def->source));
+        h = fnv1a_str(h, def->options);
+    }
     free(bin);
-    h = fnv1a(h, p->options, strlen(p->options));
-    h = fnv1a(h, ctx->info.name, strlen(ctx->info.name));
-    h = fnv1a(h, ctx->info.driver, strlen(ctx->info.driver));
-    *out = h;
-    return rc == CL_SUCCESS ? MC_OK : MC_ERR_BACKEND;
+    free(twin_bin);
+    snprintf(hex, len, "%s:%016llx", reproducible ? "bin" : "src", (unsigned long long)h);
+    return MC_OK;
 }
 
 static const mc_opencl_program_def *program_def(const char *program)
@@ -209,16 +252,13 @@ const char *mc_opencl_program_hash(mc_backend_ctx *ctx, const char *program)
         if (strcmp(ctx->hashes[i].program, program) == 0)
             return ctx->hashes[i].hex;
     const mc_opencl_program_def *def = program_def(program);
-    mc_err err = {0};
-    int prog;
-    uint64_t h;
-    if (!def || program_get(ctx, def->source, def->options, &prog, &err) != MC_OK || binary_hash(ctx, prog, &h) != MC_OK)
+    if (!def || !grow((void **)&ctx->hashes, ctx->n_hashes, &ctx->cap_hashes, sizeof *ctx->hashes))
         return NULL;
-    if (!grow((void **)&ctx->hashes, ctx->n_hashes, &ctx->cap_hashes, sizeof *ctx->hashes))
+    mc_opencl_hash_entry *e = &ctx->hashes[ctx->n_hashes];
+    if (identity_hash(ctx, def, e->hex, sizeof e->hex) != MC_OK)
         return NULL;
-    mc_opencl_hash_entry *e = &ctx->hashes[ctx->n_hashes++];
     e->program = def->program;
-    snprintf(e->hex, sizeof e->hex, "%016llx", (unsigned long long)h);
+    ctx->n_hashes++;
     return e->hex;
 }
 
