@@ -195,4 +195,70 @@ mc_status mc_store_merge_from(mc_store *s, const char *src_path, mc_merge_stats 
  * text into out ("" when no row). Read-only use only: writing is the store's job. */
 mc_status mc_store_query_text(mc_store *s, const char *sql, char *out, size_t cap, mc_err *err);
 
+/* ==== Report queries (added by the report helper; read-only; keep this block together) ==== */
+
+/* One stored result of a run, with its case, variant and (perf runs) timing summary. The strings
+ * are valid only during the visit call. */
+typedef struct mc_stored_result {
+    int64_t case_id, variant_id;
+    const char *case_key, *op, *params_json;
+    const char *backend, *variant, *code_hash;
+    mc_result res;          /* case_index and variant_index are -1; NULLs read as NaN */
+    bool has_timing;
+    int n_samples;
+    double min_ns, median_ns, mad_ns;
+    double ci_lo_ns, ci_hi_ns; /* -inf / +inf when stored as NULL */
+    double gflops, gbs;
+} mc_stored_result;
+
+/* Return non-zero to stop the walk early (not an error). */
+typedef int (*mc_stored_result_visit)(const mc_stored_result *r, void *user);
+
+/* Walks the results of a run, ordered by case key, backend, variant; failures_only keeps every
+ * kind but pass and skip. Samples are not read (they are the bulk of a database). */
+mc_status mc_store_each_result(mc_store *s, int64_t run_id, bool failures_only, mc_stored_result_visit visit,
+                               void *user, mc_err *err);
+
+/* One stored verdict with its case and both variants' code hashes (valid during the visit). */
+typedef struct mc_stored_verdict {
+    const char *case_key, *op, *params_json;
+    const char *backend, *variant;
+    const char *base_hash, *cand_hash;
+    const char *method, *verdict, *label;
+    double ratio, ci_lo, ci_hi; /* ci_lo 0 and ci_hi +inf when stored as NULL (unbounded) */
+    double p, q, threshold;
+    bool same_code;
+} mc_stored_verdict;
+
+typedef int (*mc_stored_verdict_visit)(const mc_stored_verdict *v, void *user);
+
+/* Walks the verdicts stored for (base, cand), ordered by case key, backend, variant. */
+mc_status mc_store_each_verdict(mc_store *s, int64_t base_run_id, int64_t cand_run_id, mc_stored_verdict_visit visit,
+                                void *user, mc_err *err);
+
+/* One timing summary of the history of a machine (valid during the visit). */
+typedef struct mc_history_timing {
+    int64_t run_id, case_id;
+    const char *commit, *started_at;
+    const char *op, *backend, *variant, *code_hash;
+    double median_ns, mad_ns;
+} mc_history_timing;
+
+typedef int (*mc_history_timing_visit)(const mc_history_timing *t, void *user);
+
+/* Walks every timing summary of the newest max_runs timed runs of machine `fingerprint` that
+ * started no later than run upto_run_id (that run included even while incomplete; other runs only
+ * once finished), oldest run first (by start time, then id). */
+mc_status mc_store_each_history_timing(mc_store *s, const char *fingerprint, int64_t upto_run_id, int max_runs,
+                                       mc_history_timing_visit visit, void *user, mc_err *err);
+
+/* The machine record with this fingerprint; *found false when none. */
+mc_status mc_store_get_machine(mc_store *s, const char *fingerprint, mc_machine *out, bool *found, mc_err *err);
+
+/* The run's mutation score; *found false when none was stored. */
+mc_status mc_store_get_mutation_score(mc_store *s, int64_t run_id, int *caught, int *total, bool *found,
+                                      mc_err *err);
+
+/* ==== end of report queries ==== */
+
 #endif

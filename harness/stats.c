@@ -295,7 +295,8 @@ mc_status mc_mann_whitney(const double *x, int nx, const double *y, int ny, mc_m
         if (st)
             return st;
         int u = (int)out->u;
-        double lower = cdf[u], upper = u > 0 ? 1 - cdf[u - 1] : 1;
+        /* the null distribution is symmetric: P(U >= u) = P(U <= mn - u), exact without 1 - cdf */
+        double lower = cdf[u], upper = cdf[nx * ny - u];
         out->p = fmin(1, 2 * fmin(lower, upper));
         out->exact = true;
         free(cdf);
@@ -335,10 +336,16 @@ static mc_status moses_rank(int nx, int ny, double conf, bool exact, double tie_
         return MC_OK;
     }
     double sigma = mw_sigma(nx, ny, tie_term);
+    if (sigma <= 0) {
+        /* every value is the same: every pairwise difference is 0, and so is any interval of them */
+        *k = 1;
+        *level = 1;
+        return MC_OK;
+    }
     *k = (int)floor(0.5 * mn - mc_normal_quantile(1 - tail) * sigma + 0.5);
     if (*k < 1)
         *k = 1;
-    *level = sigma > 0 ? 1 - 2 * mc_normal_cdf((*k - 0.5 - 0.5 * mn) / sigma) : 0;
+    *level = 1 - 2 * mc_normal_cdf((*k - 0.5 - 0.5 * mn) / sigma);
     return MC_OK;
 }
 
@@ -403,7 +410,7 @@ mc_status mc_paired_log_ratio(const double *base, const double *cand, int n, dou
     mc_stats_median_ci_sorted(d, n, conf, &out->ci);
     /* exact sign test: under the null the number of positive log-ratios is Bin(nonzero, 1/2) */
     double lower = mc_binom_half_cdf(nonzero, positive);
-    double upper = 1 - mc_binom_half_cdf(nonzero, positive - 1);
+    double upper = mc_binom_half_cdf(nonzero, nonzero - positive); /* P(B >= s) = P(B <= n - s) at 1/2 */
     out->p = nonzero ? fmin(1, 2 * fmin(lower, upper)) : 1;
     free(d);
     return MC_OK;

@@ -103,7 +103,8 @@ mc_status mc_ref_gemm(const mc_ref_gemm_in *in, mc_ref_gemm_path path, double *o
                       mc_err *err)
 {
     if (path == MC_REF_GEMM_AUTO)
-        path = in->m * in->n * in->k > MC_REF_GEMM_BLAS_MIN_MNK ? MC_REF_GEMM_BLAS : MC_REF_GEMM_LOOP;
+        path = (double)in->m * (double)in->n * (double)in->k > (double)MC_REF_GEMM_BLAS_MIN_MNK
+                   ? MC_REF_GEMM_BLAS : MC_REF_GEMM_LOOP; /* in double: m n k may pass 2^63 */
     if (path == MC_REF_GEMM_BLAS && (in->m > INT32_MAX || in->n > INT32_MAX || in->k > INT32_MAX))
         return mc_err_set(err, MC_ERR_CONFIG, "gemm reference: dimensions beyond BLAS int range");
     if (path == MC_REF_GEMM_BLAS)

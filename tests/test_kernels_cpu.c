@@ -649,6 +649,12 @@ static void test_sdpa_fast_matches_scalar(void **state)
          1, false, 0},
         {MC_DTYPE_BF16, 32, 6, 50, 2, 1, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_PERMUTED, MC_LAYOUT_CONTIGUOUS,
          MC_LAYOUT_CONTIGUOUS, 0, true, 44},
+        /* sdpa_flash: two row blocks of a GQA group, three key chunks merged */
+        {MC_DTYPE_F32, 16, 70, 1100, 4, 2, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS,
+         MC_LAYOUT_CONTIGUOUS, 0, true, 1030},
+        /* decode: one query per head, 8 heads on one kv head, three chunks */
+        {MC_DTYPE_F16, 64, 1, 1300, 8, 1, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS,
+         MC_LAYOUT_CONTIGUOUS, 2, true, 1299},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const sdpa_case *w = &cases[c];

@@ -442,6 +442,34 @@ static void test_gemv_q8_0(void **state)
     assert_non_null(mc_registry_find("gemv_q8_0_opencl")->supports(&args));
 }
 
+/* q4_0 A, one block (d = 0.5, every byte 0x9A: low nibble 10 -> +2 for elements 0..15, high nibble
+ * 9 -> +1 for elements 16..31), x = 1 for the first 16 and 2 for the last 16 (f16, base 2):
+ * y = 0.5 * (16 * 2 * 1 + 16 * 1 * 2) = 32; swapped nibbles would give 0.5 * 80 = 40. */
+static void test_gemv_q4_0_nibble_order(void **state)
+{
+    NEED_DEVICE();
+    uint8_t image[IMAGE_BYTES];
+    memset(image, 0xFF, sizeof image);
+    const uint16_t d = mc_f32_to_f16(0.5f);
+    memcpy(image, &d, 2);
+    memset(image + 2, 0x9A, 16);
+    mc_err err = {0};
+    mc_args args = {.op = MC_OP_GEMV};
+    mc_tensor *a = &args.u.gemv.a;
+    *a = (mc_tensor){.dtype = MC_DTYPE_Q4_0, .ne = {32, 1, 1, 1}, .nb = {18, 18, 18, 18}, .offset = 0};
+    assert_int_equal(fx.be->alloc(fx.ctx, IMAGE_BYTES, &fx.bufs[fx.n_bufs], &err), MC_OK);
+    a->buf = fx.bufs[fx.n_bufs++];
+    assert_int_equal(fx.be->upload(fx.ctx, a->buf, 0, image, IMAGE_BYTES, &err), MC_OK);
+    float x[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = i < 16 ? 1.0f : 2.0f;
+    args.u.gemv.x = place_packed(MC_DTYPE_F16, 32, 1, 1, 2, x);
+    args.u.gemv.y = place_packed(MC_DTYPE_F32, 1, 1, 1, 0, NULL);
+    run_variant("gemv_q4_0_opencl", &args);
+    const double want[1] = {32};
+    expect_values(&args.u.gemv.y, want, 0.0);
+}
+
 /* ---- softmax ---- */
 
 /* Causal rows of ones, q_offset 0: row 0 sees column 0, row 1 sees columns 0 and 1. */
@@ -563,8 +591,38 @@ static void test_cli_without_platform(void **state)
     assert_int_equal(WEXITSTATUS(status), 2);
 }
 
-int main(void)
+/* Not a test: `test_opencl --copy-bandwidth MIB` prints the device's copy bandwidth, so a perf run
+ * (scripts/gpu-run-opencl.sh) can quote its GEMV and softmax rates against the device's own ceiling
+ * until the perf table asks backends for their peaks. */
+static int print_copy_bandwidth(const char *mib_text)
 {
+#ifdef MC_HAVE_OPENCL
+    group_setup(NULL);
+    if (!fx.ctx) {
+        printf("opencl copy bandwidth: no OpenCL platform: %s\n", fx.reason);
+        return 2;
+    }
+    const size_t bytes = (size_t)atoi(mib_text) << 20;
+    double gbs = 0;
+    mc_err err = {0};
+    mc_status st = mc_opencl_copy_bandwidth(fx.ctx, bytes, &gbs, &err);
+    if (st)
+        printf("opencl copy bandwidth: %s\n", err.msg);
+    else
+        printf("opencl copy bandwidth: %.1f GB/s (%s, %zu MiB, read + written bytes, median of 7)\n", gbs,
+               mc_opencl_device(fx.ctx)->name, bytes >> 20);
+    group_teardown(NULL);
+    return st ? 1 : 0;
+#else
+    printf("opencl copy bandwidth: not built\n");
+    return 2;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--copy-bandwidth") == 0)
+        return print_copy_bandwidth(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_round_trip_with_offsets, test_teardown),
         cmocka_unit_test_teardown(test_describe_names_device, test_teardown),
@@ -577,6 +635,7 @@ int main(void)
         cmocka_unit_test_teardown(test_gemv_f32_tail, test_teardown),
         cmocka_unit_test_teardown(test_gemv_f16_vector_and_scalar_paths, test_teardown),
         cmocka_unit_test_teardown(test_gemv_q8_0, test_teardown),
+        cmocka_unit_test_teardown(test_gemv_q4_0_nibble_order, test_teardown),
         cmocka_unit_test_teardown(test_softmax_causal, test_teardown),
         cmocka_unit_test_teardown(test_softmax_neg_inf_and_vector_path, test_teardown),
         cmocka_unit_test_teardown(test_sdpa_gqa_causal, test_teardown),

@@ -242,9 +242,10 @@ double mc_bound_f16_accumulation_error(int64_t k, double mag)
  *     the computed max m^ is one of the t^, so it is off by at most D = g_score T_max + d_abs.
  *   - shift: forming t_j - m, possibly after multiplying both by a constant such as log2(e),
  *     rounds values of size |t_j| and |m^|: gamma_{shift_ops} (T_j + |m| + D).
- *   - span: an online kernel reaches t_j - m through a chain of differences of running maxima;
- *     their exact values telescope to t^_j - m^ and each difference is at most the span
- *     span' = span + 2 D, so the chain's roundings total <= gamma_{span_ops} span'.
+ *   - span: an online kernel reaches t_j - m through t^_j - m^_seg (its segment's max) and a
+ *     chain of differences of running maxima. Those are >= 0 and telescope to m^ - m^_seg, so
+ *     they sum to at most span' = span + 2 D, as |t^_j - m^_seg| is too: rounding each (and,
+ *     in exp2 forms, its product with log2 e) costs at most gamma_{span_ops} span' in all.
  *   - log-sum-exp forms (split-KV combines): log of a sum of n weights, each <= 1, is at most
  *     ln n, computed with exp_ulps ulps and shifted: gamma_{shift_ops + 2 exp_ulps} ln n.
  *   - roundings that multiply the weight rather than shift its exponent: its own expf and, per

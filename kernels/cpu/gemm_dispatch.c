@@ -12,6 +12,7 @@
  * gemm_gemv and gemm_small_n see C^T = B^T A^T when that makes the narrow side n: strides swap,
  * nothing is copied but the short operand, packed to f32 once per batch.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,47 +103,61 @@ static void narrow_pack(narrow *q)
                 s < q->cols ? mc_cpu_load(q->r.dtype, q->r.base + s * q->r.rs + p * q->r.cs) : 0.0f;
 }
 
-static int is_f32_step(const mc_gemm_mat *m, int64_t stride)
+#define STAGE_LEN 256 /* elements of L converted to f32 at a time when they cannot be read in place */
+
+/* n elements of L from src, step bytes apart, as f32: in place when they are contiguous, 4-byte
+ * aligned f32 (plain float loads are then legal C), else converted into buf. */
+static const float *stage(const narrow *q, const uint8_t *src, int64_t step, int64_t n, float *buf)
 {
-    return m->dtype == MC_DTYPE_F32 && stride == (int64_t)sizeof(float);
+    if (q->l.dtype == MC_DTYPE_F32 && step == (int64_t)sizeof(float) && (uintptr_t)src % sizeof(float) == 0)
+        return (const float *)(const void *)src;
+    for (int64_t i = 0; i < n; i++)
+        buf[i] = mc_cpu_load(q->l.dtype, src + i * step);
+    return buf;
 }
 
-/* gemv, L contiguous along k: a dot product with eight partial sums, so several multiply-adds are
- * in flight and the compiler can vectorise the loads. */
-static float dot_k_adjacent(const narrow *q, const uint8_t *row)
+/* gemv: the dot product of a row with the packed vector, in eight running sums (kept in registers
+ * and vectorised: only constant indices) plus one for the ragged end of each stage. */
+static float gemv_row(const narrow *q, const uint8_t *row)
 {
-    float part[8] = {0.0f};
-    const float *x = q->packed;
-    int64_t p = 0;
-    for (; p + 8 <= q->k; p += 8) {
-        float v[8];
-        memcpy(v, row + p * (int64_t)sizeof(float), sizeof v);
-        for (int e = 0; e < 8; e++)
-            part[e] += v[e] * x[p + e];
+    float part[8] = {0.0f}, tail = 0.0f, buf[STAGE_LEN];
+    for (int64_t p0 = 0; p0 < q->k; p0 += STAGE_LEN) {
+        const int64_t len = q->k - p0 < STAGE_LEN ? q->k - p0 : STAGE_LEN;
+        const float *v = stage(q, row + p0 * q->l.cs, q->l.cs, len, buf), *x = q->packed + p0;
+        int64_t i = 0;
+        for (; i + 8 <= len; i += 8)
+            for (int e = 0; e < 8; e++)
+                part[e] += v[i + e] * x[i + e];
+        for (; i < len; i++)
+            tail += v[i] * x[i];
     }
-    for (; p < q->k; p++)
-        part[p & 7] += mc_cpu_load_f32(row + p * (int64_t)sizeof(float)) * x[p];
-    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+    return (((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]))) + tail;
 }
 
-/* Row by row: one pass over a row of L feeds all of that row's outputs. */
+/* small-N: one pass over a row feeds all (up to 8) of its outputs, eight running sums. */
+static void small_n_row(const narrow *q, const uint8_t *row, float *out)
+{
+    float sum[SMALL_N_MAX] = {0.0f}, buf[STAGE_LEN];
+    for (int64_t p0 = 0; p0 < q->k; p0 += STAGE_LEN) {
+        const int64_t len = q->k - p0 < STAGE_LEN ? q->k - p0 : STAGE_LEN;
+        const float *v = stage(q, row + p0 * q->l.cs, q->l.cs, len, buf);
+        const float *x = q->packed + p0 * SMALL_N_MAX;
+        for (int64_t i = 0; i < len; i++)
+            for (int e = 0; e < SMALL_N_MAX; e++)
+                sum[e] += v[i] * x[i * SMALL_N_MAX + e];
+    }
+    memcpy(out, sum, sizeof sum);
+}
+
+/* Row by row, for an L that is contiguous (or at least not row-adjacent) along k. */
 static void block_by_rows(const narrow *q, int64_t r0, int64_t nr, float *acc)
 {
     for (int64_t r = 0; r < nr; r++) {
         const uint8_t *row = q->l.base + (r0 + r) * q->l.rs;
-        float *out = acc + r * q->width;
-        if (q->width == 1 && is_f32_step(&q->l, q->l.cs)) {
-            out[0] = dot_k_adjacent(q, row);
-            continue;
-        }
-        for (int s = 0; s < q->width; s++)
-            out[s] = 0.0f;
-        for (int64_t p = 0; p < q->k; p++) {
-            const float a = mc_cpu_load(q->l.dtype, row + p * q->l.cs);
-            const float *x = q->packed + p * q->width;
-            for (int s = 0; s < q->width; s++)
-                out[s] += a * x[s];
-        }
+        if (q->width == 1)
+            acc[r] = gemv_row(q, row);
+        else
+            small_n_row(q, row, acc + r * SMALL_N_MAX);
     }
 }
 
@@ -151,16 +166,20 @@ static void block_by_rows(const narrow *q, int64_t r0, int64_t nr, float *acc)
 static void block_by_columns(const narrow *q, int64_t r0, int64_t nr, float *acc)
 {
     const int64_t es = mc_dtype_elem_bytes(q->l.dtype);
+    float buf[ROW_BLOCK];
     for (int64_t i = 0; i < nr * q->width; i++)
         acc[i] = 0.0f;
     for (int64_t p = 0; p < q->k; p++) {
-        const uint8_t *col = q->l.base + r0 * q->l.rs + p * q->l.cs;
+        const float *v = stage(q, q->l.base + r0 * q->l.rs + p * q->l.cs, es, nr, buf);
         const float *x = q->packed + p * q->width;
-        for (int64_t r = 0; r < nr; r++) {
-            const float a = mc_cpu_load(q->l.dtype, col + r * es);
-            for (int s = 0; s < q->width; s++)
-                acc[r * q->width + s] += a * x[s];
+        if (q->width == 1) {
+            for (int64_t r = 0; r < nr; r++)
+                acc[r] += v[r] * x[0];
+            continue;
         }
+        for (int64_t r = 0; r < nr; r++)
+            for (int e = 0; e < SMALL_N_MAX; e++)
+                acc[r * SMALL_N_MAX + e] += v[r] * x[e];
     }
 }
 
@@ -244,7 +263,7 @@ const mc_variant mc_variant_gemm_gemv = {
     .supports = gemv_supports,
     .run = gemv_run,
     .flags = MC_VARIANT_DETERMINISTIC,
-    .code = (const void *)dot_k_adjacent,
+    .code = (const void *)gemv_row,
 };
 
 static const char *small_n_supports(const mc_args *args)
@@ -269,7 +288,7 @@ const mc_variant mc_variant_gemm_small_n = {
     .supports = small_n_supports,
     .run = small_n_run,
     .flags = MC_VARIANT_DETERMINISTIC,
-    .code = (const void *)block_by_rows,
+    .code = (const void *)small_n_row,
 };
 
 /* ---- the dispatcher ---- */

@@ -43,8 +43,10 @@ typedef struct mc_gemm_tile_c {
     const float *bias; /* nr values added per column (first k block only), or NULL */
 } mc_gemm_tile_c;
 
-/* Multiplies an MR x kc packed A sliver by a kc x NR packed B sliver into the tile. */
-typedef void (*mc_gemm_ukr_fn)(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t);
+/* Multiplies an MR x kc packed A sliver by a kc x NR B sliver into the tile. Row p of the B sliver
+ * starts at pb + p*ldb: ldb == NR when B is packed, B's row stride when it is read in place (f32,
+ * 4-byte aligned, rows contiguous), so pb need not be vector-aligned. */
+typedef void (*mc_gemm_ukr_fn)(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t);
 
 /* Stores an accumulator tile (row r, column c at acc[r*ld + c]) into t: the edge and strided path. */
 void mc_gemm_store_tile(const float *acc, int ld, const mc_gemm_tile_c *t);

@@ -26,6 +26,7 @@
 #define WS_ALIGN_FLOATS 16              /* 64-byte alignment of every workspace part */
 #define MIN_FLOPS_PER_THREAD (1 << 20)  /* waking a thread costs about this much work */
 #define PACK_COST 16                    /* one packed element costs ~16 multiply-adds of time */
+#define DIRECT_B_MAX_SLIVERS 4          /* rows of A (in MR slivers) up to which B is read in place */
 
 /* ---- workspace: packed panels and scratch, kept between calls (page faults on a fresh 4 MiB
  * allocation cost ~10% of a small GEMM). A concurrent caller gets its own. ---- */
@@ -84,6 +85,7 @@ typedef struct tiled_job {
     int64_t mc, nc, kc; /* tiles, rounded to MR / NR */
     int tm, tn;         /* thread grid: rows split tm ways, columns tn ways */
     int c_direct;       /* C is f32: tiles go straight into it */
+    int b_direct;       /* full B slivers are read in place, not packed (few rows of A to share them) */
     const float *bias;  /* n f32 values, or NULL */
     float *bpack;       /* packed B slivers, each kc x NR (see sliver_slot) */
     int64_t b_slots;    /* slivers each column group of threads owns when tm == 1 */
@@ -150,22 +152,39 @@ static void pack_b_panel(const tiled_job *j, const thread_share *t, const batch_
     int64_t s0 = js0, s1 = js1;
     if (j->tm > 1) /* every thread uses the whole panel: all pack a share of it */
         share_range((ncb + nr - 1) / nr, t->nthreads, t->tid, &s0, &s1);
-    for (int64_t s = s0; s < s1; s++) /* one sliver at a time: slots are kc apart, blocks kcb deep */
+    for (int64_t s = s0; s < s1; s++) { /* one sliver at a time: slots are kc apart, blocks kcb deep */
+        if (j->b_direct && (s + 1) * nr <= ncb)
+            continue; /* read in place; only a ragged last sliver needs its zero padding */
         j->kern->pack(&v->bt, jc + s * nr, min64(nr, ncb - s * nr), pc, kcb, nr, sliver_slot(j, t, s, js0));
+    }
     if (j->tm > 1)
         mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
 }
 
+/* B sliver js of the panel at column jc, depth pc: in place, or its packed slot; *ldb its row step. */
+static const float *b_sliver(const tiled_job *j, const thread_share *t, const batch_views *v, int64_t jc,
+                             int64_t ncb, int64_t pc, int64_t js, int64_t js0, int64_t *ldb)
+{
+    const int nr = j->kern->nr;
+    if (j->b_direct && (js + 1) * nr <= ncb) {
+        *ldb = v->bt.cs / (int64_t)sizeof(float);
+        return (const float *)(const void *)(v->bt.base + (jc + js * nr) * v->bt.rs + pc * v->bt.cs);
+    }
+    *ldb = nr;
+    return sliver_slot(j, t, js, js0);
+}
+
 static void compute_block(const tiled_job *j, const thread_share *t, const batch_views *v, const float *apack,
-                          int64_t ic, int64_t mcb, int64_t jc, int64_t ncb, int64_t kcb, int64_t js0, int64_t js1,
-                          int first)
+                          int64_t ic, int64_t mcb, int64_t jc, int64_t ncb, int64_t pc, int64_t kcb, int64_t js0,
+                          int64_t js1, int first)
 {
     const int mr = j->kern->mr, nr = j->kern->nr;
     const float alpha = j->g->alpha;
     const float beta = first ? (j->c_direct ? j->g->beta : 0.0f) : 1.0f;
     for (int64_t js = js0; js < js1; js++) {
         int64_t col = jc + js * nr;
-        const float *pb = sliver_slot(j, t, js, js0);
+        int64_t ldb;
+        const float *pb = b_sliver(j, t, v, jc, ncb, pc, js, js0, &ldb);
         for (int64_t is = 0; is * mr < mcb; is++) {
             int64_t row = ic + is * mr;
             mc_gemm_tile_c tile = {
@@ -178,7 +197,7 @@ static void compute_block(const tiled_job *j, const thread_share *t, const batch
                 .beta = beta,
                 .bias = (first && j->bias && j->c_direct) ? j->bias + col : NULL,
             };
-            j->kern->ukr(kcb, apack + is * mr * kcb, pb, &tile);
+            j->kern->ukr(kcb, apack + is * mr * kcb, pb, ldb, &tile);
         }
     }
 }
@@ -212,7 +231,7 @@ static void run_batch(const tiled_job *j, const thread_share *t, const batch_vie
             for (int64_t ic = t->i_begin; ic < t->i_end; ic += j->mc) {
                 int64_t mcb = min64(j->mc, t->i_end - ic);
                 j->kern->pack(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
-                compute_block(j, t, v, apack, ic, mcb, jc, ncb, kcb, js0, js1, pc == 0);
+                compute_block(j, t, v, apack, ic, mcb, jc, ncb, pc, kcb, js0, js1, pc == 0);
             }
             if (j->tm > 1) /* nobody repacks B while another thread still reads it */
                 mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
@@ -284,6 +303,20 @@ static void run_empty_k(const mc_gemm_args *g)
                 }
 }
 
+/* With few rows of A, each B sliver serves only a few microkernel calls and packing it would cost
+ * about as much as using it: full slivers are then read in place when B is f32 with contiguous,
+ * 4-byte aligned rows (so plain float loads are legal C). */
+static int b_in_place(const tiled_job *j)
+{
+    const mc_tensor *b = &j->g->b;
+    const uintptr_t base = (uintptr_t)mc_cpu_elem_ptr(b, 0, 0, 0, 0);
+    const char *env = getenv("MC_TMP_DIRECT");
+    int64_t max_slivers = env ? atoi(env) : DIRECT_B_MAX_SLIVERS;
+    return b->dtype == MC_DTYPE_F32 && b->nb[0] == (int64_t)sizeof(float) && base % sizeof(float) == 0 &&
+           b->nb[1] % (int64_t)sizeof(float) == 0 && b->nb[2] % (int64_t)sizeof(float) == 0 &&
+           b->nb[3] % (int64_t)sizeof(float) == 0 && j->m <= max_slivers * j->kern->mr;
+}
+
 static void set_tiles(tiled_job *j, const mc_gemm_tiles *tiles)
 {
     const int mr = j->kern->mr, nr = j->kern->nr;
@@ -305,6 +338,7 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
     threads = threads < 1 ? 1 : (threads > MC_CPU_MAX_THREADS ? MC_CPU_MAX_THREADS : threads);
     set_tiles(&j, tiles);
     choose_grid(&j, threads);
+    j.b_direct = b_in_place(&j);
     j.c_direct = g->c.dtype == MC_DTYPE_F32;
     j.apack_floats = round_floats((size_t)(j.mc * j.kc));
     const int64_t panel_slivers = j.nc / kern->nr;
@@ -370,11 +404,11 @@ const char *mc_gemm_tiled_supports(const mc_args *args)
 #define PORTABLE_MR 4
 #define PORTABLE_NR 8
 
-static void ukr_portable_4x8(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t)
+static void ukr_portable_4x8(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
 {
     float acc[PORTABLE_MR][PORTABLE_NR] = {{0.0f}};
     for (int64_t p = 0; p < kc; p++) {
-        const float *a = pa + p * PORTABLE_MR, *b = pb + p * PORTABLE_NR;
+        const float *a = pa + p * PORTABLE_MR, *b = pb + p * ldb;
         for (int r = 0; r < PORTABLE_MR; r++)
             for (int c = 0; c < PORTABLE_NR; c++)
                 acc[r][c] += a[r] * b[c];

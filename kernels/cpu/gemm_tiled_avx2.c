@@ -41,7 +41,7 @@ static inline void store_row(uint8_t *c, __m256 lo, __m256 hi, const mc_gemm_til
     _mm256_storeu_ps(cf + 8, hi);
 }
 
-static void ukr_avx2_6x16(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t)
+static void ukr_avx2_6x16(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
 {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
@@ -53,7 +53,7 @@ static void ukr_avx2_6x16(int64_t kc, const float *pa, const float *pb, const mc
         _mm_prefetch((const char *)(t->c + r * t->rs), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int64_t p = 0; p < kc; p++) {
-        const __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        const __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
         __m256 a;
         a = _mm256_broadcast_ss(pa + 0);
         c00 = _mm256_fmadd_ps(a, b0, c00);
@@ -74,7 +74,7 @@ static void ukr_avx2_6x16(int64_t kc, const float *pa, const float *pb, const mc
         c50 = _mm256_fmadd_ps(a, b0, c50);
         c51 = _mm256_fmadd_ps(a, b1, c51);
         pa += MR;
-        pb += NR;
+        pb += ldb;
     }
     if (t->mr == MR && t->nr == NR && t->cs == (int64_t)sizeof(float)) {
         store_row(t->c + 0 * t->rs, c00, c01, t);

@@ -44,7 +44,7 @@ static inline void store_row(uint8_t *c, __m512 lo, __m512 hi, const mc_gemm_til
     c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                     \
     c##r##1 = _mm512_fmadd_ps(a, b1, c##r##1)
 
-static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, const mc_gemm_tile_c *t)
+static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
 {
     __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps(), c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
     __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps(), c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
@@ -57,7 +57,7 @@ static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, const
         _mm_prefetch((const char *)(t->c + r * t->rs + 64), _MM_HINT_T0);
     }
     for (int64_t p = 0; p < kc; p++) {
-        const __m512 b0 = _mm512_load_ps(pb), b1 = _mm512_load_ps(pb + 16);
+        const __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
         __m512 a;
         ROW_FMA(0);
         ROW_FMA(1);
@@ -76,7 +76,7 @@ static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, const
         cB0 = _mm512_fmadd_ps(a, b0, cB0);
         cB1 = _mm512_fmadd_ps(a, b1, cB1);
         pa += MR;
-        pb += NR;
+        pb += ldb;
     }
     const __m512 rows[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51},
                                 {c60, c61}, {c70, c71}, {c80, c81}, {c90, c91}, {cA0, cA1}, {cB0, cB1}};

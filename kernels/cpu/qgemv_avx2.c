@@ -33,23 +33,47 @@ static __m256 codes8(const uint8_t *p)
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
 }
 
-/* Two accumulators (even and odd blocks) so consecutive blocks do not wait on one FMA chain.
- * Per block: sum_j code_j x_j in f32 (codes convert exactly), then acc += d * sum, fused. */
+/* Prefetch distance in blocks: the hardware stream prefetcher alone leaves a core short of
+ * misses in flight once the kernel does real work between loads. */
+#ifndef MC_QGEMV_PREFETCH_BLOCKS
+#define MC_QGEMV_PREFETCH_BLOCKS 0
+#endif
+
+static void prefetch_ahead(const uint8_t *blk, int64_t block_stride)
+{
+    if (MC_QGEMV_PREFETCH_BLOCKS > 0)
+        _mm_prefetch((const char *)(blk + MC_QGEMV_PREFETCH_BLOCKS * block_stride), _MM_HINT_T0);
+}
+
+/* sum_j code_j x_j over one q8_0 block, in f32 (codes convert exactly). */
+static __m256 q8_0_block_sum(const uint8_t *blk, const float *xb)
+{
+    __m256 s = _mm256_mul_ps(codes8(blk + 2), _mm256_loadu_ps(xb));
+    s = _mm256_fmadd_ps(codes8(blk + 10), _mm256_loadu_ps(xb + 8), s);
+    s = _mm256_fmadd_ps(codes8(blk + 18), _mm256_loadu_ps(xb + 16), s);
+    return _mm256_fmadd_ps(codes8(blk + 26), _mm256_loadu_ps(xb + 24), s);
+}
+
+/* Blocks in pairs on two accumulators (kept in registers: a variable index would put them on
+ * the stack), so consecutive blocks do not wait on one FMA chain: acc += d * block sum. */
 float mc_qgemv_row_q8_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq)
 {
     (void)xq;
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nblocks; b++) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nblocks; b += 2) {
         const uint8_t *blk = row + b * block_stride;
-        const float *xb = x + b * MC_QGEMV_QK;
-        __m256 s = _mm256_mul_ps(codes8(blk + 2), _mm256_loadu_ps(xb));
-        s = _mm256_fmadd_ps(codes8(blk + 10), _mm256_loadu_ps(xb + 8), s);
-        s = _mm256_fmadd_ps(codes8(blk + 18), _mm256_loadu_ps(xb + 16), s);
-        s = _mm256_fmadd_ps(codes8(blk + 26), _mm256_loadu_ps(xb + 24), s);
-        acc[b & 1] = _mm256_fmadd_ps(block_scale8(blk), s, acc[b & 1]);
+        prefetch_ahead(blk, block_stride);
+        acc0 = _mm256_fmadd_ps(block_scale8(blk), q8_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
+        blk += block_stride;
+        acc1 = _mm256_fmadd_ps(block_scale8(blk), q8_0_block_sum(blk, x + (b + 1) * MC_QGEMV_QK), acc1);
     }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    if (b < nblocks) {
+        const uint8_t *blk = row + b * block_stride;
+        acc0 = _mm256_fmadd_ps(block_scale8(blk), q8_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 /* Eight bytes at p zero-extended to 32-bit lanes: lane i holds element j + i in its low nibble
@@ -64,24 +88,36 @@ static void nibbles8(const uint8_t *p, __m256 *lo, __m256 *hi)
     *hi = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bytes, 4), eight));
 }
 
+/* sum_j (nibble_j - 8) x_j over one q4_0 block, in f32. */
+static __m256 q4_0_block_sum(const uint8_t *blk, const float *xb)
+{
+    __m256 lo0, hi0, lo1, hi1;
+    nibbles8(blk + 2, &lo0, &hi0);  /* elements 0..7 and 16..23 */
+    nibbles8(blk + 10, &lo1, &hi1); /* elements 8..15 and 24..31 */
+    __m256 s = _mm256_mul_ps(lo0, _mm256_loadu_ps(xb));
+    s = _mm256_fmadd_ps(hi0, _mm256_loadu_ps(xb + 16), s);
+    s = _mm256_fmadd_ps(lo1, _mm256_loadu_ps(xb + 8), s);
+    return _mm256_fmadd_ps(hi1, _mm256_loadu_ps(xb + 24), s);
+}
+
 float mc_qgemv_row_q4_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq)
 {
     (void)xq;
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nblocks; b++) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nblocks; b += 2) {
         const uint8_t *blk = row + b * block_stride;
-        const float *xb = x + b * MC_QGEMV_QK;
-        __m256 lo0, hi0, lo1, hi1;
-        nibbles8(blk + 2, &lo0, &hi0);  /* elements 0..7 and 16..23 */
-        nibbles8(blk + 10, &lo1, &hi1); /* elements 8..15 and 24..31 */
-        __m256 s = _mm256_mul_ps(lo0, _mm256_loadu_ps(xb));
-        s = _mm256_fmadd_ps(hi0, _mm256_loadu_ps(xb + 16), s);
-        s = _mm256_fmadd_ps(lo1, _mm256_loadu_ps(xb + 8), s);
-        s = _mm256_fmadd_ps(hi1, _mm256_loadu_ps(xb + 24), s);
-        acc[b & 1] = _mm256_fmadd_ps(block_scale8(blk), s, acc[b & 1]);
+        prefetch_ahead(blk, block_stride);
+        acc0 = _mm256_fmadd_ps(block_scale8(blk), q4_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
+        blk += block_stride;
+        acc1 = _mm256_fmadd_ps(block_scale8(blk), q4_0_block_sum(blk, x + (b + 1) * MC_QGEMV_QK), acc1);
     }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    if (b < nblocks) {
+        const uint8_t *blk = row + b * block_stride;
+        acc0 = _mm256_fmadd_ps(block_scale8(blk), q4_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
 }
 
 /* sum over 32 code pairs w_j v_j, as 8 int32 lanes, exactly. ggml's trick: maddubs multiplies
@@ -94,43 +130,61 @@ static __m256i dot32(__m256i w, __m256i v)
     return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-/* Exact int8 x int8 products summed in int32, then scaled by the product of the two fp16
- * scales (exact in f32: 11 bits times 11 bits). */
+/* One q8_0 x q8_0 block: the exact integer dot, as floats, times d_w d_x (exact in f32:
+ * 11 bits times 11 bits), added to acc. */
+static __m256 q8_0_block_dot(const uint8_t *wb, const uint8_t *xb, __m256 acc)
+{
+    const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(wb + 2));
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
+    const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc);
+}
+
+/* ggml's vec_dot_q4_0_q8_0 block: nibbles to int8 codes in [-8, 7] (low nibbles are elements
+ * 0..15, high nibbles 16..31), then the same exact integer dot. */
+static __m256 q4_0_block_dot(const uint8_t *wb, const uint8_t *xb, __m256 acc)
+{
+    const __m256i low4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+    const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)(wb + 2));
+    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+    const __m256i w = _mm256_sub_epi8(_mm256_and_si256(both, low4), eight);
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
+    const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
+    return _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc);
+}
+
+typedef __m256 (*block_dot_fn)(const uint8_t *wb, const uint8_t *xb, __m256 acc);
+
+/* Blocks in pairs on two register accumulators; inlined per format below. */
+static inline __attribute__((always_inline)) float q8dot_row(block_dot_fn dot, const uint8_t *row,
+                                                             int64_t block_stride, int64_t nblocks,
+                                                             const uint8_t *xq)
+{
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 2 <= nblocks; b += 2) {
+        const uint8_t *wb = row + b * block_stride;
+        prefetch_ahead(wb, block_stride);
+        acc0 = dot(wb, xq + b * MC_QGEMV_Q8_0_BYTES, acc0);
+        acc1 = dot(wb + block_stride, xq + (b + 1) * MC_QGEMV_Q8_0_BYTES, acc1);
+    }
+    if (b < nblocks)
+        acc0 = dot(row + b * block_stride, xq + b * MC_QGEMV_Q8_0_BYTES, acc0);
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
 float mc_qgemv_row_q8_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq)
 {
     (void)x;
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nblocks; b++) {
-        const uint8_t *wb = row + b * block_stride;
-        const uint8_t *xb = xq + b * MC_QGEMV_Q8_0_BYTES;
-        const __m256i w = _mm256_loadu_si256((const __m256i *)(const void *)(wb + 2));
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
-        const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
-        acc[b & 1] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc[b & 1]);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return q8dot_row(q8_0_block_dot, row, block_stride, nblocks, xq);
 }
 
-/* ggml's vec_dot_q4_0_q8_0: nibbles to int8 codes in [-8, 7] (low nibbles are elements 0..15,
- * high nibbles 16..31), then the same exact integer dot. */
 float mc_qgemv_row_q4_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq)
 {
     (void)x;
-    const __m256i low4 = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
-    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nblocks; b++) {
-        const uint8_t *wb = row + b * block_stride;
-        const uint8_t *xb = xq + b * MC_QGEMV_Q8_0_BYTES;
-        const __m128i packed = _mm_loadu_si128((const __m128i *)(const void *)(wb + 2));
-        const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-        const __m256i w = _mm256_sub_epi8(_mm256_and_si256(both, low4), eight);
-        const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2));
-        const __m256 scale = _mm256_mul_ps(block_scale8(wb), block_scale8(xb));
-        acc[b & 1] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot32(w, v)), acc[b & 1]);
-    }
-    return hsum(_mm256_add_ps(acc[0], acc[1]));
+    return q8dot_row(q4_0_block_dot, row, block_stride, nblocks, xq);
 }
 
 /* ggml's AVX2 quantize_row_q8_0: amax by vector max, id = 127 / amax, round to nearest even,

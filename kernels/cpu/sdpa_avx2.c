@@ -137,3 +137,48 @@ void mc_sdpa_scale_avx2(float *v, int64_t n, float s)
     for (; c < n; c++)
         v[c] *= s;
 }
+
+/* Transposes the 8 x 8 block held in r[0..8) (row t becomes column t). */
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+void mc_sdpa_pack_transposed_avx2(mc_dtype dt, const uint8_t *src, int64_t row_stride, int64_t nk, int64_t d,
+                                  float *dst, int64_t ldd)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    int64_t j = 0;
+    for (; j + 8 <= nk; j += 8) {
+        const uint8_t *rows = src + j * row_stride;
+        int64_t c = 0;
+        for (; c + 8 <= d; c += 8) {
+            __m256 r[8];
+            for (int t = 0; t < 8; t++)
+                r[t] = load8(dt, rows + t * row_stride + c * eb);
+            transpose8(r);
+            for (int t = 0; t < 8; t++)
+                _mm256_storeu_ps(dst + (c + t) * ldd + j, r[t]);
+        }
+        for (; c < d; c++)
+            for (int t = 0; t < 8; t++)
+                dst[c * ldd + j + t] = mc_cpu_load(dt, rows + t * row_stride + c * eb);
+    }
+    for (; j < nk; j++)
+        for (int64_t c = 0; c < d; c++)
+            dst[c * ldd + j] = mc_cpu_load(dt, src + j * row_stride + c * eb);
+}

@@ -20,6 +20,11 @@ void mc_sdpa_dot_keys_avx2(mc_dtype dt, const uint8_t *k_row, int64_t k_stride, 
                            int64_t d, float *out);
 /* o[c] += p * v[c] for a dense, element-aligned row v of d elements of dtype dt. */
 void mc_sdpa_axpy_avx2(mc_dtype dt, float *o, const uint8_t *v, int64_t d, float p);
+/* dst[c * ldd + j] = element c of key row j, for j < nk and c < d: K^T as an f32 panel. Key row j
+ * starts at src + j * row_stride, dense and element-aligned, of dtype dt. 8 x 8 blocks go through
+ * register transposes. */
+void mc_sdpa_pack_transposed_avx2(mc_dtype dt, const uint8_t *src, int64_t row_stride, int64_t nk, int64_t d,
+                                  float *dst, int64_t ldd);
 /* v[c] *= s for c < n. */
 void mc_sdpa_scale_avx2(float *v, int64_t n, float s);
 

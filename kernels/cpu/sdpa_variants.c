@@ -6,10 +6,11 @@
  *  1. All three use the AVX2 building blocks of sdpa_avx2.c and softmax_avx2.c, so each declares the
  *     AVX2/FMA/F16C probe. Rows that vector loads cannot take (strided, or off an element boundary)
  *     go through scalar loads; every layout, dtype and alignment is handled, none is declined.
- *  2. three-stage and flash pack each kv head once, as GEMM packing does: K^T into an f32 panel
- *     (d x n_kv, columns padded to 16 with zeros) and V into f32 rows (padded to 16 columns).
- *     Nothing else is copied; Q is read one row (flash: one block of rows) at a time.
- *     fused reads K and V in place, through their strides, in their own dtype.
+ *  2. three-stage packs each kv head once, as GEMM packing does: K^T into an f32 panel (d x n_kv,
+ *     columns padded to 16 with zeros) and V into f32 rows (padded to 16 columns). flash loads one
+ *     tile of keys at a time the same way (the CPU's analog of a GPU's threadgroup memory).
+ *     fused reads K and V in place, through their strides, in their own dtype. Nothing else is
+ *     copied; queries are read a row (flash: a block of rows) at a time.
  *  3. three-stage materialises each head's scores (n_q x n_kv), normalises them in place, then
  *     multiplies by V: it computes masked scores too, as discrete ops do. fused and flash never
  *     touch keys a causal mask hides.
@@ -26,8 +27,6 @@
 #include "kernels/cpu/sdpa_avx2.h"
 #include "kernels/cpu/softmax_avx2.h"
 
-#define FLASH_ROWS 4         /* query rows per flash tile: the GEMM's 4 x 16 register tile */
-#define FLASH_KEYS 64        /* keys per flash tile */
 #define SDPA_FLOPS_PER_THREAD 2000000.0 /* below this much work per thread, waking one costs more */
 
 typedef struct sdpa_dims {
@@ -47,11 +46,13 @@ static sdpa_dims dims_of(const mc_sdpa_args *s)
     return d;
 }
 
-static float *alloc_floats(int64_t n)
+/* 32-byte aligned floats; zeroed when asked (large buffers that get fully written are not, to
+ * spare a pass over memory). */
+static float *alloc_floats(int64_t n, int zero)
 {
     size_t bytes = ((size_t)n * sizeof(float) + 31) / 32 * 32;
     float *p = aligned_alloc(32, bytes ? bytes : 32);
-    if (p)
+    if (p && zero)
         memset(p, 0, bytes ? bytes : 32);
     return p;
 }
@@ -92,53 +93,92 @@ static int threads_for(const mc_kernel_ctx *kc, double flops, int64_t items)
     return want < 1.0 ? 1 : (int)want;
 }
 
-/* ---- packing (three-stage, flash) ---- */
+/* ---- packing ---- */
+
+/* Every row of t (dims 1 and 2) is dense and element-aligned: the base, and both strides, keep
+ * rows on element boundaries. */
+static int rows_dense(const mc_tensor *t)
+{
+    const int64_t eb = mc_cpu_elem_bytes(t->dtype);
+    return mc_cpu_row_is_dense_aligned(t, mc_cpu_elem_ptr(t, 0, 0, 0, 0)) && t->nb[1] % eb == 0 &&
+           t->nb[2] % eb == 0;
+}
+
+/* dst[c * ldd + t] = K[c, j0 + t, g] for t < nk, c < d: keys j0.. of kv head g as K^T in f32. */
+static void pack_keys_transposed(const mc_tensor *k, int k_dense, int64_t g, int64_t j0, int64_t nk, float *dst,
+                                 int64_t ldd)
+{
+    const uint8_t *src = mc_cpu_elem_ptr(k, 0, j0, g, 0);
+    if (k_dense) {
+        mc_sdpa_pack_transposed_avx2(k->dtype, src, k->nb[1], nk, k->ne[0], dst, ldd);
+        return;
+    }
+    for (int64_t t = 0; t < nk; t++)
+        for (int64_t c = 0; c < k->ne[0]; c++)
+            dst[c * ldd + t] = mc_cpu_load(k->dtype, src + t * k->nb[1] + c * k->nb[0]);
+}
+
+/* dst[t * ldd + c] = V[c, j0 + t, g] for t < nk, c < dv: values as f32 rows. */
+static void pack_values(const mc_tensor *v, int64_t g, int64_t j0, int64_t nk, float *dst, int64_t ldd)
+{
+    for (int64_t t = 0; t < nk; t++)
+        load_row(v, j0 + t, g, v->ne[0], 1.0f, dst + t * ldd);
+}
 
 typedef struct sdpa_packed {
     float *kt; /* per kv head: d rows of nkv_pad (K transposed) */
     float *v;  /* per kv head: nkv_pad rows of dv_pad */
 } sdpa_packed;
 
+#define PACK_KEYS 64 /* keys per packing task */
+
 typedef struct pack_job {
     const mc_sdpa_args *s;
     sdpa_dims dm;
     sdpa_packed pk;
-    float *tmp; /* per thread: one K row */
+    int k_dense;
 } pack_job;
 
 static void pack_task(void *arg, int tid, int nthreads)
 {
     pack_job *job = arg;
     const sdpa_dims *dm = &job->dm;
-    const int64_t total = dm->kv_heads * dm->n_kv;
-    float *tmp = job->tmp + tid * ((dm->d + 7) / 8 * 8);
-    for (int64_t r = total * tid / nthreads; r < total * (tid + 1) / nthreads; r++) {
-        const int64_t g = r / dm->n_kv, j = r % dm->n_kv;
-        float *kt = job->pk.kt + g * dm->d * dm->nkv_pad;
-        load_row(&job->s->k, j, g, dm->d, 1.0f, tmp);
-        for (int64_t c = 0; c < dm->d; c++)
-            kt[c * dm->nkv_pad + j] = tmp[c];
-        load_row(&job->s->v, j, g, dm->dv, 1.0f, job->pk.v + (g * dm->nkv_pad + j) * dm->dv_pad);
+    const int64_t blocks = (dm->n_kv + PACK_KEYS - 1) / PACK_KEYS, total = dm->kv_heads * blocks;
+    for (int64_t b = total * tid / nthreads; b < total * (tid + 1) / nthreads; b++) {
+        const int64_t g = b / blocks, j0 = (b % blocks) * PACK_KEYS;
+        const int64_t nk = dm->n_kv - j0 < PACK_KEYS ? dm->n_kv - j0 : PACK_KEYS;
+        pack_keys_transposed(&job->s->k, job->k_dense, g, j0, nk, job->pk.kt + g * dm->d * dm->nkv_pad + j0,
+                             dm->nkv_pad);
+        float *v = job->pk.v + (g * dm->nkv_pad + j0) * dm->dv_pad;
+        pack_values(&job->s->v, g, j0, nk, v, dm->dv_pad);
+        for (int64_t t = 0; t < nk; t++)
+            memset(v + t * dm->dv_pad + dm->dv, 0, sizeof(float) * (size_t)(dm->dv_pad - dm->dv));
     }
 }
 
+/* Zeroes the padding of every kv head: K^T columns n_kv..nkv_pad and V rows n_kv..nkv_pad. */
+static void pack_zero_padding(const sdpa_dims *dm, sdpa_packed *pk)
+{
+    const size_t pad_keys = (size_t)(dm->nkv_pad - dm->n_kv);
+    for (int64_t g = 0; g < dm->kv_heads && pad_keys; g++) {
+        for (int64_t c = 0; c < dm->d; c++)
+            memset(pk->kt + (g * dm->d + c) * dm->nkv_pad + dm->n_kv, 0, sizeof(float) * pad_keys);
+        memset(pk->v + (g * dm->nkv_pad + dm->n_kv) * dm->dv_pad, 0, sizeof(float) * pad_keys * (size_t)dm->dv_pad);
+    }
+}
+
+/* Packs every kv head: K^T panels and V rows, zero-padded to 16 columns. */
 static mc_status pack_kv(const mc_sdpa_args *s, const sdpa_dims *dm, int nthreads, sdpa_packed *pk, mc_err *err)
 {
-    pack_job job = {.s = s, .dm = *dm};
-    pk->kt = alloc_floats(dm->kv_heads * dm->d * dm->nkv_pad);
-    pk->v = alloc_floats(dm->kv_heads * dm->nkv_pad * dm->dv_pad);
-    job.tmp = alloc_floats(nthreads * ((dm->d + 7) / 8 * 8));
-    mc_status st = MC_OK;
-    if (!pk->kt || !pk->v || !job.tmp) {
-        st = mc_err_set(err, MC_ERR_NOMEM, "sdpa: no memory to pack %lld keys of %lld", (long long)dm->n_kv,
-                        (long long)dm->d);
-        goto done;
-    }
+    pack_job job = {.s = s, .dm = *dm, .k_dense = rows_dense(&s->k)};
+    pk->kt = alloc_floats(dm->kv_heads * dm->d * dm->nkv_pad, 0);
+    pk->v = alloc_floats(dm->kv_heads * dm->nkv_pad * dm->dv_pad, 0);
+    if (!pk->kt || !pk->v)
+        return mc_err_set(err, MC_ERR_NOMEM, "sdpa: no memory to pack %lld keys of %lld", (long long)dm->n_kv,
+                          (long long)dm->d);
+    pack_zero_padding(dm, pk);
     job.pk = *pk;
-    st = mc_cpu_parallel(nthreads, pack_task, &job, err);
-done:
-    free(job.tmp);
-    return st;
+    return mc_cpu_parallel(nthreads, pack_task, &job, err);
 }
 
 static void packed_free(sdpa_packed *pk)
@@ -207,9 +247,9 @@ static mc_status sdpa_three_stage_run(mc_kernel_ctx *kc, const mc_args *args, mc
     mc_status st = pack_kv(s, dm, nthreads, &job.pk, err);
     if (st)
         goto done;
-    job.qp = alloc_floats(dm->n_q * dm->d);
-    job.scores = alloc_floats(dm->n_q * dm->nkv_pad);
-    job.out = alloc_floats(dm->n_q * dm->dv_pad);
+    job.qp = alloc_floats(dm->n_q * dm->d, 0);
+    job.scores = alloc_floats(dm->n_q * dm->nkv_pad, 0);
+    job.out = alloc_floats(dm->n_q * dm->dv_pad, 0);
     if (!job.qp || !job.scores || !job.out) {
         st = mc_err_set(err, MC_ERR_NOMEM, "sdpa_three_stage: no memory for %lld x %lld scores", (long long)dm->n_q,
                         (long long)dm->n_kv);
@@ -297,15 +337,6 @@ static void fused_task(void *arg, int tid, int nthreads)
         fused_row(job, r / dm->n_q, r % dm->n_q, q, scores, o);
 }
 
-/* Every row of t (dims 1 and 2) is dense and element-aligned: the base, and both strides, keep
- * rows on element boundaries. */
-static int rows_dense(const mc_tensor *t)
-{
-    const int64_t eb = mc_cpu_elem_bytes(t->dtype);
-    return mc_cpu_row_is_dense_aligned(t, mc_cpu_elem_ptr(t, 0, 0, 0, 0)) && t->nb[1] % eb == 0 &&
-           t->nb[2] % eb == 0;
-}
-
 static mc_status sdpa_fused_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     const mc_sdpa_args *s = &args->u.sdpa;
@@ -314,7 +345,7 @@ static mc_status sdpa_fused_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     const int nthreads = threads_for(kc, 2.0 * (double)(dm->heads * dm->n_q * dm->n_kv) * (double)(dm->d + dm->dv),
                                      dm->heads * dm->n_q);
     job.stride = (dm->d + 7) / 8 * 8 + (dm->n_kv + 7) / 8 * 8 + (dm->dv + 7) / 8 * 8;
-    job.scratch = alloc_floats(job.stride * nthreads);
+    job.scratch = alloc_floats(job.stride * nthreads, 1);
     if (!job.scratch)
         return mc_err_set(err, MC_ERR_NOMEM, "sdpa_fused_qk_softmax: no memory for %d score rows of %lld", nthreads,
                           (long long)dm->n_kv);
@@ -323,111 +354,173 @@ static mc_status sdpa_fused_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     return st;
 }
 
-/* ---- flash: tiles of FLASH_ROWS queries x FLASH_KEYS keys, online softmax across tiles ---- */
+/* ---- flash: the query rows of one GQA group against tiles of keys, online softmax ----
+ *
+ * A work item is (kv head g, a block of up to FLASH_MAX_ROWS of the group's query rows, a chunk of
+ * FLASH_CHUNK_KEYS keys). All query heads of a group read the same K and V, so their rows share
+ * every tile: K and V are read once per row block, not once per query head. Each tile of
+ * FLASH_KEYS keys is loaded into f32 (K transposed), scored with one GEMM, folded into the rows'
+ * running max, sum and output (rescaled when the max grows), and multiplied by V with a second
+ * GEMM. Chunks give threads work even for one query; their partial results are merged in chunk
+ * order. Chunk and tile bounds never depend on the thread count. */
+
+#define FLASH_KEYS 64          /* keys per tile: the score tile is rows x 64 */
+#define FLASH_CHUNK_KEYS 512   /* keys per work item */
+#define FLASH_MAX_ROWS 128     /* query rows per work item */
 
 typedef struct flash_job {
     const mc_sdpa_args *s;
     sdpa_dims dm;
-    sdpa_packed pk;
-    float *scratch; /* per thread: q block, score tile, output accumulators */
+    int k_dense;
+    int64_t rows_total;     /* query rows per kv head: group * n_q */
+    int64_t row_blocks, chunks, items;
+    float *scratch;         /* per thread: q block, K^T tile, V tile, score tile */
     int64_t stride;
+    float *part;            /* per item: FLASH_MAX_ROWS x dv_pad outputs */
+    float *part_max, *part_sum; /* per item: FLASH_MAX_ROWS each */
 } flash_job;
 
-typedef struct flash_state {
-    float *q;      /* FLASH_ROWS x d */
-    float *tile;   /* FLASH_ROWS x FLASH_KEYS */
-    float *acc;    /* FLASH_ROWS x dv_pad: unnormalised outputs */
-    float max[FLASH_ROWS], sum[FLASH_ROWS];
-} flash_state;
-
-/* Online softmax update of row r with the scores tile[0..vis) of this tile (vis may be 0). */
-static void flash_update_row(flash_state *st, int r, int64_t vis, int64_t width, const sdpa_dims *dm)
+/* Query row r of kv head g's group: head g * group + r / n_q, position r % n_q. */
+static void flash_row(const sdpa_dims *dm, int64_t g, int64_t r, int64_t *h, int64_t *i)
 {
-    float *t = st->tile + r * FLASH_KEYS;
+    *h = g * dm->group + r / dm->n_q;
+    *i = r % dm->n_q;
+}
+
+/* Online softmax update of score row t (vis live scores of width) for one query row. */
+static void flash_update_row(float *t, int64_t vis, int64_t width, float *max, float *sum, float *acc, int64_t dv_pad)
+{
     const float tile_max = mc_avx2_max(t, vis);
-    const float new_max = tile_max > st->max[r] ? tile_max : st->max[r];
+    const float new_max = tile_max > *max ? tile_max : *max;
     if (new_max == -INFINITY) {
         memset(t, 0, sizeof *t * (size_t)width);
         return;
     }
-    const float rescale = st->max[r] == -INFINITY ? 0.0f : expf(st->max[r] - new_max);
+    const float rescale = *max == -INFINITY ? 0.0f : expf(*max - new_max);
     const float tile_sum = mc_avx2_exp_sum(t, vis, new_max);
     memset(t + vis, 0, sizeof *t * (size_t)(width - vis));
     if (rescale != 1.0f)
-        mc_sdpa_scale_avx2(st->acc + r * dm->dv_pad, dm->dv_pad, rescale);
-    st->sum[r] = st->sum[r] * rescale + tile_sum;
-    st->max[r] = new_max;
+        mc_sdpa_scale_avx2(acc, dv_pad, rescale);
+    *sum = *sum * rescale + tile_sum;
+    *max = new_max;
 }
 
-static void flash_block(const flash_job *job, int64_t h, int64_t i0, flash_state *st)
+static void flash_item(const flash_job *job, int64_t item, float *scratch)
 {
     const mc_sdpa_args *s = job->s;
     const sdpa_dims *dm = &job->dm;
-    const int64_t g = h / dm->group, rows = dm->n_q - i0 < FLASH_ROWS ? dm->n_q - i0 : FLASH_ROWS;
-    const float *kt = job->pk.kt + g * dm->d * dm->nkv_pad, *v = job->pk.v + g * dm->nkv_pad * dm->dv_pad;
-    memset(st->q, 0, sizeof *st->q * (size_t)(FLASH_ROWS * dm->d));
-    memset(st->acc, 0, sizeof *st->acc * (size_t)(FLASH_ROWS * dm->dv_pad));
-    int64_t visible[FLASH_ROWS], last_key = -1;
-    for (int r = 0; r < FLASH_ROWS; r++) {
-        st->max[r] = -INFINITY;
-        st->sum[r] = 0.0f;
-        visible[r] = r < rows ? mc_cpu_causal_visible(s->causal, s->q_offset, i0 + r, dm->n_kv) : 0;
+    const int64_t g = item / (job->row_blocks * job->chunks), rb = (item / job->chunks) % job->row_blocks;
+    const int64_t r0 = rb * FLASH_MAX_ROWS, chunk = item % job->chunks;
+    const int64_t rows = job->rows_total - r0 < FLASH_MAX_ROWS ? job->rows_total - r0 : FLASH_MAX_ROWS;
+    float *q = scratch, *kt = q + FLASH_MAX_ROWS * dm->d, *vt = kt + dm->d * FLASH_KEYS;
+    float *tile = vt + FLASH_KEYS * dm->dv_pad;
+    float *acc = job->part + item * FLASH_MAX_ROWS * dm->dv_pad;
+    float *max = job->part_max + item * FLASH_MAX_ROWS, *sum = job->part_sum + item * FLASH_MAX_ROWS;
+    int64_t visible[FLASH_MAX_ROWS], last_key = 0;
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t h, i;
+        flash_row(dm, g, r0 + r, &h, &i);
+        visible[r] = mc_cpu_causal_visible(s->causal, s->q_offset, i, dm->n_kv);
         last_key = visible[r] > last_key ? visible[r] : last_key;
-        if (r < rows)
-            load_row(&s->q, i0 + r, h, dm->d, 1.0f, st->q + r * dm->d);
+        max[r] = -INFINITY;
+        sum[r] = 0.0f;
+        load_row(&s->q, i, h, dm->d, 1.0f, q + r * dm->d);
     }
-    /* tiles past the last key any row sees are skipped whole */
-    for (int64_t j0 = 0; j0 < last_key; j0 += FLASH_KEYS) {
-        const int64_t width = dm->nkv_pad - j0 < FLASH_KEYS ? dm->nkv_pad - j0 : FLASH_KEYS;
-        mc_sdpa_gemm_avx2(FLASH_ROWS, width, dm->d, s->scale, st->q, dm->d, kt + j0, dm->nkv_pad, st->tile,
-                          FLASH_KEYS, 0);
-        for (int r = 0; r < FLASH_ROWS; r++) {
+    memset(acc, 0, sizeof *acc * (size_t)(rows * dm->dv_pad));
+    const int64_t j_begin = chunk * FLASH_CHUNK_KEYS;
+    int64_t j_end = j_begin + FLASH_CHUNK_KEYS < dm->n_kv ? j_begin + FLASH_CHUNK_KEYS : dm->n_kv;
+    j_end = j_end < last_key ? j_end : last_key; /* keys no row sees are never loaded */
+    for (int64_t j0 = j_begin; j0 < j_end; j0 += FLASH_KEYS) {
+        const int64_t nk = j_end - j0 < FLASH_KEYS ? j_end - j0 : FLASH_KEYS, width = (nk + 15) / 16 * 16;
+        pack_keys_transposed(&s->k, job->k_dense, g, j0, nk, kt, FLASH_KEYS);
+        pack_values(&s->v, g, j0, nk, vt, dm->dv_pad);
+        /* columns nk..width of the tiles hold finite leftovers: their scores are masked below,
+         * their probabilities are 0 */
+        mc_sdpa_gemm_avx2(rows, width, dm->d, s->scale, q, dm->d, kt, FLASH_KEYS, tile, FLASH_KEYS, 0);
+        for (int64_t r = 0; r < rows; r++) {
             int64_t vis = visible[r] - j0;
-            vis = vis < 0 ? 0 : (vis > width ? width : vis);
-            flash_update_row(st, r, vis, width, dm);
+            vis = vis < 0 ? 0 : (vis > nk ? nk : vis);
+            flash_update_row(tile + r * FLASH_KEYS, vis, width, &max[r], &sum[r], acc + r * dm->dv_pad, dm->dv_pad);
         }
-        mc_sdpa_gemm_avx2(FLASH_ROWS, dm->dv_pad, width, 1.0f, st->tile, FLASH_KEYS, v + j0 * dm->dv_pad,
-                          dm->dv_pad, st->acc, dm->dv_pad, 1);
+        mc_sdpa_gemm_avx2(rows, dm->dv_pad, width, 1.0f, tile, FLASH_KEYS, vt, dm->dv_pad, acc, dm->dv_pad, 1);
     }
-    for (int r = 0; r < rows; r++)
-        store_row(&s->o, i0 + r, h, st->acc + r * dm->dv_pad, st->sum[r]);
 }
 
 static void flash_task(void *arg, int tid, int nthreads)
 {
     flash_job *job = arg;
+    /* items dealt round-robin: under a causal mask, chunks near the end cost more */
+    for (int64_t item = tid; item < job->items; item += nthreads)
+        flash_item(job, item, job->scratch + tid * job->stride);
+}
+
+/* Merges row r of kv head g over its chunks (in chunk order) and writes the output row. */
+static void flash_merge_row(const flash_job *job, int64_t g, int64_t r, float *out)
+{
     const sdpa_dims *dm = &job->dm;
-    const int64_t blocks = (dm->n_q + FLASH_ROWS - 1) / FLASH_ROWS;
-    flash_state st;
-    st.q = job->scratch + tid * job->stride;
-    st.tile = st.q + (FLASH_ROWS * dm->d + 7) / 8 * 8;
-    st.acc = st.tile + FLASH_ROWS * FLASH_KEYS;
-    /* blocks dealt round-robin: under a causal mask later blocks cost more */
-    for (int64_t b = tid; b < dm->heads * blocks; b += nthreads)
-        flash_block(job, b / blocks, (b % blocks) * FLASH_ROWS, &st);
+    const int64_t rb = r / FLASH_MAX_ROWS, rr = r % FLASH_MAX_ROWS;
+    const int64_t first = (g * job->row_blocks + rb) * job->chunks;
+    float max = -INFINITY, sum = 0.0f;
+    for (int64_t c = 0; c < job->chunks; c++) {
+        const float m = job->part_max[(first + c) * FLASH_MAX_ROWS + rr];
+        max = m > max ? m : max;
+    }
+    memset(out, 0, sizeof *out * (size_t)dm->dv_pad);
+    for (int64_t c = 0; c < job->chunks && max != -INFINITY; c++) {
+        const int64_t it = first + c;
+        const float m = job->part_max[it * FLASH_MAX_ROWS + rr];
+        if (m == -INFINITY)
+            continue;
+        const float w = job->chunks == 1 ? 1.0f : expf(m - max);
+        const float *part = job->part + (it * FLASH_MAX_ROWS + rr) * dm->dv_pad;
+        sum += w * job->part_sum[it * FLASH_MAX_ROWS + rr];
+        for (int64_t c2 = 0; c2 < dm->dv; c2++)
+            out[c2] += w * part[c2];
+    }
+    int64_t h, i;
+    flash_row(dm, g, r, &h, &i);
+    store_row(&job->s->o, i, h, out, sum);
+}
+
+static void flash_merge_task(void *arg, int tid, int nthreads)
+{
+    flash_job *job = arg;
+    const int64_t total = job->dm.kv_heads * job->rows_total;
+    float *out = job->scratch + tid * job->stride;
+    for (int64_t x = total * tid / nthreads; x < total * (tid + 1) / nthreads; x++)
+        flash_merge_row(job, x / job->rows_total, x % job->rows_total, out);
 }
 
 static mc_status sdpa_flash_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     const mc_sdpa_args *s = &args->u.sdpa;
-    flash_job job = {.s = s, .dm = dims_of(s)};
+    flash_job job = {.s = s, .dm = dims_of(s), .k_dense = rows_dense(&s->k)};
     const sdpa_dims *dm = &job.dm;
-    const int64_t blocks = dm->heads * ((dm->n_q + FLASH_ROWS - 1) / FLASH_ROWS);
+    job.rows_total = dm->group * dm->n_q;
+    job.row_blocks = (job.rows_total + FLASH_MAX_ROWS - 1) / FLASH_MAX_ROWS;
+    job.chunks = (dm->n_kv + FLASH_CHUNK_KEYS - 1) / FLASH_CHUNK_KEYS;
+    job.items = dm->kv_heads * job.row_blocks * job.chunks;
     const int nthreads = threads_for(kc, 2.0 * (double)(dm->heads * dm->n_q * dm->n_kv) * (double)(dm->d + dm->dv),
-                                     blocks);
-    job.stride = (FLASH_ROWS * dm->d + 7) / 8 * 8 + FLASH_ROWS * FLASH_KEYS + FLASH_ROWS * dm->dv_pad;
-    mc_status st = pack_kv(s, dm, nthreads, &job.pk, err);
-    if (st)
-        goto done;
-    job.scratch = alloc_floats(job.stride * nthreads);
-    if (!job.scratch) {
-        st = mc_err_set(err, MC_ERR_NOMEM, "sdpa_flash: no memory for %d tiles", nthreads);
+                                     job.items);
+    job.stride = FLASH_MAX_ROWS * dm->d + dm->d * FLASH_KEYS + FLASH_KEYS * dm->dv_pad + FLASH_MAX_ROWS * FLASH_KEYS;
+    job.stride = (job.stride + 7) / 8 * 8;
+    job.scratch = alloc_floats(job.stride * nthreads, 1); /* tiles: padding must hold finite values */
+    job.part = alloc_floats(job.items * FLASH_MAX_ROWS * dm->dv_pad, 0);
+    job.part_max = alloc_floats(job.items * FLASH_MAX_ROWS, 0);
+    job.part_sum = alloc_floats(job.items * FLASH_MAX_ROWS, 0);
+    mc_status st = MC_OK;
+    if (!job.scratch || !job.part || !job.part_max || !job.part_sum) {
+        st = mc_err_set(err, MC_ERR_NOMEM, "sdpa_flash: no memory for %lld partial results", (long long)job.items);
         goto done;
     }
     st = mc_cpu_parallel(nthreads, flash_task, &job, err);
+    if (!st)
+        st = mc_cpu_parallel(nthreads, flash_merge_task, &job, err);
 done:
-    packed_free(&job.pk);
     free(job.scratch);
+    free(job.part);
+    free(job.part_max);
+    free(job.part_sum);
     return st;
 }
 

@@ -473,6 +473,65 @@ static mc_status opencl_timer_end(mc_backend_ctx *ctx, double *elapsed_ns, mc_er
     return st;
 }
 
+/* ---- the device's own ceiling ---- */
+
+#define COPY_REPEATS 7
+
+static int compare_doubles(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One timed clEnqueueCopyBuffer of `bytes`, in device nanoseconds. */
+static mc_status copy_once(mc_backend_ctx *ctx, cl_mem src, cl_mem dst, size_t bytes, double *ns, mc_err *err)
+{
+    cl_event ev;
+    cl_ulong start = 0, end = 0;
+    cl_int rc = clEnqueueCopyBuffer(ctx->queue, src, dst, 0, 0, bytes, 0, NULL, &ev);
+    if (rc != CL_SUCCESS)
+        return mc_err_set(err, MC_ERR_BACKEND, "clEnqueueCopyBuffer of %zu bytes failed: %d %s", bytes, rc,
+                          mc_opencl_error_name(rc));
+    mc_status st = clWaitForEvents(1, &ev) == CL_SUCCESS ? MC_OK
+                                                         : mc_err_set(err, MC_ERR_BACKEND, "waiting for a copy failed");
+    if (!st)
+        st = event_time(ev, CL_PROFILING_COMMAND_START, &start, err);
+    if (!st)
+        st = event_time(ev, CL_PROFILING_COMMAND_END, &end, err);
+    clReleaseEvent(ev);
+    *ns = (double)(end - start);
+    return st;
+}
+
+mc_status mc_opencl_copy_bandwidth(mc_backend_ctx *ctx, size_t bytes, double *gbs, mc_err *err)
+{
+    cl_int rc1, rc2;
+    cl_mem src = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc1);
+    cl_mem dst = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &rc2);
+    mc_status st = MC_OK;
+    double ns[COPY_REPEATS + 1];
+    if (rc1 != CL_SUCCESS || rc2 != CL_SUCCESS) {
+        st = mc_err_set(err, MC_ERR_NOMEM, "copy bandwidth: cannot allocate two buffers of %zu bytes", bytes);
+        goto done;
+    }
+    /* the first copy also pages the buffers in: a warm-up, not a sample */
+    for (int i = 0; !st && i <= COPY_REPEATS; i++)
+        st = copy_once(ctx, src, dst, bytes, &ns[i], err);
+    if (st)
+        goto done;
+    qsort(ns + 1, COPY_REPEATS, sizeof ns[0], compare_doubles);
+    if (ns[1 + COPY_REPEATS / 2] <= 0)
+        st = mc_err_set(err, MC_ERR_BACKEND, "copy bandwidth: the device timer reported no time for a copy");
+    else
+        *gbs = 2.0 * (double)bytes / ns[1 + COPY_REPEATS / 2]; /* bytes read + written per ns = GB/s */
+done:
+    if (src)
+        clReleaseMemObject(src);
+    if (dst)
+        clReleaseMemObject(dst);
+    return st;
+}
+
 const mc_backend mc_backend_opencl = {
     .name = "opencl",
     .probe = opencl_probe,

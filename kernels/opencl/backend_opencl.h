@@ -70,6 +70,11 @@ mc_status mc_opencl_scratch(mc_backend_ctx *ctx, int slot, size_t bytes, cl_mem 
  * lives as long as ctx. */
 const char *mc_opencl_program_hash(mc_backend_ctx *ctx, const char *program);
 
+/* The device-to-device copy bandwidth (clEnqueueCopyBuffer of `bytes`, bytes read + written over the
+ * profiled copy time, median of 7 after a warm-up), in GB/s: the ceiling that bandwidth-bound
+ * kernels (GEMV, softmax) are judged against on this device. */
+mc_status mc_opencl_copy_bandwidth(mc_backend_ctx *ctx, size_t bytes, double *gbs /* out */, mc_err *err);
+
 /* ---- kernel arguments ---- */
 
 /* Sets one argument and advances *arg. */

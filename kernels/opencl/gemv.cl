@@ -1,11 +1,12 @@
 /* kernels/opencl/gemv.cl: GEMV y = A x with LANES work-items per row and a __local tree reduction,
- * for plain A (half4 / float4 loads where the host proved alignment) and q8_0 A.
+ * for plain A (half4 / float4 loads where the host proved alignment) and q8_0 / q4_0 A.
  * SPDX-License-Identifier: MIT */
 
 /* Build options:
  *   LANES, ROWS      work-items per row (a power of two) and rows per work-group
  *   DT_A, DT_X, DT_Y dtype codes (common.cl); DT_A is ignored for quantised A
- *   QUANT            0: plain A; 8: q8_0 A (34-byte blocks: fp16 d, then 32 int8)
+ *   QUANT            0: plain A; 8: q8_0 A (34-byte blocks: fp16 d, then 32 int8); 4: q4_0 A
+ *                    (18-byte blocks: fp16 d, then 16 bytes of nibble pairs)
  *   A_VEC            1: A's rows are contiguous and every row starts 4-element aligned, so lanes
  *                    read 4 elements at once (vload_half4 for f16); 0: the scalar path
  *   X_VEC            1: x is contiguous and 4-element aligned
@@ -42,6 +43,30 @@ inline float row_dot(__global const uchar *a, long row_off, long a_nb0, __global
         for (int j = 0; j < 32; j += 4) {
             const float4 qv = convert_float4(vload4(0, (__global const char *)(q + 2 + j)));
             s += dot(qv, x_load4(x, x_off, x_nb0, blk * 32 + j));
+        }
+        acc = fma(d, s, acc);
+    }
+    return acc;
+}
+#elif QUANT == 4
+/* One lane's share of a q4_0 row: 18-byte blocks of fp16 d and 16 bytes whose low nibble holds
+ * element j and high nibble element j + 16, each (nibble - 8) * d. */
+inline float row_dot(__global const uchar *a, long row_off, long a_nb0, __global const uchar *x, long x_off,
+                     long x_nb0, long k, int lane)
+{
+    float acc = 0.0f;
+    const long blocks = k / 32;
+    for (long blk = lane; blk < blocks; blk += LANES) {
+        __global const uchar *q = a + row_off + blk * a_nb0;
+        const float d = mc_half_bits_to_float((ushort)(q[0] | ((uint)q[1] << 8)));
+        float s = 0.0f;
+#pragma unroll 4
+        for (int j = 0; j < 16; j += 4) {
+            const uchar4 b = vload4(0, q + 2 + j);
+            const float4 lo = convert_float4(b & (uchar4)(15)) - 8.0f;
+            const float4 hi = convert_float4(b >> (uchar4)(4)) - 8.0f;
+            s += dot(lo, x_load4(x, x_off, x_nb0, blk * 32 + j));
+            s += dot(hi, x_load4(x, x_off, x_nb0, blk * 32 + 16 + j));
         }
         acc = fma(d, s, acc);
     }

@@ -1,5 +1,6 @@
 /* kernels/opencl/gemv_opencl.c: the OpenCL GEMV variants (gemv.cl): plain A with work-group
- * reductions and half4/float4 loads where alignment allows, and the dequantising q8_0 GEMV.
+ * reductions and half4/float4 loads where alignment allows, and the dequantising q8_0 and q4_0 GEMVs.
+ * x is used as it is (xq, the licence to quantise x first, is not taken).
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 
@@ -76,7 +77,17 @@ static const char *gemv_plain_supports(const mc_args *args)
 {
     const mc_gemv_args *g = &args->u.gemv;
     if (!mc_opencl_plain_float(g->a.dtype))
-        return "quantised A is gemv_q8_0_opencl's (this one takes f32, f16, bf16 A)";
+        return "quantised A is for gemv_q8_0_opencl and gemv_q4_0_opencl (this one takes f32, f16, bf16 A)";
+    return gemv_common_supports(g);
+}
+
+/* The quantised variants: which dtype A must have, and its QUANT build option. */
+static const char *gemv_quant_supports(const mc_gemv_args *g, mc_dtype want)
+{
+    if (g->a.dtype != want)
+        return want == MC_DTYPE_Q8_0 ? "A is not q8_0" : "A is not q4_0";
+    if (g->a.ne[0] % GEMV_QBLOCK != 0)
+        return "k is not a multiple of the 32-element block";
     return gemv_common_supports(g);
 }
 
@@ -87,12 +98,17 @@ static mc_status gemv_q8_0_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *e
 
 static const char *gemv_q8_0_supports(const mc_args *args)
 {
-    const mc_gemv_args *g = &args->u.gemv;
-    if (g->a.dtype != MC_DTYPE_Q8_0)
-        return "A is not q8_0";
-    if (g->a.ne[0] % GEMV_QBLOCK != 0)
-        return "k is not a multiple of the 32-element q8_0 block";
-    return gemv_common_supports(g);
+    return gemv_quant_supports(&args->u.gemv, MC_DTYPE_Q8_0);
+}
+
+static mc_status gemv_q4_0_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemv_launch(kc, &args->u.gemv, 4, err);
+}
+
+static const char *gemv_q4_0_supports(const mc_args *args)
+{
+    return gemv_quant_supports(&args->u.gemv, MC_DTYPE_Q4_0);
 }
 
 static const char *gemv_probe(mc_backend_ctx *ctx)
@@ -114,6 +130,12 @@ const mc_opencl_program_def mc_opencl_program_gemv_q8_0 = {
     .options = "-DLANES=32 -DROWS=4 -DQUANT=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0",
 };
 
+const mc_opencl_program_def mc_opencl_program_gemv_q4_0 = {
+    .program = "gemv_q4_0_opencl",
+    .source = "gemv",
+    .options = "-DLANES=32 -DROWS=4 -DQUANT=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0",
+};
+
 const mc_variant mc_variant_gemv_opencl_wgreduce = {
     .op = MC_OP_GEMV,
     .backend = "opencl",
@@ -132,6 +154,17 @@ const mc_variant mc_variant_gemv_q8_0_opencl = {
     .probe = gemv_probe,
     .supports = gemv_q8_0_supports,
     .run = gemv_q8_0_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemv_launch,
+};
+
+const mc_variant mc_variant_gemv_q4_0_opencl = {
+    .op = MC_OP_GEMV,
+    .backend = "opencl",
+    .name = "gemv_q4_0_opencl",
+    .probe = gemv_probe,
+    .supports = gemv_q4_0_supports,
+    .run = gemv_q4_0_run,
     .flags = MC_VARIANT_DETERMINISTIC,
     .code = (const void *)gemv_launch,
 };

@@ -9,6 +9,7 @@ extern const mc_variant mc_variant_gemm_opencl_tiled_32;
 extern const mc_variant mc_variant_gemm_opencl_tiled_128;
 extern const mc_variant mc_variant_gemv_opencl_wgreduce;
 extern const mc_variant mc_variant_gemv_q8_0_opencl;
+extern const mc_variant mc_variant_gemv_q4_0_opencl;
 extern const mc_variant mc_variant_softmax_opencl_blocked;
 extern const mc_variant mc_variant_sdpa_opencl_three_stage;
 extern const mc_variant mc_variant_sdpa_opencl_fused;
@@ -17,6 +18,7 @@ extern const mc_opencl_program_def mc_opencl_program_gemm_tiled_32;
 extern const mc_opencl_program_def mc_opencl_program_gemm_tiled_128;
 extern const mc_opencl_program_def mc_opencl_program_gemv_plain;
 extern const mc_opencl_program_def mc_opencl_program_gemv_q8_0;
+extern const mc_opencl_program_def mc_opencl_program_gemv_q4_0;
 extern const mc_opencl_program_def mc_opencl_program_softmax;
 extern const mc_opencl_program_def mc_opencl_program_sdpa_three_stage;
 extern const mc_opencl_program_def mc_opencl_program_sdpa_fused;
@@ -26,6 +28,7 @@ const mc_variant *const mc_opencl_variants[] = {
     &mc_variant_gemm_opencl_tiled_128,
     &mc_variant_gemv_opencl_wgreduce,
     &mc_variant_gemv_q8_0_opencl,
+    &mc_variant_gemv_q4_0_opencl,
     &mc_variant_softmax_opencl_blocked,
     &mc_variant_sdpa_opencl_three_stage,
     &mc_variant_sdpa_opencl_fused,
@@ -38,6 +41,7 @@ const mc_opencl_program_def *const mc_opencl_programs[] = {
     &mc_opencl_program_gemm_tiled_128,
     &mc_opencl_program_gemv_plain,
     &mc_opencl_program_gemv_q8_0,
+    &mc_opencl_program_gemv_q4_0,
     &mc_opencl_program_softmax,
     &mc_opencl_program_sdpa_three_stage,
     &mc_opencl_program_sdpa_fused,
