@@ -766,8 +766,8 @@ static void read_run(sqlite3_stmt *st, mc_run_record *r)
 mc_status mc_store_get_run(mc_store *s, int64_t run_id, mc_run_record *out, mc_err *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT " RUN_COLUMNS "FROM run r JOIN machine m ON m.id = r.machine_id WHERE r.id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    static const char sql[] = "SELECT " RUN_COLUMNS "FROM run r JOIN machine m ON m.id = r.machine_id WHERE r.id = ?1";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "reading a run");
     sqlite3_bind_int64(st, 1, run_id);
     int rc = sqlite3_step(st);
@@ -1419,3 +1419,245 @@ mc_status mc_store_query_text(mc_store *s, const char *sql, char *out, size_t ca
     sqlite3_finalize(st);
     return status;
 }
+
+/* ==== Report queries (added by the report helper; read-only; keep this block together) ==== */
+
+static const char *column_text_or_empty(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+/* Steps a prepared query to its end, calling visit_row for each row until it returns non-zero. */
+static mc_status walk_rows(mc_store *s, sqlite3_stmt *st, int (*visit_row)(sqlite3_stmt *st, void *ctx), void *ctx,
+                           const char *what, mc_err *err)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (visit_row(st, ctx))
+            return MC_OK;
+    return rc == SQLITE_DONE ? MC_OK : db_fail(s, err, what);
+}
+
+typedef struct result_walk {
+    mc_stored_result_visit visit;
+    void *user;
+} result_walk;
+
+static int visit_result_row(sqlite3_stmt *st, void *ctx)
+{
+    const result_walk *w = ctx;
+    mc_stored_result r;
+    memset(&r, 0, sizeof r);
+    r.case_id = sqlite3_column_int64(st, 0);
+    r.variant_id = sqlite3_column_int64(st, 1);
+    r.case_key = column_text_or_empty(st, 2);
+    r.op = column_text_or_empty(st, 3);
+    r.params_json = column_text_or_empty(st, 4);
+    r.backend = column_text_or_empty(st, 5);
+    r.variant = column_text_or_empty(st, 6);
+    r.code_hash = column_text_or_empty(st, 7);
+    int kind = mc_result_kind_parse(column_text_or_empty(st, 8));
+    r.res.kind = kind < 0 ? MC_RESULT_ERROR : (mc_result_kind)kind;
+    r.res.case_index = -1;
+    r.res.variant_index = -1;
+    column_copy(st, 9, r.res.ran, sizeof r.res.ran);
+    r.res.n_checked = sqlite3_column_int64(st, 10);
+    r.res.n_bad = sqlite3_column_int64(st, 11);
+    r.res.worst_index = sqlite3_column_int64(st, 12);
+    r.res.worst_out = column_real_or(st, 13, NAN);
+    r.res.worst_ref = column_real_or(st, 14, NAN);
+    r.res.worst_err = column_real_or(st, 15, NAN);
+    r.res.worst_bound = column_real_or(st, 16, NAN);
+    r.res.max_ratio = column_real_or(st, 17, NAN);
+    r.res.nmse = column_real_or(st, 18, NAN);
+    r.res.signal = sqlite3_column_int(st, 19);
+    r.res.elapsed_ms = sqlite3_column_double(st, 20);
+    column_copy(st, 21, r.res.message, sizeof r.res.message);
+    r.has_timing = sqlite3_column_type(st, 22) != SQLITE_NULL;
+    if (r.has_timing) {
+        r.n_samples = sqlite3_column_int(st, 22);
+        r.min_ns = sqlite3_column_double(st, 23);
+        r.median_ns = sqlite3_column_double(st, 24);
+        r.mad_ns = sqlite3_column_double(st, 25);
+        r.ci_lo_ns = column_real_or(st, 26, -INFINITY);
+        r.ci_hi_ns = column_real_or(st, 27, INFINITY);
+        r.gflops = sqlite3_column_double(st, 28);
+        r.gbs = sqlite3_column_double(st, 29);
+    }
+    return w->visit(&r, w->user);
+}
+
+mc_status mc_store_each_result(mc_store *s, int64_t run_id, bool failures_only, mc_stored_result_visit visit,
+                               void *user, mc_err *err)
+{
+    static const char sql[] =
+        "SELECT c.id, v.id, c.key, c.op, c.params, v.backend, v.name, v.code_hash, x.kind, x.ran, x.n_checked, "
+        "x.n_bad, x.worst_index, x.worst_out, x.worst_ref, x.worst_err, x.worst_bound, x.max_ratio, x.nmse, "
+        "x.signal, x.elapsed_ms, x.message, t.n, t.min_ns, t.median_ns, t.mad_ns, t.ci_lo_ns, t.ci_hi_ns, "
+        "t.gflops, t.gbs "
+        "FROM result x JOIN test_case c ON c.id = x.case_id JOIN variant v ON v.id = x.variant_id "
+        "LEFT JOIN timing t ON t.result_id = x.id "
+        "WHERE x.run_id = ?1 AND (?2 = 0 OR x.kind NOT IN ('pass', 'skip')) ORDER BY c.key, v.backend, v.name";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading results");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int(st, 2, failures_only);
+    result_walk w = {visit, user};
+    mc_status rc = walk_rows(s, st, visit_result_row, &w, "reading results", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct verdict_walk {
+    mc_stored_verdict_visit visit;
+    void *user;
+} verdict_walk;
+
+static int visit_verdict_row(sqlite3_stmt *st, void *ctx)
+{
+    const verdict_walk *w = ctx;
+    mc_stored_verdict v = {
+        .case_key = column_text_or_empty(st, 0),
+        .op = column_text_or_empty(st, 1),
+        .params_json = column_text_or_empty(st, 2),
+        .backend = column_text_or_empty(st, 3),
+        .variant = column_text_or_empty(st, 4),
+        .base_hash = column_text_or_empty(st, 5),
+        .cand_hash = column_text_or_empty(st, 6),
+        .method = column_text_or_empty(st, 7),
+        .ratio = sqlite3_column_double(st, 8),
+        .ci_lo = column_real_or(st, 9, 0),
+        .ci_hi = column_real_or(st, 10, INFINITY),
+        .p = sqlite3_column_double(st, 11),
+        .q = sqlite3_column_double(st, 12),
+        .threshold = sqlite3_column_double(st, 13),
+        .verdict = column_text_or_empty(st, 14),
+        .label = column_text_or_empty(st, 15),
+        .same_code = sqlite3_column_int(st, 16) != 0,
+    };
+    return w->visit(&v, w->user);
+}
+
+mc_status mc_store_each_verdict(mc_store *s, int64_t base_run_id, int64_t cand_run_id, mc_stored_verdict_visit visit,
+                                void *user, mc_err *err)
+{
+    static const char sql[] =
+        "SELECT c.key, c.op, c.params, cv.backend, cv.name, bv.code_hash, cv.code_hash, x.method, x.ratio, x.ci_lo, "
+        "x.ci_hi, x.p, x.q, x.threshold, x.verdict, x.label, x.same_code "
+        "FROM verdict x JOIN test_case c ON c.id = x.case_id JOIN variant cv ON cv.id = x.cand_variant_id "
+        "JOIN variant bv ON bv.id = x.base_variant_id "
+        "WHERE x.base_run_id = ?1 AND x.cand_run_id = ?2 ORDER BY c.key, cv.backend, cv.name";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading verdicts");
+    sqlite3_bind_int64(st, 1, base_run_id);
+    sqlite3_bind_int64(st, 2, cand_run_id);
+    verdict_walk w = {visit, user};
+    mc_status rc = walk_rows(s, st, visit_verdict_row, &w, "reading verdicts", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+typedef struct history_walk {
+    mc_history_timing_visit visit;
+    void *user;
+} history_walk;
+
+static int visit_history_row(sqlite3_stmt *st, void *ctx)
+{
+    const history_walk *w = ctx;
+    mc_history_timing t = {
+        .run_id = sqlite3_column_int64(st, 0),
+        .case_id = sqlite3_column_int64(st, 1),
+        .commit = column_text_or_empty(st, 2),
+        .started_at = column_text_or_empty(st, 3),
+        .op = column_text_or_empty(st, 4),
+        .backend = column_text_or_empty(st, 5),
+        .variant = column_text_or_empty(st, 6),
+        .code_hash = column_text_or_empty(st, 7),
+        .median_ns = sqlite3_column_double(st, 8),
+        .mad_ns = sqlite3_column_double(st, 9),
+    };
+    return w->visit(&t, w->user);
+}
+
+mc_status mc_store_each_history_timing(mc_store *s, const char *fingerprint, int64_t upto_run_id, int max_runs,
+                                       mc_history_timing_visit visit, void *user, mc_err *err)
+{
+    static const char sql[] =
+        "WITH upto AS (SELECT started_at, id FROM run WHERE id = ?2), "
+        "picked AS (SELECT r.id, r.started_at FROM run r JOIN machine m ON m.id = r.machine_id, upto u "
+        "  WHERE m.fingerprint = ?1 AND (r.status <> 'incomplete' OR r.id = u.id) "
+        "  AND (r.started_at < u.started_at OR (r.started_at = u.started_at AND r.id <= u.id)) "
+        "  AND EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id) "
+        "  ORDER BY r.started_at DESC, r.id DESC LIMIT ?3) "
+        "SELECT r.id, x.case_id, r.commit_sha, r.started_at, c.op, v.backend, v.name, v.code_hash, t.median_ns, "
+        "t.mad_ns FROM picked p JOIN run r ON r.id = p.id JOIN result x ON x.run_id = r.id "
+        "JOIN timing t ON t.result_id = x.id JOIN test_case c ON c.id = x.case_id "
+        "JOIN variant v ON v.id = x.variant_id ORDER BY p.started_at, p.id";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading history");
+    bind_text(st, 1, fingerprint);
+    sqlite3_bind_int64(st, 2, upto_run_id);
+    sqlite3_bind_int(st, 3, max_runs > 0 ? max_runs : INT_MAX);
+    history_walk w = {visit, user};
+    mc_status rc = walk_rows(s, st, visit_history_row, &w, "reading history", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+mc_status mc_store_get_machine(mc_store *s, const char *fingerprint, mc_machine *out, bool *found, mc_err *err)
+{
+    static const char sql[] = "SELECT fingerprint, cpu_model, cpu_flags, cores, os, compiler, cflags, devices "
+                              "FROM machine WHERE fingerprint = ?1";
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading a machine");
+    bind_text(st, 1, fingerprint);
+    int rc = sqlite3_step(st);
+    mc_status status = MC_OK;
+    if (rc == SQLITE_ROW) {
+        column_copy(st, 0, out->fingerprint, sizeof out->fingerprint);
+        column_copy(st, 1, out->cpu_model, sizeof out->cpu_model);
+        column_copy(st, 2, out->cpu_flags, sizeof out->cpu_flags);
+        out->cores = sqlite3_column_int(st, 3);
+        column_copy(st, 4, out->os, sizeof out->os);
+        column_copy(st, 5, out->compiler, sizeof out->compiler);
+        column_copy(st, 6, out->cflags, sizeof out->cflags);
+        column_copy(st, 7, out->devices, sizeof out->devices);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        status = db_fail(s, err, "reading a machine");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+mc_status mc_store_get_mutation_score(mc_store *s, int64_t run_id, int *caught, int *total, bool *found,
+                                      mc_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *found = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT caught, total FROM mutation_score WHERE run_id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_fail(s, err, "reading a mutation score");
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    mc_status status = MC_OK;
+    if (rc == SQLITE_ROW) {
+        *caught = sqlite3_column_int(st, 0);
+        *total = sqlite3_column_int(st, 1);
+        *found = true;
+    } else if (rc != SQLITE_DONE) {
+        status = db_fail(s, err, "reading a mutation score");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+/* ==== end of report queries ==== */

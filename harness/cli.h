@@ -61,6 +61,7 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, st
 int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv);
 
 int mc_cli_run(int argc, char **argv);
+int mc_cli_check(int argc, char **argv);
 int mc_cli_repro(int argc, char **argv);
 int mc_cli_list(int argc, char **argv);
 

@@ -224,9 +224,12 @@ static mc_status store_verdicts(mc_store *s, const mc_run_record *base, const mc
     mc_verdict_row *rows = calloc((size_t)(m->n ? m->n : 1), sizeof *rows);
     if (!rows)
         return mc_err_set(err, MC_ERR_NOMEM, "no memory for %d verdicts", m->n);
+    int n = 0;
     for (int i = 0; i < m->n; i++) {
         const mc_compare_item *it = &m->items[i];
-        rows[i] = (mc_verdict_row){
+        if (!isfinite(it->ratio))
+            continue; /* invalid timings have no ratio to store; the output lists them */
+        rows[n++] = (mc_verdict_row){
             .base_run_id = base->id, .cand_run_id = cand->id, .case_id = m->cand_rows[i]->case_id,
             .base_variant_id = m->base_rows[i]->variant_id, .cand_variant_id = m->cand_rows[i]->variant_id,
             .method = it->paired ? "paired" : "mann-whitney", .ratio = it->ratio,
@@ -234,7 +237,7 @@ static mc_status store_verdicts(mc_store *s, const mc_run_record *base, const mc
             .q = it->q, .threshold = cfg->threshold, .verdict = mc_verdict_name(it->verdict), .label = it->label,
             .same_code = it->same_code};
     }
-    mc_status st = mc_store_add_verdicts(s, rows, m->n, err);
+    mc_status st = mc_store_add_verdicts(s, rows, n, err);
     free(rows);
     return st;
 }
@@ -243,7 +246,8 @@ static mc_status store_verdicts(mc_store *s, const mc_run_record *base, const mc
 
 typedef struct tally {
     int by_verdict[MC_VERDICT_COUNT];
-    int regressions, noise;
+    int regressions;
+    int noise_slower, noise_faster; /* slower / faster verdicts on identical code */
 } tally;
 
 static tally count_verdicts(const matched *m)
@@ -251,8 +255,10 @@ static tally count_verdicts(const matched *m)
     tally t = {0};
     for (int i = 0; i < m->n; i++) {
         t.by_verdict[m->items[i].verdict]++;
+        bool noise = strcmp(m->items[i].label, MC_LABEL_NOISE) == 0;
         t.regressions += strcmp(m->items[i].label, MC_LABEL_REGRESSION) == 0;
-        t.noise += strcmp(m->items[i].label, MC_LABEL_NOISE) == 0;
+        t.noise_slower += noise && m->items[i].verdict == MC_VERDICT_SLOWER;
+        t.noise_faster += noise && m->items[i].verdict == MC_VERDICT_FASTER;
     }
     return t;
 }
@@ -270,8 +276,13 @@ static void print_item(const mc_compare_item *it)
         snprintf(ci, sizeof ci, "[%+.1f%%, %+.1f%%]", (it->ci_lo - 1) * 100, (it->ci_hi - 1) * 100);
     else
         snprintf(ci, sizeof ci, "(too few samples)");
-    printf("  %-9s %+7.1f%%  %-20s q=%-8.2g %s [%s %s]%s%s\n", mc_verdict_name(it->verdict), (it->ratio - 1) * 100, ci,
-           it->q, it->case_key, it->backend, it->variant, it->label[0] ? "  " : "", it->label);
+    char change[16];
+    if (isfinite(it->ratio))
+        snprintf(change, sizeof change, "%+7.1f%%", (it->ratio - 1) * 100);
+    else
+        snprintf(change, sizeof change, "%8s", "n/a");
+    printf("  %-9s %s  %-20s %-9.2g %s [%s %s]%s%s\n", mc_verdict_name(it->verdict), change, ci, it->q, it->case_key,
+           it->backend, it->variant, it->label[0] ? "  " : "", it->label);
 }
 
 static void print_human(const mc_run_record *base, const mc_run_record *cand, const matched *m,
@@ -293,7 +304,7 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
         for (int i = 0; i < m->n; i++)
             if (m->items[i].verdict == order[k]) {
                 if (!shown++)
-                    printf("  verdict    change   95%% CI of change     q-value   case [backend variant]\n");
+                    printf("  verdict     change  95%% CI of change     q-value   case [backend variant]\n");
                 print_item(&m->items[i]);
             }
     }
@@ -304,10 +315,11 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
                    groups[g].n_regressed, groups[g].n_compared);
     }
     tally t = count_verdicts(m);
-    printf("%s%d compared: %d slower (%d regression%s, %d noise/environment), %d faster, %d same, %d ambiguous\n",
+    printf("%s%d compared: %d slower (%d regression%s, %d noise/environment), %d faster (%d noise/environment), "
+           "%d same, %d ambiguous\n",
            shown || n_groups ? "\n" : "", m->n, t.by_verdict[MC_VERDICT_SLOWER], t.regressions,
-           t.regressions == 1 ? "" : "s", t.noise, t.by_verdict[MC_VERDICT_FASTER], t.by_verdict[MC_VERDICT_SAME],
-           t.by_verdict[MC_VERDICT_AMBIGUOUS]);
+           t.regressions == 1 ? "" : "s", t.noise_slower, t.by_verdict[MC_VERDICT_FASTER], t.noise_faster,
+           t.by_verdict[MC_VERDICT_SAME], t.by_verdict[MC_VERDICT_AMBIGUOUS]);
 }
 
 static void json_run(const char *name, const mc_run_record *r)
@@ -369,9 +381,9 @@ static void print_json(const mc_run_record *base, const mc_run_record *cand, con
     }
     tally t = count_verdicts(m);
     printf("],\"summary\":{\"compared\":%d,\"slower\":%d,\"faster\":%d,\"same\":%d,\"ambiguous\":%d,"
-           "\"regressions\":%d,\"noise\":%d},\"exit\":%d}\n",
+           "\"regressions\":%d,\"noise_slower\":%d,\"noise_faster\":%d},\"exit\":%d}\n",
            m->n, t.by_verdict[MC_VERDICT_SLOWER], t.by_verdict[MC_VERDICT_FASTER], t.by_verdict[MC_VERDICT_SAME],
-           t.by_verdict[MC_VERDICT_AMBIGUOUS], t.regressions, t.noise, exit_code);
+           t.by_verdict[MC_VERDICT_AMBIGUOUS], t.regressions, t.noise_slower, t.noise_faster, exit_code);
 }
 
 /* ---- the commands ---- */

@@ -42,18 +42,24 @@ static bool real_hash(const char *h)
     return h && strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
 }
 
+/* Times are positive and finite; anything else is a broken measurement, not data. */
+static bool usable(const double *x, int n)
+{
+    if (n < 1 || !x)
+        return false;
+    for (int i = 0; i < n; i++)
+        if (!(x[i] > 0) || !isfinite(x[i]))
+            return false;
+    return true;
+}
+
 static mc_status log_copy(const double *x, int n, double **out, mc_err *err)
 {
     double *l = malloc((size_t)(n ? n : 1) * sizeof *l);
     if (!l)
         return mc_err_set(err, MC_ERR_NOMEM, "no memory for %d samples", n);
-    for (int i = 0; i < n; i++) {
-        if (!(x[i] > 0) || !isfinite(x[i])) {
-            free(l);
-            return mc_err_set(err, MC_ERR_INTERNAL, "sample %d is %g ns: times must be positive", i, x[i]);
-        }
+    for (int i = 0; i < n; i++)
         l[i] = log(x[i]);
-    }
     *out = l;
     return MC_OK;
 }
@@ -115,9 +121,9 @@ mc_status mc_compare_items(const mc_compare_cfg *cfg_in, mc_compare_item *items,
         return MC_OK;
     double *p = malloc((size_t)n * sizeof *p), *q = malloc((size_t)n * sizeof *q);
     double *lo = malloc((size_t)n * sizeof *lo), *hi = malloc((size_t)n * sizeof *hi);
-    bool *bounded = calloc((size_t)n, sizeof *bounded);
+    bool *bounded = calloc((size_t)n, sizeof *bounded), *valid = calloc((size_t)n, sizeof *valid);
     mc_status st = MC_OK;
-    if (!p || !q || !lo || !hi || !bounded) {
+    if (!p || !q || !lo || !hi || !bounded || !valid) {
         st = mc_err_set(err, MC_ERR_NOMEM, "no memory to compare %d items", n);
         goto done;
     }
@@ -126,7 +132,8 @@ mc_status mc_compare_items(const mc_compare_cfg *cfg_in, mc_compare_item *items,
         double est = 0;
         mc_interval ci = {.lo = -INFINITY, .hi = INFINITY};
         it->p = 1;
-        if (it->n_base >= 1 && it->n_cand >= 1)
+        valid[i] = usable(it->base, it->n_base) && usable(it->cand, it->n_cand);
+        if (valid[i])
             st = measure(&cfg, it, &est, &ci, err);
         if (st) {
             char why[sizeof err->msg];
@@ -135,7 +142,7 @@ mc_status mc_compare_items(const mc_compare_cfg *cfg_in, mc_compare_item *items,
                             why);
             break;
         }
-        it->ratio = exp(est);
+        it->ratio = valid[i] ? exp(est) : NAN;
         it->ci_bounded = ci.bounded;
         it->ci_lo = ci.bounded ? exp(ci.lo) : 0;
         it->ci_hi = ci.bounded ? exp(ci.hi) : INFINITY;
@@ -150,9 +157,12 @@ mc_status mc_compare_items(const mc_compare_cfg *cfg_in, mc_compare_item *items,
         mc_compare_item *it = &items[i];
         it->q = q[i];
         it->verdict = decide(&cfg, lo[i], hi[i], bounded[i], q[i]);
-        it->same_code = real_hash(it->base_hash) && real_hash(it->cand_hash) && strcmp(it->base_hash, it->cand_hash) == 0;
+        it->same_code =
+            real_hash(it->base_hash) && real_hash(it->cand_hash) && strcmp(it->base_hash, it->cand_hash) == 0;
         it->label = "";
-        if ((it->verdict == MC_VERDICT_SLOWER || it->verdict == MC_VERDICT_FASTER) && it->same_code)
+        if (!valid[i])
+            it->label = MC_LABEL_INVALID;
+        else if ((it->verdict == MC_VERDICT_SLOWER || it->verdict == MC_VERDICT_FASTER) && it->same_code)
             it->label = MC_LABEL_NOISE;
         else if (it->verdict == MC_VERDICT_SLOWER)
             it->label = MC_LABEL_REGRESSION;
@@ -165,6 +175,7 @@ done:
     free(lo);
     free(hi);
     free(bounded);
+    free(valid);
     return st;
 }
 

@@ -32,6 +32,7 @@ const char *mc_verdict_name(mc_verdict v);
 #define MC_LABEL_REGRESSION "regression"
 #define MC_LABEL_IMPROVEMENT "improvement"
 #define MC_LABEL_NOISE "noise/environment"
+#define MC_LABEL_INVALID "invalid timing" /* a side without samples, or a sample <= 0 or not finite */
 
 typedef struct mc_compare_item {
     /* in */
@@ -53,7 +54,8 @@ typedef struct mc_compare_item {
     const char *label;   /* MC_LABEL_* or "" */
 } mc_compare_item;
 
-/* Fills the outputs of every item. Items with fewer than one sample on a side are ambiguous. */
+/* Fills the outputs of every item. An item without usable samples on a side (none, or one <= 0
+ * or not finite) is ambiguous with ratio NaN and label MC_LABEL_INVALID: it cannot sink the rest. */
 mc_status mc_compare_items(const mc_compare_cfg *cfg, mc_compare_item *items, int n, mc_err *err);
 
 /* True when any item is labelled a regression (the compare command then exits 3). */

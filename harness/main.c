@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_compare.h"
 #include "cli_quant.h"
+#include "cli_report.h"
 #include "cli_tune.h"
 
 typedef struct command {
@@ -15,10 +17,14 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", mc_cli_run, "run kernel variants against the reference (a tier or case files)"},
+    {"check", mc_cli_check, "the per-commit job: precommit tier + perf subset, compare with the parent, report"},
     {"repro", mc_cli_repro, "re-run one case by its key, with the same inputs"},
     {"list", mc_cli_list, "list ops, variants, backends or cases"},
     {"quantize", mc_cli_quantize, "raw little-endian f32 -> GGUF Q8_0/Q4_0 blocks"},
     {"dequantize", mc_cli_dequantize, "GGUF Q8_0/Q4_0 blocks -> raw little-endian f32"},
+    {"report", mc_cli_report, "write the HTML report of a run (failures, regressions, history, coverage)"},
+    {"compare", mc_cli_compare, "regression verdicts between two stored runs or commits"},
+    {"merge", mc_cli_merge, "join shard databases without duplicates"},
     {"tune", mc_cli_tune, "sweep GEMM tile configurations and write the dispatcher's table"},
     {NULL, NULL, NULL},
 };

@@ -5,7 +5,8 @@
  *   1. The unit is a source file: its functions are the FUNC symbols between its STT_FILE entry
  *      and the next one in .symtab (static functions, .isra/.constprop clones and .cold parts
  *      land there). A global run function has no file group, so only its own code is hashed.
- *   2. Bytes are read from memory (what really runs), located through dladdr's load base.
+ *   2. The function is found through dladdr's load base (runtime address to link-time address);
+ *      its bytes are read from the binary's file, which for code and read-only data is what runs.
  *   3. x86-64 code holds PC-relative offsets that change when unrelated code or data moves:
  *      call/jmp/jcc rel32 and RIP-relative operands. A small length decoder walks the function
  *      instruction by instruction; where such an offset leaves the function and lands on a known
@@ -25,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,7 +279,8 @@ void mc_env_sample_now(mc_env_sample *out)
     int count = 0;
     while (fgets(line, sizeof line, f)) {
         double mhz;
-        if (strncmp(line, "cpu MHz", 7) == 0 && sscanf(strchr(line, ':') ? strchr(line, ':') + 1 : "", "%lf", &mhz) == 1) {
+        const char *colon = strchr(line, ':');
+        if (strncmp(line, "cpu MHz", 7) == 0 && colon && sscanf(colon + 1, "%lf", &mhz) == 1) {
             sum += mhz;
             count++;
         }
@@ -300,7 +304,8 @@ static void random_uuid(char out[33])
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         static unsigned counter;
-        uint64_t a = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, b = ((uint64_t)getpid() << 32) | ++counter;
+        uint64_t a = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        uint64_t b = ((uint64_t)getpid() << 32) | ++counter;
         memcpy(bytes, &a, 8);
         memcpy(bytes + 8, &b, 8);
     }
@@ -352,6 +357,7 @@ typedef struct section {
     uint64_t addr, size, flags;
     uint32_t type;
     const char *name;
+    uint64_t offset; /* in the file */
 } section;
 
 typedef struct elf_image {
@@ -366,6 +372,8 @@ typedef struct elf_image {
     size_t n_sections;
     sym *funcs, *objects; /* sorted by address */
     size_t n_funcs, n_objects;
+    const unsigned char *map; /* the whole file, read-only: code and constants are read from it */
+    size_t map_len;
 } elf_image;
 
 static void image_free(elf_image *im)
@@ -378,6 +386,8 @@ static void image_free(elf_image *im)
     free(im->sections);
     free(im->funcs);
     free(im->objects);
+    if (im->map)
+        munmap((void *)im->map, im->map_len);
     free(im);
 }
 
@@ -417,6 +427,14 @@ static elf_image *image_load(const char *path, uintptr_t fbase)
         goto fail;
     im->pie = eh.e_type == ET_DYN;
     im->base = im->pie ? fbase : 0;
+    struct stat stbuf;
+    if (fstat(fd, &stbuf) != 0 || stbuf.st_size <= 0)
+        goto fail;
+    void *map = mmap(NULL, (size_t)stbuf.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        goto fail;
+    im->map = map;
+    im->map_len = (size_t)stbuf.st_size;
     sh = read_at(fd, eh.e_shoff, (uint64_t)eh.e_shnum * sizeof *sh);
     if (!sh || eh.e_shstrndx >= eh.e_shnum)
         goto fail;
@@ -431,7 +449,7 @@ static elf_image *image_load(const char *path, uintptr_t fbase)
         if (!(sh[i].sh_flags & SHF_ALLOC) || sh[i].sh_name >= sh[eh.e_shstrndx].sh_size)
             continue;
         im->sections[im->n_sections++] = (section){sh[i].sh_addr, sh[i].sh_size, sh[i].sh_flags, sh[i].sh_type,
-                                                   im->shstrtab + sh[i].sh_name};
+                                                   im->shstrtab + sh[i].sh_name, sh[i].sh_offset};
     }
     if (!symsh || symsh->sh_link >= eh.e_shnum || symsh->sh_entsize != sizeof(Elf64_Sym))
         goto fail;
@@ -500,6 +518,20 @@ static const section *section_of(const elf_image *im, uint64_t addr)
     return NULL;
 }
 
+/* The file bytes behind [addr, addr + len), or NULL when they are not all in one section with
+ * contents. Reading the file rather than memory sees exactly what was linked, and never trips a
+ * sanitizer's poisoned redzone around a global. */
+static const unsigned char *bytes_at(const elf_image *im, uint64_t addr, uint64_t len)
+{
+    const section *sec = section_of(im, addr);
+    if (!sec || sec->type == SHT_NOBITS || addr + len > sec->addr + sec->size)
+        return NULL;
+    uint64_t off = sec->offset + (addr - sec->addr);
+    if (off + len > im->map_len)
+        return NULL;
+    return im->map + off;
+}
+
 /* ---- code hash: normalising and hashing ---- */
 
 typedef struct hasher {
@@ -560,13 +592,16 @@ static bool feed_data_target(hasher *hs, const elf_image *im, uint64_t target)
         feed_str(hs, o->name);
         uint64_t off = target - o->addr;
         feed(hs, &off, sizeof off);
-        if (read_only && o->size <= 65536) /* a const table: its values are part of the code */
-            feed(hs, (const void *)(uintptr_t)(o->addr + im->base), (size_t)o->size);
+        const unsigned char *table = read_only && o->size <= 65536 ? bytes_at(im, o->addr, o->size) : NULL;
+        if (table) /* a const table: its values are part of the code */
+            feed(hs, table, (size_t)o->size);
     } else if (read_only) {
         uint64_t n = sec->addr + sec->size - target;
         if (n > 16)
             n = 16;
-        feed(hs, (const void *)(uintptr_t)(target + im->base), (size_t)n); /* the constant itself */
+        const unsigned char *constant = bytes_at(im, target, n);
+        if (constant)
+            feed(hs, constant, (size_t)n); /* the constant itself */
     } else {
         feed_str(hs, sec->name);
     }
@@ -749,10 +784,13 @@ static void x86_decode(const unsigned char *p, size_t avail, x86_insn *out)
     out->len = (int)(i + (size_t)imm);
 }
 
-static void hash_function(hasher *hs, const elf_image *im, const sym *f)
+/* False when the function's bytes are not in the file (then nothing honest can be hashed). */
+static bool hash_function(hasher *hs, const elf_image *im, const sym *f)
 {
-    const unsigned char *code = (const unsigned char *)(uintptr_t)(f->addr + im->base);
+    const unsigned char *code = bytes_at(im, f->addr, f->size);
     uint64_t n = f->size;
+    if (!code)
+        return false;
     feed_str(hs, f->name);
 #if defined(__x86_64__)
     for (uint64_t i = 0; i < n;) {
@@ -762,7 +800,7 @@ static void hash_function(hasher *hs, const elf_image *im, const sym *f)
             /* not an instruction we know: hash the rest as it is (errs towards "changed") */
             feed(hs, "?", 1);
             feed(hs, code + i, (size_t)(n - i));
-            return;
+            return true;
         }
         uint64_t next = f->addr + i + (uint64_t)in.len;
         bool tokenised = false;
@@ -789,6 +827,7 @@ static void hash_function(hasher *hs, const elf_image *im, const sym *f)
 #else
     feed(hs, code, (size_t)n); /* no decoder for this ISA: raw bytes, so any move reads as a change */
 #endif
+    return true;
 }
 
 static int compare_sym_name(const void *a, const void *b)
@@ -863,7 +902,8 @@ void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN])
     char flags[256];
     compile_flags(flags, sizeof flags);
     feed_str(&hs, flags);
-    hash_function(&hs, im, f);
+    if (!hash_function(&hs, im, f))
+        return;
     if (f->bind == STB_LOCAL) {
         /* the file group: back to its STT_FILE entry, forward to the next one or the globals */
         size_t lo = (size_t)f->index, hi = (size_t)f->index + 1;
@@ -880,9 +920,12 @@ void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN])
         if (!group)
             return; /* out of memory: stay "unhashable" rather than hash half the file */
         qsort(group, count, sizeof *group, compare_sym_name);
-        for (size_t i = 0; i < count; i++)
-            hash_function(&hs, im, &group[i]);
+        bool whole = true;
+        for (size_t i = 0; i < count && whole; i++)
+            whole = hash_function(&hs, im, &group[i]);
         free(group);
+        if (!whole)
+            return;
     }
     snprintf(out, MC_HASH_LEN, "%016" PRIx64, hs.h);
 }

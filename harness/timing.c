@@ -103,8 +103,11 @@ typedef struct session {
     double timer_total_ns;
 } session;
 
-static mc_status time_batch(session *s, int64_t calls, double *elapsed_ns, mc_err *err)
+/* Times one batch; *wall_ns is the host clock's view of it (a fallback for sizing when the timer
+ * reads 0). */
+static mc_status time_batch(session *s, int64_t calls, double *elapsed_ns, double *wall_ns, mc_err *err)
 {
+    int64_t wall_start = mono_ns();
     mc_status st = s->timer->begin(s->timer->ctx, err);
     for (int64_t i = 0; i < calls && !st; i++)
         st = s->call(s->ctx, err);
@@ -114,6 +117,8 @@ static mc_status time_batch(session *s, int64_t calls, double *elapsed_ns, mc_er
         st = mc_err_set(err, MC_ERR_BACKEND, "the timer returned %g ns", *elapsed_ns);
     if (!st)
         s->timer_total_ns += *elapsed_ns;
+    if (wall_ns)
+        *wall_ns = (double)(mono_ns() - wall_start);
     return st;
 }
 
@@ -137,8 +142,8 @@ static mc_status warm_up(session *s, mc_timing *out, int64_t *calls_out, mc_err 
     int streak = 0; /* consecutive long-enough batches at this size: one preempted batch is not proof */
     const int64_t max_calls = (int64_t)1 << 40;
     for (;;) {
-        double el = 0;
-        mc_status st = time_batch(s, calls, &el, err);
+        double el = 0, wall = 0;
+        mc_status st = time_batch(s, calls, &el, &wall, err);
         if (st)
             return st;
         out->warmup_ns += el;
@@ -147,11 +152,14 @@ static mc_status warm_up(session *s, mc_timing *out, int64_t *calls_out, mc_err 
         streak = long_enough ? streak + 1 : 0;
         if (streak >= 3 && out->warmup_ns >= warm_ns && done_calls >= cfg->warmup_calls)
             break;
-        if (spent_s(s) >= cfg->budget_s && long_enough)
-            break;
+        if (spent_s(s) >= cfg->budget_s)
+            break; /* out of budget: sample at this size (a timer that never ticks ends here too) */
         if (!long_enough && calls < max_calls) {
-            /* grow towards the target with 20% margin, at least doubling, at most 100x at once */
-            double grow = el > 0 ? target_ns * 1.2 / el : 100;
+            /* grow towards the target with 20% margin, at least doubling, at most 100x at once; when
+             * the timer saw nothing, the host clock's view of the batch sizes the step, so a timer
+             * that never ticks cannot make one batch outgrow the budget by more than that doubling */
+            double seen = el > 0 ? el : wall;
+            double grow = seen > 0 ? target_ns * 1.2 / seen : 100;
             if (grow < 2)
                 grow = 2;
             if (grow > 100)
@@ -159,8 +167,6 @@ static mc_status warm_up(session *s, mc_timing *out, int64_t *calls_out, mc_err 
             calls = (int64_t)ceil((double)calls * grow);
             if (calls > max_calls)
                 calls = max_calls;
-        } else if (!long_enough && spent_s(s) >= cfg->budget_s) {
-            break; /* a timer that never ticks: sample anyway at the largest batch */
         }
     }
     *calls_out = calls;
@@ -220,7 +226,7 @@ mc_status mc_time_run(const mc_timing_cfg *cfg_in, const mc_timer *timer_in, mc_
     out->calls_per_sample = calls;
     while (!st) {
         double el = 0;
-        st = time_batch(&s, calls, &el, err);
+        st = time_batch(&s, calls, &el, NULL, err);
         if (st)
             break;
         double per_call = el / (double)calls;

@@ -1,7 +1,8 @@
 /* tests/test_compare.c: regression verdicts on synthetic sample sets.
  * Focus: identical distributions read "same"; +10% with 1% noise reads "slower" (a regression,
  * or noise/environment on identical code); small noisy differences are never "slower";
- * Benjamini-Hochberg really gates the verdict; paired data; grouping by shared parameters.
+ * Benjamini-Hochberg really gates the verdict; paired data; grouping by shared parameters; and
+ * the compare and merge commands end to end on a real database (exit codes, stored verdicts).
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,8 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
+#include "db/store.h"
+#include "harness/cli.h"
+#include "harness/cli_compare.h"
 #include "harness/compare.h"
 #include "harness/stats.h"
 
@@ -163,10 +169,17 @@ static void test_too_few_samples(void **state)
     assert_int_equal(it[0].verdict, MC_VERDICT_AMBIGUOUS); /* 3 vs 3 cannot make a 95% interval */
     assert_false(it[0].ci_bounded);
     assert_int_equal(it[1].verdict, MC_VERDICT_AMBIGUOUS);
-    static const double bad[3] = {1000, -1, 1002};
-    mc_compare_item neg = item(bad, 3, cand, 3, H1, H2);
-    assert_int_equal(mc_compare_items(NULL, &neg, 1, &err), MC_ERR_INTERNAL);
-    assert_non_null(strstr(err.msg, "gemm(m=64)"));
+    /* a broken measurement is flagged, and does not sink the others */
+    static const double bad[3] = {1000, 0, 1002};
+    double b30[30], c30[30];
+    samples(b30, 30, 1000, 0.01);
+    samples(c30, 30, 1100, 0.01);
+    mc_compare_item mixed[2] = {item(bad, 3, cand, 3, H1, H2), item(b30, 30, c30, 30, H1, H2)};
+    assert_int_equal(mc_compare_items(NULL, mixed, 2, &err), MC_OK);
+    assert_int_equal(mixed[0].verdict, MC_VERDICT_AMBIGUOUS);
+    assert_string_equal(mixed[0].label, MC_LABEL_INVALID);
+    assert_true(isnan(mixed[0].ratio) && mixed[0].p == 1);
+    assert_int_equal(mixed[1].verdict, MC_VERDICT_SLOWER);
 }
 
 /* ABBA pairs share the drift of the machine: paired log-ratios see through it. */
@@ -254,13 +267,203 @@ static void test_grouping(void **state)
     free(groups);
 }
 
+/* ---- the commands, end to end on a store ---- */
+
+static char tmp[64], db[128];
+
+typedef struct stored_run {
+    const char *uuid;
+    char commit, parent; /* the SHA is this hex digit 40 times */
+    const char *devices, *hash;
+    double slow_f16_big; /* time factor for dtype=f16, n >= 4096 */
+    double slow_all;     /* time factor for every case */
+    bool timed;
+} stored_run;
+
+/* Stores a finished run of the 8 gemm cases of test_grouping, 20 samples each; returns its id. */
+static int64_t store_run(const stored_run *r)
+{
+    static const char *const dtypes[] = {"f32", "f16"};
+    static const int ns[] = {1024, 2048, 4096, 8192};
+    mc_store *s = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_store_open(db, &s, &err), MC_OK);
+    mc_run_info info;
+    memset(&info, 0, sizeof info);
+    snprintf(info.uuid, sizeof info.uuid, "%s", r->uuid);
+    memset(info.commit, r->commit, 40);
+    memset(info.parent, r->parent, 40);
+    snprintf(info.mode, sizeof info.mode, MC_RUN_INDEPENDENT);
+    mc_runinfo_now(info.start_time);
+    snprintf(info.machine.cpu_model, sizeof info.machine.cpu_model, "Test CPU");
+    snprintf(info.machine.devices, sizeof info.machine.devices, "%s", r->devices);
+    mc_machine_fingerprint(&info.machine);
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    mc_result res;
+    memset(&res, 0, sizeof res);
+    res.kind = MC_RESULT_PASS;
+    for (int d = 0; d < 2; d++)
+        for (int j = 0; j < 4; j++) {
+            char key[64], params[96];
+            double x[20];
+            snprintf(key, sizeof key, "gemm(dtype=%s,n=%d)", dtypes[d], ns[j]);
+            snprintf(params, sizeof params, "{\"dtype\":\"%s\",\"n\":%d}", dtypes[d], ns[j]);
+            double factor = r->slow_all * (d == 1 && ns[j] >= 4096 ? r->slow_f16_big : 1);
+            samples(x, 20, 1000 * factor, 0.005);
+            mc_timing t = {.n = 20, .samples_ns = x, .calls_per_sample = 1};
+            assert_int_equal(mc_timing_finish(&t, 0.95, &err), MC_OK);
+            mc_result_row row = {.case_key = key, .op_name = "gemm", .params_json = params, .backend = "cpu",
+                                 .variant_name = "gemm_scalar", .code_hash = r->hash, .res = &res,
+                                 .timing = r->timed ? &t : NULL};
+            assert_int_equal(mc_store_add_results(s, run, &row, 1, &err), MC_OK);
+        }
+    assert_int_equal(mc_store_end_run(s, run, "passed", &err), MC_OK);
+    mc_store_close(s);
+    return run;
+}
+
+/* Runs a command with stdout captured into out; returns its exit status. */
+static int capture(int (*cmd)(int, char **), char **argv, char *out, size_t cap)
+{
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    char path[160];
+    snprintf(path, sizeof path, "%s/stdout.txt", tmp);
+    fflush(stdout);
+    int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(saved >= 0 && fd >= 0);
+    dup2(fd, 1);
+    close(fd);
+    int rc = cmd(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(out, 1, cap - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    return rc;
+}
+
+static int setup_db(void **state)
+{
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/mc_compare_XXXXXX");
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(db, sizeof db, "%s/results.db", tmp);
+    return 0;
+}
+
+static int remove_db(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_compare_command(void **state)
+{
+    (void)state;
+    static char out[1 << 16];
+    const char *H_OLD = "1111111111111111", *H_NEW = "2222222222222222";
+    int64_t r1 = store_run(&(stored_run){"run-1", 'a', '9', "cpu", H_OLD, 1, 1, true});
+    /* commit b (child of a): f16 with n >= 4096 got 20% slower, and its code changed */
+    int64_t r2 = store_run(&(stored_run){"run-2", 'b', 'a', "cpu", H_NEW, 1.2, 1, true});
+    char *argv[] = {"compare", "--db", db, NULL, NULL, NULL, NULL, NULL, NULL};
+    assert_int_equal(capture(mc_cli_compare, argv, out, sizeof out), MC_EXIT_REGRESSION);
+    assert_non_null(strstr(out, "slower only for dtype=f16, n>=4096 (2 of 8 cases)"));
+    assert_non_null(strstr(out, "8 compared: 2 slower (2 regressions, 0 noise/environment), 0 faster (0 noise/environment), 6 same"));
+    mc_store *s = NULL;
+    mc_err err = {0};
+    int nv = 0;
+    assert_int_equal(mc_store_open(db, &s, &err), MC_OK);
+    assert_int_equal(mc_store_count_verdicts(s, r1, r2, &nv, &err), MC_OK);
+    assert_int_equal(nv, 8);
+    mc_store_close(s);
+
+    /* commit c (child of b), same code as b, same speed: no regression */
+    int64_t r3 = store_run(&(stored_run){"run-3", 'c', 'b', "cpu", H_NEW, 1.2, 1, true});
+    assert_int_equal(capture(mc_cli_compare, argv, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "8 compared: 0 slower"));
+    /* commit d: byte-identical code, yet 10% slower everywhere: the machine, not the commit */
+    store_run(&(stored_run){"run-4", 'd', 'c', "cpu", H_NEW, 1.2, 1.1, true});
+    assert_int_equal(capture(mc_cli_compare, argv, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "8 slower (0 regressions, 8 noise/environment)"));
+    /* named runs and JSON */
+    argv[3] = "--base";
+    argv[4] = "run:1";
+    argv[5] = "--cand";
+    argv[6] = "bbbbbbb";
+    argv[7] = "--json";
+    assert_int_equal(capture(mc_cli_compare, argv, out, sizeof out), MC_EXIT_REGRESSION);
+    assert_true(out[0] == '{' && strstr(out, "\"regressions\":2") && strstr(out, "\"exit\":3}"));
+    (void)r3;
+
+    /* another machine: refused unless forced */
+    int64_t r5 = store_run(&(stored_run){"run-5", 'e', 'd', "cpu; cuda: H100", H_NEW, 1.2, 1, true});
+    char id5[16];
+    snprintf(id5, sizeof id5, "#%lld", (long long)r5);
+    char *other[] = {"compare", "--db", db, "--base", "#3", "--cand", id5, NULL, NULL};
+    assert_int_equal(capture(mc_cli_compare, other, out, sizeof out), MC_EXIT_USAGE);
+    other[7] = "--force";
+    assert_int_equal(capture(mc_cli_compare, other, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "forced"));
+
+    /* a base without timings: nothing in common */
+    int64_t r6 = store_run(&(stored_run){"run-6", 'f', 'e', "cpu", H_NEW, 1, 1, false});
+    char id6[16];
+    snprintf(id6, sizeof id6, "run:%lld", (long long)r6);
+    char *none[] = {"compare", "--db", db, "--base", id6, "--cand", "#3", NULL};
+    assert_int_equal(capture(mc_cli_compare, none, out, sizeof out), MC_EXIT_NOTHING);
+
+    /* usage */
+    static const char *const bad[][4] = {
+        {"compare", "--threshold", "0", NULL}, {"compare", "--threshold", "x", NULL}, {"compare", "--bogus", NULL},
+        {"compare", "extra", NULL},          {"compare", "--db", "/nonexistent/x.db", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(capture(mc_cli_compare, (char **)bad[i], out, sizeof out), MC_EXIT_USAGE);
+    char *help[] = {"compare", "--help", NULL};
+    assert_int_equal(capture(mc_cli_compare, help, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "usage: metallic-check compare"));
+}
+
+static void test_merge_command(void **state)
+{
+    (void)state;
+    static char out[4096];
+    char merged[160];
+    snprintf(merged, sizeof merged, "%s/merged.db", tmp);
+    char *argv[] = {"merge", db, db, "-o", merged, NULL};
+    assert_int_equal(capture(mc_cli_merge, argv, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "0 runs added (6 already there)")); /* the second time round */
+    char *again[] = {"merge", "-o", merged, db, NULL};
+    assert_int_equal(capture(mc_cli_merge, again, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "0 runs added"));
+    char *no_out[] = {"merge", db, NULL};
+    assert_int_equal(capture(mc_cli_merge, no_out, out, sizeof out), MC_EXIT_USAGE);
+    char *missing[] = {"merge", "/nonexistent.db", "-o", merged, NULL};
+    assert_int_equal(capture(mc_cli_merge, missing, out, sizeof out), MC_EXIT_USAGE);
+    char *self[] = {"merge", merged, "-o", merged, NULL};
+    assert_int_equal(capture(mc_cli_merge, self, out, sizeof out), MC_EXIT_USAGE);
+    char *help[] = {"merge", "-h", NULL};
+    assert_int_equal(capture(mc_cli_merge, help, out, sizeof out), MC_EXIT_OK);
+    assert_non_null(strstr(out, "usage: metallic-check merge"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identical_is_same),  cmocka_unit_test(test_ten_percent_is_slower),
         cmocka_unit_test(test_small_noisy_never_slower), cmocka_unit_test(test_bh_gates_verdict),
         cmocka_unit_test(test_too_few_samples),    cmocka_unit_test(test_paired),
-        cmocka_unit_test(test_grouping),
+        cmocka_unit_test(test_grouping),           cmocka_unit_test(test_compare_command),
+        cmocka_unit_test(test_merge_command),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup_db, remove_db);
 }

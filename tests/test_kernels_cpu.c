@@ -411,6 +411,22 @@ static void expect_close_each(const mc_tensor *got, const mc_tensor *want, const
     } while (mc_index_next(idx, got->ne));
 }
 
+/* The bytes of every element of a and b (same view, different buffers) are identical: a
+ * deterministic variant gives the same bits for any thread count. */
+static void expect_same_bits(const mc_tensor *a, const mc_tensor *b, const char *what)
+{
+    int64_t idx[MC_MAX_DIMS] = {0, 0, 0, 0};
+    const size_t eb = (size_t)mc_tensor_unit_bytes(a);
+    do {
+        const int64_t off = mc_tensor_elem_offset(a, idx);
+        if (memcmp((const uint8_t *)a->buf->native + off, (const uint8_t *)b->buf->native + off, eb) != 0) {
+            print_error("%s: element (%lld,%lld,%lld) differs between thread counts\n", what, (long long)idx[0],
+                        (long long)idx[1], (long long)idx[2]);
+            fail();
+        }
+    } while (mc_index_next(idx, a->ne));
+}
+
 static void release(fixture *f, int n)
 {
     assert_true(n <= f->n_bufs);
@@ -510,6 +526,7 @@ static void test_gemv_fast_matches_scalar(void **state)
         g->y = place(f, MC_DTYPE_F32, w->m, 1, 1, MC_LAYOUT_CONTIGUOUS, 0, NULL);
         run_variant(f, &mc_variant_gemv_scalar, &args);
         const mc_tensor want = g->y;
+        mc_tensor one_thread = {0};
         for (int threads = 1; threads <= 3; threads += 2) {
             g->y = place(f, MC_DTYPE_F32, w->m, 1, 1, MC_LAYOUT_STRIDE2, 4, NULL);
             mc_kernel_ctx kc = {.backend = f->ctx, .threads = threads};
@@ -520,7 +537,12 @@ static void test_gemv_fast_matches_scalar(void **state)
             char what[64];
             snprintf(what, sizeof what, "%s case %zu threads %d", v->name, c, threads);
             expect_close_each(&g->y, &want, tol, what);
-            release(f, 1);
+            if (threads == 1) {
+                one_thread = g->y;
+            } else {
+                expect_same_bits(&g->y, &one_thread, what);
+                release(f, 2);
+            }
         }
         free(tol);
         release(f, 3);
@@ -581,6 +603,7 @@ static void test_softmax_fast_matches_scalar(void **state)
         run_variant(f, &mc_variant_softmax_scalar, &args);
         const mc_tensor want = s->y;
         for (size_t v = 0; v < sizeof softmax_fast / sizeof softmax_fast[0]; v++) {
+            mc_tensor one_thread = {0};
             for (int threads = 1; threads <= 3; threads += 2) {
                 s->y = place(f, w->dt, w->cols, w->rows, w->batch, w->ly, w->misalign, NULL);
                 mc_kernel_ctx kc = {.backend = f->ctx, .threads = threads};
@@ -600,7 +623,12 @@ static void test_softmax_fast_matches_scalar(void **state)
                 double rtol = w->dt == MC_DTYPE_F32 ? (8.0 + 3.0 * arg_max + (double)w->cols) * 0x1p-24
                                                     : (w->dt == MC_DTYPE_F16 ? 0x1p-10 : 0x1p-7);
                 expect_close(&s->y, &want, 1e-30, rtol, what);
-                release(f, 1);
+                if (threads == 1) {
+                    one_thread = s->y;
+                } else {
+                    expect_same_bits(&s->y, &one_thread, what);
+                    release(f, 2);
+                }
             }
         }
         release(f, 2);
@@ -683,6 +711,7 @@ static void test_sdpa_fast_matches_scalar(void **state)
         const double atol = 2.0 * (double)(w->d + 2) * u * score_max + 2.0 * (double)(w->n_kv + 8) * u;
         const double rtol = w->dt == MC_DTYPE_F32 ? 0.0 : (w->dt == MC_DTYPE_F16 ? 0x1p-10 : 0x1p-7);
         for (size_t vi = 0; vi < sizeof sdpa_fast / sizeof sdpa_fast[0]; vi++) {
+            mc_tensor one_thread = {0};
             for (int threads = 1; threads <= 3; threads += 2) {
                 sd->o = place(f, w->dt, w->d, w->n_q, w->heads, w->lo, w->misalign, NULL);
                 mc_kernel_ctx kc = {.backend = f->ctx, .threads = threads};
@@ -693,7 +722,12 @@ static void test_sdpa_fast_matches_scalar(void **state)
                 char what[80];
                 snprintf(what, sizeof what, "%s case %zu threads %d", sdpa_fast[vi]->name, c, threads);
                 expect_close(&sd->o, &want, atol, rtol, what);
-                release(f, 1);
+                if (threads == 1) {
+                    one_thread = sd->o;
+                } else {
+                    expect_same_bits(&sd->o, &one_thread, what);
+                    release(f, 2);
+                }
             }
         }
         release(f, 4);

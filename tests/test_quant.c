@@ -451,6 +451,7 @@ static void test_row_kernels_exact(void **state)
         print_message("no AVX2/FMA/F16C here: AVX2 row kernels not run\n");
         return;
     }
+    mc_qgemv_fill_tables();
     assert_true(mc_qgemv_row_q8_0_avx2(w8, 40, 2, x, NULL) == want8);
     assert_true(mc_qgemv_row_q8_0_q8dot_avx2(w8, 40, 2, x, xq) == want8);
     assert_true(mc_qgemv_row_q4_0_avx2(w4, 24, 2, x, NULL) == want4);

@@ -1,7 +1,8 @@
 /* tests/test_runinfo.c: run metadata, machine fingerprint and variant code hashes.
  * Focus: git facts match what git itself says (and degrade to "unknown" outside a checkout), the
- * fingerprint is stable and sensitive to each field, and code hashes are stable, differ between
- * functions, and never pretend: no function means "unhashable".
+ * fingerprint is stable and sensitive to each field, and code hashes are stable across calls and
+ * processes (another load address), differ between functions, and never pretend: no function or a
+ * stripped binary means "unhashable".
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,12 +192,54 @@ static void test_code_hash(void **state)
     }
 }
 
+/* A copy of this very binary, run as a child, prints the hash of toy_a: once as it is (another
+ * process, another load address: same hash) and once stripped of its symbol table ("unhashable"). */
+static void child_hash(const char *exe, char *out, size_t cap)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "MC_PRINT_TOY_HASH=1 '%s'", exe);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    out[0] = '\0';
+    if (!fgets(out, (int)cap, p))
+        out[0] = '\0';
+    out[strcspn(out, "\n")] = '\0';
+    pclose(p);
+}
+
+static void test_code_hash_other_process_and_stripped(void **state)
+{
+    (void)state;
+    const mc_variant a = {.name = "toy_a", .run = toy_run_a};
+    char here[MC_HASH_LEN], there[64], exe[512], stripped[600], cmd[1400];
+    mc_variant_code_hash(&a, here);
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    child_hash(exe, there, sizeof there);
+    assert_string_equal(there, here);
+    snprintf(stripped, sizeof stripped, "%s.stripped", exe);
+    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s' 2>/dev/null", stripped, exe);
+    if (system(cmd) != 0)
+        skip(); /* no binutils here */
+    child_hash(stripped, there, sizeof there);
+    unlink(stripped);
+    assert_string_equal(there, "unhashable");
+}
+
 int main(void)
 {
+    if (getenv("MC_PRINT_TOY_HASH")) {
+        const mc_variant a = {.name = "toy_a", .run = toy_run_a};
+        char h[MC_HASH_LEN];
+        mc_variant_code_hash(&a, h);
+        printf("%s\n", h);
+        return 0;
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_in_checkout), cmocka_unit_test(test_collect_outside_git),
         cmocka_unit_test(test_machine_fingerprint), cmocka_unit_test(test_env_sample),
-        cmocka_unit_test(test_code_hash),
+        cmocka_unit_test(test_code_hash), cmocka_unit_test(test_code_hash_other_process_and_stripped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,8 @@ static void test_median_ci(void **state)
     (void)state;
     assert_close(mc_binom_half_cdf(10, 1), 11.0 / 1024, 1e-15);
     assert_close(mc_binom_half_cdf(10, 2), 56.0 / 1024, 1e-15);
-    assert_close(mc_binom_half_cdf(3000, 1500), 0.5 + 0.5 * 0.01456609851579575, 1e-12); /* symmetry: half + half the mode C(3000,1500)/2^3000 */
+    /* symmetry: a half, plus half the mode C(3000,1500) / 2^3000 */
+    assert_close(mc_binom_half_cdf(3000, 1500), 0.5 + 0.5 * 0.01456609851579575, 1e-12);
     static const struct {
         int n, k;
     } ranks[] = {{5, 0}, {6, 1}, {10, 2}, {20, 6}, {100, 40}};

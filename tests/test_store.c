@@ -341,13 +341,14 @@ static void test_peaks_tuning_mutation(void **state)
     assert_true(found && v == 21.0);
     assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "f32_gflops", NAN, "GFLOP/s", &err), MC_ERR_INTERNAL);
 
-    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "6x16", 9e5, 298, &err), MC_OK);
-    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "8x8", 7e5, 383, &err), MC_OK);
-    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", "m=512,n=512,k=512", "6x16", 6e5, 447, &err), MC_OK);
+    const char *shape = "m=512,n=512,k=512";
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", shape, "6x16", 9e5, 298, &err), MC_OK);
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", shape, "8x8", 7e5, 383, &err), MC_OK);
+    assert_int_equal(mc_store_add_tuning(s, &info.machine, 0, "gemm", shape, "6x16", 6e5, 447, &err), MC_OK);
     char config[32];
-    assert_int_equal(mc_store_best_tuning(s, info.machine.fingerprint, "gemm", "m=512,n=512,k=512", config, sizeof config,
-                                          &v, &found, &err),
-                     MC_OK);
+    assert_int_equal(
+        mc_store_best_tuning(s, info.machine.fingerprint, "gemm", shape, config, sizeof config, &v, &found, &err),
+        MC_OK);
     assert_true(found);
     assert_string_equal(config, "6x16"); /* the re-measurement replaced the slower row */
     assert_true(v == 6e5);
@@ -523,8 +524,9 @@ static void test_merge(void **state)
     db_path(b, sizeof b, "shard_b.db");
     db_path(out, sizeof out, "merged.db");
     /* shards of one suite: cases 0..9 on A, 5..14 on B (overlap in cases, not in runs) */
-    int64_t run_a = build_shard(a, "000000000000000000000000000000a1", "4444444444444444444444444444444444444444", 0, 10);
-    build_shard(b, "000000000000000000000000000000b1", "4444444444444444444444444444444444444444", 5, 10);
+    const char *commit = "4444444444444444444444444444444444444444";
+    int64_t run_a = build_shard(a, "000000000000000000000000000000a1", commit, 0, 10);
+    build_shard(b, "000000000000000000000000000000b1", commit, 5, 10);
 
     /* a verdict between the two runs, stored in A (B's run is copied into A first) */
     mc_store *sa = open_ok(a);

@@ -171,6 +171,25 @@ static void test_max_samples(void **state)
     mc_timing_free(&tm);
 }
 
+/* A timer that never ticks (reads 0) must not make the batch grow without end: the host clock
+ * sizes the batches and the budget stops the run. */
+static void test_timer_that_never_ticks(void **state)
+{
+    (void)state;
+    fake f = {.cost_ns = 0, .rng = 8};
+    mc_timer t = fake_timer(&f, 1000);
+    mc_timing_cfg cfg = quiet_cfg();
+    cfg.budget_s = 0.05;
+    mc_timing tm;
+    mc_err err = {0};
+    assert_int_equal(mc_time_run(&cfg, &t, fake_call, &f, &tm, &err), MC_OK);
+    assert_true(tm.n >= 1);
+    assert_false(tm.converged);
+    assert_true(tm.median_ns == 0);
+    assert_true(tm.spent_s >= cfg.budget_s && tm.spent_s < 20 * cfg.budget_s); /* terminated, near the budget */
+    mc_timing_free(&tm);
+}
+
 /* A failing kernel call is an error, with nothing left allocated. */
 static void test_call_failure(void **state)
 {
@@ -210,6 +229,7 @@ static void test_pack_round_trip(void **state)
     double median = back.median_ns;
     assert_int_equal(mc_timing_finish(&back, 0.95, &err), MC_OK); /* recomputed from the samples */
     assert_true(back.median_ns == median);
+    mc_timing_free(&back);
     assert_int_not_equal(mc_timing_unpack(buf, need - 8, &back, &err), MC_OK);
     buf[0] = 'X';
     assert_int_not_equal(mc_timing_unpack(buf, need, &back, &err), MC_OK);
@@ -250,7 +270,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batches_and_exact_stop), cmocka_unit_test(test_warmup_not_sampled),
         cmocka_unit_test(test_budget_stop_keeps_every_sample), cmocka_unit_test(test_converges_on_small_noise),
-        cmocka_unit_test(test_max_samples), cmocka_unit_test(test_call_failure),
+        cmocka_unit_test(test_max_samples), cmocka_unit_test(test_timer_that_never_ticks),
+        cmocka_unit_test(test_call_failure),
         cmocka_unit_test(test_pack_round_trip), cmocka_unit_test(test_monotonic_clock),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

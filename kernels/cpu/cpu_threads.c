@@ -14,11 +14,15 @@
  */
 #include "kernels/cpu/cpu_threads.h"
 
+#include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
 
-#define SPIN_ROUNDS 20000 /* about 0.1-0.3 ms of polling before sleeping: a GEMM's barriers come
-                             that close together, a sleeping wake-up costs 10-50 us each */
+#define SPIN_ROUNDS 4096 /* polls before sleeping (tens of microseconds): a GEMM's barriers come
+                            that close together, and a sleeping wake-up costs 10-50 us */
+#define YIELD_EVERY 64   /* polls between sched_yield()s: when the machine is oversubscribed (test
+                            workers, other jobs) the thread we wait for may need this core to run;
+                            measured: 2 threads at 256^3 ran 13x slower spinning without yields */
 
 typedef struct worker_arg {
     int index;     /* worker w runs tid w + 1 */
@@ -46,8 +50,13 @@ static struct {
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
-static void cpu_relax(void)
+/* One poll's pause; every YIELD_EVERY polls, the core goes to whoever else is runnable. */
+static void cpu_relax(int round)
 {
+    if (round % YIELD_EVERY == YIELD_EVERY - 1) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
@@ -81,7 +90,7 @@ static unsigned wait_for_new_generation(unsigned seen)
         unsigned g = atomic_load_explicit(&pool.generation, memory_order_acquire);
         if (g != seen)
             return g;
-        cpu_relax();
+        cpu_relax(i);
     }
     pthread_mutex_lock(&pool.mu);
     while (atomic_load(&pool.generation) == seen)
@@ -129,7 +138,7 @@ static void pool_wait_done(void)
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         if (atomic_load_explicit(&pool.pending, memory_order_acquire) == 0)
             return;
-        cpu_relax();
+        cpu_relax(i);
     }
     pthread_mutex_lock(&pool.mu);
     while (atomic_load(&pool.pending) != 0)
@@ -259,7 +268,7 @@ void mc_cpu_barrier_wait(mc_cpu_barrier *b)
     for (int i = 0; i < SPIN_ROUNDS; i++) {
         if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen)
             return;
-        cpu_relax();
+        cpu_relax(i);
     }
     pthread_mutex_lock(&b->mu);
     while (atomic_load(&b->generation) == gen)

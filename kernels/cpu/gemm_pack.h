@@ -66,7 +66,7 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
                             const mc_gemm_args *g, mc_err *err);
 
 /* Threads a tiled GEMM of this shape should use: at most `allowed` and the tiles' cap, and few
- * enough that each gets real work (a wake-up costs as much as ~1M flops). */
+ * enough that each gets real work (a wake-up and a barrier cost as much as ~1-4M flops). */
 int mc_gemm_tiled_threads(const mc_gemm_args *g, const mc_gemm_tiles *tiles, int allowed);
 
 /* Runs a tiled variant the way the registry does: tiles from the tuning table for the shape's

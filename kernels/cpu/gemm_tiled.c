@@ -5,7 +5,9 @@
  *  1. jc: panels of tile_n columns of C.
  *  2. pc: blocks of tile_k along k. The B panel (tile_k x tile_n) is packed once into NR-wide
  *     slivers shared by all threads; when threads split the rows (tm > 1) they pack it together
- *     and meet at a barrier before using it, and again before it is overwritten.
+ *     and meet at a barrier before using it. Panels alternate between two buffers, so that one
+ *     barrier per block suffices: a thread packing block i+1 cannot overwrite block i-1's panel
+ *     while others still read it, since they all passed block i's barrier after finishing i-1.
  *  3. ic: blocks of tile_m rows of the thread's own rows; each thread packs its A block privately.
  *  4. jr: the NR slivers of the thread's own columns (when threads split the columns, tn > 1).
  *  5. ir: MR slivers of the A block; the microkernel computes one MR x NR tile.
@@ -24,9 +26,13 @@
 #include "kernels/cpu/cpu_threads.h"
 
 #define WS_ALIGN_FLOATS 16              /* 64-byte alignment of every workspace part */
-#define MIN_FLOPS_PER_THREAD (1 << 20)  /* waking a thread costs about this much work */
+#define MIN_FLOPS_PER_THREAD (1 << 22)  /* a wake-up and a barrier cost ~10-50 us, ~1-4M flops */
 #define PACK_COST 16                    /* one packed element costs ~16 multiply-adds of time */
-#define DIRECT_B_MAX_SLIVERS 4          /* rows of A (in MR slivers) up to which B is read in place */
+/* Rows of A (in MR slivers) up to which full B slivers are read in place rather than packed.
+ * Measured (EPYC Zen 4, 2 threads, f32 row-major, medians of 7, against 4 slivers): 17x4864x896
+ * avx2 32 -> 82 GFLOP/s in place; 32x2048x2048 16-22 -> 30-33; 128x896x4864 39-40 -> 45-47; at
+ * 1024^3 (171 slivers) packing wins: each packed sliver then serves 171 microkernel calls. */
+#define DIRECT_B_MAX_SLIVERS 24
 
 /* ---- workspace: packed panels and scratch, kept between calls (page faults on a fresh 4 MiB
  * allocation cost ~10% of a small GEMM). A concurrent caller gets its own. ---- */
@@ -87,7 +93,8 @@ typedef struct tiled_job {
     int c_direct;       /* C is f32: tiles go straight into it */
     int b_direct;       /* full B slivers are read in place, not packed (few rows of A to share them) */
     const float *bias;  /* n f32 values, or NULL */
-    float *bpack;       /* packed B slivers, each kc x NR (see sliver_slot) */
+    float *bpack;       /* packed B slivers, each kc x NR (see sliver_slot); two panels when tm > 1 */
+    size_t b_panel_floats; /* one panel's share of bpack */
     int64_t b_slots;    /* slivers each column group of threads owns when tm == 1 */
     float *apack;       /* one mc x kc block per thread */
     size_t apack_floats;
@@ -126,6 +133,7 @@ static void views_of_batch(const tiled_job *j, int64_t b2, int64_t b3, batch_vie
 typedef struct thread_share {
     int tid, nthreads, ti, tj;
     int64_t i_begin, i_end; /* rows */
+    int64_t block;          /* (jc, pc) blocks done so far: picks the panel buffer when tm > 1 */
 } thread_share;
 
 /* Where sliver s of the current panel (one of the thread's js0..js1) lives in bpack. Every sliver
@@ -136,7 +144,8 @@ typedef struct thread_share {
 static float *sliver_slot(const tiled_job *j, const thread_share *t, int64_t s, int64_t js0)
 {
     const int64_t slot = j->tm > 1 ? s : t->tj * j->b_slots + (s - js0);
-    return j->bpack + slot * j->kern->nr * j->kc;
+    float *panel = j->bpack + (j->tm > 1 ? (size_t)(t->block % 2) * j->b_panel_floats : 0);
+    return panel + slot * j->kern->nr * j->kc;
 }
 
 static void share_range(int64_t count, int parts, int part, int64_t *lo, int64_t *hi)
@@ -218,7 +227,7 @@ static void finish_region(const tiled_job *j, const batch_views *v, int64_t i0, 
         }
 }
 
-static void run_batch(const tiled_job *j, const thread_share *t, const batch_views *v)
+static void run_batch(const tiled_job *j, thread_share *t, const batch_views *v)
 {
     const int nr = j->kern->nr;
     float *apack = j->apack + (size_t)t->tid * j->apack_floats;
@@ -233,8 +242,7 @@ static void run_batch(const tiled_job *j, const thread_share *t, const batch_vie
                 j->kern->pack(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
                 compute_block(j, t, v, apack, ic, mcb, jc, ncb, pc, kcb, js0, js1, pc == 0);
             }
-            if (j->tm > 1) /* nobody repacks B while another thread still reads it */
-                mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
+            t->block++;
         }
         if (!j->c_direct)
             finish_region(j, v, t->i_begin, t->i_end, jc + js0 * nr, min64(jc + js1 * nr, jc + ncb));
@@ -310,11 +318,9 @@ static int b_in_place(const tiled_job *j)
 {
     const mc_tensor *b = &j->g->b;
     const uintptr_t base = (uintptr_t)mc_cpu_elem_ptr(b, 0, 0, 0, 0);
-    const char *env = getenv("MC_TMP_DIRECT");
-    int64_t max_slivers = env ? atoi(env) : DIRECT_B_MAX_SLIVERS;
     return b->dtype == MC_DTYPE_F32 && b->nb[0] == (int64_t)sizeof(float) && base % sizeof(float) == 0 &&
            b->nb[1] % (int64_t)sizeof(float) == 0 && b->nb[2] % (int64_t)sizeof(float) == 0 &&
-           b->nb[3] % (int64_t)sizeof(float) == 0 && j->m <= max_slivers * j->kern->mr;
+           b->nb[3] % (int64_t)sizeof(float) == 0 && j->m <= DIRECT_B_MAX_SLIVERS * j->kern->mr;
 }
 
 static void set_tiles(tiled_job *j, const mc_gemm_tiles *tiles)
@@ -343,7 +349,8 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
     j.apack_floats = round_floats((size_t)(j.mc * j.kc));
     const int64_t panel_slivers = j.nc / kern->nr;
     j.b_slots = (panel_slivers + j.tn - 1) / j.tn;
-    size_t b_floats = round_floats((size_t)(j.kc * kern->nr * (j.tm > 1 ? panel_slivers : j.b_slots * j.tn)));
+    j.b_panel_floats = round_floats((size_t)(j.kc * kern->nr * (j.tm > 1 ? panel_slivers : j.b_slots * j.tn)));
+    size_t b_floats = j.b_panel_floats * (j.tm > 1 ? 2 : 1);
     size_t bias_floats = g->has_bias ? round_floats((size_t)j.n) : 0;
     size_t scratch_floats = j.c_direct ? 0 : round_floats((size_t)(j.m * j.n));
     int cached;

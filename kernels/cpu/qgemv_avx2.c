@@ -16,12 +16,11 @@ static float hsum(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* The block's fp16 scale, in every lane: one broadcast load and one conversion. */
+/* The block's fp16 scale, in every lane: a table load and a broadcast, both on the load ports
+ * (a vpbroadcastw + vcvtph2ps pair would take two shuffle-port uops per block). */
 static __m256 block_scale8(const uint8_t *blk)
 {
-    int16_t h;
-    memcpy(&h, blk, sizeof h);
-    return _mm256_cvtph_ps(_mm_set1_epi16(h));
+    return _mm256_broadcast_ss(&mc_qgemv_f16_table[blk[0] | blk[1] << 8]);
 }
 
 /* Eight int8 codes at p, sign-extended straight from memory (vpmovsxbd ymm, m64): no shuffles
@@ -33,16 +32,15 @@ static __m256 codes8(const uint8_t *p)
     return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v));
 }
 
-/* Prefetch distance in blocks: the hardware stream prefetcher alone leaves a core short of
- * misses in flight once the kernel does real work between loads. */
-#ifndef MC_QGEMV_PREFETCH_BLOCKS
-#define MC_QGEMV_PREFETCH_BLOCKS 0
+/* Prefetch distance in bytes: the hardware stream prefetcher alone leaves a core short of
+ * misses in flight once the kernel does real work between loads (measured: docs/quant.md). */
+#ifndef MC_QGEMV_PREFETCH_BYTES
+#define MC_QGEMV_PREFETCH_BYTES 1024
 #endif
 
-static void prefetch_ahead(const uint8_t *blk, int64_t block_stride)
+static void prefetch_ahead(const uint8_t *blk)
 {
-    if (MC_QGEMV_PREFETCH_BLOCKS > 0)
-        _mm_prefetch((const char *)(blk + MC_QGEMV_PREFETCH_BLOCKS * block_stride), _MM_HINT_T0);
+    _mm_prefetch((const char *)(blk + MC_QGEMV_PREFETCH_BYTES), _MM_HINT_T0);
 }
 
 /* sum_j code_j x_j over one q8_0 block, in f32 (codes convert exactly). */
@@ -64,7 +62,7 @@ float mc_qgemv_row_q8_0_avx2(const uint8_t *row, int64_t block_stride, int64_t n
     int64_t b = 0;
     for (; b + 2 <= nblocks; b += 2) {
         const uint8_t *blk = row + b * block_stride;
-        prefetch_ahead(blk, block_stride);
+        prefetch_ahead(blk);
         acc0 = _mm256_fmadd_ps(block_scale8(blk), q8_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
         blk += block_stride;
         acc1 = _mm256_fmadd_ps(block_scale8(blk), q8_0_block_sum(blk, x + (b + 1) * MC_QGEMV_QK), acc1);
@@ -108,7 +106,7 @@ float mc_qgemv_row_q4_0_avx2(const uint8_t *row, int64_t block_stride, int64_t n
     int64_t b = 0;
     for (; b + 2 <= nblocks; b += 2) {
         const uint8_t *blk = row + b * block_stride;
-        prefetch_ahead(blk, block_stride);
+        prefetch_ahead(blk);
         acc0 = _mm256_fmadd_ps(block_scale8(blk), q4_0_block_sum(blk, x + b * MC_QGEMV_QK), acc0);
         blk += block_stride;
         acc1 = _mm256_fmadd_ps(block_scale8(blk), q4_0_block_sum(blk, x + (b + 1) * MC_QGEMV_QK), acc1);
@@ -164,7 +162,7 @@ static inline __attribute__((always_inline)) float q8dot_row(block_dot_fn dot, c
     int64_t b = 0;
     for (; b + 2 <= nblocks; b += 2) {
         const uint8_t *wb = row + b * block_stride;
-        prefetch_ahead(wb, block_stride);
+        prefetch_ahead(wb);
         acc0 = dot(wb, xq + b * MC_QGEMV_Q8_0_BYTES, acc0);
         acc1 = dot(wb + block_stride, xq + (b + 1) * MC_QGEMV_Q8_0_BYTES, acc1);
     }

@@ -20,6 +20,13 @@ typedef float (*mc_qgemv_row_fn)(const uint8_t *row, int64_t block_stride, int64
 /* Quantises n (a multiple of 32) contiguous f32 values into q8_0 blocks. */
 typedef void (*mc_qgemv_quantise_fn)(const float *x, uint8_t *out, int64_t n);
 
+/* fp16 bits -> f32 value, all 65536 of them (exact; NaN payloads kept): a block scale then costs
+ * one load, not a shuffle and a conversion. The AVX2 row kernels read it: call
+ * mc_qgemv_fill_tables() first (mc_qgemv_run does). */
+extern float mc_qgemv_f16_table[1 << 16];
+/* Fills mc_qgemv_f16_table once per process; safe to call from any thread, any number of times. */
+void mc_qgemv_fill_tables(void);
+
 /* Scalar kernels (qgemv_scalar.c). */
 float mc_qgemv_row_q8_0_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                const uint8_t *xq);

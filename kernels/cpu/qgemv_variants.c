@@ -11,6 +11,7 @@
  *      the dequantising ones ignore it (they are exact in x).
  * A new quantised format is a row kernel plus one supports() row here; callers do not change.
  * SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "kernels/cpu/cpu_access.h"
@@ -18,6 +19,21 @@
 #include "kernels/cpu/qgemv_common.h"
 
 #define MC_QGEMV_MIN_WEIGHTS_PER_THREAD (64 * 1024) /* below this a thread costs more than it saves */
+
+float mc_qgemv_f16_table[1 << 16];
+
+static pthread_once_t f16_table_once = PTHREAD_ONCE_INIT;
+
+static void fill_f16_table(void)
+{
+    for (uint32_t h = 0; h < (1u << 16); h++)
+        mc_qgemv_f16_table[h] = mc_f16_to_f32((uint16_t)h);
+}
+
+void mc_qgemv_fill_tables(void)
+{
+    pthread_once(&f16_table_once, fill_f16_table);
+}
 
 typedef struct qgemv_job {
     const mc_gemv_args *g;
@@ -42,6 +58,7 @@ mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn
 {
     mc_status st = MC_OK;
     const int64_t k = g->a.ne[0], m = g->a.ne[1];
+    mc_qgemv_fill_tables();
     float *x = malloc((size_t)k * sizeof *x);
     uint8_t *xq = quantise_x ? malloc((size_t)(k / MC_QGEMV_QK) * MC_QGEMV_Q8_0_BYTES) : NULL;
     if (!x || (quantise_x && !xq)) {

@@ -1,5 +1,5 @@
 /* kernels/cpu/sdpa_avx2.c: AVX2/FMA/F16C building blocks of the SDPA variants (built with -mavx2):
- * a register-tiled (4 x 16), cache-blocked f32 GEMM and dot/axpy loops over dense K and V rows.
+ * a register-tiled (6 x 16), cache-blocked f32 GEMM and dot/axpy loops over dense K and V rows.
  * SPDX-License-Identifier: MIT */
 #include <immintrin.h>
 
@@ -8,30 +8,38 @@
 #include "kernels/cpu/softmax_avx2.h"
 
 #define GEMM_KB 256 /* k per block: a 16-wide B panel of 256 rows is 16 KiB, it stays in L1 */
-#define GEMM_MB 64  /* rows per block: 64 x 256 of A is 64 KiB, it stays in L2 */
+#define GEMM_MB 60  /* rows per block (ten 6-row tiles): 60 x 256 of A is 60 KiB, it stays in L2 */
 
-/* C rows r < rows (1..4), 16 columns: alpha * sum_p A[r][p] B[p][0..16), plus C when acc. */
-static void kernel_4x16(int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
+/* C rows 0..6, 16 columns: alpha * sum_p A[r][p] B[p][0..16), plus C when acc. Twelve
+ * accumulators keep both FMA ports busy through the 4-cycle FMA latency. */
+static void kernel_6x16(int64_t k, float alpha, const float *a, int64_t lda, const float *b, int64_t ldb,
                         float *c, int64_t ldc, int acc)
 {
-    __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int64_t p = 0; p < k; p++) {
         const __m256 b0 = _mm256_loadu_ps(b + p * ldb), b1 = _mm256_loadu_ps(b + p * ldb + 8);
         __m256 a0 = _mm256_broadcast_ss(a + p), a1 = _mm256_broadcast_ss(a + lda + p);
-        c0 = _mm256_fmadd_ps(a0, b0, c0);
-        c1 = _mm256_fmadd_ps(a0, b1, c1);
-        c2 = _mm256_fmadd_ps(a1, b0, c2);
-        c3 = _mm256_fmadd_ps(a1, b1, c3);
+        c00 = _mm256_fmadd_ps(a0, b0, c00);
+        c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c10 = _mm256_fmadd_ps(a1, b0, c10);
+        c11 = _mm256_fmadd_ps(a1, b1, c11);
         a0 = _mm256_broadcast_ss(a + 2 * lda + p);
         a1 = _mm256_broadcast_ss(a + 3 * lda + p);
-        c4 = _mm256_fmadd_ps(a0, b0, c4);
-        c5 = _mm256_fmadd_ps(a0, b1, c5);
-        c6 = _mm256_fmadd_ps(a1, b0, c6);
-        c7 = _mm256_fmadd_ps(a1, b1, c7);
+        c20 = _mm256_fmadd_ps(a0, b0, c20);
+        c21 = _mm256_fmadd_ps(a0, b1, c21);
+        c30 = _mm256_fmadd_ps(a1, b0, c30);
+        c31 = _mm256_fmadd_ps(a1, b1, c31);
+        a0 = _mm256_broadcast_ss(a + 4 * lda + p);
+        a1 = _mm256_broadcast_ss(a + 5 * lda + p);
+        c40 = _mm256_fmadd_ps(a0, b0, c40);
+        c41 = _mm256_fmadd_ps(a0, b1, c41);
+        c50 = _mm256_fmadd_ps(a1, b0, c50);
+        c51 = _mm256_fmadd_ps(a1, b1, c51);
     }
     const __m256 al = _mm256_set1_ps(alpha);
-    __m256 out[8] = {c0, c1, c2, c3, c4, c5, c6, c7};
-    for (int r = 0; r < 4; r++)
+    const __m256 out[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    for (int r = 0; r < 6; r++)
         for (int h = 0; h < 2; h++) {
             float *dst = c + r * ldc + 8 * h;
             __m256 v = _mm256_mul_ps(al, out[2 * r + h]);
@@ -75,8 +83,8 @@ void mc_sdpa_gemm_avx2(int64_t m, int64_t n, int64_t k, float alpha, const float
             for (int64_t j = 0; j < n; j += 16) {
                 const float *bp = b + p0 * ldb + j;
                 int64_t i = i0;
-                for (; i + 4 <= i1; i += 4)
-                    kernel_4x16(kb, alpha, a + i * lda + p0, lda, bp, ldb, c + i * ldc + j, ldc, acc);
+                for (; i + 6 <= i1; i += 6)
+                    kernel_6x16(kb, alpha, a + i * lda + p0, lda, bp, ldb, c + i * ldc + j, ldc, acc);
                 for (; i < i1; i++)
                     kernel_1x16(kb, alpha, a + i * lda + p0, bp, ldb, c + i * ldc + j, acc);
             }

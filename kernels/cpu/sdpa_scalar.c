@@ -6,24 +6,12 @@
 
 #include "kernels/cpu/cpu_access.h"
 
-/* Keys [0, visible) are seen by query i: causal hides key j when j > i + q_offset. */
-static int64_t sdpa_visible_keys(const mc_sdpa_args *s, int64_t i)
-{
-    const int64_t n_kv = s->k.ne[1];
-    if (!s->causal)
-        return n_kv;
-    int64_t last = i + s->q_offset;
-    if (last < 0)
-        return 0;
-    return last + 1 < n_kv ? last + 1 : n_kv;
-}
-
 /* One query row i of head h (batch b3): o[:, i, h] = softmax(scale * q K^T) V. */
 static void sdpa_row(const mc_sdpa_args *s, int64_t i, int64_t h, int64_t b3, float *scores)
 {
     const int64_t d = s->q.ne[0], dv = s->o.ne[0];
     const int64_t kvh = h / (s->q.ne[2] / s->k.ne[2]);
-    const int64_t visible = sdpa_visible_keys(s, i);
+    const int64_t visible = mc_cpu_causal_visible(s->causal, s->q_offset, i, s->k.ne[1]);
     float max = -INFINITY;
     for (int64_t j = 0; j < visible; j++) {
         float acc = 0.0f;

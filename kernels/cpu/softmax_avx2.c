@@ -59,26 +59,40 @@ static inline void store_tail(mc_dtype dt, uint8_t *p, __m256 v, int64_t n)
         mc_cpu_store(dt, p + i * eb, tmp[i]);
 }
 
-void mc_avx2_load_row(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float *dst)
+float mc_avx2_load_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float *dst)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m256 s = _mm256_set1_ps(scale);
+    __m256 m = _mm256_set1_ps(-INFINITY);
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        _mm256_storeu_ps(dst + j, _mm256_mul_ps(s, load8(dt, x + j * eb)));
-    for (; j < n; j++)
-        dst[j] = scale * mc_cpu_load(dt, x + j * eb);
+    for (; j + 8 <= n; j += 8) {
+        const __m256 v = _mm256_mul_ps(s, load8(dt, x + j * eb));
+        _mm256_storeu_ps(dst + j, v);
+        m = _mm256_max_ps(m, v);
+    }
+    if (j < n) {
+        const __m256 v = _mm256_mul_ps(s, load_tail(dt, x + j * eb, n - j, -INFINITY));
+        store_tail(MC_DTYPE_F32, (uint8_t *)(dst + j), v, n - j);
+        m = _mm256_max_ps(m, v);
+    }
+    return mc_hmax_avx2(m);
+}
+
+void mc_avx2_load_row(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float *dst)
+{
+    (void)mc_avx2_load_row_max(dt, x, n, scale, dst);
 }
 
 void mc_avx2_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
-    const __m256 m = _mm256_set1_ps(mul), d = _mm256_set1_ps(div);
+    /* one factor, then a multiply per element: the bound budgets a reciprocal and a multiply */
+    const __m256 f = _mm256_set1_ps(mul / div);
     int64_t j = 0;
     for (; j + 8 <= n; j += 8)
-        store8(dt, y + j * eb, _mm256_div_ps(_mm256_mul_ps(_mm256_loadu_ps(v + j), m), d));
+        store8(dt, y + j * eb, _mm256_mul_ps(_mm256_loadu_ps(v + j), f));
     if (j < n)
-        store_tail(dt, y + j * eb, _mm256_div_ps(_mm256_mul_ps(load_tail(MC_DTYPE_F32, (const uint8_t *)(v + j), n - j, 0.0f), m), d),
+        store_tail(dt, y + j * eb, _mm256_mul_ps(load_tail(MC_DTYPE_F32, (const uint8_t *)(v + j), n - j, 0.0f), f),
                    n - j);
 }
 
@@ -177,15 +191,16 @@ void mc_avx2_online_out(mc_dtype xdt, const uint8_t *x, mc_dtype ydt, uint8_t *y
                         float max, float sum)
 {
     const int64_t xb = mc_cpu_elem_bytes(xdt), yb = mc_cpu_elem_bytes(ydt);
-    const __m256 sc = _mm256_set1_ps(scale), m = _mm256_set1_ps(max), d = _mm256_set1_ps(sum);
+    /* a reciprocal and a multiply, as mc_avx2_store_row */
+    const __m256 sc = _mm256_set1_ps(scale), m = _mm256_set1_ps(max), d = _mm256_set1_ps(1.0f / sum);
     int64_t j = 0;
     for (; j + 8 <= n; j += 8) {
         __m256 v = _mm256_sub_ps(_mm256_mul_ps(sc, load8(xdt, x + j * xb)), m);
-        store8(ydt, y + j * yb, _mm256_div_ps(mc_exp_avx2(v), d));
+        store8(ydt, y + j * yb, _mm256_mul_ps(mc_exp_avx2(v), d));
     }
     if (j < n) {
         __m256 v = _mm256_sub_ps(_mm256_mul_ps(sc, load_tail(xdt, x + j * xb, n - j, 0.0f)), m);
-        store_tail(ydt, y + j * yb, _mm256_div_ps(mc_exp_avx2(v), d), n - j);
+        store_tail(ydt, y + j * yb, _mm256_mul_ps(mc_exp_avx2(v), d), n - j);
     }
 }
 

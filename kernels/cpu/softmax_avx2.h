@@ -14,7 +14,9 @@
 
 /* dst[j] = scale * x[j] for a dense row of n f32, f16 or bf16 elements. */
 void mc_avx2_load_row(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float *dst);
-/* Writes y[j] = v[j] * mul / div, rounded to dt (nearest even), for a dense row of n elements. */
+/* The same, returning the largest dst[j] (-inf for n == 0): the max pass folded into the load. */
+float mc_avx2_load_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float *dst);
+/* Writes y[j] = v[j] * (mul / div), rounded to dt (nearest even), for a dense row of n elements. */
 void mc_avx2_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div);
 /* Largest of v[0..n); -inf for n == 0. */
 float mc_avx2_max(const float *v, int64_t n);
@@ -33,17 +35,10 @@ void mc_avx2_exp_n(const float *x, float *out, int n);
 #ifdef __AVX2__
 #include <immintrin.h>
 
-/* exp(x), 8 lanes, within 2 ulp over the whole float range (test_kernels_cpu sweeps it).
- * Cephes' reduction x = n ln2 + r (ln2 in two parts) and its degree-6 polynomial on |r| <= ln2/2;
- * 2^n is applied as two halves, so results that underflow to subnormals round once, correctly.
- * x < -104 (below half the smallest subnormal), -inf included, gives exactly 0; x > 89 gives inf. */
-static inline __m256 mc_exp_avx2(__m256 x)
+/* Cephes' expf reduction and polynomial: given n = round(x / ln2), r = x - n ln2 (ln2 in two
+ * parts, so r is nearly exact, |r| <= ln2/2); returns exp(r) by a degree-6 polynomial. */
+static inline __m256 mc_exp_reduced_avx2(__m256 x, __m256 n)
 {
-    const __m256 lo = _mm256_set1_ps(-104.0f), hi = _mm256_set1_ps(89.0f);
-    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
     __m256 p = _mm256_set1_ps(1.9875691500e-4f);
@@ -53,7 +48,20 @@ static inline __m256 mc_exp_avx2(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-    p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
+    return _mm256_add_ps(p, _mm256_set1_ps(1.0f));
+}
+
+/* exp(x) over the whole float range. 2^n is applied as two halves, so results that underflow to
+ * subnormals round once, correctly. x < -104 (below half the smallest subnormal), -inf included,
+ * gives exactly 0; x > 89 gives inf. */
+static inline __m256 mc_exp_wide_avx2(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-104.0f), hi = _mm256_set1_ps(89.0f);
+    const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 p = mc_exp_reduced_avx2(x, n);
     const __m256i ni = _mm256_cvtps_epi32(n);
     const __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
     const __m256i bias = _mm256_set1_epi32(127);
@@ -61,6 +69,24 @@ static inline __m256 mc_exp_avx2(__m256 x)
     const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
     const __m256 y = _mm256_mul_ps(_mm256_mul_ps(p, s1), s2);
     return _mm256_andnot_ps(underflow, y);
+}
+
+/* exp(x), 8 lanes, within 2 ulp over the whole float range (test_kernels_cpu sweeps it).
+ * When every lane lies in [-87, 88] (results normal, 2^n representable: softmax's usual case),
+ * n comes from the 1.5 * 2^23 rounding trick and 2^n is one exponent-field add; otherwise the
+ * careful path above runs. */
+static inline __m256 mc_exp_avx2(__m256 x)
+{
+    const __m256 outside = _mm256_or_ps(_mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_NGE_UQ),
+                                        _mm256_cmp_ps(x, _mm256_set1_ps(88.0f), _CMP_NLE_UQ));
+    if (_mm256_movemask_ps(outside))
+        return mc_exp_wide_avx2(x);
+    const __m256 magic = _mm256_set1_ps(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    const __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), magic);
+    const __m256 p = mc_exp_reduced_avx2(x, _mm256_sub_ps(t, magic));
+    /* t's low mantissa bits hold n: 2^n = (bits(t) - bits(magic) + 127) << 23 */
+    const __m256i e = _mm256_add_epi32(_mm256_castps_si256(t), _mm256_set1_epi32(127 - 0x4B400000));
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(_mm256_slli_epi32(e, 23)));
 }
 
 /* Sum of the 8 lanes in a fixed order (so results never depend on anything but the inputs). */

@@ -5,21 +5,9 @@
 
 #include "kernels/cpu/cpu_access.h"
 
-/* Columns [0, visible) of row i are unmasked: causal masks j > i + q_offset. */
-static int64_t softmax_visible_cols(const mc_softmax_args *s, int64_t i)
-{
-    const int64_t cols = s->x.ne[0];
-    if (!s->causal)
-        return cols;
-    int64_t last = i + s->q_offset; /* last column row i may see */
-    if (last < 0)
-        return 0;
-    return last + 1 < cols ? last + 1 : cols;
-}
-
 static void softmax_row(const mc_softmax_args *s, int64_t i, int64_t b2, int64_t b3)
 {
-    const int64_t cols = s->x.ne[0], visible = softmax_visible_cols(s, i);
+    const int64_t cols = s->x.ne[0], visible = mc_cpu_causal_visible(s->causal, s->q_offset, i, cols);
     float max = -INFINITY;
     for (int64_t j = 0; j < visible; j++) {
         float v = s->scale * mc_cpu_get(&s->x, j, i, b2, b3);

@@ -45,16 +45,19 @@ static softmax_row row_at(const mc_softmax_args *s, int64_t r)
     return row;
 }
 
-/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one. */
-static void gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
+/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one.
+ * Returns the largest dst[j] (-inf for n == 0). */
+static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
 {
     const uint8_t *p = row + j0 * x->nb[0];
-    if (mc_cpu_row_is_dense_aligned(x, p)) {
-        mc_avx2_load_row(x->dtype, p, n, scale, dst);
-        return;
-    }
-    for (int64_t j = 0; j < n; j++)
+    if (mc_cpu_row_is_dense_aligned(x, p))
+        return mc_avx2_load_row_max(x->dtype, p, n, scale, dst);
+    float max = -INFINITY;
+    for (int64_t j = 0; j < n; j++) {
         dst[j] = scale * mc_cpu_load(x->dtype, p + j * x->nb[0]);
+        max = dst[j] > max ? dst[j] : max;
+    }
+    return max;
 }
 
 /* y[j0 + j] = v[j] * mul / div for n columns. */
@@ -65,8 +68,9 @@ static void scatter(const mc_tensor *y, uint8_t *row, int64_t j0, const float *v
         mc_avx2_store_row(y->dtype, p, v, n, mul, div);
         return;
     }
+    const float f = mul / div; /* as the vector path: a reciprocal and a multiply */
     for (int64_t j = 0; j < n; j++)
-        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * mul / div);
+        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * f);
 }
 
 /* y[j] = 0 for j in [j0, cols): masked columns. 0.0 is all-zero bytes in f32, f16 and bf16. */
@@ -88,8 +92,7 @@ static void zero_fill(const mc_tensor *y, uint8_t *row, int64_t j0, int64_t cols
 static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
 {
     const softmax_row row = row_at(s, r);
-    gather(&s->x, row.x, 0, row.visible, s->scale, v);
-    const float max = mc_avx2_max(v, row.visible);
+    const float max = gather(&s->x, row.x, 0, row.visible, s->scale, v);
     if (max == -INFINITY) {
         zero_fill(&s->y, row.y, 0, s->y.ne[0]);
         return;
@@ -160,10 +163,9 @@ static void segment_stats(const mc_softmax_args *s, const softmax_row *row, int6
     const int64_t j0 = g * SOFTMAX_SEGMENT_COLS, cols = s->x.ne[0];
     const int64_t n = cols - j0 < SOFTMAX_SEGMENT_COLS ? cols - j0 : SOFTMAX_SEGMENT_COLS;
     const int64_t live = row->visible <= j0 ? 0 : (row->visible - j0 < n ? row->visible - j0 : n);
-    gather(&s->x, row->x, j0, live, s->scale, v + j0);
+    seg_max[g] = gather(&s->x, row->x, j0, live, s->scale, v + j0);
     for (int64_t j = live; j < n; j++)
         v[j0 + j] = -INFINITY;
-    seg_max[g] = mc_avx2_max(v + j0, n);
     seg_sum[g] = 0.0f;
     if (seg_max[g] == -INFINITY)
         memset(v + j0, 0, sizeof *v * (size_t)n);

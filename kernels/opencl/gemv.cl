@@ -79,10 +79,23 @@ inline float row_dot(__global const uchar *a, long row_off, long a_nb0, __global
     float acc = 0.0f;
     long p = 0;
 #if A_VEC
+    /* four independent loads in flight per lane (a GPU hides memory latency with them), then
+     * single steps, then the scalar tail for k % 4 */
     const long k4 = k / 4 * 4;
-    for (p = 4 * (long)lane; p < k4; p += 4 * LANES)
+    const long step = 4 * LANES;
+    float acc1 = 0.0f, acc2 = 0.0f, acc3 = 0.0f;
+    for (p = 4 * (long)lane; p + 3 * step < k4; p += 4 * step) {
         acc += dot(mc_load4(a, row_off + p * ELEM_BYTES(DT_A), DT_A), x_load4(x, x_off, x_nb0, p));
-    p = k4; /* the scalar tail below covers k % 4 elements */
+        acc1 += dot(mc_load4(a, row_off + (p + step) * ELEM_BYTES(DT_A), DT_A), x_load4(x, x_off, x_nb0, p + step));
+        acc2 += dot(mc_load4(a, row_off + (p + 2 * step) * ELEM_BYTES(DT_A), DT_A),
+                    x_load4(x, x_off, x_nb0, p + 2 * step));
+        acc3 += dot(mc_load4(a, row_off + (p + 3 * step) * ELEM_BYTES(DT_A), DT_A),
+                    x_load4(x, x_off, x_nb0, p + 3 * step));
+    }
+    for (; p < k4; p += step)
+        acc += dot(mc_load4(a, row_off + p * ELEM_BYTES(DT_A), DT_A), x_load4(x, x_off, x_nb0, p));
+    acc = (acc + acc1) + (acc2 + acc3);
+    p = k4;
 #endif
     for (p += lane; p < k; p += LANES)
         acc = fma(mc_load(a, row_off + p * a_nb0, DT_A), mc_load(x, x_off + p * x_nb0, DT_X), acc);

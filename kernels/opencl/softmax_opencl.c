@@ -5,7 +5,8 @@
 
 #include "kernels/opencl/backend_opencl.h"
 
-#define SOFTMAX_GROUP 256        /* work-items per row */
+#define SOFTMAX_GROUP_MIN 64     /* work-items per row: one float4 each up to 1024 of them, so few */
+#define SOFTMAX_GROUP_MAX 1024   /* rows still fill a GPU; short rows keep a small group */
 #define SOFTMAX_CACHE_COLS 4096  /* 16 KiB of __local: a 4096-wide row is read from global once */
 
 /* Rows contiguous and every row's first element 4-element aligned: blocks of 4 per work-item. */
@@ -20,13 +21,38 @@ static bool softmax_vector_ok(const mc_tensor *t)
     return true;
 }
 
-static void softmax_options(char *opts, const mc_softmax_args *s)
+/* Work-items per row: the power of two that gives each one float4 of the row, within
+ * [SOFTMAX_GROUP_MIN, SOFTMAX_GROUP_MAX] and the device's work-group limit. */
+static size_t softmax_group(mc_backend_ctx *ctx, int64_t cols)
+{
+    size_t group = SOFTMAX_GROUP_MIN;
+    while (group < SOFTMAX_GROUP_MAX && (int64_t)group * 4 < cols && group * 2 <= mc_opencl_device(ctx)->max_wg)
+        group *= 2;
+    return group;
+}
+
+static void softmax_options(char *opts, const mc_softmax_args *s, size_t group)
 {
     const bool bytewise = mc_opencl_needs_bytewise(&s->x) || mc_opencl_needs_bytewise(&s->y);
-    mc_opencl_options_add(opts, "-DGROUP=%d -DCACHE_COLS=%d -DDT_X=%d -DDT_Y=%d", SOFTMAX_GROUP, SOFTMAX_CACHE_COLS,
+    mc_opencl_options_add(opts, "-DGROUP=%zu -DCACHE_COLS=%d -DDT_X=%d -DDT_Y=%d", group, SOFTMAX_CACHE_COLS,
                           mc_opencl_dtype_code(s->x.dtype), mc_opencl_dtype_code(s->y.dtype));
     mc_opencl_options_add(opts, "-DX_VEC=%d -DY_VEC=%d -DMC_BYTEWISE=%d", !bytewise && softmax_vector_ok(&s->x),
                           !bytewise && softmax_vector_ok(&s->y), bytewise);
+}
+
+/* The kernel for this case at the largest group the device runs it with: a kernel may be allowed
+ * fewer work-items than the device's maximum (registers), then the group halves. */
+static mc_status softmax_kernel(mc_kernel_ctx *kc, const mc_softmax_args *s, cl_kernel *k, size_t *group, mc_err *err)
+{
+    for (*group = softmax_group(kc->backend, s->x.ne[0]);; *group /= 2) {
+        char opts[MC_OPENCL_OPTIONS_LEN] = "";
+        softmax_options(opts, s, *group);
+        mc_status st = mc_opencl_kernel(kc->backend, "softmax", opts, "softmax_rows", k, err);
+        if (!st)
+            st = mc_opencl_check_group(kc->backend, *k, *group, err);
+        if (st != MC_ERR_UNSUPPORTED || *group <= SOFTMAX_GROUP_MIN)
+            return st;
+    }
 }
 
 static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -35,15 +61,12 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err
     const size_t rows = (size_t)(s->x.ne[1] * s->x.ne[2] * s->x.ne[3]);
     if (!rows || !s->x.ne[0])
         return MC_OK; /* an empty y: nothing to write (a zero-sized NDRange is invalid) */
-    char opts[MC_OPENCL_OPTIONS_LEN] = "";
-    softmax_options(opts, s);
     cl_kernel k;
+    size_t group;
     cl_uint arg = 0;
     cl_int causal = s->causal;
     cl_long q_offset = s->q_offset;
-    mc_status st = mc_opencl_kernel(kc->backend, "softmax", opts, "softmax_rows", &k, err);
-    if (!st)
-        st = mc_opencl_check_group(kc->backend, k, SOFTMAX_GROUP, err);
+    mc_status st = softmax_kernel(kc, s, &k, &group, err);
     if (!st)
         st = mc_opencl_arg_tensor(k, &arg, &s->x, err);
     if (!st)
@@ -56,7 +79,7 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err
         st = mc_opencl_arg(k, &arg, sizeof q_offset, &q_offset, err);
     if (st)
         return st;
-    const size_t local = SOFTMAX_GROUP, global = rows * SOFTMAX_GROUP;
+    const size_t local = group, global = rows * group;
     return mc_opencl_launch(kc->backend, k, 1, &global, &local, err);
 }
 
@@ -74,10 +97,10 @@ static const char *softmax_supports(const mc_args *args)
 static const char *softmax_probe(mc_backend_ctx *ctx)
 {
     const mc_opencl_device_info *d = mc_opencl_device(ctx);
-    if (d->max_wg < SOFTMAX_GROUP)
-        return "device work-groups hold fewer than 256 work-items";
-    if (d->local_bytes < (SOFTMAX_CACHE_COLS + SOFTMAX_GROUP) * sizeof(float))
-        return "device __local memory below 17 KiB";
+    if (d->max_wg < SOFTMAX_GROUP_MIN)
+        return "device work-groups hold fewer than 64 work-items";
+    if (d->local_bytes < (SOFTMAX_CACHE_COLS + SOFTMAX_GROUP_MAX) * sizeof(float))
+        return "device __local memory below 20 KiB";
     return NULL;
 }
 

@@ -1,0 +1,207 @@
+/* harness/cli_check.c: `metallic-check check`, the per-commit job.
+ *
+ * Steps (each result goes to the store as it arrives, so an interrupted check loses nothing):
+ *   1. correctness: the precommit tier on every available backend;
+ *   2. timing: the perf subset (cases/perf_smoke.lua), same run;
+ *   3. compare with the newest run of the parent commit on this machine (or --base);
+ *   4. the HTML report;
+ *   5. exit with the combined status: 1 a failure, else 3 a regression, else 4 nothing ran, else 0.
+ * SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_compare.h"
+#include "cli_report.h"
+#include "cases_lua.h"
+#include "db/store.h"
+
+static const char check_usage[] =
+    "usage: metallic-check check [options]\n"
+    "The per-commit job: runs the precommit tier (correctness, every available backend) and a perf\n"
+    "subset, stores both as one run, compares the timings with the newest run of the parent commit on\n"
+    "this machine, writes the HTML report and exits with the combined verdict.\n"
+    "\n"
+    "  --base RUN|COMMIT  compare with this run (run:N) or commit instead of the parent commit\n"
+    "  --threshold PCT    a change smaller than this is never a regression (default 3)\n"
+    "  --report FILE      where the report goes (default metallic-check-report.html)\n"
+    "  --no-report        do not write the report\n"
+    "  --perf-cases FILE  the perf subset (default cases/perf_smoke.lua)\n"
+    "  --tier NAME        correctness tier (default precommit)\n"
+    "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"
+    "  --budget SEC       timing budget per perf case and variant (default 1)\n"
+    "  --backend, --op, --variant, --seed, --jobs, --timeout, --commit, --quiet: as for `run`\n"
+    "\n"
+    "Exit status: 0 all passed and no regression; 1 a correctness failure, crash or timeout;\n"
+    "2 usage or configuration error; 3 a performance regression; 4 nothing ran.\n";
+
+typedef struct check_options {
+    mc_run_options run;
+    const char *base, *threshold, *report, *perf_cases;
+    int no_report;
+} check_options;
+
+/* Pulls check's own options out of argv, leaving the run options in place. */
+static int take_check_options(int *argc, char **argv, check_options *c)
+{
+    int k = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        const char **slot = strcmp(a, "--base") == 0 ? &c->base
+                            : strcmp(a, "--threshold") == 0 ? &c->threshold
+                            : strcmp(a, "--report") == 0 ? &c->report
+                            : strcmp(a, "--perf-cases") == 0 ? &c->perf_cases
+                                                               : NULL;
+        if (slot) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "metallic-check check: %s needs a value\n", a);
+                return MC_EXIT_USAGE;
+            }
+            *slot = argv[++i];
+        } else if (strcmp(a, "--no-report") == 0) {
+            c->no_report = 1;
+        } else {
+            argv[k++] = argv[i];
+        }
+    }
+    *argc = k;
+    argv[k] = NULL;
+    return -1;
+}
+
+static int correctness(check_options *c, int argc, char **argv, mc_store *store, mc_exec_outcome *out)
+{
+    mc_run_options o = c->run;
+    if (!o.session.tier && !o.session.n_case_files)
+        o.session.tier = "precommit";
+    o.session.coverage_check = !o.session.sel.filter;
+    return mc_cli_execute("check", &o, argc, argv, store, out);
+}
+
+static int timing(check_options *c, int argc, char **argv, mc_store *store, mc_exec_outcome *out)
+{
+    mc_run_options o = c->run;
+    char path[1200];
+    if (c->perf_cases) {
+        snprintf(path, sizeof path, "%s", c->perf_cases);
+    } else {
+        mc_err err = {0};
+        char dir[1024];
+        if (mc_cases_dir(o.session.cases_dir, dir, sizeof dir, &err) != MC_OK)
+            return mc_cli_report_error("check", &err);
+        snprintf(path, sizeof path, "%s/perf_smoke.lua", dir);
+    }
+    o.session.tier = NULL;
+    o.session.case_files = o.case_files;
+    o.case_files[0] = path;
+    o.session.n_case_files = 1;
+    o.session.coverage_check = false;
+    o.perf = 1;
+    if (o.budget_s <= 0)
+        o.budget_s = 1;
+    mc_exec_outcome perf = *out;
+    int rc = mc_cli_execute("check", &o, argc, argv, store, &perf);
+    return rc == MC_EXIT_NOTHING ? MC_EXIT_OK : rc; /* no timed case here is not a failure */
+}
+
+/* The run to compare with: --base, else the parent commit's newest timed run on this machine. */
+static int find_base(const check_options *c, mc_store *store, const mc_exec_outcome *cand, int64_t *base)
+{
+    mc_err err = {0};
+    if (c->base)
+        return mc_store_resolve_run(store, c->base, cand->fingerprint, base, &err) == MC_OK
+                   ? MC_EXIT_OK
+                   : mc_cli_report_error("check", &err);
+    mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = cand->fingerprint, .with_timings = true,
+                      .exclude_id = cand->run_id};
+    if (!cand->parent[0] || mc_store_newest_run(store, &q, base, &err) != MC_OK) {
+        printf("check: no timed run of the parent commit %.12s on this machine: nothing to compare with yet\n",
+               cand->parent[0] ? cand->parent : "(none)");
+        *base = 0;
+    }
+    return MC_EXIT_OK;
+}
+
+static int compare(const check_options *c, const char *db, int64_t base, int64_t cand)
+{
+    char b[32], k[32];
+    snprintf(b, sizeof b, "run:%lld", (long long)base);
+    snprintf(k, sizeof k, "run:%lld", (long long)cand);
+    char *argv[] = {"compare", "--db", (char *)db, "--base", b, "--cand", k, "--threshold",
+                    (char *)(c->threshold ? c->threshold : "3"), NULL};
+    return mc_cli_compare(9, argv);
+}
+
+static int report(const check_options *c, const char *db, int64_t base, int64_t cand)
+{
+    char b[32], k[32];
+    snprintf(b, sizeof b, "run:%lld", (long long)base);
+    snprintf(k, sizeof k, "run:%lld", (long long)cand);
+    char *argv[] = {"report", "--db", (char *)db, "--cand", k, "--out",
+                    (char *)(c->report ? c->report : "metallic-check-report.html"), "--base", b, NULL};
+    return mc_cli_report(base ? 9 : 7, argv);
+}
+
+/* 1 beats 3 beats 4 beats 0; 2 (a broken setup) beats everything. */
+static int combine(int correctness_rc, int regression_rc)
+{
+    if (correctness_rc == MC_EXIT_USAGE || regression_rc == MC_EXIT_USAGE)
+        return MC_EXIT_USAGE;
+    if (correctness_rc == MC_EXIT_FAIL)
+        return MC_EXIT_FAIL;
+    if (regression_rc == MC_EXIT_REGRESSION)
+        return MC_EXIT_REGRESSION;
+    return correctness_rc;
+}
+
+static int check_with_store(check_options *c, int argc, char **argv, mc_store *store, const char *db)
+{
+    mc_exec_outcome out = {0};
+    int rc = correctness(c, argc, argv, store, &out);
+    if (rc == MC_EXIT_USAGE || out.run_id == 0)
+        return rc;
+    int perf_rc = timing(c, argc, argv, store, &out);
+    if (perf_rc == MC_EXIT_FAIL || perf_rc == MC_EXIT_USAGE)
+        rc = rc == MC_EXIT_NOTHING || rc == MC_EXIT_OK ? perf_rc : rc;
+    mc_err err = {0};
+    const char *status = rc == MC_EXIT_OK ? "passed" : rc == MC_EXIT_FAIL ? "failed" : rc == MC_EXIT_NOTHING ? "nothing" : "aborted";
+    if (mc_store_end_run(store, out.run_id, status, &err) != MC_OK)
+        return mc_cli_report_error("check", &err);
+    printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
+    int64_t base = 0;
+    int reg_rc = find_base(c, store, &out, &base);
+    if (reg_rc == MC_EXIT_OK && base)
+        reg_rc = compare(c, db, base, out.run_id);
+    if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE)
+        reg_rc = MC_EXIT_USAGE;
+    int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
+    printf("check: verdict: %s (exit %d)\n",
+           final == 0 ? "all passed, no regression" : final == 1 ? "correctness failure" : final == 3 ? "performance regression" : final == 4 ? "nothing ran" : "setup error",
+           final);
+    return final;
+}
+
+int mc_cli_check(int argc, char **argv)
+{
+    check_options c;
+    memset(&c, 0, sizeof c);
+    int rc = take_check_options(&argc, argv, &c);
+    if (rc >= 0)
+        return rc;
+    int pos;
+    rc = mc_cli_parse_run_options("check", check_usage, argc, argv, &c.run, &pos);
+    if (rc >= 0)
+        return rc;
+    if (pos < argc) {
+        fprintf(stderr, "metallic-check check: unexpected argument '%s'\n%s", argv[pos], check_usage);
+        return MC_EXIT_USAGE;
+    }
+    mc_store *store = NULL;
+    mc_err err = {0};
+    const char *db = c.run.db_path ? c.run.db_path : mc_store_default_path();
+    if (mc_store_open(db, &store, &err) != MC_OK)
+        return mc_cli_report_error("check", &err);
+    rc = check_with_store(&c, argc, argv, store, db);
+    mc_store_close(store);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/* reports/report.c: writes the report page: head with inline CSS, the seven sections in order
+ * (banner, failures, changes, history, variant comparison, coverage, roofline) and the optional
+ * script; into a temporary file renamed over out_path, so a reader never sees half a page.
+ * SPDX-License-Identifier: MIT */
+#include "report.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/runinfo.h"
+#include "html.h"
+#include "report_int.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void write_head(FILE *out, const rp_report *r)
+{
+    /* The policy forbids every fetch: the page must render offline, and untrusted text in it can
+     * never load anything even if an escape were missed. */
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+          "script-src 'unsafe-inline'; img-src data:\">"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>metallic-check: ",
+          out);
+    mc_html_text(out, rp_overall(r));
+    fprintf(out, " &middot; %.12s", r->cand.commit);
+    if (r->have_base)
+        fprintf(out, " vs %.12s", r->base.commit);
+    fprintf(out, "</title><style>\n%s</style></head><body>\n", rp_css);
+}
+
+static void write_nav(FILE *out, const rp_report *r)
+{
+    fprintf(out, "<nav><a href=\"#failures\">Failures (%d)</a><a href=\"#changes\">Regressions</a>"
+                 "<a href=\"#history\">History</a><a href=\"#sweeps\">Variants</a><a href=\"#coverage\">Coverage</a>"
+                 "<a href=\"#roofline\">Roofline</a>"
+                 "<input id=\"failure-filter\" type=\"search\" placeholder=\"filter failures\" hidden></nav>\n",
+            r->n_failures_total);
+}
+
+static void write_page(FILE *out, const rp_report *r, mc_report_stats *st)
+{
+    char now[MC_TIME_LEN];
+    mc_runinfo_now(now);
+    write_head(out, r);
+    rp_write_banner(out, r);
+    write_nav(out, r);
+    rp_write_failures(out, r);
+    rp_write_changes(out, r);
+    st->n_history_series = rp_write_history(out, r);
+    st->n_sweeps = rp_write_sweeps(out, r);
+    rp_write_coverage(out, r);
+    st->n_roofline_points = rp_write_roofline(out, r);
+    fprintf(out, "<footer>Written by metallic-check %s at %s. One self-contained file: no scripts, fonts or images "
+                 "are fetched; the page reads the same without JavaScript.</footer>\n",
+            MC_VERSION, now);
+    fprintf(out, "<script>\n%s</script>\n</body></html>\n", rp_script);
+}
+
+static void fill_stats(const rp_report *r, mc_report_stats *st)
+{
+    st->n_results = r->n_results;
+    st->n_failures = r->n_failures_total;
+    st->n_compared = r->n_changes;
+    for (int i = 0; i < r->n_changes; i++) {
+        st->n_slower += r->changes[i].verdict == MC_VERDICT_SLOWER;
+        st->n_faster += r->changes[i].verdict == MC_VERDICT_FASTER;
+        st->n_regressions += strcmp(r->changes[i].label, MC_LABEL_REGRESSION) == 0;
+    }
+    st->verdicts_stored = r->verdicts_stored;
+    st->n_history_commits = r->n_commits;
+    st->peaks_measured = r->peaks_measured;
+}
+
+mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_report_stats *stats, mc_err *err)
+{
+    double t0 = now_s();
+    mc_report_stats local;
+    mc_report_stats *st = stats ? stats : &local;
+    memset(st, 0, sizeof *st);
+    if (!opts->out_path || !*opts->out_path)
+        return mc_err_set(err, MC_ERR_USAGE, "the report needs an output path");
+    rp_report r;
+    mc_status rc = rp_load(s, opts, &r, err);
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", opts->out_path, (long)getpid());
+    FILE *out = NULL;
+    if (!rc && !(out = fopen(tmp, "w")))
+        rc = mc_err_set(err, MC_ERR_IO, "cannot write %s", tmp);
+    if (!rc) {
+        write_page(out, &r, st);
+        bool bad = ferror(out) != 0;
+        bad |= fclose(out) != 0;
+        if (bad)
+            rc = mc_err_set(err, MC_ERR_IO, "writing %s failed (disk full?)", tmp);
+        else if (rename(tmp, opts->out_path) != 0)
+            rc = mc_err_set(err, MC_ERR_IO, "cannot move the report to %s", opts->out_path);
+        if (rc)
+            remove(tmp);
+    }
+    if (!rc) {
+        struct stat sb;
+        st->bytes = stat(opts->out_path, &sb) == 0 ? (long)sb.st_size : 0;
+        fill_stats(&r, st);
+    }
+    rp_free(&r);
+    st->seconds = now_s() - t0;
+    return rc;
+}
+
+mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path, mc_err *err)
+{
+    mc_report_opts o = {.cand_run = cand_run, .base_run = base_run, .out_path = out_path, .measure_peaks = true};
+    return mc_report_write_opts(s, &o, NULL, err);
+}

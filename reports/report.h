@@ -1,0 +1,42 @@
+/* reports/report.h: the HTML regression report: one self-contained page (inline CSS and SVG, no
+ * external assets) built from the results store for a candidate run and, optionally, a base run.
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_REPORT_H
+#define MC_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db/store.h"
+#include "harness/compare.h"
+#include "harness/status.h"
+
+typedef struct mc_report_opts {
+    int64_t cand_run;       /* the run the page is about */
+    int64_t base_run;       /* the run it is compared with; 0: none */
+    const char *out_path;   /* written atomically (a temporary file renamed into place) */
+    int history_runs;       /* newest timed runs of the machine the history reads (0: 100) */
+    mc_compare_cfg compare; /* when the store holds no verdicts for (base, cand); zero: defaults */
+    bool measure_peaks;     /* measure and store the machine's bandwidth when the store lacks it and
+                               this process runs on that machine (a second or two) */
+} mc_report_opts;
+
+/* What a written report holds, for the caller's summary line and for tests. */
+typedef struct mc_report_stats {
+    long bytes;             /* size of the HTML file */
+    int n_results, n_failures;
+    int n_compared, n_slower, n_faster, n_regressions;
+    bool verdicts_stored;   /* false: computed by the report from the two runs' samples */
+    int n_history_series, n_history_commits;
+    int n_sweeps, n_roofline_points;
+    bool peaks_measured;    /* measured (and stored) by this call */
+    double seconds;         /* wall time to build and write the page */
+} mc_report_stats;
+
+/* Writes the report. stats may be NULL. */
+mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_report_stats *stats, mc_err *err);
+
+/* The call for `check`: defaults, measure_peaks on. base_run 0: no comparison. */
+mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path, mc_err *err);
+
+#endif

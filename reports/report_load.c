@@ -1,0 +1,933 @@
+/* reports/report_load.c: reads what the report shows from the store into an rp_report.
+ *
+ * What it reads, so that a big database stays fast:
+ *   1. The candidate's results, once, in one walk without samples: counts by kind, failures (at
+ *      most RP_MAX_FAILURE_ROWS of each kind), coverage cells (merged in a hash table) and its
+ *      timing summaries (sweeps, roofline).
+ *   2. The verdicts stored for (base, candidate); when there are none, both runs' samples, which
+ *      mc_compare_items turns into verdicts here (nothing is written back: storing is check's job).
+ *   3. The timing summaries (no samples) of the newest opts.history_runs timed runs of the
+ *      candidate's machine, for the history charts.
+ * SPDX-License-Identifier: MIT */
+#include "report_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/case.h"
+#include "harness/peaks.h"
+#include "harness/registry.h"
+#include "harness/stats.h"
+
+#define HISTORY_RUNS_DEFAULT 100
+#define PEAK_PROBE_MIB 256 /* far beyond the last-level caches of the machines we run on */
+
+bool rp_grow(void **items, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    int grown = *cap ? *cap : 16;
+    while (grown < need)
+        grown *= 2;
+    void *p = realloc(*items, (size_t)grown * elem);
+    if (!p)
+        return false;
+    *items = p;
+    *cap = grown;
+    return true;
+}
+
+char *rp_strdup(const char *s)
+{
+    size_t n = strlen(s ? s : "") + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s ? s : "", n);
+    return d;
+}
+
+/* Copies and cuts at cap - 1 bytes (snprintf would warn about every cut it can foresee). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* ---- params ---- */
+
+/* Reads one "..." token starting after the opening quote; returns the byte after the closing one. */
+static const char *read_string(const char *s, char *out, size_t cap)
+{
+    size_t len = 0;
+    while (*s && *s != '"') {
+        if (*s == '\\' && s[1])
+            s++; /* the store escapes only quotes and backslashes in words */
+        if (len + 1 < cap)
+            out[len++] = *s;
+        s++;
+    }
+    out[len] = '\0';
+    return *s ? s + 1 : s;
+}
+
+void rp_params_parse(const char *json, rp_params *out)
+{
+    out->n = 0;
+    const char *s = json ? strchr(json, '{') : NULL;
+    if (!s)
+        return;
+    s++;
+    while (*s && out->n < RP_MAX_PARAMS) {
+        while (*s == ' ' || *s == ',')
+            s++;
+        if (*s != '"')
+            return;
+        rp_param *p = &out->p[out->n];
+        s = read_string(s + 1, p->name, sizeof p->name);
+        while (*s == ' ' || *s == ':')
+            s++;
+        if (*s == '"') {
+            s = read_string(s + 1, p->text, sizeof p->text);
+            p->is_num = false;
+            p->num = NAN;
+        } else {
+            char *end = NULL;
+            p->num = strtod(s, &end);
+            if (end == s)
+                return;
+            snprintf(p->text, sizeof p->text, "%.*s", (int)(end - s), s);
+            p->is_num = true;
+            s = end;
+        }
+        out->n++;
+    }
+}
+
+const rp_param *rp_param_find(const rp_params *ps, const char *name)
+{
+    for (int i = 0; i < ps->n; i++)
+        if (strcmp(ps->p[i].name, name) == 0)
+            return &ps->p[i];
+    return NULL;
+}
+
+/* ---- the candidate's results ---- */
+
+/* Failures are listed by how much they say about the kernel: memory safety first. */
+static const mc_result_kind failure_order[] = {
+    MC_RESULT_CRASH,          MC_RESULT_TIMEOUT,    MC_RESULT_FAIL_GUARD,      MC_RESULT_FAIL_INPUT_MODIFIED,
+    MC_RESULT_FAIL_UNWRITTEN, MC_RESULT_FAIL_NAN,   MC_RESULT_FAIL_BOUND,      MC_RESULT_FAIL_MISTRUSTED,
+    MC_RESULT_FAIL_DISPATCH,  MC_RESULT_FAIL_NONDETERMINISM, MC_RESULT_FAIL_COVERAGE, MC_RESULT_ERROR,
+};
+
+static int failure_rank(mc_result_kind k)
+{
+    for (size_t i = 0; i < sizeof failure_order / sizeof failure_order[0]; i++)
+        if (failure_order[i] == k)
+            return (int)i;
+    return (int)(sizeof failure_order / sizeof failure_order[0]);
+}
+
+typedef struct cov_index {
+    int *slots; /* open addressing: index into r->cov, or -1 */
+    int cap;    /* power of two */
+} cov_index;
+
+typedef struct result_walk {
+    rp_report *r;
+    cov_index idx;
+    int kept_of_kind[MC_RESULT_COUNT];
+    mc_status st;
+    mc_err *err;
+} result_walk;
+
+static int nomem(result_walk *w, const char *what)
+{
+    w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for %s", what);
+    return 1;
+}
+
+static int layout_bit(rp_report *r, const char *name)
+{
+    for (int i = 0; i < r->n_layouts; i++)
+        if (strcmp(r->layouts[i], name) == 0)
+            return i;
+    if (r->n_layouts == RP_MAX_LAYOUT_NAMES)
+        return -1;
+    copy_str(r->layouts[r->n_layouts], sizeof r->layouts[0], name);
+    return r->n_layouts++;
+}
+
+/* The coverage coordinates of a case: its dtype (weights first for quantised GEMV), the layouts
+ * of its tensors ("contiguous" when all are, else the non-contiguous ones by tensor) and its
+ * alignment. */
+static void coverage_of(rp_report *r, const char *params_json, rp_cov *c)
+{
+    rp_params ps;
+    rp_params_parse(params_json, &ps);
+    const rp_param *dtype = rp_param_find(&ps, "dtype"), *wtype = rp_param_find(&ps, "wtype");
+    const rp_param *align = rp_param_find(&ps, "align");
+    if (wtype && strcmp(wtype->text, "same") != 0)
+        snprintf(c->dtype, sizeof c->dtype, "%.11s/%.11s", wtype->text, dtype ? dtype->text : "?");
+    else
+        copy_str(c->dtype, sizeof c->dtype, dtype ? dtype->text : "-");
+    copy_str(c->align, sizeof c->align, align ? align->text : "-");
+    size_t len = 0;
+    c->layout[0] = '\0';
+    c->layout_bits = 0;
+    for (int i = 0; i < ps.n; i++) {
+        const rp_param *p = &ps.p[i];
+        if (strncmp(p->name, "layout", 6) != 0)
+            continue;
+        int bit = layout_bit(r, p->text);
+        if (bit >= 0)
+            c->layout_bits |= 1u << bit;
+        if (strcmp(p->text, "contiguous") == 0 || len >= sizeof c->layout)
+            continue;
+        const char *tensor = p->name[6] == '_' ? p->name + 7 : "";
+        len += (size_t)snprintf(c->layout + len, sizeof c->layout - len, "%s%s%s%s", len ? " " : "", tensor,
+                                *tensor ? ":" : "", p->text);
+    }
+    if (!c->layout[0])
+        copy_str(c->layout, sizeof c->layout, c->layout_bits ? "contiguous" : "-");
+}
+
+static uint64_t cov_hash(const rp_cov *c)
+{
+    char key[320];
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%s", c->op, c->backend, c->variant, c->dtype, c->layout, c->align);
+    return mc_hash_str(key);
+}
+
+static bool cov_same(const rp_cov *a, const rp_cov *b)
+{
+    return !strcmp(a->variant, b->variant) && !strcmp(a->backend, b->backend) && !strcmp(a->op, b->op) &&
+           !strcmp(a->dtype, b->dtype) && !strcmp(a->layout, b->layout) && !strcmp(a->align, b->align);
+}
+
+static bool cov_rehash(rp_report *r, cov_index *idx, int cap)
+{
+    int *slots = malloc((size_t)cap * sizeof *slots);
+    if (!slots)
+        return false;
+    for (int i = 0; i < cap; i++)
+        slots[i] = -1;
+    for (int i = 0; i < r->n_cov; i++) {
+        uint64_t h = cov_hash(&r->cov[i]);
+        int at = (int)(h & (uint64_t)(cap - 1));
+        while (slots[at] >= 0)
+            at = (at + 1) & (cap - 1);
+        slots[at] = i;
+    }
+    free(idx->slots);
+    idx->slots = slots;
+    idx->cap = cap;
+    return true;
+}
+
+/* Adds one result to its coverage cell, creating the cell when new. */
+static bool cov_add(rp_report *r, cov_index *idx, const rp_cov *c, mc_result_kind kind)
+{
+    if (2 * (r->n_cov + 1) > idx->cap && !cov_rehash(r, idx, idx->cap ? 2 * idx->cap : 256))
+        return false;
+    int at = (int)(cov_hash(c) & (uint64_t)(idx->cap - 1));
+    while (idx->slots[at] >= 0 && !cov_same(&r->cov[idx->slots[at]], c))
+        at = (at + 1) & (idx->cap - 1);
+    if (idx->slots[at] < 0) {
+        if (!rp_grow((void **)&r->cov, &r->cap_cov, r->n_cov + 1, sizeof *r->cov))
+            return false;
+        r->cov[r->n_cov] = *c;
+        idx->slots[at] = r->n_cov++;
+    }
+    rp_cov *cell = &r->cov[idx->slots[at]];
+    if (kind == MC_RESULT_PASS)
+        cell->pass++;
+    else if (kind == MC_RESULT_SKIP)
+        cell->skip++;
+    else
+        cell->fail++;
+    return true;
+}
+
+static int keep_failure(result_walk *w, const mc_stored_result *sr)
+{
+    rp_report *r = w->r;
+    r->n_failures_total++;
+    if (w->kept_of_kind[sr->res.kind]++ >= RP_MAX_FAILURE_ROWS)
+        return 0;
+    if (!rp_grow((void **)&r->failures, &r->cap_failures, r->n_failures + 1, sizeof *r->failures))
+        return nomem(w, "failures");
+    rp_failure *f = &r->failures[r->n_failures];
+    memset(f, 0, sizeof *f);
+    f->key = rp_strdup(sr->case_key);
+    if (!f->key)
+        return nomem(w, "failures");
+    copy_str(f->op, sizeof f->op, sr->op);
+    copy_str(f->backend, sizeof f->backend, sr->backend);
+    copy_str(f->variant, sizeof f->variant, sr->variant);
+    f->res = sr->res;
+    r->n_failures++;
+    return 0;
+}
+
+static int keep_timed(result_walk *w, const mc_stored_result *sr)
+{
+    rp_report *r = w->r;
+    if (!rp_grow((void **)&r->timed, &r->cap_timed, r->n_timed + 1, sizeof *r->timed))
+        return nomem(w, "timings");
+    rp_timed *t = &r->timed[r->n_timed];
+    memset(t, 0, sizeof *t);
+    t->key = rp_strdup(sr->case_key);
+    t->params = rp_strdup(sr->params_json);
+    r->n_timed++;
+    if (!t->key || !t->params)
+        return nomem(w, "timings");
+    copy_str(t->op, sizeof t->op, sr->op);
+    copy_str(t->backend, sizeof t->backend, sr->backend);
+    copy_str(t->variant, sizeof t->variant, sr->variant);
+    t->median_ns = sr->median_ns;
+    t->gflops = sr->gflops;
+    t->gbs = sr->gbs;
+    return 0;
+}
+
+static int visit_result(const mc_stored_result *sr, void *user)
+{
+    result_walk *w = user;
+    rp_report *r = w->r;
+    r->n_results++;
+    r->kind_count[sr->res.kind]++;
+    rp_cov c;
+    memset(&c, 0, sizeof c);
+    copy_str(c.op, sizeof c.op, sr->op);
+    copy_str(c.backend, sizeof c.backend, sr->backend);
+    copy_str(c.variant, sizeof c.variant, sr->variant);
+    coverage_of(r, sr->params_json, &c);
+    if (!cov_add(r, &w->idx, &c, sr->res.kind))
+        return nomem(w, "coverage");
+    if (mc_result_kind_is_failure(sr->res.kind) && keep_failure(w, sr))
+        return 1;
+    if (sr->has_timing && sr->median_ns > 0 && keep_timed(w, sr))
+        return 1;
+    return 0;
+}
+
+static int failure_cmp(const void *a, const void *b)
+{
+    const rp_failure *x = a, *y = b;
+    int d = failure_rank(x->res.kind) - failure_rank(y->res.kind);
+    if (d)
+        return d;
+    d = strcmp(x->key, y->key);
+    return d ? d : strcmp(x->variant, y->variant);
+}
+
+static mc_status load_results(mc_store *s, rp_report *r, mc_err *err)
+{
+    result_walk w = {.r = r, .err = err};
+    mc_status st = mc_store_each_result(s, r->cand.id, false, visit_result, &w, err);
+    if (!st)
+        st = w.st;
+    free(w.idx.slots);
+    if (st)
+        return st;
+    qsort(r->failures, (size_t)r->n_failures, sizeof *r->failures, failure_cmp);
+    for (int i = RP_MAX_FAILURE_ROWS; i < r->n_failures; i++)
+        free(r->failures[i].key);
+    if (r->n_failures > RP_MAX_FAILURE_ROWS)
+        r->n_failures = RP_MAX_FAILURE_ROWS;
+    return MC_OK;
+}
+
+/* ---- comparison ---- */
+
+static mc_verdict verdict_parse(const char *name)
+{
+    for (int v = 0; v < MC_VERDICT_COUNT; v++)
+        if (strcmp(mc_verdict_name((mc_verdict)v), name) == 0)
+            return (mc_verdict)v;
+    return MC_VERDICT_AMBIGUOUS;
+}
+
+static rp_change *new_change(rp_report *r, const char *key, const char *params)
+{
+    if (!rp_grow((void **)&r->changes, &r->cap_changes, r->n_changes + 1, sizeof *r->changes))
+        return NULL;
+    rp_change *c = &r->changes[r->n_changes];
+    memset(c, 0, sizeof *c);
+    c->key = rp_strdup(key);
+    c->params = rp_strdup(params);
+    r->n_changes++;
+    return c->key && c->params ? c : NULL;
+}
+
+typedef struct verdict_walk {
+    rp_report *r;
+    mc_status st;
+    mc_err *err;
+} verdict_walk;
+
+static int visit_verdict(const mc_stored_verdict *v, void *user)
+{
+    verdict_walk *w = user;
+    rp_change *c = new_change(w->r, v->case_key, v->params_json);
+    if (!c) {
+        w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for verdicts");
+        return 1;
+    }
+    copy_str(c->op, sizeof c->op, v->op);
+    copy_str(c->backend, sizeof c->backend, v->backend);
+    copy_str(c->variant, sizeof c->variant, v->variant);
+    copy_str(c->base_hash, sizeof c->base_hash, v->base_hash);
+    copy_str(c->cand_hash, sizeof c->cand_hash, v->cand_hash);
+    copy_str(c->label, sizeof c->label, v->label);
+    c->ratio = v->ratio;
+    c->lo = v->ci_lo;
+    c->hi = v->ci_hi;
+    c->bounded = isfinite(v->ci_hi) && v->ci_lo > 0;
+    c->p = v->p;
+    c->q = v->q;
+    c->threshold = v->threshold;
+    c->same_code = v->same_code;
+    c->verdict = verdict_parse(v->verdict);
+    return 0;
+}
+
+static int timing_row_cmp(const mc_timing_row *a, const mc_timing_row *b)
+{
+    int d = strcmp(a->case_key, b->case_key);
+    if (!d)
+        d = strcmp(a->backend, b->backend);
+    return d ? d : strcmp(a->variant, b->variant);
+}
+
+/* Verdicts from the two runs' samples, matched by (case key, backend, variant). */
+static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
+{
+    mc_timing_set base = {0}, cand = {0};
+    mc_compare_item *items = NULL;
+    int n = 0;
+    mc_status st = mc_store_load_timings(s, r->base.id, &base, err);
+    if (!st)
+        st = mc_store_load_timings(s, r->cand.id, &cand, err);
+    if (!st && !(items = calloc((size_t)(cand.count ? cand.count : 1), sizeof *items)))
+        st = mc_err_set(err, MC_ERR_NOMEM, "no memory to compare %d timings", cand.count);
+    bool paired = strcmp(r->cand.mode, "paired") == 0 && r->cand.paired_with == r->base.id;
+    for (int i = 0, j = 0; !st && i < base.count && j < cand.count;) {
+        const mc_timing_row *b = &base.rows[i], *c = &cand.rows[j];
+        int d = timing_row_cmp(b, c);
+        if (d) {
+            d < 0 ? i++ : j++;
+            continue;
+        }
+        items[n++] = (mc_compare_item){.case_key = c->case_key, .op = c->op, .params_json = c->params_json,
+                                       .backend = c->backend, .variant = c->variant, .base_hash = b->code_hash,
+                                       .cand_hash = c->code_hash, .base = b->timing.samples_ns,
+                                       .cand = c->timing.samples_ns, .n_base = b->timing.n, .n_cand = c->timing.n,
+                                       .paired = paired};
+        i++;
+        j++;
+    }
+    mc_compare_cfg cfg = r->opts.compare.threshold > 0 ? r->opts.compare : mc_compare_defaults();
+    if (!st)
+        st = mc_compare_items(&cfg, items, n, err);
+    for (int i = 0; !st && i < n; i++) {
+        const mc_compare_item *it = &items[i];
+        rp_change *c = new_change(r, it->case_key, it->params_json);
+        if (!c) {
+            st = mc_err_set(err, MC_ERR_NOMEM, "no memory for verdicts");
+            break;
+        }
+        copy_str(c->op, sizeof c->op, it->op);
+        copy_str(c->backend, sizeof c->backend, it->backend);
+        copy_str(c->variant, sizeof c->variant, it->variant);
+        copy_str(c->base_hash, sizeof c->base_hash, it->base_hash);
+        copy_str(c->cand_hash, sizeof c->cand_hash, it->cand_hash);
+        copy_str(c->label, sizeof c->label, it->label);
+        c->ratio = it->ratio;
+        c->bounded = it->ci_bounded;
+        c->lo = it->ci_bounded ? it->ci_lo : 0;
+        c->hi = it->ci_bounded ? it->ci_hi : INFINITY;
+        c->p = it->p;
+        c->q = it->q;
+        c->threshold = cfg.threshold;
+        c->same_code = it->same_code;
+        c->verdict = it->verdict;
+    }
+    free(items);
+    mc_timing_set_free(&base);
+    mc_timing_set_free(&cand);
+    return st;
+}
+
+static mc_status group_changes(rp_report *r, mc_err *err)
+{
+    if (r->n_changes == 0)
+        return MC_OK;
+    mc_compare_item *items = calloc((size_t)r->n_changes, sizeof *items);
+    if (!items)
+        return mc_err_set(err, MC_ERR_NOMEM, "no memory to group %d verdicts", r->n_changes);
+    for (int i = 0; i < r->n_changes; i++) {
+        const rp_change *c = &r->changes[i];
+        items[i] = (mc_compare_item){.case_key = c->key, .op = c->op, .params_json = c->params, .backend = c->backend,
+                                     .variant = c->variant, .verdict = c->verdict, .label = c->label};
+    }
+    mc_status st = mc_compare_group_regressions(items, r->n_changes, &r->groups, &r->n_groups, err);
+    free(items);
+    return st;
+}
+
+static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
+{
+    if (!r->have_base) {
+        copy_str(r->compare_note, sizeof r->compare_note, "no base run: nothing to compare the candidate with");
+        return MC_OK;
+    }
+    verdict_walk w = {.r = r, .err = err};
+    mc_status st = mc_store_each_verdict(s, r->base.id, r->cand.id, visit_verdict, &w, err);
+    if (!st)
+        st = w.st;
+    if (st)
+        return st;
+    r->verdicts_stored = r->n_changes > 0;
+    if (!r->verdicts_stored && !r->same_machine)
+        snprintf(r->compare_note, sizeof r->compare_note,
+                 "not compared: the base ran on another machine (%s, the candidate on %s)", r->base.fingerprint,
+                 r->cand.fingerprint);
+    else if (!r->verdicts_stored && (r->base.n_timings == 0 || r->cand.n_timings == 0))
+        snprintf(r->compare_note, sizeof r->compare_note, "not compared: the %s run holds no timings (run with --perf)",
+                 r->cand.n_timings == 0 ? "candidate" : "base");
+    else if (!r->verdicts_stored)
+        st = compute_verdicts(s, r, err);
+    if (!st)
+        st = group_changes(r, err);
+    return st;
+}
+
+/* ---- history ---- */
+
+typedef struct hrow {
+    int run, var;
+    int64_t case_id;
+    double med, mad;
+    char hash[MC_HASH_LEN];
+} hrow;
+
+typedef struct hvar {
+    char op[32], backend[16], variant[64];
+} hvar;
+
+typedef struct hist_walk {
+    rp_report *r;
+    hrow *rows;
+    int n_rows, cap_rows;
+    int64_t *run_ids;
+    int *run_commit;
+    int n_runs, cap_runs, cap_run_commit, cap_commits;
+    hvar *vars;
+    int n_vars, cap_vars, last_var;
+    mc_status st;
+    mc_err *err;
+} hist_walk;
+
+static int hist_nomem(hist_walk *w)
+{
+    w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for the history");
+    return 1;
+}
+
+static int commit_index(hist_walk *w, const char *commit)
+{
+    rp_report *r = w->r;
+    for (int i = r->n_commits - 1; i >= 0; i--)
+        if (strcmp(r->commits[i], commit) == 0)
+            return i;
+    if (!rp_grow((void **)&r->commits, &w->cap_commits, r->n_commits + 1, sizeof *r->commits))
+        return -1;
+    copy_str(r->commits[r->n_commits], sizeof r->commits[0], commit);
+    return r->n_commits++;
+}
+
+static int var_index(hist_walk *w, const mc_history_timing *t)
+{
+    for (int k = 0; k <= w->n_vars; k++) {
+        int i = k == 0 ? w->last_var : k - 1; /* rows come in runs of one variant: try the last first */
+        if (i < 0 || i >= w->n_vars)
+            continue;
+        const hvar *v = &w->vars[i];
+        if (!strcmp(v->variant, t->variant) && !strcmp(v->backend, t->backend) && !strcmp(v->op, t->op))
+            return w->last_var = i;
+    }
+    if (!rp_grow((void **)&w->vars, &w->cap_vars, w->n_vars + 1, sizeof *w->vars))
+        return -1;
+    hvar *v = &w->vars[w->n_vars];
+    copy_str(v->op, sizeof v->op, t->op);
+    copy_str(v->backend, sizeof v->backend, t->backend);
+    copy_str(v->variant, sizeof v->variant, t->variant);
+    return w->last_var = w->n_vars++;
+}
+
+static int visit_history(const mc_history_timing *t, void *user)
+{
+    hist_walk *w = user;
+    if (w->n_runs == 0 || w->run_ids[w->n_runs - 1] != t->run_id) {
+        int c = commit_index(w, t->commit);
+        if (c < 0 || !rp_grow((void **)&w->run_ids, &w->cap_runs, w->n_runs + 1, sizeof *w->run_ids) ||
+            !rp_grow((void **)&w->run_commit, &w->cap_run_commit, w->n_runs + 1, sizeof *w->run_commit))
+            return hist_nomem(w);
+        w->run_ids[w->n_runs] = t->run_id;
+        w->run_commit[w->n_runs++] = c;
+    }
+    int v = var_index(w, t);
+    if (v < 0 || !rp_grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
+        return hist_nomem(w);
+    hrow *h = &w->rows[w->n_rows++];
+    h->run = w->n_runs - 1;
+    h->var = v;
+    h->case_id = t->case_id;
+    h->med = t->median_ns;
+    h->mad = t->mad_ns;
+    copy_str(h->hash, sizeof h->hash, t->code_hash);
+    return 0;
+}
+
+static int hrow_cmp(const void *a, const void *b)
+{
+    const hrow *x = a, *y = b;
+    if (x->var != y->var)
+        return x->var < y->var ? -1 : 1;
+    if (x->case_id != y->case_id)
+        return x->case_id < y->case_id ? -1 : 1;
+    return (x->run > y->run) - (x->run < y->run);
+}
+
+static double median_of(double *v, int n)
+{
+    mc_stats_sort(v, n);
+    return mc_stats_median_sorted(v, n);
+}
+
+static bool real_hash(const char *h)
+{
+    return strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
+}
+
+/* Change points of the series' commits that have data, and the level ratio at each. */
+static mc_status find_change_points(rp_history *h, int n_commits, mc_err *err)
+{
+    double *ys = malloc((size_t)n_commits * sizeof *ys), *seg = malloc((size_t)n_commits * sizeof *seg);
+    int *at = malloc((size_t)n_commits * sizeof *at);
+    mc_status st = MC_OK;
+    if (!ys || !seg || !at) {
+        st = mc_err_set(err, MC_ERR_NOMEM, "no memory for change points");
+        goto done;
+    }
+    int m = 0;
+    for (int c = 0; c < n_commits; c++)
+        if (isfinite(h->y[c])) {
+            at[m] = c;
+            ys[m++] = h->y[c];
+        }
+    int idx[16], n = 0;
+    mc_cp_cfg cfg = mc_cp_defaults();
+    st = mc_change_points(ys, m, &cfg, idx, 16, &n, err);
+    for (int k = 0; !st && k < n; k++) {
+        int from = k ? idx[k - 1] : 0, mid = idx[k], to = k + 1 < n ? idx[k + 1] : m;
+        memcpy(seg, ys + from, (size_t)(mid - from) * sizeof *seg);
+        double before = median_of(seg, mid - from);
+        memcpy(seg, ys + mid, (size_t)(to - mid) * sizeof *seg);
+        double after = median_of(seg, to - mid);
+        h->cps[k] = at[mid];
+        h->cp_ratio[k] = after / before;
+    }
+    h->n_cps = st ? 0 : n;
+done:
+    free(ys);
+    free(seg);
+    free(at);
+    return st;
+}
+
+typedef struct hist_acc {
+    double *sum, *slo, *shi;
+    int *cnt;
+    char (*hash)[MC_HASH_LEN];
+} hist_acc;
+
+/* Folds the rows [i, j) of one (variant, case) into the per-commit sums. */
+static void accumulate_case(const hist_walk *w, int i, int j, double *scratch, hist_acc *a)
+{
+    for (int k = i; k < j; k++)
+        scratch[k - i] = w->rows[k].med;
+    double base = median_of(scratch, j - i);
+    for (int k = i; k < j; k++) {
+        const hrow *h = &w->rows[k];
+        int c = w->run_commit[h->run];
+        double lo = h->med - h->mad > 0 ? h->med - h->mad : h->med * 1e-3;
+        a->sum[c] += log(h->med / base);
+        a->slo[c] += log(lo / base);
+        a->shi[c] += log((h->med + h->mad) / base);
+        a->cnt[c]++;
+        if (!a->hash[c][0])
+            copy_str(a->hash[c], sizeof a->hash[c], h->hash);
+    }
+}
+
+static mc_status finish_series(rp_history *h, const hist_acc *a, int n_commits, mc_err *err)
+{
+    h->y = malloc((size_t)n_commits * sizeof *h->y);
+    h->lo = malloc((size_t)n_commits * sizeof *h->lo);
+    h->hi = malloc((size_t)n_commits * sizeof *h->hi);
+    h->code_changed = calloc((size_t)n_commits, sizeof *h->code_changed);
+    if (!h->y || !h->lo || !h->hi || !h->code_changed)
+        return mc_err_set(err, MC_ERR_NOMEM, "no memory for the history");
+    int prev = -1;
+    for (int c = 0; c < n_commits; c++) {
+        bool have = a->cnt[c] > 0;
+        h->y[c] = have ? exp(a->sum[c] / a->cnt[c]) : NAN;
+        h->lo[c] = have ? exp(a->slo[c] / a->cnt[c]) : NAN;
+        h->hi[c] = have ? exp(a->shi[c] / a->cnt[c]) : NAN;
+        if (!have)
+            continue;
+        h->code_changed[c] = prev >= 0 && real_hash(a->hash[c]) && real_hash(a->hash[prev]) &&
+                             strcmp(a->hash[c], a->hash[prev]) != 0;
+        prev = c;
+    }
+    return find_change_points(h, n_commits, err);
+}
+
+static int points_in(const rp_history *h, int n_commits)
+{
+    int m = 0;
+    for (int c = 0; c < n_commits; c++)
+        m += isfinite(h->y[c]);
+    return m;
+}
+
+/* One series per variant from the sorted rows. */
+static mc_status build_series(hist_walk *w, mc_err *err)
+{
+    rp_report *r = w->r;
+    int nc = r->n_commits;
+    hist_acc a = {calloc((size_t)nc, sizeof(double)), calloc((size_t)nc, sizeof(double)),
+                  calloc((size_t)nc, sizeof(double)), calloc((size_t)nc, sizeof(int)),
+                  calloc((size_t)nc, sizeof *a.hash)};
+    double *scratch = malloc((size_t)(w->n_runs ? w->n_runs : 1) * sizeof *scratch);
+    r->hist = calloc((size_t)(w->n_vars ? w->n_vars : 1), sizeof *r->hist);
+    mc_status st = MC_OK;
+    if (!a.sum || !a.slo || !a.shi || !a.cnt || !a.hash || !scratch || !r->hist)
+        st = mc_err_set(err, MC_ERR_NOMEM, "no memory for the history");
+    for (int i = 0; !st && i < w->n_rows;) {
+        int var = w->rows[i].var;
+        memset(a.sum, 0, (size_t)nc * sizeof(double));
+        memset(a.slo, 0, (size_t)nc * sizeof(double));
+        memset(a.shi, 0, (size_t)nc * sizeof(double));
+        memset(a.cnt, 0, (size_t)nc * sizeof(int));
+        memset(a.hash, 0, (size_t)nc * sizeof *a.hash);
+        rp_history *h = &r->hist[r->n_hist];
+        memset(h, 0, sizeof *h);
+        while (i < w->n_rows && w->rows[i].var == var) {
+            int j = i;
+            while (j < w->n_rows && w->rows[j].var == var && w->rows[j].case_id == w->rows[i].case_id)
+                j++;
+            accumulate_case(w, i, j, scratch, &a);
+            h->n_cases++;
+            i = j;
+        }
+        copy_str(h->op, sizeof h->op, w->vars[var].op);
+        copy_str(h->backend, sizeof h->backend, w->vars[var].backend);
+        copy_str(h->variant, sizeof h->variant, w->vars[var].variant);
+        r->n_hist++;
+        st = finish_series(h, &a, nc, err);
+        if (!st && points_in(h, nc) < 2) { /* one point is not a history */
+            free(h->y);
+            free(h->lo);
+            free(h->hi);
+            free(h->code_changed);
+            r->n_hist--;
+        }
+    }
+    free(a.sum);
+    free(a.slo);
+    free(a.shi);
+    free(a.cnt);
+    free(a.hash);
+    free(scratch);
+    return st;
+}
+
+/* Series with change points first (largest step first), then by op and variant. */
+static double largest_step(const rp_history *h)
+{
+    double m = 0;
+    for (int k = 0; k < h->n_cps; k++)
+        m = fmax(m, fabs(log(h->cp_ratio[k])));
+    return m;
+}
+
+static int history_cmp(const void *a, const void *b)
+{
+    const rp_history *x = a, *y = b;
+    double sx = largest_step(x), sy = largest_step(y);
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    int d = strcmp(x->op, y->op);
+    if (!d)
+        d = strcmp(x->backend, y->backend);
+    return d ? d : strcmp(x->variant, y->variant);
+}
+
+static mc_status load_history(mc_store *s, rp_report *r, mc_err *err)
+{
+    hist_walk w = {.r = r, .err = err, .last_var = -1};
+    r->history_runs = r->opts.history_runs > 0 ? r->opts.history_runs : HISTORY_RUNS_DEFAULT;
+    mc_status st = mc_store_each_history_timing(s, r->cand.fingerprint, r->cand.id, r->history_runs, visit_history,
+                                                &w, err);
+    if (!st)
+        st = w.st;
+    if (!st) {
+        qsort(w.rows, (size_t)w.n_rows, sizeof *w.rows, hrow_cmp);
+        st = build_series(&w, err);
+    }
+    r->cand_commit = -1;
+    for (int c = 0; c < r->n_commits; c++)
+        if (strcmp(r->commits[c], r->cand.commit) == 0)
+            r->cand_commit = c;
+    if (!st)
+        qsort(r->hist, (size_t)r->n_hist, sizeof *r->hist, history_cmp);
+    free(w.rows);
+    free(w.run_ids);
+    free(w.run_commit);
+    free(w.vars);
+    return st;
+}
+
+/* ---- machine peaks ---- */
+
+static bool this_machine(const mc_machine *stored)
+{
+    mc_machine now;
+    mc_machine_collect(NULL, &now);
+    return strcmp(now.cpu_model, stored->cpu_model) == 0 && now.cores == stored->cores &&
+           strcmp(now.os, stored->os) == 0;
+}
+
+static mc_status measure_peaks(mc_store *s, rp_report *r, mc_err *err)
+{
+    mc_peaks pk;
+    int threads = r->machine.cores > 0 ? r->machine.cores : 1;
+    mc_status st = mc_peaks_measure(threads, PEAK_PROBE_MIB, &pk, err);
+    if (!st)
+        st = mc_store_set_machine_peak(s, &r->machine, "read_gbs", pk.read_gbs, "GB/s", err);
+    if (!st)
+        st = mc_store_set_machine_peak(s, &r->machine, "copy_gbs", pk.copy_gbs, "GB/s", err);
+    if (!st) {
+        r->read_gbs = pk.read_gbs;
+        r->copy_gbs = pk.copy_gbs;
+        r->peaks_measured = true;
+    }
+    return st;
+}
+
+static mc_status peak(mc_store *s, const rp_report *r, const char *name, double *v, mc_err *err)
+{
+    bool found = false;
+    double value = 0;
+    mc_status st = mc_store_get_machine_peak(s, r->cand.fingerprint, name, &value, &found, err);
+    if (!st && found && value > 0)
+        *v = value;
+    return st;
+}
+
+/* Without a stored compute peak, the best GEMM rate of the run is the honest roof we have. */
+static void best_gemm_roof(rp_report *r)
+{
+    const rp_timed *best = NULL;
+    for (int i = 0; i < r->n_timed; i++)
+        if (strcmp(r->timed[i].op, "gemm") == 0 && (!best || r->timed[i].gflops > best->gflops))
+            best = &r->timed[i];
+    if (!best || !(best->gflops > 0))
+        return;
+    r->peak_gflops = best->gflops;
+    snprintf(r->peak_gflops_source, sizeof r->peak_gflops_source,
+             "the best GEMM rate measured in this run (%.60s); no compute peak is stored", best->variant);
+}
+
+/* Memory roofs from the store (measuring them first when allowed); the compute roof from a stored
+ * "f32_gflops" peak, else the best GEMM rate this run measured, labelled as such. */
+static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
+{
+    mc_status st = peak(s, r, "read_gbs", &r->read_gbs, err);
+    if (!st)
+        st = peak(s, r, "copy_gbs", &r->copy_gbs, err);
+    if (!st && r->read_gbs == 0)
+        st = peak(s, r, "dram_gbs", &r->read_gbs, err);
+    if (!st)
+        st = peak(s, r, "f32_gflops", &r->peak_gflops, err);
+    if (!st && r->peak_gflops > 0)
+        copy_str(r->peak_gflops_source, sizeof r->peak_gflops_source, "stored peak f32_gflops");
+    if (!st && r->read_gbs == 0 && r->opts.measure_peaks && r->have_machine && this_machine(&r->machine))
+        st = measure_peaks(s, r, err);
+    if (!st && r->peak_gflops == 0)
+        best_gemm_roof(r);
+    return st;
+}
+
+/* ---- the whole load ---- */
+
+mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->opts = *opts;
+    r->cand_commit = -1;
+    mc_status st = mc_store_get_run(s, opts->cand_run, &r->cand, err);
+    if (!st && opts->base_run) {
+        st = mc_store_get_run(s, opts->base_run, &r->base, err);
+        r->have_base = !st;
+        r->same_machine = !st && strcmp(r->base.fingerprint, r->cand.fingerprint) == 0;
+    }
+    if (!st)
+        st = mc_store_get_machine(s, r->cand.fingerprint, &r->machine, &r->have_machine, err);
+    if (!st)
+        st = mc_store_get_mutation_score(s, r->cand.id, &r->mut_caught, &r->mut_total, &r->have_mut, err);
+    if (!st)
+        st = load_results(s, r, err);
+    if (!st)
+        st = load_changes(s, r, err);
+    if (!st)
+        st = load_history(s, r, err);
+    if (!st)
+        st = load_peaks(s, r, err);
+    return st;
+}
+
+void rp_free(rp_report *r)
+{
+    for (int i = 0; i < r->n_failures; i++)
+        free(r->failures[i].key);
+    for (int i = 0; i < r->n_changes; i++) {
+        free(r->changes[i].key);
+        free(r->changes[i].params);
+    }
+    for (int i = 0; i < r->n_timed; i++) {
+        free(r->timed[i].key);
+        free(r->timed[i].params);
+    }
+    for (int i = 0; i < r->n_hist; i++) {
+        free(r->hist[i].y);
+        free(r->hist[i].lo);
+        free(r->hist[i].hi);
+        free(r->hist[i].code_changed);
+    }
+    free(r->failures);
+    free(r->changes);
+    free(r->groups);
+    free(r->cov);
+    free(r->timed);
+    free(r->commits);
+    free(r->hist);
+    memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,657 @@
+/* reports/report_page.c: the report's tabular sections: the verdict banner, failures with their
+ * reproducers, regressions and improvements with interval plots, and the coverage matrix.
+ * Colour is never the only signal: every status also has a word or a glyph.
+ * SPDX-License-Identifier: MIT */
+#include "report_int.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/op.h"
+#include "harness/registry.h"
+#include "html.h"
+#include "svg.h"
+
+const char *rp_overall(const rp_report *r)
+{
+    if (r->n_failures_total > 0 || strcmp(r->cand.status, "failed") == 0 || strcmp(r->cand.status, "aborted") == 0)
+        return "failed";
+    for (int i = 0; i < r->n_changes; i++)
+        if (strcmp(r->changes[i].label, MC_LABEL_REGRESSION) == 0)
+            return "regressed";
+    if (r->n_results == 0 || r->kind_count[MC_RESULT_PASS] == 0)
+        return "nothing ran";
+    return "passed";
+}
+
+static const struct {
+    const char *overall, *glyph, *cls;
+} overall_looks[] = {
+    {"failed", "\u2717", "st-failed"},
+    {"regressed", "\u25B2", "st-regressed"},
+    {"nothing ran", "\u2205", "st-nothing"},
+    {"passed", "\u2713", "st-passed"},
+};
+
+static void short_sha(char *dst, size_t cap, const char *sha)
+{
+    snprintf(dst, cap, "%.12s", sha && *sha ? sha : "?");
+}
+
+static void write_run_line(FILE *out, const mc_run_record *run)
+{
+    char sha[16];
+    short_sha(sha, sizeof sha, run->commit);
+    fputs("<code>", out);
+    mc_html_text(out, sha);
+    fputs("</code>", out);
+    if (run->dirty)
+        fputs(" <span class=\"tag\">dirty</span>", out);
+    if (run->branch[0]) {
+        fputs(" on ", out);
+        mc_html_text(out, run->branch);
+    }
+    fprintf(out, " &middot; run #%lld &middot; ", (long long)run->id);
+    mc_html_text(out, run->status);
+    fputs(" &middot; started ", out);
+    mc_html_text(out, run->started_at);
+}
+
+static int count_verdict(const rp_report *r, mc_verdict v)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_changes; i++)
+        n += r->changes[i].verdict == v;
+    return n;
+}
+
+static int count_label(const rp_report *r, const char *label)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_changes; i++)
+        n += strcmp(r->changes[i].label, label) == 0;
+    return n;
+}
+
+static void write_kind_counts(FILE *out, const rp_report *r)
+{
+    fputs("<ul class=\"counts\" id=\"status-counts\">", out);
+    fprintf(out, "<li class=\"k-pass\"><b data-count=\"pass\">%d</b> pass</li>", r->kind_count[MC_RESULT_PASS]);
+    for (int k = 0; k < MC_RESULT_COUNT; k++) {
+        if (k == MC_RESULT_PASS || k == MC_RESULT_SKIP || r->kind_count[k] == 0)
+            continue;
+        const char *name = mc_result_kind_name((mc_result_kind)k);
+        fprintf(out, "<li class=\"k-fail\"><b data-count=\"%s\">%d</b> %s</li>", name, r->kind_count[k], name);
+    }
+    fprintf(out, "<li class=\"k-skip\"><b data-count=\"skip\">%d</b> skip</li>", r->kind_count[MC_RESULT_SKIP]);
+    fprintf(out, "<li><b data-count=\"total\">%d</b> results</li></ul>", r->n_results);
+}
+
+void rp_write_banner(FILE *out, const rp_report *r)
+{
+    const char *overall = rp_overall(r);
+    size_t look = 0;
+    while (look + 1 < sizeof overall_looks / sizeof overall_looks[0] && strcmp(overall_looks[look].overall, overall))
+        look++;
+    fprintf(out, "<header class=\"banner %s\" id=\"banner\"><h1><span class=\"glyph\">%s</span> <span id=\"overall\">%s</span>"
+                 "<small>metallic-check report</small></h1>",
+            overall_looks[look].cls, overall_looks[look].glyph, overall);
+    fputs("<dl class=\"facts\"><dt>Candidate</dt><dd id=\"cand-commit\">", out);
+    write_run_line(out, &r->cand);
+    fputs("</dd><dt>Base</dt><dd id=\"base-commit\">", out);
+    if (r->have_base)
+        write_run_line(out, &r->base);
+    else
+        fputs("none", out);
+    fputs("</dd><dt>Machine</dt><dd>", out);
+    if (r->have_machine) {
+        mc_html_text(out, r->machine.cpu_model);
+        fprintf(out, ", %d logical CPUs &middot; ", r->machine.cores);
+        mc_html_text(out, r->machine.os);
+        fputs(" &middot; fingerprint <code>", out);
+        mc_html_text(out, r->cand.fingerprint);
+        fputs("</code>", out);
+    } else {
+        mc_html_text(out, r->cand.fingerprint);
+    }
+    fputs("</dd><dt>Tier</dt><dd id=\"tier\">", out);
+    mc_html_text(out, r->cand.tier);
+    fputs(" &middot; ", out);
+    mc_html_text(out, r->cand.mode);
+    fputs(" &middot; metallic-check ", out);
+    mc_html_text(out, r->cand.tool_version);
+    fputs("</dd>", out);
+    if (r->have_mut)
+        fprintf(out, "<dt>Planted bugs</dt><dd>%d of %d caught</dd>", r->mut_caught, r->mut_total);
+    fputs("</dl>", out);
+    write_kind_counts(out, r);
+    if (r->n_changes)
+        fprintf(out,
+                "<p class=\"verdicts\">Timing verdicts against the base: <b>%d</b> slower (<b>%d</b> regressions), "
+                "<b>%d</b> faster, <b>%d</b> same, <b>%d</b> ambiguous.</p>",
+                count_verdict(r, MC_VERDICT_SLOWER), count_label(r, MC_LABEL_REGRESSION),
+                count_verdict(r, MC_VERDICT_FASTER), count_verdict(r, MC_VERDICT_SAME),
+                count_verdict(r, MC_VERDICT_AMBIGUOUS));
+    fputs("</header>\n", out);
+}
+
+/* ---- failures ---- */
+
+static const char *signal_name(int sig)
+{
+    switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGABRT: return "SIGABRT";
+    case SIGKILL: return "SIGKILL";
+    default: return "signal";
+    }
+}
+
+static void write_worst(FILE *out, const mc_result *res)
+{
+    char a[32], b[32], c[32], d[32], ratio[32];
+    if (res->kind == MC_RESULT_CRASH) {
+        fprintf(out, "<td>-</td><td>%s (%d)</td>", signal_name(res->signal), res->signal);
+        return;
+    }
+    if (res->kind == MC_RESULT_TIMEOUT) {
+        mc_fmt_time_ns(a, sizeof a, res->elapsed_ms * 1e6);
+        fprintf(out, "<td>-</td><td>killed after %s</td>", a);
+        return;
+    }
+    if (res->worst_index < 0) {
+        fputs("<td>-</td><td>-</td>", out);
+        return;
+    }
+    mc_fmt_num(a, sizeof a, res->worst_out);
+    mc_fmt_num(b, sizeof b, res->worst_ref);
+    mc_fmt_num(c, sizeof c, res->worst_err);
+    mc_fmt_num(d, sizeof d, res->worst_bound);
+    mc_fmt_num(ratio, sizeof ratio, res->max_ratio);
+    fprintf(out, "<td>[%lld] out %s, ref %s</td>", (long long)res->worst_index, a, b);
+    fprintf(out, "<td class=\"num\">%s %s %s%s%s%s</td>", c, res->worst_err > res->worst_bound ? "&gt;" : "&le;", d,
+            isfinite(res->max_ratio) ? " (&times;" : "", isfinite(res->max_ratio) ? ratio : "",
+            isfinite(res->max_ratio) ? " of bound)" : "");
+}
+
+/* The reproducer line, shell-quoted, then HTML-escaped. */
+static void write_repro(FILE *out, const char *key, const char *variant)
+{
+    char qkey[2 * MC_KEY_LEN], qvar[160];
+    mc_shell_quote(qkey, sizeof qkey, key);
+    bool plain = variant[0] && strspn(variant, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+                                    strlen(variant);
+    if (plain)
+        snprintf(qvar, sizeof qvar, "%s", variant);
+    else
+        mc_shell_quote(qvar, sizeof qvar, variant);
+    fputs("<code class=\"repro\">metallic-check repro ", out);
+    mc_html_text(out, qkey);
+    fputs(" --variant ", out);
+    mc_html_text(out, qvar);
+    fputs("</code>", out);
+}
+
+void rp_write_failures(FILE *out, const rp_report *r)
+{
+    fprintf(out, "<section id=\"failures\"><h2>Failures <span class=\"count\">%d</span></h2>", r->n_failures_total);
+    if (r->n_failures_total == 0) {
+        fputs("<p class=\"ok\">\u2713 No failures: every case that ran passed its checks.</p></section>\n", out);
+        return;
+    }
+    fputs("<p>Memory-safety failures first (crash, timeout, guard, input modified), then wrong values. Each "
+          "reproducer re-runs the case with the same inputs.</p>",
+          out);
+    fputs("<div class=\"scroll\"><table id=\"failure-table\"><thead><tr><th>Kind</th>"
+          "<th>Case</th><th>Variant</th><th>Worst element</th><th>Error vs bound</th><th>Message</th></tr></thead><tbody>",
+          out);
+    for (int i = 0; i < r->n_failures; i++) {
+        const rp_failure *f = &r->failures[i];
+        const char *kind = mc_result_kind_name(f->res.kind);
+        fprintf(out, "<tr><td><span class=\"kind k-%s\">\u2717 %s</span></td><td class=\"key\">", kind, kind);
+        mc_html_text(out, f->key);
+        fputs("</td><td>", out);
+        mc_html_text(out, f->variant);
+        fputs(" <small>", out);
+        mc_html_text(out, f->backend);
+        fputs("</small></td>", out);
+        write_worst(out, &f->res);
+        fputs("<td class=\"msg\">", out);
+        mc_html_text(out, f->res.message);
+        fputs("</td></tr><tr class=\"repro-row\"><td></td><td colspan=\"5\">", out);
+        write_repro(out, f->key, f->variant);
+        fputs("</td></tr>", out);
+    }
+    fputs("</tbody></table></div>", out);
+    if (r->n_failures_total > r->n_failures)
+        fprintf(out, "<p class=\"more\">%d more failures are not listed (at most %d per kind and %d in all are).</p>",
+                r->n_failures_total - r->n_failures, RP_MAX_FAILURE_ROWS, RP_MAX_FAILURE_ROWS);
+    fputs("</section>\n", out);
+}
+
+/* ---- regressions and improvements ---- */
+
+static const char *verdict_cls(mc_verdict v)
+{
+    static const char *const cls[MC_VERDICT_COUNT] = {
+        [MC_VERDICT_SAME] = "same", [MC_VERDICT_FASTER] = "faster", [MC_VERDICT_SLOWER] = "slower",
+        [MC_VERDICT_AMBIGUOUS] = "ambiguous"};
+    return (int)v >= 0 && v < MC_VERDICT_COUNT ? cls[v] : "ambiguous";
+}
+
+static mc_marker verdict_marker(mc_verdict v)
+{
+    return v == MC_VERDICT_SLOWER ? MC_MARK_TRIANGLE_UP
+           : v == MC_VERDICT_FASTER ? MC_MARK_TRIANGLE_DOWN
+           : v == MC_VERDICT_SAME  ? MC_MARK_CIRCLE
+                                   : MC_MARK_DIAMOND;
+}
+
+static const char *verdict_glyph(mc_verdict v)
+{
+    return mc_marker_glyph(verdict_marker(v));
+}
+
+static double change_size(const rp_change *c)
+{
+    return c->ratio > 0 ? fabs(log(c->ratio)) : 0;
+}
+
+static int change_cmp(const void *a, const void *b)
+{
+    const rp_change *x = *(const rp_change *const *)a, *y = *(const rp_change *const *)b;
+    double sx = change_size(x), sy = change_size(y);
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+/* Indices of the changes with one of the two verdicts, largest first. */
+static const rp_change **sorted_changes(const rp_report *r, mc_verdict v1, mc_verdict v2, int *count)
+{
+    const rp_change **list = malloc((size_t)(r->n_changes ? r->n_changes : 1) * sizeof *list);
+    *count = 0;
+    if (!list)
+        return NULL;
+    for (int i = 0; i < r->n_changes; i++)
+        if (r->changes[i].verdict == v1 || r->changes[i].verdict == v2)
+            list[(*count)++] = &r->changes[i];
+    qsort(list, (size_t)*count, sizeof *list, change_cmp);
+    return list;
+}
+
+/* One log axis for every interval plot of a table, so rows compare by eye. */
+static void common_domain(const rp_change **list, int n, double *dmin, double *dmax)
+{
+    double lo = 1 / 1.1, hi = 1.1;
+    for (int i = 0; i < n; i++) {
+        const rp_change *c = list[i];
+        lo = fmin(lo, c->bounded ? c->lo : c->ratio);
+        hi = fmax(hi, c->bounded ? c->hi : c->ratio);
+    }
+    *dmin = fmax(lo / 1.05, 0.25);
+    *dmax = fmin(hi * 1.05, 4);
+}
+
+static void write_change_row(FILE *out, const rp_change *c, double dmin, double dmax)
+{
+    char ratio[32], change[32], lo[32], hi[32], q[32];
+    mc_fmt_num(ratio, sizeof ratio, c->ratio);
+    mc_fmt_change(change, sizeof change, c->ratio);
+    mc_fmt_num(lo, sizeof lo, c->lo);
+    mc_fmt_num(hi, sizeof hi, c->hi);
+    mc_fmt_num(q, sizeof q, c->q);
+    const char *cls = verdict_cls(c->verdict);
+    fprintf(out, "<tr class=\"v-%s\"><td class=\"num\" data-sort=\"%.6g\">%s <small>&times;%s</small></td><td>", cls,
+            c->ratio, change, ratio);
+    mc_ratio_plot rp = {.ratio = c->ratio, .lo = c->lo, .hi = c->hi, .threshold = c->threshold, .dmin = dmin,
+                        .dmax = dmax, .mark = verdict_marker(c->verdict), .cls = cls};
+    mc_svg_ratio_interval(out, 200, 18, &rp);
+    fprintf(out, "</td><td class=\"num\">%s&ndash;%s</td>", c->bounded ? lo : "0", c->bounded ? hi : "&infin;");
+    fprintf(out, "<td><span class=\"verdict %s\">%s %s</span>", cls, verdict_glyph(c->verdict), cls);
+    if (c->label[0]) {
+        fputs(" <small>", out);
+        mc_html_text(out, c->label);
+        fputs("</small>", out);
+    }
+    fprintf(out, "</td><td>%s</td><td class=\"key\">", c->same_code ? "same code" : "<b>changed</b>");
+    mc_html_text(out, c->key);
+    fputs("</td><td>", out);
+    mc_html_text(out, c->variant);
+    fprintf(out, "</td><td class=\"num\">%s</td></tr>", q);
+}
+
+static void write_change_table(FILE *out, const rp_change **list, int n, int max_rows, const char *id)
+{
+    double dmin, dmax;
+    int shown = n < max_rows ? n : max_rows;
+    common_domain(list, shown, &dmin, &dmax);
+    fprintf(out, "<div class=\"scroll\"><table class=\"sortable\" id=\"%s\"><thead><tr><th>Change</th>"
+                 "<th>Ratio and CI <small>(log axis %.3g&times; to %.3g&times;, band = same)</small></th><th>CI</th>"
+                 "<th>Verdict</th><th>Code</th><th>Case</th><th>Variant</th><th>q</th></tr></thead><tbody>",
+            id, dmin, dmax);
+    for (int i = 0; i < shown; i++)
+        write_change_row(out, list[i], dmin, dmax);
+    fputs("</tbody></table></div>", out);
+    if (n > shown)
+        fprintf(out, "<p class=\"more\">%d smaller ones are not listed.</p>", n - shown);
+}
+
+static void write_groups(FILE *out, const rp_report *r)
+{
+    if (r->n_groups == 0)
+        return;
+    fputs("<h3>Regressions by shared parameters</h3><div class=\"scroll\"><table id=\"group-table\"><thead><tr>"
+          "<th>Variant</th><th>Regressed</th><th>Where</th></tr></thead><tbody>",
+          out);
+    for (int i = 0; i < r->n_groups; i++) {
+        const mc_compare_group *g = &r->groups[i];
+        fputs("<tr><td>", out);
+        mc_html_text(out, g->variant);
+        fputs(" <small>", out);
+        mc_html_text(out, g->op);
+        fprintf(out, "</small></td><td class=\"num\">%d of %d</td><td>", g->n_regressed, g->n_compared);
+        mc_html_text(out, g->description);
+        fputs("</td></tr>", out);
+    }
+    fputs("</tbody></table></div>", out);
+}
+
+static void write_compare_source(FILE *out, const rp_report *r)
+{
+    char thr[32];
+    double t = r->n_changes ? r->changes[0].threshold : 0;
+    snprintf(thr, sizeof thr, "%.3g%%", 100 * t);
+    fputs("<p>", out);
+    if (r->verdicts_stored)
+        fputs("Verdicts as stored by <code>check</code>. ", out);
+    else
+        fputs("Verdicts computed by this report from both runs' samples (Mann-Whitney U and the Hodges-Lehmann "
+              "shift with its CI, Benjamini-Hochberg q-values); they are not stored. ",
+              out);
+    fprintf(out, "A verdict needs the whole CI of the ratio (candidate time / base time) beyond &plusmn;%s; "
+                 "a slower verdict on byte-identical code is labelled noise/environment, not a regression.</p>",
+            thr);
+}
+
+void rp_write_changes(FILE *out, const rp_report *r)
+{
+    int n_moved = 0, n_amb = 0;
+    fputs("<section id=\"changes\"><h2>Regressions and improvements</h2>", out);
+    if (r->n_changes == 0) {
+        fputs("<p class=\"note\">", out);
+        mc_html_text(out, r->compare_note[0] ? r->compare_note : "no (case, variant) was timed in both runs");
+        fputs("</p></section>\n", out);
+        return;
+    }
+    write_compare_source(out, r);
+    fprintf(out, "<p class=\"verdicts\"><b>%d</b> compared: <b>%d</b> slower, <b>%d</b> faster, <b>%d</b> same, "
+                 "<b>%d</b> ambiguous.</p>",
+            r->n_changes, count_verdict(r, MC_VERDICT_SLOWER), count_verdict(r, MC_VERDICT_FASTER),
+            count_verdict(r, MC_VERDICT_SAME), count_verdict(r, MC_VERDICT_AMBIGUOUS));
+    write_groups(out, r);
+    const rp_change **moved = sorted_changes(r, MC_VERDICT_SLOWER, MC_VERDICT_FASTER, &n_moved);
+    const rp_change **amb = sorted_changes(r, MC_VERDICT_AMBIGUOUS, MC_VERDICT_AMBIGUOUS, &n_amb);
+    if (moved && n_moved) {
+        fputs("<h3>Slower and faster, largest first</h3>", out);
+        write_change_table(out, moved, n_moved, RP_MAX_CHANGE_ROWS, "change-table");
+    } else {
+        fputs("<p class=\"ok\">\u2713 No case is slower or faster beyond the threshold.</p>", out);
+    }
+    if (amb && n_amb) {
+        fprintf(out, "<details><summary>%d ambiguous (the data cannot tell), largest first</summary>", n_amb);
+        write_change_table(out, amb, n_amb, RP_MAX_AMBIGUOUS_ROWS, "ambiguous-table");
+        fputs("</details>", out);
+    }
+    free(moved);
+    free(amb);
+    fputs("</section>\n", out);
+}
+
+/* ---- coverage ---- */
+
+typedef struct pfs {
+    int pass, fail, skip;
+} pfs;
+
+static void write_cell(FILE *out, pfs c)
+{
+    const char *cls = c.fail ? "c-fail" : c.pass ? "c-pass" : "gap";
+    fprintf(out, "<td class=\"%s\"", cls);
+    if (!c.fail && !c.pass)
+        fputs(" title=\"nothing ran here\"", out);
+    fputc('>', out);
+    if (c.pass)
+        fprintf(out, "\u2713%d ", c.pass);
+    if (c.fail)
+        fprintf(out, "\u2717%d ", c.fail);
+    if (c.skip)
+        fprintf(out, "&ndash;%d", c.skip);
+    if (!c.pass && !c.fail && !c.skip)
+        fputs("&middot;", out);
+    fputs("</td>", out);
+}
+
+/* Distinct values of one coverage field among an op's cells, in first-seen order. */
+#define MAX_AXIS_VALUES 48
+typedef struct axis_values {
+    const char *v[MAX_AXIS_VALUES];
+    int n;
+} axis_values;
+
+static void axis_add(axis_values *a, const char *v)
+{
+    for (int i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], v) == 0)
+            return;
+    if (a->n < MAX_AXIS_VALUES)
+        a->v[a->n++] = v;
+}
+
+static int num_cmp(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    double dx = atof(x), dy = atof(y);
+    return dx < dy ? -1 : dx > dy ? 1 : strcmp(x, y);
+}
+
+typedef struct op_axes {
+    axis_values dtypes, aligns;
+    unsigned layouts; /* bits of rp_report.layouts */
+} op_axes;
+
+static void collect_axes(const rp_report *r, const char *op, op_axes *ax)
+{
+    memset(ax, 0, sizeof *ax);
+    for (int i = 0; i < r->n_cov; i++) {
+        const rp_cov *c = &r->cov[i];
+        if (strcmp(c->op, op) != 0)
+            continue;
+        axis_add(&ax->dtypes, c->dtype);
+        axis_add(&ax->aligns, c->align);
+        ax->layouts |= c->layout_bits;
+    }
+    qsort(ax->aligns.v, (size_t)ax->aligns.n, sizeof ax->aligns.v[0], num_cmp);
+}
+
+/* Sums of a variant's cells; field selects which cells (NULL: all). */
+static pfs sum_cells(const rp_report *r, const char *op, const char *backend, const char *variant, int field,
+                     const char *value, int layout_bit)
+{
+    pfs s = {0, 0, 0};
+    for (int i = 0; i < r->n_cov; i++) {
+        const rp_cov *c = &r->cov[i];
+        if (strcmp(c->variant, variant) || strcmp(c->backend, backend) || strcmp(c->op, op))
+            continue;
+        if ((field == 1 && strcmp(c->dtype, value)) || (field == 2 && !(c->layout_bits & (1u << layout_bit))) ||
+            (field == 3 && strcmp(c->align, value)))
+            continue;
+        s.pass += c->pass;
+        s.fail += c->fail;
+        s.skip += c->skip;
+    }
+    return s;
+}
+
+/* The variants of an op: every one this binary registers (so variants that never ran show),
+ * then any other the store has results for. */
+typedef struct variant_ref {
+    const char *backend, *name;
+} variant_ref;
+
+static int op_variants(const rp_report *r, const char *op, variant_ref *out, int cap)
+{
+    int n = 0, count = 0;
+    const mc_variant *const *all = mc_registry_variants(false, &count);
+    for (int i = 0; i < count && n < cap; i++)
+        if (strcmp(mc_op_get(all[i]->op)->name, op) == 0)
+            out[n++] = (variant_ref){all[i]->backend, all[i]->name};
+    for (int i = 0; i < r->n_cov && n < cap; i++) {
+        const rp_cov *c = &r->cov[i];
+        bool known = strcmp(c->op, op) != 0;
+        for (int j = 0; j < n && !known; j++)
+            known = strcmp(out[j].name, c->variant) == 0 && strcmp(out[j].backend, c->backend) == 0;
+        if (!known)
+            out[n++] = (variant_ref){c->backend, c->variant};
+    }
+    return n;
+}
+
+static void write_op_header(FILE *out, const rp_report *r, const op_axes *ax)
+{
+    fputs("<thead><tr><th rowspan=\"2\">Variant</th><th rowspan=\"2\">All</th>", out);
+    int n_layouts = 0;
+    for (int b = 0; b < r->n_layouts; b++)
+        n_layouts += (ax->layouts >> b) & 1;
+    fprintf(out, "<th colspan=\"%d\" class=\"grp\">dtype</th><th colspan=\"%d\" class=\"grp\">layout</th>"
+                 "<th colspan=\"%d\" class=\"grp\">align (bytes)</th></tr><tr>",
+            ax->dtypes.n, n_layouts, ax->aligns.n);
+    for (int i = 0; i < ax->dtypes.n; i++) {
+        fputs("<th>", out);
+        mc_html_text(out, ax->dtypes.v[i]);
+        fputs("</th>", out);
+    }
+    for (int b = 0; b < r->n_layouts; b++) {
+        if (!((ax->layouts >> b) & 1))
+            continue;
+        fputs("<th>", out);
+        mc_html_text(out, r->layouts[b]);
+        fputs("</th>", out);
+    }
+    for (int i = 0; i < ax->aligns.n; i++) {
+        fputs("<th>", out);
+        mc_html_text(out, ax->aligns.v[i]);
+        fputs("</th>", out);
+    }
+    fputs("</tr></thead>", out);
+}
+
+static void write_variant_row(FILE *out, const rp_report *r, const char *op, const op_axes *ax, variant_ref v)
+{
+    pfs all = sum_cells(r, op, v.backend, v.name, 0, NULL, 0);
+    bool never = all.pass + all.fail + all.skip == 0;
+    fprintf(out, "<tr%s><th class=\"rowh\">", never ? " class=\"never\"" : "");
+    mc_html_text(out, v.name);
+    fputs(" <small>", out);
+    mc_html_text(out, v.backend);
+    fputs("</small></th>", out);
+    if (never) {
+        int span = 1 + ax->dtypes.n + ax->aligns.n;
+        for (int b = 0; b < r->n_layouts; b++)
+            span += (ax->layouts >> b) & 1;
+        fprintf(out, "<td class=\"gap\" colspan=\"%d\">\u2205 never ran in this run</td></tr>", span);
+        return;
+    }
+    write_cell(out, all);
+    for (int i = 0; i < ax->dtypes.n; i++)
+        write_cell(out, sum_cells(r, op, v.backend, v.name, 1, ax->dtypes.v[i], 0));
+    for (int b = 0; b < r->n_layouts; b++)
+        if ((ax->layouts >> b) & 1)
+            write_cell(out, sum_cells(r, op, v.backend, v.name, 2, NULL, b));
+    for (int i = 0; i < ax->aligns.n; i++)
+        write_cell(out, sum_cells(r, op, v.backend, v.name, 3, ax->aligns.v[i], 0));
+    fputs("</tr>", out);
+}
+
+static int cov_cmp(const void *a, const void *b)
+{
+    const rp_cov *x = a, *y = b;
+    int d = strcmp(x->op, y->op);
+    if (!d)
+        d = strcmp(x->variant, y->variant);
+    if (!d)
+        d = strcmp(x->dtype, y->dtype);
+    if (!d)
+        d = strcmp(x->layout, y->layout);
+    return d ? d : num_cmp(&(const char *){x->align}, &(const char *){y->align});
+}
+
+/* The full cross of one op, as rows: what the marginal columns cannot show. */
+static void write_cross(FILE *out, const rp_report *r, const char *op)
+{
+    rp_cov *rows = malloc((size_t)(r->n_cov ? r->n_cov : 1) * sizeof *rows);
+    int n = 0;
+    if (!rows)
+        return;
+    for (int i = 0; i < r->n_cov; i++)
+        if (strcmp(r->cov[i].op, op) == 0)
+            rows[n++] = r->cov[i];
+    qsort(rows, (size_t)n, sizeof *rows, cov_cmp);
+    fprintf(out, "<details><summary>Full cross for ");
+    mc_html_text(out, op);
+    fprintf(out, ": %d (variant, dtype, layout, align) cells</summary><div class=\"scroll\"><table class=\"sortable "
+                 "cross\"><thead><tr><th>Variant</th><th>dtype</th><th>layout</th><th>align</th><th>pass</th>"
+                 "<th>fail</th><th>skip</th></tr></thead><tbody>",
+            n);
+    for (int i = 0; i < n; i++) {
+        const rp_cov *c = &rows[i];
+        fprintf(out, "<tr class=\"%s\"><td>", c->fail ? "c-fail" : c->pass ? "c-pass" : "gap");
+        mc_html_text(out, c->variant);
+        fputs("</td><td>", out);
+        mc_html_text(out, c->dtype);
+        fputs("</td><td>", out);
+        mc_html_text(out, c->layout);
+        fputs("</td><td class=\"num\">", out);
+        mc_html_text(out, c->align);
+        fprintf(out, "</td><td class=\"num\">%d</td><td class=\"num\">%s%d</td><td class=\"num\">%d</td></tr>", c->pass,
+                c->fail ? "\u2717" : "", c->fail, c->skip);
+    }
+    fputs("</tbody></table></div></details>", out);
+    free(rows);
+}
+
+#define MAX_OP_VARIANTS 128
+
+void rp_write_coverage(FILE *out, const rp_report *r)
+{
+    fputs("<section id=\"coverage\"><h2>Coverage matrix</h2><p>Per op: each variant's results split by dtype, by the "
+          "layouts its tensors used and by alignment (\u2713 passed, \u2717 failed, &ndash; skipped, &middot; "
+          "nothing). Variants this binary registers but that never ran are listed too: a gap in testing is a "
+          "finding.</p>",
+          out);
+    for (int o = 0; o < MC_OP_COUNT; o++) {
+        const char *op = mc_op_get((mc_op_id)o)->name;
+        variant_ref vars[MAX_OP_VARIANTS];
+        int n = op_variants(r, op, vars, MAX_OP_VARIANTS);
+        if (n == 0)
+            continue;
+        op_axes ax;
+        collect_axes(r, op, &ax);
+        fputs("<h3>", out);
+        mc_html_text(out, op);
+        fprintf(out, "</h3><div class=\"scroll\"><table class=\"cov\" id=\"cov-%s\">", op);
+        write_op_header(out, r, &ax);
+        fputs("<tbody>", out);
+        for (int i = 0; i < n; i++)
+            write_variant_row(out, r, op, &ax, vars[i]);
+        fputs("</tbody></table></div>", out);
+        if (ax.dtypes.n)
+            write_cross(out, r, op);
+    }
+    fputs("</section>\n", out);
+}
