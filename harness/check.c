@@ -19,17 +19,25 @@ static int first_difference(const uint8_t *a, const uint8_t *b, size_t from, siz
 
 static bool check_guards(const mc_placed *p, const uint8_t *after, mc_result *res)
 {
+    /* positions are given from the guard's edge next to the data: byte 0 after is the first byte
+     * past the data, byte 1 before is the last byte before it */
     int at = first_difference(p->image, after, 0, p->guard_bytes);
+    int distance = (int)p->guard_bytes - at;
     const char *where = "before";
     if (at < 0) {
         at = first_difference(p->image, after, p->total_bytes - p->guard_bytes, p->total_bytes);
+        distance = at - (int)(p->guard_bytes + p->data_bytes);
         where = "after";
     }
     if (at < 0)
         return true;
     res->kind = MC_RESULT_FAIL_GUARD;
-    snprintf(res->message, sizeof res->message, "guard zone %s tensor '%s' overwritten at byte %d",
-             where, p->spec.name, at - (int)p->guard_bytes);
+    if (where[0] == 'a')
+        snprintf(res->message, sizeof res->message,
+                 "guard zone after tensor '%s' changed at offset +%d from the end of its data", p->spec.name, distance);
+    else
+        snprintf(res->message, sizeof res->message,
+                 "guard zone before tensor '%s' changed at offset -%d from the start of its data", p->spec.name, distance);
     return false;
 }
 

@@ -9,6 +9,8 @@
  *  3. Per shape: the best configuration, and its ratio to the compiled-in one for that shape's class.
  *  4. Per class: the configuration with the best geometric mean of (GFLOP/s / the shape's best), so
  *     one slow shape cannot hide behind a fast one. That row goes into the tuning table (--out).
+ *  5. Every measurement is also stored (db/store.h's tuning table: machine, op, the shape's canonical
+ *     case key, the configuration, median and GFLOP/s) unless --no-store.
  * The benchmark (--versus-openblas) alternates the dispatcher's kernel and cblas_sgemm, A B B A,
  * with a pause after OpenBLAS (its idle threads spin for ~0.1 s and would steal our cores), and
  * quotes medians and the median of the per-round ratios.
@@ -23,20 +25,28 @@
 #include <string.h>
 #include <time.h>
 
+#include "op.h"
+#include "runinfo.h"
 #include "timing.h"
+#include "../db/store.h"
 #include "../kernels/cpu/cpu_threads.h"
 #include "../kernels/cpu/gemm_pack.h"
 #include "../kernels/cpu/gemm_tiles.h"
 
 enum { EXIT_DONE = 0, EXIT_KERNEL = 1, EXIT_USAGE = 2 };
 
-#define MAX_CONFIGS 48
+/* Tuning rows name the machine by the cpu alone: tuning runs only cpu kernels. (A `run` on a
+ * machine with more backends describes those too, so its fingerprint differs.) */
+extern const mc_backend mc_backend_cpu;
+
+#define MAX_CONFIGS 64
 #define MAX_SHAPES 32
 #define OPENBLAS_SETTLE_NS 200000000L /* OpenBLAS workers spin ~2^28 cycles after a call */
 
 static const char tune_usage[] =
     "usage: metallic-check tune --op gemm [--shapes quick|perf] [--threads N] [--kernel NAME|all]\n"
-    "                          [--out FILE] [--versus-openblas] [--rounds N]\n"
+    "                          [--out FILE] [--db PATH | --no-store]\n"
+    "       metallic-check tune --op gemm --versus-openblas | --compare-kernels [--threads N] [--rounds N]\n"
     "Sweeps the tiled GEMM's tile sizes (tile_m, tile_n, tile_k) over a list of f32 shapes, prints the\n"
     "best configuration per shape with its ratio to the compiled-in one, and per shape class the\n"
     "configuration with the best geometric mean over that class's shapes: the tuning table.\n"
@@ -55,17 +65,27 @@ static const char tune_usage[] =
     "                      same thread count on 1024^3 and 2048^3 (with --shapes perf, on every perf\n"
     "                      shape) and print both GFLOP/s and their ratio; honours $MC_GEMM_TUNING\n"
     "                      and $MC_GEMM_KERNEL\n"
-    "  --rounds N          --versus-openblas: alternating rounds per shape (default 5)\n"
+    "  --compare-kernels   no sweep: time every kernel the dispatcher may choose on shapes standing\n"
+    "                      for each shape class, and print each one's geometric-mean ratio to the\n"
+    "                      class's current default (a kernel takes a class over only at >= 5%)\n"
+    "  --rounds N          alternating rounds per shape for the two modes above (default 5)\n"
+    "  --db PATH           store every sweep measurement there (default $MC_DB, else ./metallic-check.db)\n"
+    "  --no-store          do not write the database\n"
     "  -h, --help          this text\n"
     "\n"
-    "Results are not stored in the database yet (the store has no tuning table).\n"
     "Exit status: 0 done; 1 a kernel failed; 2 usage or configuration error (unknown kernel, a kernel\n"
-    "this CPU cannot run, an unwritable --out).\n";
+    "this CPU cannot run, an unwritable --out, a database that cannot be opened or written).\n";
 
 typedef struct tune_opts {
-    const char *op, *shapes, *kernel, *out;
-    int threads, rounds, versus;
+    const char *op, *shapes, *kernel, *out, *db;
+    int threads, rounds, versus, compare, no_store;
 } tune_opts;
+
+/* Where sweep measurements go: the store and this machine's record, or nothing. */
+typedef struct tune_store {
+    mc_store *s;
+    mc_machine machine;
+} tune_store;
 
 typedef struct shape {
     int64_t m, n, k;
@@ -205,14 +225,19 @@ static int add_config(mc_gemm_tiles *list, int n, mc_gemm_tiles t)
     return n;
 }
 
-/* A grid around the caches (A block in L2, B sliver in L1, B panel in L3) plus every compiled-in row. */
+/* A grid around the caches (A block in L2, B sliver in L1, B panel in L3) plus every compiled-in row,
+ * and each compiled-in row on one thread (small shapes may lose more to waking threads than they gain). */
 static int configs_for(const mc_gemm_kernel *kern, mc_gemm_tiles *list)
 {
     static const int m_slivers[] = {8, 16, 24, 40}, depths[] = {128, 256, 384, 512};
     const int widths[] = {64 * kern->nr, 4096 / kern->nr * kern->nr};
     int n = 0;
-    for (int c = 0; c < MC_GEMM_CLASS_COUNT; c++)
-        n = add_config(list, n, mc_gemm_tiles_builtin(kern->name, (mc_gemm_class)c));
+    for (int c = 0; c < MC_GEMM_CLASS_COUNT; c++) {
+        mc_gemm_tiles t = mc_gemm_tiles_builtin(kern->name, (mc_gemm_class)c);
+        n = add_config(list, n, t);
+        t.threads = 1;
+        n = add_config(list, n, t);
+    }
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 4; j++)
             for (int w = 0; w < 2; w++)
@@ -222,7 +247,10 @@ static int configs_for(const mc_gemm_kernel *kern, mc_gemm_tiles *list)
 
 static void tiles_text(const mc_gemm_tiles *t, char *out, size_t len)
 {
-    snprintf(out, len, "%d/%d/%d", t->tile_m, t->tile_n, t->tile_k);
+    if (t->threads)
+        snprintf(out, len, "%d/%d/%d/%dt", t->tile_m, t->tile_n, t->tile_k, t->threads);
+    else
+        snprintf(out, len, "%d/%d/%d", t->tile_m, t->tile_n, t->tile_k);
 }
 
 typedef struct sweep {
@@ -234,7 +262,38 @@ typedef struct sweep {
     double gflops[MAX_SHAPES][MAX_CONFIGS];
 } sweep;
 
-static mc_status sweep_shape(sweep *sw, int si, int threads, double budget_s, mc_err *err)
+/* The shape's canonical case key (gemm(m=17,n=4864,k=896)): how the store names shapes. */
+static mc_status shape_key(const shape *s, char *out, size_t cap, mc_err *err)
+{
+    mc_case c;
+    char text[3][24];
+    const char *names[3] = {"m", "n", "k"};
+    const int64_t values[3] = {s->m, s->n, s->k};
+    mc_status st = mc_case_init(&c, mc_op_find("gemm"), err);
+    for (int i = 0; !st && i < 3; i++) {
+        snprintf(text[i], sizeof text[i], "%lld", (long long)values[i]);
+        st = mc_case_set(&c, names[i], text[i], err);
+    }
+    if (!st)
+        st = mc_case_finish(&c, err);
+    if (!st)
+        snprintf(out, cap, "%s", c.key);
+    return st;
+}
+
+static mc_status store_measurement(tune_store *ts, const shape *s, const char *kernel, const mc_gemm_tiles *t,
+                                   int threads, double ns, mc_err *err)
+{
+    char key[MC_KEY_LEN], config[160];
+    if (!ts->s)
+        return MC_OK;
+    mc_status st = shape_key(s, key, sizeof key, err);
+    snprintf(config, sizeof config, "kernel=%s,tile_m=%d,tile_n=%d,tile_k=%d,threads=%d", kernel, t->tile_m,
+             t->tile_n, t->tile_k, threads);
+    return st ? st : mc_store_add_tuning(ts->s, &ts->machine, 0, "gemm", key, config, ns, flops_of(s) / ns, err);
+}
+
+static mc_status sweep_shape(sweep *sw, int si, int threads, double budget_s, tune_store *ts, mc_err *err)
 {
     const shape *s = &sw->shapes[si];
     gemm_bufs g;
@@ -245,6 +304,8 @@ static mc_status sweep_shape(sweep *sw, int si, int threads, double budget_s, mc
         double ns = 0.0;
         st = median_ns(budget_s, call_tiled, &call, &ns, err);
         sw->gflops[si][ci] = st ? 0.0 : flops_of(s) / ns;
+        if (!st)
+            st = store_measurement(ts, s, sw->kern->name, &call.tiles, call.threads, ns, err);
     }
     bufs_free(&g);
     return st;
@@ -327,8 +388,8 @@ static int class_table(const sweep *sw, mc_gemm_tuning_entry *entries, int n)
     return n;
 }
 
-static mc_status run_sweep(const mc_gemm_kernel *kern, const tune_opts *o, mc_gemm_tuning_entry *entries,
-                           int *n_entries, mc_err *err)
+static mc_status run_sweep(const mc_gemm_kernel *kern, const tune_opts *o, tune_store *ts,
+                           mc_gemm_tuning_entry *entries, int *n_entries, mc_err *err)
 {
     static sweep sw; /* ~12 KiB of results: kept off the stack */
     memset(&sw, 0, sizeof sw);
@@ -341,7 +402,7 @@ static mc_status run_sweep(const mc_gemm_kernel *kern, const tune_opts *o, mc_ge
     printf("%-18s %-8s %-15s %8s   %-15s %8s   %6s\n", "m x n x k", "class", "best tiles", "GFLOP/s",
            "built-in tiles", "GFLOP/s", "ratio");
     for (int si = 0; si < sw.n_shapes; si++) {
-        mc_status st = sweep_shape(&sw, si, o->threads, budget_s, err);
+        mc_status st = sweep_shape(&sw, si, o->threads, budget_s, ts, err);
         if (st)
             return st;
         print_shape_line(&sw, si);
@@ -476,6 +537,106 @@ static mc_status run_versus(const tune_opts *o, mc_err *err)
     return MC_OK;
 }
 
+/* ---- the dispatcher's candidates, class by class (the 5% rule's evidence) ---- */
+
+/* Shapes that stand for each class: Qwen2.5 projections where the class has them. */
+static const shape class_shapes[MC_GEMM_CLASS_COUNT][6] = {
+    [MC_GEMM_CLASS_GEMV] = {{896, 1, 4864}, {4864, 1, 896}, {2048, 1, 2048}, {2048, 1, 11008}},
+    [MC_GEMM_CLASS_SMALL_N] = {{896, 4, 4864}, {512, 8, 512}, {2048, 8, 2048}, {4864, 2, 896}},
+    [MC_GEMM_CLASS_TINY] = {{16, 16, 16}, {32, 32, 32}, {9, 64, 40}, {24, 24, 48}},
+    [MC_GEMM_CLASS_SMALL_M] = {{17, 4864, 896}, {17, 896, 4864}, {32, 2048, 2048}, {17, 2048, 11008}, {1, 4864, 896},
+                               {4, 896, 896}},
+    [MC_GEMM_CLASS_MEDIUM] = {{128, 128, 128}, {256, 256, 256}, {64, 512, 256}, {200, 100, 300}},
+    [MC_GEMM_CLASS_LARGE] = {{128, 4864, 896}, {128, 896, 4864}, {1024, 1024, 1024}, {512, 2048, 1024}},
+};
+
+#define SCALAR_MAX_FLOPS 1e8 /* gemm_scalar runs at well under 1 GFLOP/s: bigger shapes take seconds */
+
+/* Median GFLOP/s of variant v on shape s, or 0 when it cannot run here or declines the shape. */
+static mc_status variant_gflops(const mc_variant *v, const shape *s, int threads, double budget_s, double *out,
+                                mc_err *err)
+{
+    gemm_bufs g;
+    double ns;
+    *out = 0.0;
+    mc_status st = bufs_make(&g, s, err);
+    variant_call call = {v, {.threads = threads}, &g.args};
+    int runs = !st && !(v->probe && v->probe(NULL)) && !v->supports(&g.args) &&
+               !(strcmp(v->name, "gemm_scalar") == 0 && flops_of(s) > SCALAR_MAX_FLOPS);
+    if (runs) {
+        snprintf(call.kc.ran, sizeof call.kc.ran, "%s", v->name);
+        st = median_ns(budget_s, call_variant, &call, &ns, err);
+        *out = st ? 0.0 : flops_of(s) / ns;
+    }
+    bufs_free(&g);
+    return st;
+}
+
+/* One class: every choice on every shape (rounds interleave the kernels), then the geometric mean
+ * per kernel against the class's current default. */
+static mc_status compare_class(mc_gemm_class cls, const tune_opts *o, mc_err *err)
+{
+    int n_choices = 0, n_shapes = 0;
+    const mc_variant *const *choices = mc_gemm_dispatch_choices(&n_choices);
+    double gf[8][6][64] = {{{0.0}}}, med[8][6];
+    while (n_shapes < 6 && class_shapes[cls][n_shapes].m)
+        n_shapes++;
+    for (int si = 0; si < n_shapes; si++)
+        for (int r = 0; r < o->rounds; r++)
+            for (int v = 0; v < n_choices && v < 8; v++) {
+                mc_status st = variant_gflops(choices[v], &class_shapes[cls][si], o->threads, 0.25, &gf[v][si][r], err);
+                if (st)
+                    return st;
+            }
+    for (int v = 0; v < n_choices && v < 8; v++)
+        for (int si = 0; si < n_shapes; si++)
+            med[v][si] = median_of(gf[v][si], o->rounds);
+    /* the current default: the first candidate that ran on every shape */
+    const mc_gemm_class_info *info = mc_gemm_class_info_of(cls);
+    int def = -1;
+    for (int c = 0; info->candidates[c] && def < 0; c++)
+        for (int v = 0; v < n_choices && v < 8; v++)
+            if (strcmp(choices[v]->name, info->candidates[c]) == 0 && med[v][0] > 0.0)
+                def = v;
+    printf("class %s (%s), default here %s\n", info->name, info->rule, def >= 0 ? choices[def]->name : "none");
+    for (int v = 0; v < n_choices && v < 8; v++) {
+        double log_ratio = 0.0;
+        int ran = 1;
+        printf("  %-28s", choices[v]->name);
+        for (int si = 0; si < n_shapes; si++) {
+            printf(" %7.1f", med[v][si]);
+            ran = ran && med[v][si] > 0.0;
+            if (ran && def >= 0)
+                log_ratio += log(med[v][si] / med[def][si]);
+        }
+        if (ran && def >= 0) {
+            double ratio = exp(log_ratio / n_shapes);
+            printf("   x%.3f%s", ratio, v != def && ratio >= 1.05 ? "  >= 5% faster than the default" : "");
+        }
+        printf("\n");
+    }
+    return MC_OK;
+}
+
+static mc_status run_compare(const tune_opts *o, mc_err *err)
+{
+    printf("GEMM kernels per shape class: median GFLOP/s per shape (f32, row-major, %d threads, median of %d\n"
+           "rounds), and the geometric-mean ratio to the class's current default\n",
+           o->threads, o->rounds);
+    for (int c = 0; c < MC_GEMM_CLASS_COUNT; c++) {
+        printf("  shapes:");
+        for (int si = 0; si < 6 && class_shapes[c][si].m; si++)
+            printf(" %lldx%lldx%lld", (long long)class_shapes[c][si].m, (long long)class_shapes[c][si].n,
+                   (long long)class_shapes[c][si].k);
+        printf("\n");
+        fflush(stdout);
+        mc_status st = compare_class((mc_gemm_class)c, o, err);
+        if (st)
+            return st;
+    }
+    return MC_OK;
+}
+
 /* ---- options ---- */
 
 static int usage_error(const char *what, const char *arg)
@@ -495,13 +656,18 @@ static int parse_int(const char *text, int min, int max, int *out)
     return 0;
 }
 
-enum { OPT_OP = 1000, OPT_SHAPES, OPT_THREADS, OPT_KERNEL, OPT_OUT, OPT_VERSUS, OPT_ROUNDS };
+enum {
+    OPT_OP = 1000, OPT_SHAPES, OPT_THREADS, OPT_KERNEL, OPT_OUT, OPT_VERSUS, OPT_COMPARE, OPT_ROUNDS, OPT_DB,
+    OPT_NO_STORE,
+};
 
 static const struct option tune_options[] = {
     {"op", required_argument, NULL, OPT_OP},         {"shapes", required_argument, NULL, OPT_SHAPES},
     {"threads", required_argument, NULL, OPT_THREADS}, {"kernel", required_argument, NULL, OPT_KERNEL},
     {"out", required_argument, NULL, OPT_OUT},       {"versus-openblas", no_argument, NULL, OPT_VERSUS},
-    {"rounds", required_argument, NULL, OPT_ROUNDS}, {"help", no_argument, NULL, 'h'},
+    {"compare-kernels", no_argument, NULL, OPT_COMPARE},
+    {"rounds", required_argument, NULL, OPT_ROUNDS}, {"db", required_argument, NULL, OPT_DB},
+    {"no-store", no_argument, NULL, OPT_NO_STORE},   {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -522,6 +688,9 @@ static int parse_options(int argc, char **argv, tune_opts *o)
         case OPT_KERNEL: o->kernel = optarg; break;
         case OPT_OUT: o->out = optarg; break;
         case OPT_VERSUS: o->versus = 1; break;
+        case OPT_COMPARE: o->compare = 1; break;
+        case OPT_DB: o->db = optarg; break;
+        case OPT_NO_STORE: o->no_store = 1; break;
         case OPT_THREADS:
             if (parse_int(optarg, 1, MC_CPU_MAX_THREADS, &o->threads))
                 return usage_error("--threads wants 1..256, got", optarg);
@@ -542,8 +711,11 @@ static int parse_options(int argc, char **argv, tune_opts *o)
         return usage_error("only gemm has tiles to tune; got --op", o->op);
     if (strcmp(o->shapes, "quick") != 0 && strcmp(o->shapes, "perf") != 0)
         return usage_error("--shapes wants quick or perf, got", o->shapes);
-    if (o->versus && o->out)
-        return usage_error("--out writes a sweep's table; --versus-openblas sweeps nothing", NULL);
+    if ((o->versus || o->compare) && o->out)
+        return usage_error("--out writes a sweep's table; --versus-openblas and --compare-kernels sweep nothing",
+                           NULL);
+    if (o->versus && o->compare)
+        return usage_error("--versus-openblas and --compare-kernels are separate runs", NULL);
     return -1;
 }
 
@@ -586,8 +758,8 @@ int mc_cli_tune(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    if (o.versus) {
-        mc_status st = run_versus(&o, &err);
+    if (o.versus || o.compare) {
+        mc_status st = o.versus ? run_versus(&o, &err) : run_compare(&o, &err);
         return st ? report(&err, st == MC_ERR_CONFIG || st == MC_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_KERNEL)
                   : EXIT_DONE;
     }
@@ -597,11 +769,22 @@ int mc_cli_tune(int argc, char **argv)
     mc_status st = kernels_to_tune(o.kernel, kernels, &n_kernels, &err);
     if (st)
         return report(&err, EXIT_USAGE);
-    for (int i = 0; i < n_kernels; i++) {
-        st = run_sweep(kernels[i], &o, entries, &n_entries, &err);
+    tune_store ts = {NULL};
+    if (!o.no_store) {
+        char devices[256];
+        snprintf(devices, sizeof devices, "cpu: ");
+        mc_backend_cpu.describe(NULL, devices + 5, sizeof devices - 5); /* the cpu's needs no context */
+        mc_machine_collect(devices, &ts.machine);
+        st = mc_store_open(o.db ? o.db : mc_store_default_path(), &ts.s, &err);
         if (st)
-            return report(&err, EXIT_KERNEL);
+            return report(&err, EXIT_USAGE);
     }
+    for (int i = 0; !st && i < n_kernels; i++)
+        st = run_sweep(kernels[i], &o, &ts, entries, &n_entries, &err);
+    if (ts.s)
+        mc_store_close(ts.s);
+    if (st)
+        return report(&err, st == MC_ERR_DB ? EXIT_USAGE : EXIT_KERNEL);
     if (o.out) {
         char comment[160];
         snprintf(comment, sizeof comment, "metallic-check tune --op gemm --shapes %s --threads %d", o.shapes,

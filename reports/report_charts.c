@@ -542,6 +542,51 @@ static int op_style(const char *op)
     return o ? (int)o->id : MC_OP_COUNT;
 }
 
+/* Each variant's fastest case (in GFLOP/s) and how many cases it timed, ordered by op and name. */
+typedef struct roof_best {
+    const rp_timed *best;
+    int cases;
+} roof_best;
+
+static int timed_ptr_cmp(const void *a, const void *b)
+{
+    const rp_timed *x = *(const rp_timed *const *)a, *y = *(const rp_timed *const *)b;
+    int d = op_style(x->op) - op_style(y->op);
+    if (!d)
+        d = strcmp(x->variant, y->variant);
+    return d ? d : strcmp(x->backend, y->backend);
+}
+
+static roof_best *variant_bests(const rp_report *r, int *count)
+{
+    const rp_timed **idx = malloc((size_t)(r->n_timed ? r->n_timed : 1) * sizeof *idx);
+    roof_best *bests = malloc((size_t)(r->n_timed ? r->n_timed : 1) * sizeof *bests);
+    *count = 0;
+    if (!idx || !bests) {
+        free(idx);
+        free(bests);
+        return NULL;
+    }
+    for (int i = 0; i < r->n_timed; i++)
+        idx[i] = &r->timed[i];
+    qsort(idx, (size_t)r->n_timed, sizeof *idx, timed_ptr_cmp);
+    for (int i = 0; i < r->n_timed;) {
+        int j = i;
+        roof_best b = {idx[i], 0};
+        while (j < r->n_timed && !strcmp(idx[j]->variant, idx[i]->variant) && !strcmp(idx[j]->backend, idx[i]->backend)) {
+            if (idx[j]->gflops > b.best->gflops)
+                b.best = idx[j];
+            b.cases++;
+            j++;
+        }
+        if (b.best->gflops > 0 && b.best->gbs > 0)
+            bests[(*count)++] = b;
+        i = j;
+    }
+    free(idx);
+    return bests;
+}
+
 static void roof_lines(FILE *out, const rp_report *r, const mc_plot *p)
 {
     const struct {
@@ -555,14 +600,16 @@ static void roof_lines(FILE *out, const rp_report *r, const mc_plot *p)
         double x0 = p->x.d0, x1 = p->x.d1;
         if (r->peak_gflops > 0)
             x1 = fmin(x1, r->peak_gflops / bw); /* the ridge point */
-        double y0 = bw * x0, y1 = bw * x1;
+        if (bw * x0 > p->y.d1 || x1 <= x0)
+            continue;
         fprintf(out, "<line class=\"roof mem%zu\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", i,
-                mc_scale_map(&p->x, x0), mc_scale_map(&p->y, y0), mc_scale_map(&p->x, x1), mc_scale_map(&p->y, y1));
+                mc_scale_map(&p->x, x0), mc_scale_map(&p->y, bw * x0), mc_scale_map(&p->x, x1),
+                mc_scale_map(&p->y, bw * x1));
         char label[64];
         snprintf(label, sizeof label, "%s %.3g GB/s", roofs[i].name, bw);
-        double lx = sqrt(x0 * x1) / (i ? 2.5 : 1);
-        mc_svg_text(out, mc_scale_map(&p->x, lx), mc_scale_map(&p->y, bw * lx) - 6 - 10.0 * i, "middle", "roof-label",
-                    label);
+        /* at the left end, read above its line and copy below, clear of the points further right */
+        double y = mc_scale_map(&p->y, bw * x0);
+        mc_svg_text(out, p->left + 4, i == 0 ? y - 14 : y + 16, "start", "roof-label", label);
     }
     if (r->peak_gflops > 0) {
         double y = mc_scale_map(&p->y, r->peak_gflops);
@@ -574,6 +621,7 @@ static void roof_lines(FILE *out, const rp_report *r, const mc_plot *p)
     }
 }
 
+/* Every timed case as a faint marker of its op (thinned past RP_MAX_ROOFLINE_POINTS). */
 static void roof_points(FILE *out, const rp_report *r, const mc_plot *p, int *drawn)
 {
     int step = r->n_timed > RP_MAX_ROOFLINE_POINTS ? (r->n_timed + RP_MAX_ROOFLINE_POINTS - 1) / RP_MAX_ROOFLINE_POINTS
@@ -583,17 +631,36 @@ static void roof_points(FILE *out, const rp_report *r, const mc_plot *p, int *dr
         if (!(t->gflops > 0) || !(t->gbs > 0))
             continue;
         int style = op_style(t->op);
-        char cls[24];
-        snprintf(cls, sizeof cls, "mk s%d", style % 8);
+        char cls[32];
+        snprintf(cls, sizeof cls, "mk faint s%d", style % 8);
         fputs("<g><title>", out);
         mc_html_text(out, t->variant);
         fputs(": ", out);
         mc_html_text(out, t->key);
         fprintf(out, " (%.3g GFLOP/s, %.3g GB/s)</title>", t->gflops, t->gbs);
         mc_svg_marker(out, (mc_marker)(style % MC_MARK_COUNT), mc_scale_map(&p->x, t->gflops / t->gbs),
-                      mc_scale_map(&p->y, t->gflops), 3.5, cls);
+                      mc_scale_map(&p->y, t->gflops), 3, cls);
         fputs("</g>", out);
         (*drawn)++;
+    }
+}
+
+/* Each variant's best case, large and numbered as in the table below the chart. */
+static void roof_best_points(FILE *out, const mc_plot *p, const roof_best *bests, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const rp_timed *t = bests[i].best;
+        int style = op_style(t->op);
+        char cls[24], num[16];
+        snprintf(cls, sizeof cls, "mk s%d", style % 8);
+        snprintf(num, sizeof num, "%d", i + 1);
+        double x = mc_scale_map(&p->x, t->gflops / t->gbs), y = mc_scale_map(&p->y, t->gflops);
+        fputs("<g><title>", out);
+        mc_html_text(out, t->variant);
+        fprintf(out, " best: %.3g GFLOP/s</title>", t->gflops);
+        mc_svg_marker(out, (mc_marker)(style % MC_MARK_COUNT), x, y, 5, cls);
+        mc_svg_text(out, x + 7, y - 4 - 9 * (i % 2), "start", "best-label", num);
+        fputs("</g>", out);
     }
 }
 
@@ -629,46 +696,35 @@ static double roof_at(const rp_report *r, double ai)
     return roof;
 }
 
-static void roof_table(FILE *out, const rp_report *r)
+static void roof_table(FILE *out, const rp_report *r, const roof_best *bests, int n)
 {
-    fputs("<div class=\"scroll\"><table class=\"sortable\" id=\"roofline-table\"><thead><tr><th>Variant</th><th>Op</th>"
-          "<th>Cases</th><th>Best GFLOP/s</th><th>GB/s there</th><th>flop/byte</th><th>Share of roof</th><th>Case</th>"
-          "</tr></thead><tbody>",
+    fputs("<div class=\"scroll\"><table class=\"sortable\" id=\"roofline-table\"><thead><tr><th>#</th><th>Variant</th>"
+          "<th>Op</th><th>Cases</th><th>Best GFLOP/s</th><th>GB/s there</th><th>flop/byte</th><th>Share of roof</th>"
+          "<th>Case</th></tr></thead><tbody>",
           out);
-    for (int i = 0; i < r->n_timed; i++) {
-        const rp_timed *t = &r->timed[i];
-        bool first = true;
-        for (int j = 0; j < i && first; j++)
-            first = strcmp(r->timed[j].variant, t->variant) || strcmp(r->timed[j].backend, t->backend);
-        if (!first)
-            continue;
-        const rp_timed *best = t;
-        int cases = 0;
-        for (int j = i; j < r->n_timed; j++) {
-            const rp_timed *u = &r->timed[j];
-            if (strcmp(u->variant, t->variant) || strcmp(u->backend, t->backend))
-                continue;
-            cases++;
-            if (u->gflops > best->gflops)
-                best = u;
-        }
-        double ai = best->gbs > 0 ? best->gflops / best->gbs : NAN, roof = roof_at(r, ai);
-        fputs("<tr><td>", out);
-        mc_html_text(out, t->variant);
+    for (int i = 0; i < n; i++) {
+        const rp_timed *b = bests[i].best;
+        double ai = b->gflops / b->gbs, roof = roof_at(r, ai);
+        int style = op_style(b->op);
+        fprintf(out, "<tr><td class=\"num\">%d</td><td><span class=\"glyph s%d\">%s</span> ", i + 1, style % 8,
+                mc_marker_glyph((mc_marker)(style % MC_MARK_COUNT)));
+        mc_html_text(out, b->variant);
         fputs("</td><td>", out);
-        mc_html_text(out, t->op);
+        mc_html_text(out, b->op);
         fprintf(out, "</td><td class=\"num\">%d</td><td class=\"num\">%.3g</td><td class=\"num\">%.3g</td>"
                      "<td class=\"num\">%.3g</td><td class=\"num\">",
-                cases, best->gflops, best->gbs, ai);
+                bests[i].cases, b->gflops, b->gbs, ai);
         if (isfinite(roof) && roof > 0)
-            fprintf(out, "%.0f%%", 100 * best->gflops / roof);
+            fprintf(out, "%.0f%%", 100 * b->gflops / roof);
         else
             fputs("n/a", out);
         fputs("</td><td class=\"key\">", out);
-        mc_html_text(out, best->key);
+        mc_html_text(out, b->key);
         fputs("</td></tr>", out);
     }
-    fputs("</tbody></table></div>", out);
+    fputs("</tbody></table></div><p class=\"note\">Bytes are the least each op must move; above 100% of the "
+          "memory roof the data came from caches, not DRAM.</p>",
+          out);
 }
 
 static void roof_notes(FILE *out, const rp_report *r)
@@ -691,7 +747,7 @@ static void roof_notes(FILE *out, const rp_report *r)
 
 int rp_write_roofline(FILE *out, const rp_report *r)
 {
-    int drawn = 0;
+    int drawn = 0, n_bests = 0;
     double x0, x1, y0, y1;
     fputs("<section id=\"roofline\"><h2>Roofline</h2>", out);
     roof_notes(out, r);
@@ -699,19 +755,22 @@ int rp_write_roofline(FILE *out, const rp_report *r)
         fputs("<p class=\"note\">No timings in this run: run with --perf to place the variants.</p></section>\n", out);
         return 0;
     }
-    mc_plot p = {.width = 680, .height = 360, .left = 64, .right = 16, .top = 16, .bottom = 44};
+    roof_best *bests = variant_bests(r, &n_bests);
+    mc_plot p = {.width = 680, .height = 380, .left = 64, .right = 16, .top = 16, .bottom = 44};
     mc_plot_layout(&p, x0, x1, true, y0, y1, true);
     mc_svg_open(out, p.width, p.height, "chart", "roofline: achieved GFLOP/s against arithmetic intensity");
     mc_plot_y_axis(out, &p, fmt_plain, "GFLOP/s (log)");
     mc_plot_x_axis(out, &p, fmt_plain, "arithmetic intensity, flop per byte moved (log)");
     roof_lines(out, r, &p);
     roof_points(out, r, &p, &drawn);
+    roof_best_points(out, &p, bests, n_bests);
     mc_svg_close(out);
     fputs("<ul class=\"legend\">", out);
     for (int o = 0; o < MC_OP_COUNT; o++)
         legend_item(out, o, (mc_marker)(o % MC_MARK_COUNT), mc_op_get((mc_op_id)o)->name, NULL);
-    fputs("</ul>", out);
-    roof_table(out, r);
+    fputs("<li><small>faint: every timed case; large and numbered: each variant's best case</small></li></ul>", out);
+    roof_table(out, r, bests, n_bests);
+    free(bests);
     fputs("</section>\n", out);
     return drawn;
 }

@@ -65,6 +65,13 @@ typedef struct rp_cov {
     int pass, fail, skip;
 } rp_cov;
 
+/* A variant whose probe says it can run here but that ran zero cases (a coverage failure): it
+ * belongs to no case, so it shows in its op's coverage table instead of in a cell. */
+typedef struct rp_gated {
+    char op[32], backend[16], variant[64];
+    char message[256];
+} rp_gated;
+
 /* A timed result of the candidate run. */
 typedef struct rp_timed {
     char *key, *params;                 /* owned */
@@ -93,6 +100,8 @@ typedef struct rp_report {
     int mut_caught, mut_total;
     bool have_mut;
 
+    char selection[1024];               /* the run's case-selection options (--tier, --cases, ...),
+                                           shell-quoted, for reproducer lines */
     int kind_count[MC_RESULT_COUNT];
     int n_results;
     rp_failure *failures;               /* the first RP_MAX_FAILURE_ROWS by kind order */
@@ -110,6 +119,8 @@ typedef struct rp_report {
     int n_cov, cap_cov;
     char layouts[RP_MAX_LAYOUT_NAMES][24];
     int n_layouts;
+    rp_gated *gated;
+    int n_gated, cap_gated;
 
     rp_timed *timed;
     int n_timed, cap_timed;

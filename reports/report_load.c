@@ -16,9 +16,11 @@
 #include <string.h>
 
 #include "harness/case.h"
+#include "harness/op.h"
 #include "harness/peaks.h"
 #include "harness/registry.h"
 #include "harness/stats.h"
+#include "html.h"
 
 #define HISTORY_RUNS_DEFAULT 100
 #define PEAK_PROBE_MIB 256 /* far beyond the last-level caches of the machines we run on */
@@ -294,12 +296,30 @@ static int keep_timed(result_walk *w, const mc_stored_result *sr)
     return 0;
 }
 
+/* A coverage failure is stored under a pseudo-case whose op may be another op's: the variant's
+ * own op comes from the registry when this binary knows it. */
+static int keep_gated(result_walk *w, const mc_stored_result *sr)
+{
+    rp_report *r = w->r;
+    if (!rp_grow((void **)&r->gated, &r->cap_gated, r->n_gated + 1, sizeof *r->gated))
+        return nomem(w, "coverage failures");
+    rp_gated *g = &r->gated[r->n_gated++];
+    const mc_variant *v = mc_registry_find(sr->variant);
+    copy_str(g->op, sizeof g->op, v ? mc_op_get(v->op)->name : sr->op);
+    copy_str(g->backend, sizeof g->backend, sr->backend);
+    copy_str(g->variant, sizeof g->variant, sr->variant);
+    copy_str(g->message, sizeof g->message, sr->res.message);
+    return 0;
+}
+
 static int visit_result(const mc_stored_result *sr, void *user)
 {
     result_walk *w = user;
     rp_report *r = w->r;
     r->n_results++;
     r->kind_count[sr->res.kind]++;
+    if (sr->res.kind == MC_RESULT_FAIL_COVERAGE)
+        return keep_gated(w, sr) || keep_failure(w, sr);
     rp_cov c;
     memset(&c, 0, sizeof c);
     copy_str(c.op, sizeof c.op, sr->op);
@@ -876,6 +896,81 @@ static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
     return st;
 }
 
+/* ---- the run's case selection, for reproducers that are not one case ---- */
+
+/* Options of `run` that choose what runs; their values follow them. */
+static const char *const selection_options[] = {"--tier", "--cases", "--cases-dir", "--backend", "--op", "--filter",
+                                                "--shard", NULL};
+
+/* Next token of a command line joined as runinfo.c does ('...' around words with blanks). */
+static const char *next_token(const char *s, char *out, size_t cap)
+{
+    size_t len = 0;
+    while (*s == ' ')
+        s++;
+    bool quoted = false;
+    for (; *s && (quoted || *s != ' '); s++) {
+        if (*s == '\'') {
+            quoted = !quoted;
+            continue;
+        }
+        if (len + 1 < cap)
+            out[len++] = *s;
+    }
+    out[len] = '\0';
+    return s;
+}
+
+static bool is_selection(const char *tok, const char **value)
+{
+    for (const char *const *o = selection_options; *o; o++) {
+        size_t n = strlen(*o);
+        if (strncmp(tok, *o, n) == 0 && (tok[n] == '\0' || tok[n] == '=')) {
+            *value = tok[n] == '=' ? tok + n + 1 : NULL;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void append_quoted(char *dst, size_t cap, size_t *len, const char *word)
+{
+    char q[512];
+    bool plain = *word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=,:-") ==
+                              strlen(word);
+    if (plain)
+        snprintf(q, sizeof q, "%s", word);
+    else
+        mc_shell_quote(q, sizeof q, word);
+    if (*len + strlen(q) + 2 < cap)
+        *len += (size_t)snprintf(dst + *len, cap - *len, " %s", q);
+}
+
+static mc_status load_selection(mc_store *s, rp_report *r, mc_err *err)
+{
+    char sql[96], line[2048], tok[512];
+    snprintf(sql, sizeof sql, "SELECT command_line FROM run WHERE id = %lld", (long long)r->cand.id);
+    mc_status st = mc_store_query_text(s, sql, line, sizeof line, err);
+    size_t len = 0;
+    r->selection[0] = '\0';
+    for (const char *p = line; !st && *p;) {
+        p = next_token(p, tok, sizeof tok);
+        const char *value = NULL;
+        if (!is_selection(tok, &value))
+            continue;
+        char opt[32];
+        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(tok, "="), tok);
+        append_quoted(r->selection, sizeof r->selection, &len, opt);
+        if (!value && *p) {
+            p = next_token(p, tok, sizeof tok);
+            value = tok;
+        }
+        if (value)
+            append_quoted(r->selection, sizeof r->selection, &len, value);
+    }
+    return st;
+}
+
 /* ---- the whole load ---- */
 
 mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err *err)
@@ -893,6 +988,8 @@ mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err 
         st = mc_store_get_machine(s, r->cand.fingerprint, &r->machine, &r->have_machine, err);
     if (!st)
         st = mc_store_get_mutation_score(s, r->cand.id, &r->mut_caught, &r->mut_total, &r->have_mut, err);
+    if (!st)
+        st = load_selection(s, r, err);
     if (!st)
         st = load_results(s, r, err);
     if (!st)
@@ -926,6 +1023,7 @@ void rp_free(rp_report *r)
     free(r->changes);
     free(r->groups);
     free(r->cov);
+    free(r->gated);
     free(r->timed);
     free(r->commits);
     free(r->hist);

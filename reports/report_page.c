@@ -179,6 +179,19 @@ static void write_worst(FILE *out, const mc_result *res)
             isfinite(res->max_ratio) ? " of bound)" : "");
 }
 
+/* A coverage failure has no case to re-run: the line re-runs the variant on the run's own
+ * selection (tier, case files, backends) and lists the cases it declined, with their reasons. */
+static void write_coverage_repro(FILE *out, const char *selection, const char *variant)
+{
+    char qvar[160];
+    mc_shell_quote(qvar, sizeof qvar, variant);
+    fputs("<code class=\"repro\">metallic-check run", out);
+    mc_html_text(out, selection);
+    fputs(" --variant ", out);
+    mc_html_text(out, qvar);
+    fputs(" --verbose</code>", out);
+}
+
 /* The reproducer line, shell-quoted, then HTML-escaped. */
 static void write_repro(FILE *out, const char *key, const char *variant)
 {
@@ -224,7 +237,10 @@ void rp_write_failures(FILE *out, const rp_report *r)
         fputs("<td class=\"msg\">", out);
         mc_html_text(out, f->res.message);
         fputs("</td></tr><tr class=\"repro-row\"><td></td><td colspan=\"5\">", out);
-        write_repro(out, f->key, f->variant);
+        if (f->res.kind == MC_RESULT_FAIL_COVERAGE)
+            write_coverage_repro(out, r->selection, f->variant);
+        else
+            write_repro(out, f->key, f->variant);
         fputs("</td></tr>", out);
     }
     fputs("</tbody></table></div>", out);
@@ -511,13 +527,15 @@ static int op_variants(const rp_report *r, const char *op, variant_ref *out, int
     for (int i = 0; i < count && n < cap; i++)
         if (strcmp(mc_op_get(all[i]->op)->name, op) == 0)
             out[n++] = (variant_ref){all[i]->backend, all[i]->name};
-    for (int i = 0; i < r->n_cov && n < cap; i++) {
-        const rp_cov *c = &r->cov[i];
-        bool known = strcmp(c->op, op) != 0;
+    for (int i = 0; i < r->n_cov + r->n_gated && n < cap; i++) {
+        const char *vop = i < r->n_cov ? r->cov[i].op : r->gated[i - r->n_cov].op;
+        const char *backend = i < r->n_cov ? r->cov[i].backend : r->gated[i - r->n_cov].backend;
+        const char *name = i < r->n_cov ? r->cov[i].variant : r->gated[i - r->n_cov].variant;
+        bool known = strcmp(vop, op) != 0;
         for (int j = 0; j < n && !known; j++)
-            known = strcmp(out[j].name, c->variant) == 0 && strcmp(out[j].backend, c->backend) == 0;
+            known = strcmp(out[j].name, name) == 0 && strcmp(out[j].backend, backend) == 0;
         if (!known)
-            out[n++] = (variant_ref){c->backend, c->variant};
+            out[n++] = (variant_ref){backend, name};
     }
     return n;
 }
@@ -564,6 +582,16 @@ static void write_variant_row(FILE *out, const rp_report *r, const char *op, con
         int span = 1 + ax->dtypes.n + ax->aligns.n;
         for (int b = 0; b < r->n_layouts; b++)
             span += (ax->layouts >> b) & 1;
+        const rp_gated *g = NULL;
+        for (int i = 0; i < r->n_gated && !g; i++)
+            if (strcmp(r->gated[i].variant, v.name) == 0 && strcmp(r->gated[i].backend, v.backend) == 0)
+                g = &r->gated[i];
+        if (g) {
+            fprintf(out, "<td class=\"c-fail gated\" colspan=\"%d\">\u2717 coverage failure: ", span);
+            mc_html_text(out, g->message);
+            fputs("</td></tr>", out);
+            return;
+        }
         fprintf(out, "<td class=\"gap\" colspan=\"%d\">\u2205 never ran in this run</td></tr>", span);
         return;
     }

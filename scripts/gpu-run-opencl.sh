@@ -9,6 +9,8 @@
 #   scripts/gpu-run-opencl.sh quick OUT      there: device check, unit tests, the quick tier (database in OUT)
 #   scripts/gpu-run-opencl.sh perf OUT       there: copy bandwidth, the perf tier, gemm f32 4096^3, and cuBLAS
 #                                            sgemm and a copy through PyTorch, all in the same run
+#                                            (MC_PERF_ARGS narrows the tier, MC_PERF_BUDGET: seconds per case,
+#                                            MC_PERF_PEERS=0 skips the 4096^3 GEMM and the PyTorch peers)
 # The GPU machine has no Lua, SQLite, OpenBLAS, cmocka or OpenCL ICD loader: the pack holds them (the
 # shared objects of this machine's Debian packages), glibc is the machine's own (the pack needs 2.34).
 # NVIDIA's driver there may not be registered with an ICD loader: OCL_ICD_VENDORS points at a folder
@@ -108,10 +110,13 @@ perf() {
     "$stage/bin/test_opencl" --copy-bandwidth 1024
     echo "== perf tier"
     local rc=0
+    # MC_PERF_ARGS narrows the tier (e.g. "--op gemv"); timings run one at a time (--jobs 1)
+    # shellcheck disable=SC2086
     "$mc" run --tier perf --backend opencl --cases-dir "$root/cases" --db "$out/opencl-perf.db" --jobs 1 \
-        --budget 1 --quiet >"$out/perf.log" 2>&1 || rc=$?
+        --budget "${MC_PERF_BUDGET:-1}" --quiet ${MC_PERF_ARGS:-} >"$out/perf.log" 2>&1 || rc=$?
     grep -v '^  repro' "$out/perf.log" | tail -300
     echo "perf tier exit status: $rc"
+    [ "${MC_PERF_PEERS:-1}" = 1 ] || return 0 # MC_PERF_PEERS=0: the tier only
     echo "== gemm f32 4096^3"
     printf 'suite "gpu.gemm.4096" { op = "gemm", m = 4096, n = 4096, k = 4096 }\n' >"$stage/gemm4096.lua"
     "$mc" run --cases "$stage/gemm4096.lua" --cases-dir "$root/cases" --backend opencl --perf --jobs 1 --budget 2 \
@@ -127,7 +132,7 @@ prepare) prepare ;;
 quick) mkdir -p "$2" && quick "$2" ;;
 perf) mkdir -p "$2" && perf "$2" ;;
 *)
-    sed -n '5,13p' "$0"
+    sed -n '6,16p' "$0"
     exit 2
     ;;
 esac

@@ -436,9 +436,10 @@ static void test_dispatch_choice_per_class(void **state)
 {
     static const choice_row rows[] = {
         {64, 1, 64, F32, "gemm_gemv"},
-        {1, 64, 64, F32, "gemm_gemv"},
+        {1, 64, 64, F32, NULL}, /* m == 1: B's rows are the long side, the tiled kernel wins */
         {64, 5, 64, F32, "gemm_small_n"},
-        {5, 64, 64, F32, "gemm_small_n"},
+        {64, 8, 4096, F32, "gemm_small_n"},
+        {5, 64, 64, F32, NULL},
         {16, 16, 16, F32, NULL},   /* tiny */
         {17, 896, 96, F32, NULL},  /* small_m */
         {128, 128, 128, F32, NULL}, /* medium */
@@ -535,9 +536,10 @@ static void test_class_of_shapes(void **state)
         int64_t m, n, k;
         mc_gemm_class cls;
     } rows[] = {
-        {4096, 1, 14336, MC_GEMM_CLASS_GEMV},   {1, 896, 896, MC_GEMM_CLASS_GEMV},
+        {4096, 1, 14336, MC_GEMM_CLASS_GEMV},   {1, 896, 896, MC_GEMM_CLASS_SMALL_M},
         {1, 1, 1, MC_GEMM_CLASS_GEMV},          {64, 8, 64, MC_GEMM_CLASS_SMALL_N},
-        {8, 64, 64, MC_GEMM_CLASS_SMALL_N},     {64, 9, 9, MC_GEMM_CLASS_TINY},
+        {8, 64, 64, MC_GEMM_CLASS_TINY},        {8, 64, 65, MC_GEMM_CLASS_SMALL_M},
+        {64, 9, 9, MC_GEMM_CLASS_TINY},
         {32, 32, 32, MC_GEMM_CLASS_TINY},       {32, 32, 33, MC_GEMM_CLASS_SMALL_M},
         {17, 4864, 896, MC_GEMM_CLASS_SMALL_M}, {33, 33, 33, MC_GEMM_CLASS_MEDIUM},
         {256, 256, 256, MC_GEMM_CLASS_MEDIUM},  {128, 11008, 2048, MC_GEMM_CLASS_LARGE},

@@ -46,9 +46,10 @@ static const mc_variant *const choices[] = {
 /* ---- the narrow problem both paths solve: out(r, s) = alpha * L(r,:) . R(s,:) + beta*out + bias ---- */
 
 #define ACC_FLOATS 2048 /* a block's partial sums (8 KiB, in L1): 2048 rows for gemv, 256 for small-N.
-                           Rows walked together along k read that many adjacent elements at each
-                           step when the rows are adjacent (a transposed L): 64 rows (256 bytes)
-                           read 1x4864x896 at 3 GFLOP/s, where the tiled kernel streamed 20 */
+                           When L's rows are adjacent (a transposed L) each step along k reads that
+                           many adjacent elements. Even so that walk stays slower than the tiled
+                           kernel (1x4864x896: 2.5 against 5.6 GFLOP/s on a Xeon), which is why the
+                           dispatcher's classes send m == 1 and m <= 8 to the tiled kernels */
 
 typedef struct narrow {
     mc_gemm_mat l;         /* rows x k: the long operand, read once */
@@ -146,6 +147,7 @@ static void small_n_row(const narrow *q, const uint8_t *row, float *out)
         const float *v = stage(q, row + p0 * q->l.cs, q->l.cs, len, buf);
         const float *x = q->packed + p0 * SMALL_N_MAX;
         for (int64_t i = 0; i < len; i++)
+#pragma GCC unroll 8
             for (int e = 0; e < SMALL_N_MAX; e++)
                 sum[e] += v[i] * x[i * SMALL_N_MAX + e];
     }
@@ -167,6 +169,7 @@ static void small_n_rows4(const narrow *q, const uint8_t *row0, float *out)
         const float *x = q->packed + p0 * SMALL_N_MAX;
         for (int64_t i = 0; i < len; i++) {
             const float a0 = v[0][i], a1 = v[1][i], a2 = v[2][i], a3 = v[3][i];
+#pragma GCC unroll 8 /* unrolled whole, the sums live in registers instead of on the stack */
             for (int e = 0; e < SMALL_N_MAX; e++) {
                 const float xe = x[i * SMALL_N_MAX + e];
                 s0[e] += a0 * xe;

@@ -99,7 +99,7 @@ typedef struct tiled_job {
     float *apack;       /* one mc x kc block per thread */
     size_t apack_floats;
     float *scratch;     /* m x n f32 when C is not f32 */
-    mc_cpu_barrier barrier;
+    mc_cpu_barrier *barrier; /* all threads meet here after packing a shared panel (tm > 1) */
 } tiled_job;
 
 /* One batch's operands: A (m x k), B^T (n x k), and where C's tiles go (f32). */
@@ -167,7 +167,7 @@ static void pack_b_panel(const tiled_job *j, const thread_share *t, const batch_
         j->kern->pack(&v->bt, jc + s * nr, min64(nr, ncb - s * nr), pc, kcb, nr, sliver_slot(j, t, s, js0));
     }
     if (j->tm > 1)
-        mc_cpu_barrier_wait((mc_cpu_barrier *)&j->barrier);
+        mc_cpu_barrier_wait(j->barrier);
 }
 
 /* B sliver js of the panel at column jc, depth pc: in place, or its packed slot; *ldb its row step. */
@@ -365,9 +365,11 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
         convert_bias(g, j.n, bias);
         j.bias = bias;
     }
-    mc_cpu_barrier_init(&j.barrier, threads);
+    mc_cpu_barrier barrier;
+    mc_cpu_barrier_init(&barrier, threads);
+    j.barrier = &barrier;
     mc_status st = mc_cpu_parallel(threads, tiled_thread, &j, err);
-    mc_cpu_barrier_destroy(&j.barrier);
+    mc_cpu_barrier_destroy(&barrier);
     workspace_give(ws, cached);
     return st;
 }

@@ -18,8 +18,8 @@ typedef struct mc_gemm_tiles {
 
 /* Shape classes, tried in the order of the rule table in gemm_tiles.c. */
 typedef enum mc_gemm_class {
-    MC_GEMM_CLASS_GEMV,    /* n == 1 or m == 1: a matrix-vector product */
-    MC_GEMM_CLASS_SMALL_N, /* n <= 8 or m <= 8: a few dot products per row */
+    MC_GEMM_CLASS_GEMV,    /* n == 1: a matrix-vector product */
+    MC_GEMM_CLASS_SMALL_N, /* n <= 8: a few dot products per row of A */
     MC_GEMM_CLASS_TINY,    /* m*n*k small enough that packing would dominate */
     MC_GEMM_CLASS_SMALL_M, /* m <= 32: prefill-sized activations against weights */
     MC_GEMM_CLASS_MEDIUM,  /* up to 256^3 multiply-adds */

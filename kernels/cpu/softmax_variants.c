@@ -25,7 +25,7 @@
 
 typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED } softmax_algo;
 
-/* One row: where its x and y start and its query index i (for the causal mask). */
+/* One row: where its x and y start, and how much of it the causal mask leaves. */
 typedef struct softmax_row {
     const uint8_t *x;
     uint8_t *y;

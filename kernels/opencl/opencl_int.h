@@ -46,10 +46,11 @@ struct mc_backend_ctx {
     cl_mem scratch[MC_OPENCL_SCRATCH_SLOTS];
     size_t scratch_bytes[MC_OPENCL_SCRATCH_SLOTS];
 
-    /* device timer: between timer_begin and timer_end every launch keeps its event; only the
-     * first and the latest are held */
+    /* device timer: between timer_begin and timer_end every launch keeps its event */
     bool timing;
-    cl_event first_event, last_event;
+    cl_event *events;
+    int n_events, cap_events;
+    bool events_lost; /* an event could not be kept (out of memory): the timing is refused */
 };
 
 /* Releases every cached program and kernel (called by shutdown). */
