@@ -14,6 +14,7 @@
 
 local dtypes = require "dtypes"
 local layouts = require "layouts"
+local models = require "models"
 
 -- GEMM: tile tails (33, 65), a narrow product (m = 1) and a small-n one (n = 8), packed and
 -- transposed operands, a misaligned base, and a batch.
@@ -85,8 +86,7 @@ suite "seeds.sdpa.layouts" {
   n_q = 7, n_kv = 33, head_dim = 64, causal = 1, q_offset = 26,
 }
 
--- Qwen2.5-0.5B at decode: the longest dot products (k = 4864) and the widest rows of the tier.
-local models = require "models"
+-- Qwen2.5-0.5B: the longest dot products of the file (k = 4864) and grouped attention at 14 heads.
 local q = models.qwen05
 suite "seeds.models.gemv" {
   op = "gemv", dtype = dtypes.all, m = {q.hidden, q.ffn}, k = {q.hidden, q.ffn},

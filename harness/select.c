@@ -41,8 +41,11 @@ mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***ou
         if (st)
             return st;
     }
-    int total;
+    int total, n_all, hidden_matches = 0;
     const mc_variant *const *all = mc_registry_variants(cfg->include_hidden, &total);
+    const mc_variant *const *everything = mc_registry_variants(true, &n_all);
+    for (int i = 0; cfg->variant_glob && i < n_all; i++)
+        hidden_matches += fnmatch(cfg->variant_glob, everything[i]->name, 0) == 0;
     const mc_variant **pick = calloc((size_t)total + 1, sizeof *pick);
     if (!pick)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory");
@@ -56,8 +59,12 @@ mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***ou
             continue;
         pick[k++] = v;
     }
-    if (cfg->variant_glob && name_matches == 0 && !mc_registry_find(cfg->variant_glob)) {
+    if (cfg->variant_glob && name_matches == 0) {
         free(pick);
+        if (hidden_matches)
+            return mc_err_set(err, MC_ERR_CONFIG,
+                              "--variant '%s' names only test-only or mutant variants: add --include-hidden",
+                              cfg->variant_glob);
         return mc_err_set(err, MC_ERR_CONFIG, "--variant: no variant is named '%s' (see `metallic-check list variants`)",
                           cfg->variant_glob);
     }

@@ -57,12 +57,16 @@ static void history_y_range(const rp_history *h, int n, double *lo, double *hi)
     *hi += pad;
 }
 
+/* Short SHAs under the x axis: every step-th commit, the candidate and the last one, never two
+ * within half a step of each other. */
 static void history_x_labels(FILE *out, const rp_report *r, const mc_plot *p)
 {
     int n = r->n_commits, step = (n + 15) / 16;
     double base = p->height - p->bottom;
     for (int c = 0; c < n; c++) {
-        if (c % step && c != r->cand_commit && c != n - 1)
+        bool pinned = c == r->cand_commit || c == n - 1;
+        bool near_pinned = (n - 1 - c) * 2 < step || (r->cand_commit >= 0 && abs(r->cand_commit - c) * 2 < step);
+        if (!pinned && (c % step || near_pinned))
             continue;
         double x = mc_scale_map(&p->x, c);
         char sha[8];
@@ -107,7 +111,7 @@ static void history_marks(FILE *out, const rp_report *r, const rp_history *h, co
 
 static void write_history_chart(FILE *out, const rp_report *r, const rp_history *h, double *xs)
 {
-    mc_plot p = {.width = 520, .height = 200, .left = 52, .right = 10, .top = 14, .bottom = 52};
+    mc_plot p = {.width = 520, .height = 200, .left = 64, .right = 10, .top = 14, .bottom = 52};
     double lo, hi;
     history_y_range(h, r->n_commits, &lo, &hi);
     mc_plot_layout(&p, -0.5, r->n_commits - 0.5, false, lo, hi, false);
@@ -126,7 +130,7 @@ static void write_history_chart(FILE *out, const rp_report *r, const rp_history 
     history_marks(out, r, h, &p);
     history_x_labels(out, r, &p);
     mc_series s = {.x = xs, .y = h->y, .lo = h->lo, .hi = h->hi, .n = r->n_commits, .mark = MC_MARK_CIRCLE,
-                   .style = 0, .line = true, .marker_r = 3};
+                   .style = 0, .line = true, .marker_r = r->n_commits > 40 ? 1.6 : 3};
     mc_svg_series(out, &p, &s);
     mc_svg_close(out);
     fputs("</figure>", out);

@@ -318,9 +318,10 @@ static void fill_machine(mc_run_info *info, int run)
 {
     memset(info, 0, sizeof *info);
     snprintf(info->uuid, sizeof info->uuid, "%032d", run + 1);
-    snprintf(info->commit, sizeof info->commit, "%040x", 0xa000 + run);
+    /* distinct from the first digit on, as real SHAs are, so short SHAs differ */
+    snprintf(info->commit, sizeof info->commit, "%08x%032x", (unsigned)(run + 1) * 2654435761u, run);
     if (run)
-        snprintf(info->parent, sizeof info->parent, "%040x", 0xa000 + run - 1);
+        snprintf(info->parent, sizeof info->parent, "%08x%032x", (unsigned)run * 2654435761u, run - 1);
     snprintf(info->branch, sizeof info->branch, "main");
     snprintf(info->tier, sizeof info->tier, "precommit");
     snprintf(info->command_line, sizeof info->command_line,
@@ -528,7 +529,12 @@ static void test_report_banner_and_failures(void **state)
     assert_non_null(strstr(html, "<b data-count=\"bound\">1</b> bound"));
     assert_non_null(strstr(html, "<b data-count=\"crash\">1</b> crash"));
     assert_non_null(strstr(html, "<b data-count=\"total\">19</b> results"));
-    assert_non_null(strstr(html, "<code>000000000000</code>")); /* short SHAs of the two runs */
+    /* short SHAs of the base (run 15) and the candidate (run 16) */
+    char sha[64];
+    snprintf(sha, sizeof sha, "<code>%08x0000</code>", 15u * 2654435761u);
+    assert_non_null(strstr(html, sha));
+    snprintf(sha, sizeof sha, "<code>%08x0000</code>", 16u * 2654435761u);
+    assert_non_null(strstr(html, sha));
     assert_int_equal(stats.n_failures, 3);
     /* crash before bound (memory safety first); the worst element beside its bound */
     const char *crash = strstr(html, "k-crash"), *bound = strstr(html, "k-bound");
@@ -566,7 +572,9 @@ static void test_report_history_and_sweep(void **state)
     assert_non_null(strstr(step, "1 change point"));
     assert_non_null(strstr(html, "\u25B2 +30.0%"));
     /* sdpa_slow's code hash changed at the last commit */
-    assert_non_null(strstr(html, "code changed at 00000000000"));
+    char changed[64];
+    snprintf(changed, sizeof changed, "code changed at %08x0000", 16u * 2654435761u);
+    assert_non_null(strstr(html, changed));
     /* the sweep: fused (100 n) wins at 16 and 64, flash (3000 + 60 n) at 256 and 1024. Between the
      * measured 64 and 256 the log-log lines cross at d0 = ln(6400/6840), d1 = ln(25600/18360),
      * n = 64 * 4^(d0 / (d0 - d1)) = 80.6; at 256 flash is 25600/18360 = 1.39x faster */
@@ -629,9 +637,11 @@ static void scale_run(mc_store *s, int run, int n_cases, int64_t *id)
             const char *op = ops[c % 4];
             static char vname[4][2][32];
             snprintf(vname[c % 4][v], sizeof vname[0][0], "%s_variant_%d", op, v);
-            snprintf(keys[n], sizeof keys[n], "%s(m=%d,k=%d)", op, 1 + c / 4 % 100, 1 + c / 400);
-            snprintf(params[n], sizeof params[n], "{\"dtype\":\"%s\",\"m\":%d,\"k\":%d,\"align\":%d}",
-                     c % 3 ? "f32" : "f16", 1 + c / 4 % 100, 1 + c / 400, (c % 5) * 2);
+            const char *dtype = c % 3 ? "f32" : "f16";
+            int m = 1 + c / 4 % 100, k = 1 + c / 400, align = (c % 5) * 2;
+            snprintf(keys[n], sizeof keys[n], "%s(dtype=%s,m=%d,k=%d,align=%d)", op, dtype, m, k, align);
+            snprintf(params[n], sizeof params[n], "{\"dtype\":\"%s\",\"m\":%d,\"k\":%d,\"align\":%d}", dtype, m, k,
+                     align);
             memset(&res[n], 0, sizeof res[n]);
             res[n].kind = (c * 7 + run) % 997 == 0 ? MC_RESULT_FAIL_BOUND : MC_RESULT_PASS;
             res[n].worst_index = -1;
@@ -641,8 +651,8 @@ static void scale_run(mc_store *s, int run, int n_cases, int64_t *id)
                                       .res = &res[n]};
             if (c / 4 % 10 == 0) { /* one in ten cases of every op */
                 double t = 1000.0 * (1 + c % 97) * (v == 1 && run >= 50 ? 1.1 : 1.0);
-                for (int k = 0; k < 16; k++)
-                    samples[n][k] = t * (1 + 0.001 * ((k * 7 + run) % 11));
+                for (int j = 0; j < 16; j++)
+                    samples[n][j] = t * (1 + 0.001 * ((j * 7 + run) % 11));
                 memset(&tim[n], 0, sizeof tim[n]);
                 tim[n].n = 16;
                 tim[n].samples_ns = samples[n];

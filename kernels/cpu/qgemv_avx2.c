@@ -35,7 +35,7 @@ static __m256 codes8(const uint8_t *p)
 /* Prefetch distance in bytes: the hardware stream prefetcher alone leaves a core short of
  * misses in flight once the kernel does real work between loads (measured: docs/quant.md). */
 #ifndef MC_QGEMV_PREFETCH_BYTES
-#define MC_QGEMV_PREFETCH_BYTES 1024
+#define MC_QGEMV_PREFETCH_BYTES 2048
 #endif
 
 static void prefetch_ahead(const uint8_t *blk)
