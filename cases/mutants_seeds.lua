@@ -8,8 +8,8 @@
 -- activation quantisation (xq) and attention at model shapes. Each suite below holds one such
 -- axis, at sizes that cost little, and together they give every pristine cpu variant (the tiled,
 -- narrow and BLAS GEMMs, each GEMV, each quantised GEMV, each softmax and SDPA) cases to run.
--- Every layout and base offset runs once more at one odd shape per op, since a new seed also
--- moves the NaN-free values through each view's strides and alignment paths.
+-- Every layout and base offset also runs at one odd shape per op: a new seed sends new values
+-- down each view's stride and alignment paths.
 -- About 570 cases; one seed of every cpu variant takes a few seconds on two cores.
 
 local dtypes = require "dtypes"
@@ -56,7 +56,7 @@ suite "seeds.gemv.quant" {
   mag = {1, 50},
   where = function(c) return (c.k == 896) == (c.mag == 1) end,
 }
-
+-- Misaligned block bases (1 and 3 bytes off) and a strided x, with and without xq.
 suite "seeds.gemv.quant_align" {
   op = "gemv", wtype = {"q8_0", "q4_0"}, dtype = {"f32", "f16"}, m = 9, k = 96, align = {0, 1, 3},
   layout_x = {"contiguous", "stride2"}, xq = {"none", "q8_0"},
@@ -70,7 +70,6 @@ suite "seeds.softmax" {
 suite "seeds.softmax.masked" {
   op = "softmax", dtype = dtypes.all, rows = 7, cols = {33, 129}, neg_inf = 0.5, causal = {0, 1}, q_offset = 1,
 }
-
 suite "seeds.softmax.layouts" {
   op = "softmax", dtype = dtypes.all, layout = layouts.softmax, align = layouts.aligns, rows = 7, cols = 129,
 }

@@ -99,12 +99,13 @@ static void scan_element(element_scan *s, double out, double ref, double bound, 
             s->first_unwritten = i;
         return;
     }
-    if (!isfinite(out) && !(out == ref)) {
+    bool both_nan = isnan(out) && isnan(ref); /* the reference says NaN too (NaN weights) */
+    if (!isfinite(out) && !(out == ref) && !both_nan) {
         if (s->nonfinite++ == 0)
             s->first_nonfinite = i;
         return;
     }
-    double err = (out == ref) ? 0.0 : fabs(out - ref);
+    double err = (out == ref || both_nan) ? 0.0 : fabs(out - ref);
     double ratio = err == 0.0 ? 0.0 : (bound > 0 ? err / bound : INFINITY);
     if (ratio > 1.0)
         s->out_of_bound++;
@@ -118,7 +119,7 @@ static void scan_element(element_scan *s, double out, double ref, double bound, 
     }
     s->zeros += out == 0.0;
     s->ref_zeros += ref_in_dtype(ref, dt) == 0.0;
-    if (isfinite(ref)) {
+    if (isfinite(ref) && isfinite(out)) {
         s->sum_sq_err += err * err;
         s->sum_sq_ref += ref * ref;
     }

@@ -1,5 +1,5 @@
 /* harness/runinfo.h: what a run records about itself: the commit, the command, the machine
- * fingerprint, the environment around a measurement and each variant's code identity.
+ * fingerprint and the environment around a measurement (code identity: codehash.h).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RUNINFO_H
 #define MC_RUNINFO_H
@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "codehash.h" /* MC_HASH_LEN, mc_variant_code_hash: code identity, recorded with each run */
 #include "status.h"
 #include "variant.h"
 
 #define MC_SHA_LEN 41  /* 40 hex digits and a NUL */
-#define MC_HASH_LEN 17 /* 16 hex digits and a NUL */
 #define MC_TIME_LEN 32 /* ISO 8601 UTC, 2024-05-01T12:00:00Z */
 
 /* The machine a run measures on. Two runs compare only when their fingerprints match. */
@@ -70,13 +70,5 @@ typedef struct mc_env_sample {
     double loadavg; /* 1-minute load average, -1 when unknown */
 } mc_env_sample;
 void mc_env_sample_now(mc_env_sample *out);
-
-/* Hash of the code that runs for v: the machine code of its run function (v->code, else v->run)
- * and of every other function of the same source file (from the ELF symbol table of the binary
- * that holds it), plus the compile flags. Addresses that move when unrelated code moves (calls,
- * jumps and RIP-relative data references leaving the function) are replaced by what they point to,
- * so only a change of this file's code or flags changes the hash. Writes 16 hex digits, or
- * "unhashable" when the binary has no symbol table (stripped) or the function is not in it. */
-void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN]);
 
 #endif

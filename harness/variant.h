@@ -103,6 +103,10 @@ typedef struct mc_variant {
      * reads them itself: a probe that says no on a machine that has them is a gate that always says
      * no, and fails the run. */
     const char *requires;
+    /* Test-only: an environment variable whose value changes what the variant does (the synthetic
+     * slowdown's MC_SLOWDOWN). Its value joins the code hash, so a changed setting reads as
+     * changed code. NULL for real kernels. */
+    const char *identity_env;
 } mc_variant;
 
 #endif

@@ -1,8 +1,6 @@
-/* tests/test_runinfo.c: run metadata, machine fingerprint and variant code hashes.
- * Focus: git facts match what git itself says (and degrade to "unknown" outside a checkout), the
- * fingerprint is stable and sensitive to each field, and code hashes are stable across calls and
- * processes (another load address), differ between functions, and never pretend: no function or a
- * stripped binary means "unhashable".
+/* tests/test_runinfo.c: run metadata and the machine fingerprint.
+ * Focus: git facts match what git itself says (and degrade to "unknown" outside a checkout), and the
+ * fingerprint is stable and sensitive to each field (code hashes: tests/test_codehash.c).
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,7 +11,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/registry.h"
 #include "harness/runinfo.h"
 
 static bool is_hex(const char *s, size_t len)
@@ -109,6 +106,9 @@ static void test_machine_fingerprint(void **state)
     assert_true(m.os[0] != '\0');
     assert_true(m.compiler[0] != '\0');
     assert_true(is_hex(m.fingerprint, 16));
+    char flags[256];
+    mc_build_flags(flags, sizeof flags); /* the build's real flags (MC_C_FLAGS from CMake) */
+    assert_string_equal(m.cflags, flags);
     mc_machine_collect("cpu: x86", &n);
     assert_string_equal(m.fingerprint, n.fingerprint);
     /* every field counts, and field boundaries count */
@@ -139,107 +139,11 @@ static void test_env_sample(void **state)
     assert_true(e.cpu_mhz >= 0);
 }
 
-/* Two toy kernels in this file, and a third that differs by one constant. */
-static mc_status toy_run_a(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
-{
-    (void)args;
-    (void)err;
-    kc->threads = kc->threads * 3 + 1;
-    return MC_OK;
-}
-
-static mc_status toy_run_b(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
-{
-    (void)args;
-    (void)err;
-    kc->threads = kc->threads * 5 + 2;
-    return MC_OK;
-}
-
-static void test_code_hash(void **state)
-{
-    (void)state;
-    const mc_variant a = {.op = MC_OP_GEMM, .backend = "cpu", .name = "toy_a", .run = toy_run_a};
-    const mc_variant b = {.op = MC_OP_GEMM, .backend = "cpu", .name = "toy_b", .run = toy_run_b};
-    const mc_variant b_by_code = {.name = "toy_b2", .run = toy_run_a, .code = (const void *)toy_run_b};
-    char ha[MC_HASH_LEN], ha2[MC_HASH_LEN], hb[MC_HASH_LEN], hb2[MC_HASH_LEN];
-    mc_variant_code_hash(&a, ha);
-    mc_variant_code_hash(&a, ha2);
-    mc_variant_code_hash(&b, hb);
-    mc_variant_code_hash(&b_by_code, hb2);
-    assert_true(is_hex(ha, 16));
-    assert_string_equal(ha, ha2);      /* stable */
-    assert_string_not_equal(ha, hb);   /* different code */
-    assert_string_equal(hb, hb2);      /* .code wins over .run */
-
-    /* not a function start: no pretending */
-    static const int not_code = 42;
-    const mc_variant bogus = {.name = "bogus", .code = &not_code};
-    const mc_variant none = {.name = "none"};
-    mc_variant_code_hash(&bogus, ha);
-    assert_string_equal(ha, "unhashable");
-    mc_variant_code_hash(&none, ha);
-    assert_string_equal(ha, "unhashable");
-
-    /* every registered variant gets a real hash in this (unstripped) test binary */
-    int count = 0;
-    const mc_variant *const *all = mc_registry_variants(true, &count);
-    for (int i = 0; i < count; i++) {
-        char h[MC_HASH_LEN];
-        mc_variant_code_hash(all[i], h);
-        if (!is_hex(h, 16))
-            fail_msg("variant %s: code hash '%s'", all[i]->name, h);
-    }
-}
-
-/* A copy of this very binary, run as a child, prints the hash of toy_a: once as it is (another
- * process, another load address: same hash) and once stripped of its symbol table ("unhashable"). */
-static void child_hash(const char *exe, char *out, size_t cap)
-{
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "MC_PRINT_TOY_HASH=1 '%s'", exe);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    out[0] = '\0';
-    if (!fgets(out, (int)cap, p))
-        out[0] = '\0';
-    out[strcspn(out, "\n")] = '\0';
-    pclose(p);
-}
-
-static void test_code_hash_other_process_and_stripped(void **state)
-{
-    (void)state;
-    const mc_variant a = {.name = "toy_a", .run = toy_run_a};
-    char here[MC_HASH_LEN], there[64], exe[512], stripped[600], cmd[1400];
-    mc_variant_code_hash(&a, here);
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    assert_true(n > 0);
-    exe[n] = '\0';
-    child_hash(exe, there, sizeof there);
-    assert_string_equal(there, here);
-    snprintf(stripped, sizeof stripped, "%s.stripped", exe);
-    snprintf(cmd, sizeof cmd, "strip -o '%s' '%s' 2>/dev/null", stripped, exe);
-    if (system(cmd) != 0)
-        skip(); /* no binutils here */
-    child_hash(stripped, there, sizeof there);
-    unlink(stripped);
-    assert_string_equal(there, "unhashable");
-}
-
 int main(void)
 {
-    if (getenv("MC_PRINT_TOY_HASH")) {
-        const mc_variant a = {.name = "toy_a", .run = toy_run_a};
-        char h[MC_HASH_LEN];
-        mc_variant_code_hash(&a, h);
-        printf("%s\n", h);
-        return 0;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_in_checkout), cmocka_unit_test(test_collect_outside_git),
         cmocka_unit_test(test_machine_fingerprint), cmocka_unit_test(test_env_sample),
-        cmocka_unit_test(test_code_hash), cmocka_unit_test(test_code_hash_other_process_and_stripped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

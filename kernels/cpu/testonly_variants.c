@@ -1,8 +1,11 @@
 /* kernels/cpu/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write),
- * so the harness can prove it isolates crashes, times out hangs and checks guard zones.
+ * so the harness can prove it isolates crashes, times out hangs and checks guard zones; and one that
+ * is slow on purpose, by a known factor, so it can prove it detects slowdowns.
  * SPDX-License-Identifier: MIT */
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kernels/cpu/cpu_access.h"
@@ -37,6 +40,50 @@ static mc_status gemm_testonly_overflow_run(mc_kernel_ctx *kc, const mc_args *ar
     return MC_OK;
 }
 
+/* The synthetic slowdown of the detection-power study (docs/detection-power.md). MC_SLOWDOWN unset
+ * or empty means 1: no slowdown. Anything that is not a factor in [1, 100] is an error, never a
+ * silent 1. */
+static mc_status slowdown_factor(double *factor, mc_err *err)
+{
+    const char *text = getenv("MC_SLOWDOWN");
+    *factor = 1;
+    if (!text || !*text)
+        return MC_OK;
+    char *end = NULL;
+    double f = strtod(text, &end);
+    if (end == text || *end || !(f >= 1 && f <= 100))
+        return mc_err_set(err, MC_ERR_USAGE, "MC_SLOWDOWN='%s' is not a factor in [1, 100]", text);
+    *factor = f;
+    return MC_OK;
+}
+
+static double monotonic_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
+/* gemm_scalar's work, then a busy wait of (factor - 1) times the time that work took: every call
+ * costs factor times its own base work, whatever the machine does meanwhile, and the answer stays
+ * right. Busy, not asleep: a sleeping thread would let the clock and the scheduler change what it
+ * costs. */
+static mc_status gemm_testonly_slowdown_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    double factor;
+    mc_status st = slowdown_factor(&factor, err);
+    if (st != MC_OK)
+        return st;
+    double start_ns = monotonic_ns();
+    st = mc_variant_gemm_scalar.run(kc, args, err);
+    if (st != MC_OK || factor == 1)
+        return st;
+    double until_ns = start_ns + factor * (monotonic_ns() - start_ns);
+    while (monotonic_ns() < until_ns)
+        ;
+    return MC_OK;
+}
+
 static const mc_variant gemm_testonly_segfault = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
@@ -67,9 +114,20 @@ static const mc_variant gemm_testonly_overflow = {
     .code = (const void *)gemm_testonly_overflow_run,
 };
 
+static const mc_variant gemm_testonly_slowdown = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_testonly_slowdown",
+    .run = gemm_testonly_slowdown_run,
+    .flags = MC_VARIANT_TEST_ONLY | MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemm_testonly_slowdown_run,
+    .identity_env = "MC_SLOWDOWN",
+};
+
 const mc_variant *const mc_testonly_variants[] = {
     &gemm_testonly_segfault,
     &gemm_testonly_hang,
     &gemm_testonly_overflow,
+    &gemm_testonly_slowdown,
     NULL,
 };
