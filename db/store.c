@@ -1000,6 +1000,106 @@ void mc_timing_set_free(mc_timing_set *set)
     set->count = 0;
 }
 
+/* The summary of old ++ more: what mc_store_append_samples writes back. */
+static mc_status merged_timing(const mc_timing *old, const mc_timing *more, mc_timing *out, mc_err *err)
+{
+    *out = *old;
+    out->n = old->n + more->n;
+    out->samples_ns = malloc((size_t)out->n * sizeof *out->samples_ns);
+    if (!out->samples_ns)
+        return mc_err_set(err, MC_ERR_NOMEM, "no memory for %d samples", out->n);
+    memcpy(out->samples_ns, old->samples_ns, (size_t)old->n * sizeof *old->samples_ns);
+    memcpy(out->samples_ns + old->n, more->samples_ns, (size_t)more->n * sizeof *more->samples_ns);
+    mc_timing_cfg defaults = mc_timing_defaults();
+    mc_status st = mc_timing_finish(out, defaults.conf, err);
+    if (st)
+        return st;
+    /* flops and bytes per call are the op's: recover them from the old rate and median */
+    mc_timing_set_rates(out, old->gflops * old->median_ns, old->gbs * old->median_ns);
+    out->converged = out->ci_half_ns < defaults.target_rel_ci * out->median_ns;
+    out->cpu_mhz = old->cpu_mhz > 0 && more->cpu_mhz > 0
+                       ? (old->cpu_mhz * old->n + more->cpu_mhz * more->n) / out->n
+                       : fmax(old->cpu_mhz, more->cpu_mhz);
+    out->loadavg = fmax(old->loadavg, more->loadavg);
+    return MC_OK;
+}
+
+mc_status mc_store_append_samples(mc_store *s, int64_t run_id, const char *case_key, const char *backend,
+                                  const char *variant, const char *code_hash, const mc_timing *more, mc_err *err)
+{
+    static const char find_sql[] =
+        "SELECT t.result_id, t.n, t.median_ns, t.gflops, t.gbs, t.cpu_mhz, t.loadavg, t.samples "
+        "FROM result r JOIN timing t ON t.result_id = r.id JOIN test_case c ON c.id = r.case_id "
+        "JOIN variant v ON v.id = r.variant_id "
+        "WHERE r.run_id = ?1 AND c.key = ?2 AND v.backend = ?3 AND v.name = ?4 AND v.code_hash = ?5";
+    static const char update_sql[] =
+        "UPDATE timing SET n = ?2, min_ns = ?3, median_ns = ?4, mad_ns = ?5, ci_lo_ns = ?6, ci_hi_ns = ?7, "
+        "gflops = ?8, gbs = ?9, cpu_mhz = ?10, loadavg = ?11, converged = ?12, samples = ?13 WHERE result_id = ?1";
+    if (!more || more->n < 1)
+        return MC_OK;
+    sqlite3_stmt *find = NULL, *update = NULL;
+    mc_timing old = {0}, merged = {0};
+    int64_t result_id = 0;
+    mc_status rc = begin(s, err);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(s->db, find_sql, -1, &find, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, update_sql, -1, &update, NULL) != SQLITE_OK) {
+        rc = db_fail(s, err, "preparing to append samples");
+        goto done;
+    }
+    sqlite3_bind_int64(find, 1, run_id);
+    bind_text(find, 2, case_key);
+    bind_text(find, 3, backend);
+    bind_text(find, 4, variant);
+    bind_text(find, 5, code_hash);
+    int step = sqlite3_step(find);
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? mc_err_set(err, MC_ERR_CONFIG,
+                                              "run %" PRId64 " has no timing of %s [%s %s, code %s] to add to", run_id,
+                                              case_key, backend, variant, code_hash)
+                                 : db_fail(s, err, "finding a timing");
+        goto done;
+    }
+    result_id = sqlite3_column_int64(find, 0);
+    old.n = sqlite3_column_int(find, 1);
+    old.median_ns = sqlite3_column_double(find, 2);
+    old.gflops = sqlite3_column_double(find, 3);
+    old.gbs = sqlite3_column_double(find, 4);
+    old.cpu_mhz = sqlite3_column_double(find, 5);
+    old.loadavg = sqlite3_column_double(find, 6);
+    rc = read_samples(find, 7, &old, err);
+    if (!rc)
+        rc = merged_timing(&old, more, &merged, err);
+    if (rc)
+        goto done;
+    unsigned char *blob = samples_blob(&merged);
+    if (!blob) {
+        rc = mc_err_set(err, MC_ERR_NOMEM, "no memory for %d samples", merged.n);
+        goto done;
+    }
+    sqlite3_bind_int64(update, 1, result_id);
+    sqlite3_bind_int(update, 2, merged.n);
+    sqlite3_bind_double(update, 3, merged.min_ns);
+    sqlite3_bind_double(update, 4, merged.median_ns);
+    sqlite3_bind_double(update, 5, merged.mad_ns);
+    bind_real_or_null(update, 6, merged.ci_lo_ns);
+    bind_real_or_null(update, 7, merged.ci_hi_ns);
+    sqlite3_bind_double(update, 8, merged.gflops);
+    sqlite3_bind_double(update, 9, merged.gbs);
+    sqlite3_bind_double(update, 10, merged.cpu_mhz);
+    sqlite3_bind_double(update, 11, merged.loadavg);
+    sqlite3_bind_int(update, 12, merged.converged);
+    sqlite3_bind_blob(update, 13, blob, merged.n * 8, free);
+    rc = step_done(s, update, "appending samples", err);
+done:
+    sqlite3_finalize(find);
+    sqlite3_finalize(update);
+    mc_timing_free(&old);
+    mc_timing_free(&merged);
+    return finish(s, rc, err);
+}
+
 mc_status mc_store_history(mc_store *s, const char *case_key, const char *backend, const char *variant,
                            const char *fingerprint, mc_history_point **out, int *count, mc_err *err)
 {

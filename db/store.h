@@ -123,6 +123,15 @@ typedef struct mc_timing_set {
 mc_status mc_store_load_timings(mc_store *s, int64_t run_id, mc_timing_set *out, mc_err *err);
 void mc_timing_set_free(mc_timing_set *set);
 
+/* Appends more samples (ns per call, in the order taken) to the stored timing of (run, case key,
+ * backend, variant name, code hash), after the ones already there, and recomputes the summary:
+ * min, median, MAD and the CI of the median (at 95%), GFLOP/s and GB/s at the new median, whether
+ * the 1% CI target is now met, the sample-weighted mean CPU clock and the larger load average.
+ * The code hash must match: a measurement of other code is not more of the same data. One
+ * transaction; MC_ERR_CONFIG when the run has no such timing. */
+mc_status mc_store_append_samples(mc_store *s, int64_t run_id, const char *case_key, const char *backend,
+                                  const char *variant, const char *code_hash, const mc_timing *more, mc_err *err);
+
 /* One point of a kernel's history: its median time in one finished run on one machine. */
 typedef struct mc_history_point {
     int64_t run_id;

@@ -4,17 +4,28 @@
  *   1. correctness: the precommit tier on every available backend;
  *   2. timing: the perf subset (cases/perf_smoke.lua), same run;
  *   3. compare with the newest run of the parent commit on this machine (or --base);
- *   4. the HTML report;
- *   5. exit with the combined status: 1 a failure, else 3 a regression, else 4 nothing ran, else 0.
+ *   4. an ambiguous verdict is re-measured: up to --remeasure rounds (default 2), each timing the
+ *      ambiguous (case, variant) pairs again (changed code first, at most REMEASURE_MAX a round)
+ *      and appending the samples to the candidate's timing, then comparing again; only what is
+ *      still ambiguous after that is reported as ambiguous;
+ *   5. the HTML report;
+ *   6. exit with the combined status: 1 a failure, else 3 a regression, else 4 nothing ran, else 0.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_compare.h"
 #include "cli_report.h"
 #include "cases_lua.h"
 #include "db/store.h"
+#include "perf.h"
+#include "perf_table.h"
+
+#define REMEASURE_ROUNDS 2 /* default extra rounds for ambiguous verdicts: bounded, so a check ends */
+#define REMEASURE_MAX 16   /* pairs re-measured per round: a noisy machine must not stall the check */
 
 static const char check_usage[] =
     "usage: metallic-check check [options]\n"
@@ -30,6 +41,8 @@ static const char check_usage[] =
     "  --tier NAME        correctness tier (default precommit)\n"
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"
     "  --budget SEC       timing budget per perf case and variant (default 1)\n"
+    "  --remeasure N      rounds of re-measuring ambiguous verdicts before reporting them (default 2,\n"
+    "                     0 for none; at most 16 (case, variant) pairs a round, changed code first)\n"
     "  --backend, --op, --variant, --seed, --jobs, --timeout, --commit, --quiet: as for `run`\n"
     "\n"
     "Exit status: 0 all passed and no regression; 1 a correctness failure, crash or timeout;\n"
@@ -37,8 +50,9 @@ static const char check_usage[] =
 
 typedef struct check_options {
     mc_run_options run;
-    const char *base, *threshold, *report, *perf_cases;
+    const char *base, *threshold, *report, *perf_cases, *remeasure;
     int no_report;
+    int remeasure_rounds;
 } check_options;
 
 /* Pulls check's own options out of argv, leaving the run options in place. */
@@ -51,6 +65,7 @@ static int take_check_options(int *argc, char **argv, check_options *c)
                             : strcmp(a, "--threshold") == 0 ? &c->threshold
                             : strcmp(a, "--report") == 0 ? &c->report
                             : strcmp(a, "--perf-cases") == 0 ? &c->perf_cases
+                            : strcmp(a, "--remeasure") == 0  ? &c->remeasure
                                                                : NULL;
         if (slot) {
             if (i + 1 >= *argc) {
@@ -66,6 +81,16 @@ static int take_check_options(int *argc, char **argv, check_options *c)
     }
     *argc = k;
     argv[k] = NULL;
+    c->remeasure_rounds = REMEASURE_ROUNDS;
+    if (c->remeasure) {
+        char *end = NULL;
+        long n = strtol(c->remeasure, &end, 10);
+        if (end == c->remeasure || *end || n < 0 || n > 10) {
+            fprintf(stderr, "metallic-check check: --remeasure wants 0..10 rounds, got '%s'\n", c->remeasure);
+            return MC_EXIT_USAGE;
+        }
+        c->remeasure_rounds = (int)n;
+    }
     return -1;
 }
 
@@ -122,14 +147,141 @@ static int find_base(const check_options *c, mc_store *store, const mc_exec_outc
     return MC_EXIT_OK;
 }
 
-static int compare(const check_options *c, const char *db, int64_t base, int64_t cand)
+static int compare(const check_options *c, const char *db, int64_t base, int64_t cand, bool quiet)
 {
     char b[32], k[32];
     snprintf(b, sizeof b, "run:%lld", (long long)base);
     snprintf(k, sizeof k, "run:%lld", (long long)cand);
     char *argv[] = {"compare", "--db", (char *)db, "--base", b, "--cand", k, "--threshold",
-                    (char *)(c->threshold ? c->threshold : "3"), NULL};
-    return mc_cli_compare(9, argv);
+                    (char *)(c->threshold ? c->threshold : "3"), quiet ? "--quiet" : NULL, NULL};
+    return mc_cli_compare(quiet ? 10 : 9, argv);
+}
+
+/* ---- re-measuring ambiguous verdicts ---- */
+
+typedef struct ambiguous_pair {
+    char key[MC_KEY_LEN];
+    char backend[16], variant[64], cand_hash[MC_HASH_LEN];
+    bool same_code;
+} ambiguous_pair;
+
+typedef struct ambiguous_list {
+    ambiguous_pair pairs[REMEASURE_MAX];
+    int n;       /* kept for re-measuring */
+    int n_total; /* ambiguous verdicts seen */
+} ambiguous_list;
+
+/* Keeps changed-code pairs before same-code ones: only changed code can turn into a regression. */
+static int collect_ambiguous(const mc_stored_verdict *v, void *user)
+{
+    ambiguous_list *l = user;
+    if (strcmp(v->verdict, "ambiguous") != 0)
+        return 0;
+    l->n_total++;
+    int at = l->n;
+    if (l->n == REMEASURE_MAX) {
+        if (v->same_code)
+            return 0;
+        for (at = 0; at < l->n && !l->pairs[at].same_code; at++)
+            ;
+        if (at == l->n)
+            return 0;
+    } else {
+        l->n++;
+    }
+    ambiguous_pair *p = &l->pairs[at];
+    snprintf(p->key, sizeof p->key, "%s", v->case_key);
+    snprintf(p->backend, sizeof p->backend, "%s", v->backend);
+    snprintf(p->variant, sizeof p->variant, "%s", v->variant);
+    snprintf(p->cand_hash, sizeof p->cand_hash, "%s", v->cand_hash);
+    p->same_code = v->same_code;
+    return 0;
+}
+
+static mc_perf_hook remeasure_hook; /* lives on in each worker after fork */
+
+/* The session that times one (case, variant) again, set up as `timing` sets up the perf subset
+ * (cli_exec.c's perf configuration): one worker, every core unless --jobs/--threads say otherwise. */
+static mc_session_cfg remeasure_cfg(const check_options *c, const ambiguous_pair *p)
+{
+    mc_session_cfg cfg = c->run.session;
+    double budget_s = c->run.budget_s > 0 ? c->run.budget_s : 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.tier = NULL;
+    cfg.case_files = NULL;
+    cfg.n_case_files = 0;
+    cfg.single_key = p->key;
+    cfg.sel.backends = p->backend;
+    cfg.sel.variant_glob = p->variant;
+    cfg.sel.op_glob = NULL;
+    cfg.sel.filter = NULL;
+    cfg.sel.shard_index = 0;
+    cfg.sel.shard_count = 0;
+    cfg.coverage_check = false;
+    cfg.quiet = true;
+    cfg.sink = NULL;
+    cfg.sink_user = NULL;
+    mc_perf_hook_init(&remeasure_hook, budget_s);
+    cfg.pool.after = mc_perf_after;
+    cfg.pool.after_user = &remeasure_hook;
+    cfg.pool.take_extra = mc_perf_take;
+    if (!c->run.jobs_set)
+        cfg.pool.jobs = 1;
+    if (!c->run.threads_set)
+        cfg.pool.runner.threads = cores > 0 ? (int)cores : 1;
+    cfg.pool.timeout_s += 4 * remeasure_hook.cfg.budget_s;
+    return cfg;
+}
+
+/* Times the pair again and appends the samples to the candidate's timing. A pair that does not
+ * pass this time keeps the samples it has (and says so): only passing calls are timed. */
+static mc_status remeasure_pair(const check_options *c, mc_store *store, int64_t cand, const ambiguous_pair *p,
+                                mc_err *err)
+{
+    mc_session_cfg cfg = remeasure_cfg(c, p);
+    mc_session s;
+    mc_status st = mc_session_prepare(&cfg, &s, err);
+    if (!st)
+        st = mc_session_execute(&cfg, &s, err);
+    bool timed = false;
+    for (int i = 0; !st && i < s.n_items; i++) {
+        mc_timing t;
+        const mc_variant *v = s.variants[s.items[i].variant_index];
+        if (strcmp(v->name, p->variant) != 0 || !mc_perf_timing_of(&s, i, &t))
+            continue;
+        st = mc_store_append_samples(store, cand, p->key, p->backend, p->variant, p->cand_hash, &t, err);
+        mc_timing_free(&t);
+        timed = !st;
+    }
+    if (!st && !timed)
+        printf("check: %s [%s %s] gave no timing when re-measured (%s); its samples stay as they were\n", p->key,
+               p->backend, p->variant, s.n_items ? mc_result_kind_name(s.results[0].kind) : "not run");
+    mc_session_free(&s);
+    return st;
+}
+
+/* Steps 3 and 4: compare, re-measure what is ambiguous, compare again; the last comparison is the
+ * one printed and the one whose verdicts stay stored. */
+static int compare_until_clear(const check_options *c, mc_store *store, const char *db, int64_t base, int64_t cand)
+{
+    for (int round = 1; round <= c->remeasure_rounds; round++) {
+        int rc = compare(c, db, base, cand, true);
+        if (rc != MC_EXIT_OK && rc != MC_EXIT_REGRESSION)
+            break; /* nothing in common, or an error: the loud comparison below says which */
+        ambiguous_list list = {.n = 0};
+        mc_err err = {0};
+        if (mc_store_each_verdict(store, base, cand, collect_ambiguous, &list, &err) != MC_OK)
+            return mc_cli_report_error("check", &err);
+        if (list.n == 0)
+            break;
+        printf("check: %d ambiguous verdict%s: re-measuring %d (case, variant) pair%s, round %d of %d\n", list.n_total,
+               list.n_total == 1 ? "" : "s", list.n, list.n == 1 ? "" : "s", round, c->remeasure_rounds);
+        fflush(stdout);
+        for (int i = 0; i < list.n; i++)
+            if (remeasure_pair(c, store, cand, &list.pairs[i], &err) != MC_OK)
+                return mc_cli_report_error("check", &err);
+    }
+    return compare(c, db, base, cand, false);
 }
 
 static int report(const check_options *c, const char *db, int64_t base, int64_t cand)
@@ -163,15 +315,16 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
     int perf_rc = timing(c, argc, argv, store, &out);
     if (perf_rc == MC_EXIT_FAIL || perf_rc == MC_EXIT_USAGE)
         rc = rc == MC_EXIT_NOTHING || rc == MC_EXIT_OK ? perf_rc : rc;
+    int64_t base = 0;
+    int reg_rc = find_base(c, store, &out, &base);
+    if (reg_rc == MC_EXIT_OK && base)
+        reg_rc = compare_until_clear(c, store, db, base, out.run_id);
+    /* the run ends after re-measuring: until then its timings may still grow */
     mc_err err = {0};
     const char *status = rc == MC_EXIT_OK ? "passed" : rc == MC_EXIT_FAIL ? "failed" : rc == MC_EXIT_NOTHING ? "nothing" : "aborted";
     if (mc_store_end_run(store, out.run_id, status, &err) != MC_OK)
         return mc_cli_report_error("check", &err);
     printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
-    int64_t base = 0;
-    int reg_rc = find_base(c, store, &out, &base);
-    if (reg_rc == MC_EXIT_OK && base)
-        reg_rc = compare(c, db, base, out.run_id);
     if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE)
         reg_rc = MC_EXIT_USAGE;
     int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);

@@ -18,7 +18,7 @@
 
 static const char compare_usage[] =
     "usage: metallic-check compare [--db PATH] [--base RUN|COMMIT] [--cand RUN|COMMIT] [--threshold PCT]\n"
-    "                              [--force] [--json] [--all]\n"
+    "                              [--force] [--json] [--all] [--quiet]\n"
     "Compares the timings of two stored runs, case by case and variant by variant, and gives each\n"
     "a verdict: faster, slower, same or ambiguous. Verdicts are stored in the database.\n"
     "\n"
@@ -32,6 +32,7 @@ static const char compare_usage[] =
     "  --force            compare runs from different machine fingerprints\n"
     "  --json             print the verdicts as JSON on stdout\n"
     "  --all              list every comparison, not only those that are not 'same'\n"
+    "  --quiet            print nothing (errors aside): store the verdicts, give the exit status\n"
     "  -h, --help         this text\n"
     "\n"
     "Rules: independent runs use Mann-Whitney U and the Hodges-Lehmann shift of log-times with its\n"
@@ -59,16 +60,17 @@ static const char merge_usage[] =
 typedef struct compare_opts {
     const char *db, *base, *cand;
     mc_compare_cfg cfg;
-    bool force, json, all;
+    bool force, json, all, quiet;
 } compare_opts;
 
-enum { OPT_DB = 1000, OPT_BASE, OPT_CAND, OPT_THRESHOLD, OPT_FORCE, OPT_JSON, OPT_ALL };
+enum { OPT_DB = 1000, OPT_BASE, OPT_CAND, OPT_THRESHOLD, OPT_FORCE, OPT_JSON, OPT_ALL, OPT_QUIET };
 
 static const struct option compare_options[] = {
     {"db", required_argument, NULL, OPT_DB},       {"base", required_argument, NULL, OPT_BASE},
     {"cand", required_argument, NULL, OPT_CAND},   {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"force", no_argument, NULL, OPT_FORCE},       {"json", no_argument, NULL, OPT_JSON},
-    {"all", no_argument, NULL, OPT_ALL},           {"help", no_argument, NULL, 'h'},
+    {"all", no_argument, NULL, OPT_ALL},           {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,6 +104,7 @@ static int parse_compare(int argc, char **argv, compare_opts *o)
         case OPT_FORCE: o->force = true; break;
         case OPT_JSON: o->json = true; break;
         case OPT_ALL: o->all = true; break;
+        case OPT_QUIET: o->quiet = true; break;
         case OPT_THRESHOLD: {
             char *end = NULL;
             double pct = strtod(optarg, &end);
@@ -438,7 +441,7 @@ static int compare_runs(mc_store *s, const compare_opts *o)
     rc = mc_compare_any_regression(m.items, m.n) ? MC_EXIT_REGRESSION : MC_EXIT_OK;
     if (o->json)
         print_json(&base, &cand, &m, groups, n_groups, o, rc);
-    else
+    else if (!o->quiet)
         print_human(&base, &cand, &m, groups, n_groups, o);
 done:
     free(groups);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "cli_compare.h"
+#include "cli_db.h"
 #include "cli_quant.h"
 #include "cli_report.h"
 #include "cli_tune.h"
@@ -25,6 +26,7 @@ static const command commands[] = {
     {"report", mc_cli_report, "write the HTML report of a run (failures, regressions, history, coverage)"},
     {"compare", mc_cli_compare, "regression verdicts between two stored runs or commits"},
     {"merge", mc_cli_merge, "join shard databases without duplicates"},
+    {"db", mc_cli_db, "database upkeep: integrity check, paired A/B import (scripts/ab-compare)"},
     {"tune", mc_cli_tune, "sweep GEMM tile configurations and write the dispatcher's table"},
     {NULL, NULL, NULL},
 };

@@ -30,10 +30,16 @@ static void write_head(FILE *out, const rp_report *r)
           "script-src 'unsafe-inline'; img-src data:\">"
           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>metallic-check: ",
           out);
+    char sha[16];
     mc_html_text(out, rp_overall(r));
-    fprintf(out, " &middot; %.12s", r->cand.commit);
-    if (r->have_base)
-        fprintf(out, " vs %.12s", r->base.commit);
+    snprintf(sha, sizeof sha, "%.12s", r->cand.commit); /* from the store: untrusted like any text there */
+    fputs(" &middot; ", out);
+    mc_html_text(out, sha);
+    if (r->have_base) {
+        snprintf(sha, sizeof sha, "%.12s", r->base.commit);
+        fputs(" vs ", out);
+        mc_html_text(out, sha);
+    }
     fprintf(out, "</title><style>\n%s</style></head><body>\n", rp_css);
 }
 

@@ -280,7 +280,10 @@ static int group_score(const sweep_pt *pts, int i, int j)
     }
     if (multi < 2)
         return 0;
-    return multi * 100 + __builtin_popcount(seen);
+    int variants = 0;
+    for (; seen; seen &= seen - 1) /* clears the lowest set bit */
+        variants++;
+    return multi * 100 + variants;
 }
 
 typedef struct sweep_pick {

@@ -144,6 +144,11 @@ void rp_free(rp_report *r);
 /* Grows *items to hold need elements of size elem; false when out of memory. */
 bool rp_grow(void **items, int *cap, int need, size_t elem);
 char *rp_strdup(const char *s);
+/* Copies src, cut at cap - 1 bytes. */
+void rp_copy(char *dst, size_t cap, const char *src);
+
+/* report_history.c: fills r->commits, r->hist (sorted: largest step first) and r->history_runs. */
+mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err);
 
 /* report_page.c: banner, failures, changes, coverage. */
 void rp_write_banner(FILE *out, const rp_report *r);

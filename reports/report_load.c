@@ -7,7 +7,7 @@
  *   2. The verdicts stored for (base, candidate); when there are none, both runs' samples, which
  *      mc_compare_items turns into verdicts here (nothing is written back: storing is check's job).
  *   3. The timing summaries (no samples) of the newest opts.history_runs timed runs of the
- *      candidate's machine, for the history charts.
+ *      candidate's machine, for the history charts (report_history.c).
  * SPDX-License-Identifier: MIT */
 #include "report_int.h"
 
@@ -19,10 +19,8 @@
 #include "harness/op.h"
 #include "harness/peaks.h"
 #include "harness/registry.h"
-#include "harness/stats.h"
 #include "html.h"
 
-#define HISTORY_RUNS_DEFAULT 100
 #define PEAK_PROBE_MIB 256 /* far beyond the last-level caches of the machines we run on */
 
 bool rp_grow(void **items, int *cap, int need, size_t elem)
@@ -49,8 +47,7 @@ char *rp_strdup(const char *s)
     return d;
 }
 
-/* Copies and cuts at cap - 1 bytes (snprintf would warn about every cut it can foresee). */
-static void copy_str(char *dst, size_t cap, const char *src)
+void rp_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strnlen(src, cap - 1) : 0;
     if (n)
@@ -159,7 +156,7 @@ static int layout_bit(rp_report *r, const char *name)
             return i;
     if (r->n_layouts == RP_MAX_LAYOUT_NAMES)
         return -1;
-    copy_str(r->layouts[r->n_layouts], sizeof r->layouts[0], name);
+    rp_copy(r->layouts[r->n_layouts], sizeof r->layouts[0], name);
     return r->n_layouts++;
 }
 
@@ -175,8 +172,8 @@ static void coverage_of(rp_report *r, const char *params_json, rp_cov *c)
     if (wtype && strcmp(wtype->text, "same") != 0)
         snprintf(c->dtype, sizeof c->dtype, "%.11s/%.11s", wtype->text, dtype ? dtype->text : "?");
     else
-        copy_str(c->dtype, sizeof c->dtype, dtype ? dtype->text : "-");
-    copy_str(c->align, sizeof c->align, align ? align->text : "-");
+        rp_copy(c->dtype, sizeof c->dtype, dtype ? dtype->text : "-");
+    rp_copy(c->align, sizeof c->align, align ? align->text : "-");
     size_t len = 0;
     c->layout[0] = '\0';
     c->layout_bits = 0;
@@ -194,7 +191,7 @@ static void coverage_of(rp_report *r, const char *params_json, rp_cov *c)
                                 *tensor ? ":" : "", p->text);
     }
     if (!c->layout[0])
-        copy_str(c->layout, sizeof c->layout, c->layout_bits ? "contiguous" : "-");
+        rp_copy(c->layout, sizeof c->layout, c->layout_bits ? "contiguous" : "-");
 }
 
 static uint64_t cov_hash(const rp_cov *c)
@@ -267,9 +264,9 @@ static int keep_failure(result_walk *w, const mc_stored_result *sr)
     f->key = rp_strdup(sr->case_key);
     if (!f->key)
         return nomem(w, "failures");
-    copy_str(f->op, sizeof f->op, sr->op);
-    copy_str(f->backend, sizeof f->backend, sr->backend);
-    copy_str(f->variant, sizeof f->variant, sr->variant);
+    rp_copy(f->op, sizeof f->op, sr->op);
+    rp_copy(f->backend, sizeof f->backend, sr->backend);
+    rp_copy(f->variant, sizeof f->variant, sr->variant);
     f->res = sr->res;
     r->n_failures++;
     return 0;
@@ -287,9 +284,9 @@ static int keep_timed(result_walk *w, const mc_stored_result *sr)
     r->n_timed++;
     if (!t->key || !t->params)
         return nomem(w, "timings");
-    copy_str(t->op, sizeof t->op, sr->op);
-    copy_str(t->backend, sizeof t->backend, sr->backend);
-    copy_str(t->variant, sizeof t->variant, sr->variant);
+    rp_copy(t->op, sizeof t->op, sr->op);
+    rp_copy(t->backend, sizeof t->backend, sr->backend);
+    rp_copy(t->variant, sizeof t->variant, sr->variant);
     t->median_ns = sr->median_ns;
     t->gflops = sr->gflops;
     t->gbs = sr->gbs;
@@ -305,10 +302,10 @@ static int keep_gated(result_walk *w, const mc_stored_result *sr)
         return nomem(w, "coverage failures");
     rp_gated *g = &r->gated[r->n_gated++];
     const mc_variant *v = mc_registry_find(sr->variant);
-    copy_str(g->op, sizeof g->op, v ? mc_op_get(v->op)->name : sr->op);
-    copy_str(g->backend, sizeof g->backend, sr->backend);
-    copy_str(g->variant, sizeof g->variant, sr->variant);
-    copy_str(g->message, sizeof g->message, sr->res.message);
+    rp_copy(g->op, sizeof g->op, v ? mc_op_get(v->op)->name : sr->op);
+    rp_copy(g->backend, sizeof g->backend, sr->backend);
+    rp_copy(g->variant, sizeof g->variant, sr->variant);
+    rp_copy(g->message, sizeof g->message, sr->res.message);
     return 0;
 }
 
@@ -322,9 +319,9 @@ static int visit_result(const mc_stored_result *sr, void *user)
         return keep_gated(w, sr) || keep_failure(w, sr);
     rp_cov c;
     memset(&c, 0, sizeof c);
-    copy_str(c.op, sizeof c.op, sr->op);
-    copy_str(c.backend, sizeof c.backend, sr->backend);
-    copy_str(c.variant, sizeof c.variant, sr->variant);
+    rp_copy(c.op, sizeof c.op, sr->op);
+    rp_copy(c.backend, sizeof c.backend, sr->backend);
+    rp_copy(c.variant, sizeof c.variant, sr->variant);
     coverage_of(r, sr->params_json, &c);
     if (!cov_add(r, &w->idx, &c, sr->res.kind))
         return nomem(w, "coverage");
@@ -398,12 +395,12 @@ static int visit_verdict(const mc_stored_verdict *v, void *user)
         w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for verdicts");
         return 1;
     }
-    copy_str(c->op, sizeof c->op, v->op);
-    copy_str(c->backend, sizeof c->backend, v->backend);
-    copy_str(c->variant, sizeof c->variant, v->variant);
-    copy_str(c->base_hash, sizeof c->base_hash, v->base_hash);
-    copy_str(c->cand_hash, sizeof c->cand_hash, v->cand_hash);
-    copy_str(c->label, sizeof c->label, v->label);
+    rp_copy(c->op, sizeof c->op, v->op);
+    rp_copy(c->backend, sizeof c->backend, v->backend);
+    rp_copy(c->variant, sizeof c->variant, v->variant);
+    rp_copy(c->base_hash, sizeof c->base_hash, v->base_hash);
+    rp_copy(c->cand_hash, sizeof c->cand_hash, v->cand_hash);
+    rp_copy(c->label, sizeof c->label, v->label);
     c->ratio = v->ratio;
     c->lo = v->ci_lo;
     c->hi = v->ci_hi;
@@ -461,12 +458,12 @@ static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
             st = mc_err_set(err, MC_ERR_NOMEM, "no memory for verdicts");
             break;
         }
-        copy_str(c->op, sizeof c->op, it->op);
-        copy_str(c->backend, sizeof c->backend, it->backend);
-        copy_str(c->variant, sizeof c->variant, it->variant);
-        copy_str(c->base_hash, sizeof c->base_hash, it->base_hash);
-        copy_str(c->cand_hash, sizeof c->cand_hash, it->cand_hash);
-        copy_str(c->label, sizeof c->label, it->label);
+        rp_copy(c->op, sizeof c->op, it->op);
+        rp_copy(c->backend, sizeof c->backend, it->backend);
+        rp_copy(c->variant, sizeof c->variant, it->variant);
+        rp_copy(c->base_hash, sizeof c->base_hash, it->base_hash);
+        rp_copy(c->cand_hash, sizeof c->cand_hash, it->cand_hash);
+        rp_copy(c->label, sizeof c->label, it->label);
         c->ratio = it->ratio;
         c->bounded = it->ci_bounded;
         c->lo = it->ci_bounded ? it->ci_lo : 0;
@@ -503,7 +500,7 @@ static mc_status group_changes(rp_report *r, mc_err *err)
 static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
 {
     if (!r->have_base) {
-        copy_str(r->compare_note, sizeof r->compare_note, "no base run: nothing to compare the candidate with");
+        rp_copy(r->compare_note, sizeof r->compare_note, "no base run: nothing to compare the candidate with");
         return MC_OK;
     }
     verdict_walk w = {.r = r, .err = err};
@@ -524,304 +521,6 @@ static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
         st = compute_verdicts(s, r, err);
     if (!st)
         st = group_changes(r, err);
-    return st;
-}
-
-/* ---- history ---- */
-
-typedef struct hrow {
-    int run, var;
-    int64_t case_id;
-    double med, mad;
-    char hash[MC_HASH_LEN];
-} hrow;
-
-typedef struct hvar {
-    char op[32], backend[16], variant[64];
-} hvar;
-
-typedef struct hist_walk {
-    rp_report *r;
-    hrow *rows;
-    int n_rows, cap_rows;
-    int64_t *run_ids;
-    int *run_commit;
-    int n_runs, cap_runs, cap_run_commit, cap_commits;
-    hvar *vars;
-    int n_vars, cap_vars, last_var;
-    mc_status st;
-    mc_err *err;
-} hist_walk;
-
-static int hist_nomem(hist_walk *w)
-{
-    w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for the history");
-    return 1;
-}
-
-static int commit_index(hist_walk *w, const char *commit)
-{
-    rp_report *r = w->r;
-    for (int i = r->n_commits - 1; i >= 0; i--)
-        if (strcmp(r->commits[i], commit) == 0)
-            return i;
-    if (!rp_grow((void **)&r->commits, &w->cap_commits, r->n_commits + 1, sizeof *r->commits))
-        return -1;
-    copy_str(r->commits[r->n_commits], sizeof r->commits[0], commit);
-    return r->n_commits++;
-}
-
-static int var_index(hist_walk *w, const mc_history_timing *t)
-{
-    for (int k = 0; k <= w->n_vars; k++) {
-        int i = k == 0 ? w->last_var : k - 1; /* rows come in runs of one variant: try the last first */
-        if (i < 0 || i >= w->n_vars)
-            continue;
-        const hvar *v = &w->vars[i];
-        if (!strcmp(v->variant, t->variant) && !strcmp(v->backend, t->backend) && !strcmp(v->op, t->op))
-            return w->last_var = i;
-    }
-    if (!rp_grow((void **)&w->vars, &w->cap_vars, w->n_vars + 1, sizeof *w->vars))
-        return -1;
-    hvar *v = &w->vars[w->n_vars];
-    copy_str(v->op, sizeof v->op, t->op);
-    copy_str(v->backend, sizeof v->backend, t->backend);
-    copy_str(v->variant, sizeof v->variant, t->variant);
-    return w->last_var = w->n_vars++;
-}
-
-static int visit_history(const mc_history_timing *t, void *user)
-{
-    hist_walk *w = user;
-    if (w->n_runs == 0 || w->run_ids[w->n_runs - 1] != t->run_id) {
-        int c = commit_index(w, t->commit);
-        if (c < 0 || !rp_grow((void **)&w->run_ids, &w->cap_runs, w->n_runs + 1, sizeof *w->run_ids) ||
-            !rp_grow((void **)&w->run_commit, &w->cap_run_commit, w->n_runs + 1, sizeof *w->run_commit))
-            return hist_nomem(w);
-        w->run_ids[w->n_runs] = t->run_id;
-        w->run_commit[w->n_runs++] = c;
-    }
-    int v = var_index(w, t);
-    if (v < 0 || !rp_grow((void **)&w->rows, &w->cap_rows, w->n_rows + 1, sizeof *w->rows))
-        return hist_nomem(w);
-    hrow *h = &w->rows[w->n_rows++];
-    h->run = w->n_runs - 1;
-    h->var = v;
-    h->case_id = t->case_id;
-    h->med = t->median_ns;
-    h->mad = t->mad_ns;
-    copy_str(h->hash, sizeof h->hash, t->code_hash);
-    return 0;
-}
-
-static int hrow_cmp(const void *a, const void *b)
-{
-    const hrow *x = a, *y = b;
-    if (x->var != y->var)
-        return x->var < y->var ? -1 : 1;
-    if (x->case_id != y->case_id)
-        return x->case_id < y->case_id ? -1 : 1;
-    return (x->run > y->run) - (x->run < y->run);
-}
-
-static double median_of(double *v, int n)
-{
-    mc_stats_sort(v, n);
-    return mc_stats_median_sorted(v, n);
-}
-
-static bool real_hash(const char *h)
-{
-    return strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
-}
-
-/* Change points of the series' commits that have data, and the level ratio at each. */
-static mc_status find_change_points(rp_history *h, int n_commits, mc_err *err)
-{
-    double *ys = malloc((size_t)n_commits * sizeof *ys), *seg = malloc((size_t)n_commits * sizeof *seg);
-    int *at = malloc((size_t)n_commits * sizeof *at);
-    mc_status st = MC_OK;
-    if (!ys || !seg || !at) {
-        st = mc_err_set(err, MC_ERR_NOMEM, "no memory for change points");
-        goto done;
-    }
-    int m = 0;
-    for (int c = 0; c < n_commits; c++)
-        if (isfinite(h->y[c])) {
-            at[m] = c;
-            ys[m++] = h->y[c];
-        }
-    int idx[16], n = 0;
-    mc_cp_cfg cfg = mc_cp_defaults();
-    st = mc_change_points(ys, m, &cfg, idx, 16, &n, err);
-    for (int k = 0; !st && k < n; k++) {
-        int from = k ? idx[k - 1] : 0, mid = idx[k], to = k + 1 < n ? idx[k + 1] : m;
-        memcpy(seg, ys + from, (size_t)(mid - from) * sizeof *seg);
-        double before = median_of(seg, mid - from);
-        memcpy(seg, ys + mid, (size_t)(to - mid) * sizeof *seg);
-        double after = median_of(seg, to - mid);
-        h->cps[k] = at[mid];
-        h->cp_ratio[k] = after / before;
-    }
-    h->n_cps = st ? 0 : n;
-done:
-    free(ys);
-    free(seg);
-    free(at);
-    return st;
-}
-
-typedef struct hist_acc {
-    double *sum, *slo, *shi;
-    int *cnt;
-    char (*hash)[MC_HASH_LEN];
-} hist_acc;
-
-/* Folds the rows [i, j) of one (variant, case) into the per-commit sums. */
-static void accumulate_case(const hist_walk *w, int i, int j, double *scratch, hist_acc *a)
-{
-    for (int k = i; k < j; k++)
-        scratch[k - i] = w->rows[k].med;
-    double base = median_of(scratch, j - i);
-    for (int k = i; k < j; k++) {
-        const hrow *h = &w->rows[k];
-        int c = w->run_commit[h->run];
-        double lo = h->med - h->mad > 0 ? h->med - h->mad : h->med * 1e-3;
-        a->sum[c] += log(h->med / base);
-        a->slo[c] += log(lo / base);
-        a->shi[c] += log((h->med + h->mad) / base);
-        a->cnt[c]++;
-        if (!a->hash[c][0])
-            copy_str(a->hash[c], sizeof a->hash[c], h->hash);
-    }
-}
-
-static mc_status finish_series(rp_history *h, const hist_acc *a, int n_commits, mc_err *err)
-{
-    h->y = malloc((size_t)n_commits * sizeof *h->y);
-    h->lo = malloc((size_t)n_commits * sizeof *h->lo);
-    h->hi = malloc((size_t)n_commits * sizeof *h->hi);
-    h->code_changed = calloc((size_t)n_commits, sizeof *h->code_changed);
-    if (!h->y || !h->lo || !h->hi || !h->code_changed)
-        return mc_err_set(err, MC_ERR_NOMEM, "no memory for the history");
-    int prev = -1;
-    for (int c = 0; c < n_commits; c++) {
-        bool have = a->cnt[c] > 0;
-        h->y[c] = have ? exp(a->sum[c] / a->cnt[c]) : NAN;
-        h->lo[c] = have ? exp(a->slo[c] / a->cnt[c]) : NAN;
-        h->hi[c] = have ? exp(a->shi[c] / a->cnt[c]) : NAN;
-        if (!have)
-            continue;
-        h->code_changed[c] = prev >= 0 && real_hash(a->hash[c]) && real_hash(a->hash[prev]) &&
-                             strcmp(a->hash[c], a->hash[prev]) != 0;
-        prev = c;
-    }
-    return find_change_points(h, n_commits, err);
-}
-
-static int points_in(const rp_history *h, int n_commits)
-{
-    int m = 0;
-    for (int c = 0; c < n_commits; c++)
-        m += isfinite(h->y[c]);
-    return m;
-}
-
-/* One series per variant from the sorted rows. */
-static mc_status build_series(hist_walk *w, mc_err *err)
-{
-    rp_report *r = w->r;
-    int nc = r->n_commits;
-    hist_acc a = {calloc((size_t)nc, sizeof(double)), calloc((size_t)nc, sizeof(double)),
-                  calloc((size_t)nc, sizeof(double)), calloc((size_t)nc, sizeof(int)),
-                  calloc((size_t)nc, sizeof *a.hash)};
-    double *scratch = malloc((size_t)(w->n_runs ? w->n_runs : 1) * sizeof *scratch);
-    r->hist = calloc((size_t)(w->n_vars ? w->n_vars : 1), sizeof *r->hist);
-    mc_status st = MC_OK;
-    if (!a.sum || !a.slo || !a.shi || !a.cnt || !a.hash || !scratch || !r->hist)
-        st = mc_err_set(err, MC_ERR_NOMEM, "no memory for the history");
-    for (int i = 0; !st && i < w->n_rows;) {
-        int var = w->rows[i].var;
-        memset(a.sum, 0, (size_t)nc * sizeof(double));
-        memset(a.slo, 0, (size_t)nc * sizeof(double));
-        memset(a.shi, 0, (size_t)nc * sizeof(double));
-        memset(a.cnt, 0, (size_t)nc * sizeof(int));
-        memset(a.hash, 0, (size_t)nc * sizeof *a.hash);
-        rp_history *h = &r->hist[r->n_hist];
-        memset(h, 0, sizeof *h);
-        while (i < w->n_rows && w->rows[i].var == var) {
-            int j = i;
-            while (j < w->n_rows && w->rows[j].var == var && w->rows[j].case_id == w->rows[i].case_id)
-                j++;
-            accumulate_case(w, i, j, scratch, &a);
-            h->n_cases++;
-            i = j;
-        }
-        copy_str(h->op, sizeof h->op, w->vars[var].op);
-        copy_str(h->backend, sizeof h->backend, w->vars[var].backend);
-        copy_str(h->variant, sizeof h->variant, w->vars[var].variant);
-        r->n_hist++;
-        st = finish_series(h, &a, nc, err);
-        if (!st && points_in(h, nc) < 2) { /* one point is not a history */
-            free(h->y);
-            free(h->lo);
-            free(h->hi);
-            free(h->code_changed);
-            r->n_hist--;
-        }
-    }
-    free(a.sum);
-    free(a.slo);
-    free(a.shi);
-    free(a.cnt);
-    free(a.hash);
-    free(scratch);
-    return st;
-}
-
-/* Series with change points first (largest step first), then by op and variant. */
-static double largest_step(const rp_history *h)
-{
-    double m = 0;
-    for (int k = 0; k < h->n_cps; k++)
-        m = fmax(m, fabs(log(h->cp_ratio[k])));
-    return m;
-}
-
-static int history_cmp(const void *a, const void *b)
-{
-    const rp_history *x = a, *y = b;
-    double sx = largest_step(x), sy = largest_step(y);
-    if (sx != sy)
-        return sx > sy ? -1 : 1;
-    int d = strcmp(x->op, y->op);
-    if (!d)
-        d = strcmp(x->backend, y->backend);
-    return d ? d : strcmp(x->variant, y->variant);
-}
-
-static mc_status load_history(mc_store *s, rp_report *r, mc_err *err)
-{
-    hist_walk w = {.r = r, .err = err, .last_var = -1};
-    r->history_runs = r->opts.history_runs > 0 ? r->opts.history_runs : HISTORY_RUNS_DEFAULT;
-    mc_status st = mc_store_each_history_timing(s, r->cand.fingerprint, r->cand.id, r->history_runs, visit_history,
-                                                &w, err);
-    if (!st)
-        st = w.st;
-    if (!st) {
-        qsort(w.rows, (size_t)w.n_rows, sizeof *w.rows, hrow_cmp);
-        st = build_series(&w, err);
-    }
-    r->cand_commit = -1;
-    for (int c = 0; c < r->n_commits; c++)
-        if (strcmp(r->commits[c], r->cand.commit) == 0)
-            r->cand_commit = c;
-    if (!st)
-        qsort(r->hist, (size_t)r->n_hist, sizeof *r->hist, history_cmp);
-    free(w.rows);
-    free(w.run_ids);
-    free(w.run_commit);
-    free(w.vars);
     return st;
 }
 
@@ -888,7 +587,7 @@ static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
     if (!st)
         st = peak(s, r, "f32_gflops", &r->peak_gflops, err);
     if (!st && r->peak_gflops > 0)
-        copy_str(r->peak_gflops_source, sizeof r->peak_gflops_source, "stored peak f32_gflops");
+        rp_copy(r->peak_gflops_source, sizeof r->peak_gflops_source, "stored peak f32_gflops");
     if (!st && r->read_gbs == 0 && r->opts.measure_peaks && r->have_machine && this_machine(&r->machine))
         st = measure_peaks(s, r, err);
     if (!st && r->peak_gflops == 0)
@@ -995,7 +694,7 @@ mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err 
     if (!st)
         st = load_changes(s, r, err);
     if (!st)
-        st = load_history(s, r, err);
+        st = rp_load_history(s, r, err);
     if (!st)
         st = load_peaks(s, r, err);
     return st;

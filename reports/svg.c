@@ -335,8 +335,9 @@ void mc_svg_ratio_interval(FILE *out, double w, double h, const mc_ratio_plot *r
     bool off_lo = !(rp->lo > rp->dmin), off_hi = !(rp->hi < rp->dmax);
     double xl = off_lo ? pad : mc_scale_map(&x, rp->lo);
     double xh = off_hi ? w - pad : mc_scale_map(&x, rp->hi);
-    fprintf(out, "<line class=\"bar %s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", rp->cls ? rp->cls : "", xl,
-            xh, mid, mid);
+    fputs("<line class=\"bar ", out);
+    mc_html_text(out, rp->cls);
+    fprintf(out, "\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", xl, xh, mid, mid);
     if (off_lo)
         fprintf(out, "<polygon class=\"arrow\" points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f\"/>", 0.0, mid, pad, mid - 4,
                 pad, mid + 4);

@@ -284,6 +284,9 @@ static void test_program_hashes(void **state)
     for (int i = 0; i < n; i++)
         if (strcmp(all[i]->backend, "opencl") == 0 && !mc_opencl_program_hash(fx.ctx, all[i]->name))
             fail_msg("no program hash for %s", all[i]->name);
+    /* a returned string stays valid and in place while the context lives */
+    assert_ptr_equal(h1, mc_opencl_program_hash(fx.ctx, "gemm_opencl_tiled_32x32x8"));
+    assert_int_equal(strlen(h1), 20);
 #endif
 }
 

@@ -322,7 +322,7 @@ static void fill_machine(mc_run_info *info, int run)
     snprintf(info->commit, sizeof info->commit, "%08x%032x", (unsigned)(run + 1) * 2654435761u, run);
     if (run)
         snprintf(info->parent, sizeof info->parent, "%08x%032x", (unsigned)run * 2654435761u, run - 1);
-    snprintf(info->branch, sizeof info->branch, "main");
+    snprintf(info->branch, sizeof info->branch, "feat/<i>x</i>");
     snprintf(info->tier, sizeof info->tier, "precommit");
     snprintf(info->command_line, sizeof info->command_line,
              "run --tier precommit --cases '/tmp/my cases.lua' --db /x.db --perf --filter=dtype=f16");
@@ -513,6 +513,8 @@ static void test_report_untrusted_text_stays_text(void **state)
     assert_int_equal(count_of(html, "<script>"), 1); /* ours, at the end */
     assert_null(strstr(html, "alert('k')"));
     assert_non_null(strstr(html, "Test CPU &lt;model&gt;"));
+    assert_non_null(strstr(html, " on feat/&lt;i&gt;x&lt;/i&gt;"));
+    assert_null(strstr(html, "<i>"));
     /* the reproducer: shell-quoted ('\'' for the quote), then escaped */
     assert_non_null(strstr(html, "metallic-check repro &#39;gemm(dtype=f32,m=&lt;script&gt;alert(&#39;\\&#39;&#39;k"));
     /* nothing is fetched from anywhere: the only URL is the SVG namespace */

@@ -1,7 +1,8 @@
 /* tests/test_store.c: the SQLite results store.
  * Focus: migrations from an empty file, WAL and foreign keys on, batches that round-trip, a
  * SIGKILL in the middle of a batch that leaves a sound database with every committed batch and
- * the run "incomplete", two processes writing one file at once, and merges without duplicates.
+ * the run "incomplete", two processes writing one file at once, merges without duplicates, and
+ * re-measured samples appended to a stored timing with its summary recomputed.
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -322,6 +323,58 @@ static void test_round_trip(void **state)
     mc_store_close(s);
 }
 
+/* Re-measured samples go after the stored ones, and the summary is of all of them. */
+static void test_append_samples(void **state)
+{
+    (void)state;
+    char path[128];
+    db_path(path, sizeof path, "append.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, "00000000000000000000000000000003", "abcdef0123456789abcdef0123456789abcdef01", "cpu: test");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    double first[5] = {10, 12, 11, 13, 14};
+    mc_timing t = {.n = 5, .samples_ns = first, .calls_per_sample = 8, .min_ns = 10, .median_ns = 12, .mad_ns = 1,
+                   .ci_lo_ns = -INFINITY, .ci_hi_ns = INFINITY, .gflops = 5, .gbs = 1, .cpu_mhz = 2000,
+                   .loadavg = 0.5, .resolution_ns = 1};
+    mc_result res = pass_result();
+    mc_result_row row = {.case_key = "toy(m=1)", .op_name = "toy", .params_json = "{\"m\":1}", .backend = "cpu",
+                         .variant_name = "toy_scalar", .code_hash = "0123456789abcdef", .res = &res, .timing = &t};
+    assert_int_equal(mc_store_add_results(s, run, &row, 1, &err), MC_OK);
+
+    double second[6] = {20, 15, 16, 17, 18, 19};
+    mc_timing more = {.n = 6, .samples_ns = second, .cpu_mhz = 3000, .loadavg = 1.5};
+    assert_int_equal(mc_store_append_samples(s, run, "toy(m=1)", "cpu", "toy_scalar", "0123456789abcdef", &more, &err),
+                     MC_OK);
+    mc_timing_set set;
+    assert_int_equal(mc_store_load_timings(s, run, &set, &err), MC_OK);
+    assert_int_equal(set.count, 1);
+    const mc_timing *m = &set.rows[0].timing;
+    static const double all[11] = {10, 12, 11, 13, 14, 20, 15, 16, 17, 18, 19};
+    assert_int_equal(m->n, 11);
+    assert_memory_equal(m->samples_ns, all, sizeof all);
+    assert_true(m->min_ns == 10);
+    assert_true(m->median_ns == 15);                  /* 10..20: the sixth of eleven */
+    assert_true(m->mad_ns == 3);                      /* |x - 15|: 0 1 1 2 2 3 3 4 4 5 5 */
+    assert_true(m->ci_lo_ns == 11 && m->ci_hi_ns == 19); /* n = 11: x(2) .. x(10), 98.8% */
+    assert_true(fabs(m->gflops - 5 * 12.0 / 15) < 1e-12); /* same flops per call, new median */
+    assert_true(fabs(m->cpu_mhz - (2000 * 5 + 3000 * 6) / 11.0) < 1e-9);
+    assert_true(m->loadavg == 1.5);
+    assert_false(m->converged);
+    assert_true(m->calls_per_sample == 8);
+    mc_timing_set_free(&set);
+
+    /* other code, or a pair the run never timed: nothing to add to */
+    assert_int_equal(mc_store_append_samples(s, run, "toy(m=1)", "cpu", "toy_scalar", "fedcba9876543210", &more, &err),
+                     MC_ERR_CONFIG);
+    assert_int_equal(mc_store_append_samples(s, run, "toy(m=2)", "cpu", "toy_scalar", "0123456789abcdef", &more, &err),
+                     MC_ERR_CONFIG);
+    assert_int_equal(query_long(s, "SELECT n FROM timing"), 11);
+    mc_store_close(s);
+}
+
 static void test_peaks_tuning_mutation(void **state)
 {
     (void)state;
@@ -609,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
         cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
+        cmocka_unit_test(test_append_samples),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }

@@ -177,8 +177,9 @@ static mc_status transpose_ignored_run(mc_kernel_ctx *kc, const mc_args *args, m
     return MC_OK;
 }
 
-/* DEFECT: A's row stride is assumed to be k elements (packed rows): padded, sliced and
- * transposed views are read at the wrong addresses. */
+/* DEFECT: A's strides are ignored: each batch of A is read as a packed row-major matrix
+ * (element (p, i) at (i * k + p) elements from its start). Padded and stride-2 views then read
+ * their NaN gaps, sliced and transposed ones the wrong elements. */
 static float dot_stride_ignored(const mc_gemm_args *g, int64_t i, int64_t j, int64_t b2, int64_t b3)
 {
     const mc_tensor *a = &g->a, *b = &g->b;
@@ -187,7 +188,7 @@ static float dot_stride_ignored(const mc_gemm_args *g, int64_t i, int64_t j, int
     const int64_t bb2 = mc_cpu_bcast(b, 2, b2), bb3 = mc_cpu_bcast(b, 3, b3);
     float acc = 0.0f;
     for (int64_t p = 0; p < k; p++)
-        acc += mc_cpu_load(a->dtype, row + p * a->nb[0]) * mc_cpu_get(b, j, p, bb2, bb3);
+        acc += mc_cpu_load(a->dtype, row + p * eb) * mc_cpu_get(b, j, p, bb2, bb3);
     return acc;
 }
 

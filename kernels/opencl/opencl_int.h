@@ -23,9 +23,8 @@ typedef struct mc_opencl_kernel_entry {
     cl_kernel kernel;
 } mc_opencl_kernel_entry;
 
-/* A computed identity hash, by variant name. */
+/* A variant's identity hash, in the slot of its program in mc_opencl_programs ("" until computed). */
 typedef struct mc_opencl_hash_entry {
-    const char *program; /* static name from mc_opencl_programs */
     char hex[MC_OPENCL_HASH_LEN];
 } mc_opencl_hash_entry;
 
@@ -40,8 +39,8 @@ struct mc_backend_ctx {
     int n_programs, cap_programs;
     mc_opencl_kernel_entry *kernels;
     int n_kernels, cap_kernels;
-    mc_opencl_hash_entry *hashes;
-    int n_hashes, cap_hashes;
+    mc_opencl_hash_entry *hashes; /* one per mc_opencl_programs entry, allocated on first use */
+    int n_hashes;
 
     cl_mem scratch[MC_OPENCL_SCRATCH_SLOTS];
     size_t scratch_bytes[MC_OPENCL_SCRATCH_SLOTS];

@@ -23,18 +23,17 @@ static const char *source_text(const char *name)
     return NULL;
 }
 
-/* Grows an array of `size`-byte items so that one more fits. */
-static bool grow(void **items, int n, int *cap, size_t size)
+/* An array of n items of `size` bytes (capacity *cap) with room for one more: items itself, or a
+ * larger copy; NULL when out of memory (items is then untouched). */
+static void *grow(void *items, int n, int *cap, size_t size)
 {
     if (n < *cap)
-        return true;
+        return items;
     int next = *cap ? *cap * 2 : 16;
-    void *p = realloc(*items, (size_t)next * size);
-    if (!p)
-        return false;
-    *items = p;
-    *cap = next;
-    return true;
+    void *p = realloc(items, (size_t)next * size);
+    if (p)
+        *cap = next;
+    return p;
 }
 
 static mc_status build_failure(mc_backend_ctx *ctx, cl_program prog, const char *source, cl_int rc, mc_err *err)
@@ -61,15 +60,17 @@ static mc_status program_get(mc_backend_ctx *ctx, const char *source, const char
     const char *common = source_text("common"), *text = source_text(source);
     if (!common || !text)
         return mc_err_set(err, MC_ERR_INTERNAL, "no embedded OpenCL source named '%s'", source);
-    if (!grow((void **)&ctx->programs, ctx->n_programs, &ctx->cap_programs, sizeof *ctx->programs))
+    mc_opencl_program *programs = grow(ctx->programs, ctx->n_programs, &ctx->cap_programs, sizeof *programs);
+    if (!programs)
         return mc_err_set(err, MC_ERR_NOMEM, "opencl program cache: out of memory");
+    ctx->programs = programs;
     const char *parts[2] = {common, text};
     cl_int rc;
     cl_program prog = clCreateProgramWithSource(ctx->context, 2, parts, NULL, &rc);
     if (rc != CL_SUCCESS)
         return mc_err_set(err, MC_ERR_BACKEND, "clCreateProgramWithSource(%s) failed: %d %s", source, rc,
                           mc_opencl_error_name(rc));
-    char full[MC_OPENCL_OPTIONS_LEN + 32];
+    char full[MC_OPENCL_OPTIONS_LEN + 64];
     /* OpenCL lets x / y be off by 2.5 ulp unless asked; the softmax bounds allow one rounding */
     snprintf(full, sizeof full, "-cl-std=CL1.2%s %s",
              ctx->info.exact_divide ? " -cl-fp32-correctly-rounded-divide-sqrt" : "", options);
@@ -105,8 +106,10 @@ mc_status mc_opencl_kernel(mc_backend_ctx *ctx, const char *source, const char *
             *out = ctx->kernels[i].kernel;
             return MC_OK;
         }
-    if (!grow((void **)&ctx->kernels, ctx->n_kernels, &ctx->cap_kernels, sizeof *ctx->kernels))
+    mc_opencl_kernel_entry *kernels = grow(ctx->kernels, ctx->n_kernels, &ctx->cap_kernels, sizeof *kernels);
+    if (!kernels)
         return mc_err_set(err, MC_ERR_NOMEM, "opencl kernel cache: out of memory");
+    ctx->kernels = kernels;
     cl_int rc;
     cl_kernel k = clCreateKernel(ctx->programs[prog].program, kernel, &rc);
     if (rc != CL_SUCCESS)
@@ -238,27 +241,35 @@ static mc_status identity_hash(mc_backend_ctx *ctx, const mc_opencl_program_def 
     return MC_OK;
 }
 
-static const mc_opencl_program_def *program_def(const char *program)
+/* Index of a variant's program in mc_opencl_programs, or -1. */
+static int program_def_index(const char *program)
 {
     for (int i = 0; mc_opencl_programs[i]; i++)
         if (strcmp(mc_opencl_programs[i]->program, program) == 0)
-            return mc_opencl_programs[i];
-    return NULL;
+            return i;
+    return -1;
 }
 
 const char *mc_opencl_program_hash(mc_backend_ctx *ctx, const char *program)
 {
-    for (int i = 0; i < ctx->n_hashes; i++)
-        if (strcmp(ctx->hashes[i].program, program) == 0)
-            return ctx->hashes[i].hex;
-    const mc_opencl_program_def *def = program_def(program);
-    if (!def || !grow((void **)&ctx->hashes, ctx->n_hashes, &ctx->cap_hashes, sizeof *ctx->hashes))
+    const int i = program_def_index(program);
+    if (i < 0)
         return NULL;
-    mc_opencl_hash_entry *e = &ctx->hashes[ctx->n_hashes];
-    if (identity_hash(ctx, def, e->hex, sizeof e->hex) != MC_OK)
+    /* one slot per program, allocated once: returned strings stay where they are while ctx lives */
+    if (!ctx->hashes) {
+        int n = 0;
+        while (mc_opencl_programs[n])
+            n++;
+        ctx->hashes = calloc((size_t)n, sizeof *ctx->hashes);
+        if (!ctx->hashes)
+            return NULL;
+        ctx->n_hashes = n;
+    }
+    mc_opencl_hash_entry *e = &ctx->hashes[i];
+    if (!e->hex[0] && identity_hash(ctx, mc_opencl_programs[i], e->hex, sizeof e->hex) != MC_OK) {
+        e->hex[0] = '\0';
         return NULL;
-    e->program = def->program;
-    ctx->n_hashes++;
+    }
     return e->hex;
 }
 
