@@ -26,6 +26,7 @@
 
 #define MC_POOL_MAX_JOBS 64
 #define MC_EXTRA_MAX (1u << 20) /* a timing record with its samples fits easily */
+#define MC_POOL_MAX_FRUITLESS 3 /* workers that die before their first item, in a row, before giving up */
 
 enum { MSG_START = 1, MSG_RESULT = 2 };
 
@@ -62,6 +63,7 @@ typedef struct pool {
     worker w[MC_POOL_MAX_JOBS];
     int n_workers;
     int outstanding; /* items with no result yet */
+    int fruitless;   /* workers in a row that died before starting any item */
     void *extra;
 } pool;
 
@@ -289,6 +291,13 @@ static mc_status retire(pool *p, worker *w, mc_result_kind kind, mc_err *err)
     if (w->started >= 0) {
         report_lost(p, w->started, kind, status, p->cfg->timeout_s);
         resume = w->started + 1;
+        p->fruitless = 0;
+    } else if (w->work.first >= 0 && ++p->fruitless >= MC_POOL_MAX_FRUITLESS) {
+        /* workers die before they start anything (no memory, a broken device runtime): give the
+         * range up as crashes rather than respawning forever */
+        for (int i = resume; i < w->work.end; i++)
+            report_lost(p, i, MC_RESULT_CRASH, status, p->cfg->timeout_s);
+        resume = w->work.end;
     }
     if (w->work.first >= 0 && resume < w->work.end && queue_push(p, (range){resume, w->work.end}))
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory re-queuing work");
@@ -316,6 +325,7 @@ static mc_status read_message(pool *p, worker *w, mc_err *err)
         return retire(p, w, MC_RESULT_CRASH, err);
     w->started = -1;
     w->next = h.item + 1;
+    p->fruitless = 0;
     report(p, h.item, &res, p->extra, h.extra_len);
     if (w->next >= w->work.end) {
         w->work = (range){-1, -1};
