@@ -37,6 +37,9 @@ typedef struct mc_backend {
     /* Device timer: begin, then end returns the elapsed nanoseconds of the work between them. */
     mc_status (*timer_begin)(mc_backend_ctx *ctx, mc_err *err);
     mc_status (*timer_end)(mc_backend_ctx *ctx, double *elapsed_ns /* out */, mc_err *err);
+    /* Optional: the identity of the device code a variant ran (a hash of its program binary), or
+     * NULL when unknown. Host-code backends leave it NULL: the store hashes their machine code. */
+    const char *(*program_hash)(mc_backend_ctx *ctx, const char *variant);
 } mc_backend;
 
 /* All backends compiled into this binary, NULL-terminated, in a fixed order. */

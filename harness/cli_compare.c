@@ -342,6 +342,18 @@ static void json_field(const char *name, double v, bool comma)
     mc_json_number(stdout, v);
 }
 
+/* Mean of the candidate's samples over the base's: the rule of llama.cpp's compare script, given
+ * beside ours so a study can apply it to the same data (docs/detection-power.md). */
+static double ratio_of_means(const mc_compare_item *it)
+{
+    double sb = 0, sc = 0;
+    for (int i = 0; i < it->n_base; i++)
+        sb += it->base[i];
+    for (int i = 0; i < it->n_cand; i++)
+        sc += it->cand[i];
+    return it->n_base && it->n_cand && sb > 0 ? (sc / it->n_cand) / (sb / it->n_base) : NAN;
+}
+
 static void print_json(const mc_run_record *base, const mc_run_record *cand, const matched *m,
                        const mc_compare_group *groups, int n_groups, const compare_opts *o, int exit_code)
 {
@@ -368,6 +380,7 @@ static void print_json(const mc_run_record *base, const mc_run_record *cand, con
         json_field("ci_hi", it->ci_bounded ? it->ci_hi : NAN, true);
         json_field("p", it->p, true);
         json_field("q", it->q, true);
+        json_field("mean_ratio", ratio_of_means(it), true);
         printf(",\"same_code\":%s,\"n_base\":%d,\"n_cand\":%d}", it->same_code ? "true" : "false", it->n_base,
                it->n_cand);
     }

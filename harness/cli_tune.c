@@ -46,7 +46,8 @@ extern const mc_backend mc_backend_cpu;
 static const char tune_usage[] =
     "usage: metallic-check tune --op gemm [--shapes quick|perf] [--threads N] [--kernel NAME|all]\n"
     "                          [--out FILE] [--db PATH | --no-store]\n"
-    "       metallic-check tune --op gemm --versus-openblas | --compare-kernels [--threads N] [--rounds N]\n"
+    "       metallic-check tune --op gemm --compare-kernels [--out FILE] [--threads N] [--rounds N]\n"
+    "       metallic-check tune --op gemm --versus-openblas [--shapes quick|perf] [--threads N] [--rounds N]\n"
     "Sweeps the tiled GEMM's tile sizes (tile_m, tile_n, tile_k) over a list of f32 shapes, prints the\n"
     "best configuration per shape with its ratio to the compiled-in one, and per shape class the\n"
     "configuration with the best geometric mean over that class's shapes: the tuning table.\n"
@@ -59,15 +60,17 @@ static const char tune_usage[] =
     "  --threads N         threads for every kernel (default: the number of cores)\n"
     "  --kernel NAME       tune this tiled kernel; 'all' tunes every one this CPU can run\n"
     "                      (default: the fastest one the dispatcher would pick here)\n"
-    "  --out FILE          write the tuning table there; the dispatcher and the tiled variants load it\n"
-    "                      when $MC_GEMM_TUNING names it (else they use the compiled-in table)\n"
+    "  --out FILE          write the tuning table there (rows of an existing file that this run does\n"
+    "                      not measure are kept); the dispatcher and the tiled variants load it when\n"
+    "                      $MC_GEMM_TUNING names it (else they use the compiled-in table)\n"
     "  --versus-openblas   no sweep: time the dispatcher's kernel against OpenBLAS cblas_sgemm at the\n"
     "                      same thread count on 1024^3 and 2048^3 (with --shapes perf, on every perf\n"
     "                      shape) and print both GFLOP/s and their ratio; honours $MC_GEMM_TUNING\n"
     "                      and $MC_GEMM_KERNEL\n"
     "  --compare-kernels   no sweep: time every kernel the dispatcher may choose on shapes standing\n"
     "                      for each shape class, and print each one's geometric-mean ratio to the\n"
-    "                      class's current default (a kernel takes a class over only at >= 5%)\n"
+    "                      class's compiled-in default; with --out, a kernel that beats it by >= 5%\n"
+    "                      becomes that class's default on this machine ('default' rows)\n"
     "  --rounds N          alternating rounds per shape for the two modes above (default 5)\n"
     "  --db PATH           store every sweep measurement there (default $MC_DB, else ./metallic-check.db)\n"
     "  --no-store          do not write the database\n"
@@ -377,6 +380,7 @@ static int class_table(const sweep *sw, mc_gemm_tuning_entry *entries, int n)
         int builtin = config_index(sw, mc_gemm_tiles_builtin(sw->kern->name, (mc_gemm_class)c));
         double builtin_score = class_score(sw, (mc_gemm_class)c, builtin, &builtin_gf);
         mc_gemm_tuning_entry *e = &entries[n++];
+        memset(e, 0, sizeof *e);
         snprintf(e->kernel, sizeof e->kernel, "%s", sw->kern->name);
         e->cls = (mc_gemm_class)c;
         e->tiles = sw->configs[best_ci];
@@ -573,8 +577,9 @@ static mc_status variant_gflops(const mc_variant *v, const shape *s, int threads
 }
 
 /* One class: every choice on every shape (rounds interleave the kernels), then the geometric mean
- * per kernel against the class's current default. */
-static mc_status compare_class(mc_gemm_class cls, const tune_opts *o, mc_err *err)
+ * per kernel against the class's compiled-in default. *winner: the kernel that beats it by >= 5%
+ * (the fastest such), or NULL. */
+static mc_status compare_class(mc_gemm_class cls, const tune_opts *o, const char **winner, mc_err *err)
 {
     int n_choices = 0, n_shapes = 0;
     const mc_variant *const *choices = mc_gemm_dispatch_choices(&n_choices);
@@ -599,6 +604,8 @@ static mc_status compare_class(mc_gemm_class cls, const tune_opts *o, mc_err *er
             if (strcmp(choices[v]->name, info->candidates[c]) == 0 && med[v][0] > 0.0)
                 def = v;
     printf("class %s (%s), default here %s\n", info->name, info->rule, def >= 0 ? choices[def]->name : "none");
+    double best = 1.05;
+    *winner = NULL;
     for (int v = 0; v < n_choices && v < 8; v++) {
         double log_ratio = 0.0;
         int ran = 1;
@@ -612,13 +619,17 @@ static mc_status compare_class(mc_gemm_class cls, const tune_opts *o, mc_err *er
         if (ran && def >= 0) {
             double ratio = exp(log_ratio / n_shapes);
             printf("   x%.3f%s", ratio, v != def && ratio >= 1.05 ? "  >= 5% faster than the default" : "");
+            if (v != def && ratio >= best) {
+                best = ratio;
+                *winner = choices[v]->name;
+            }
         }
         printf("\n");
     }
     return MC_OK;
 }
 
-static mc_status run_compare(const tune_opts *o, mc_err *err)
+static mc_status run_compare(const tune_opts *o, mc_gemm_tuning_entry *entries, int *n_entries, mc_err *err)
 {
     printf("GEMM kernels per shape class: median GFLOP/s per shape (f32, row-major, %d threads, median of %d\n"
            "rounds), and the geometric-mean ratio to the class's current default\n",
@@ -630,11 +641,48 @@ static mc_status run_compare(const tune_opts *o, mc_err *err)
                    (long long)class_shapes[c][si].k);
         printf("\n");
         fflush(stdout);
-        mc_status st = compare_class((mc_gemm_class)c, o, err);
+        const char *winner = NULL;
+        mc_status st = compare_class((mc_gemm_class)c, o, &winner, err);
+        if (st)
+            return st;
+        if (winner) {
+            mc_gemm_tuning_entry *e = &entries[(*n_entries)++];
+            memset(e, 0, sizeof *e);
+            e->is_default = 1;
+            e->cls = (mc_gemm_class)c;
+            snprintf(e->kernel, sizeof e->kernel, "%s", winner);
+        }
+    }
+    return MC_OK;
+}
+
+/* Writes rows into path, keeping the rows of an existing file that they do not replace: tile rows
+ * of the same kernel and class, and (replace_defaults) every default row, since the comparison
+ * just measured every class again. A file that exists but cannot be parsed is an error, never
+ * silently overwritten. */
+static mc_status write_merged(const char *path, const mc_gemm_tuning_entry *rows, int n, int replace_defaults,
+                              const char *comment, mc_err *err)
+{
+    static mc_gemm_tuning_entry all[256];
+    int count = 0, kept = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        fclose(f);
+        mc_status st = mc_gemm_tuning_read(path, all, 256, &count, err);
         if (st)
             return st;
     }
-    return MC_OK;
+    for (int i = 0; i < count; i++) {
+        int replaced = replace_defaults && all[i].is_default;
+        for (int j = 0; j < n && !replaced; j++)
+            replaced = !all[i].is_default && !rows[j].is_default && all[i].cls == rows[j].cls &&
+                       strcmp(all[i].kernel, rows[j].kernel) == 0;
+        if (!replaced)
+            all[kept++] = all[i];
+    }
+    for (int j = 0; j < n && kept < 256; j++)
+        all[kept++] = rows[j];
+    return mc_gemm_tuning_write(path, all, kept, comment, err);
 }
 
 /* ---- options ---- */
@@ -711,9 +759,8 @@ static int parse_options(int argc, char **argv, tune_opts *o)
         return usage_error("only gemm has tiles to tune; got --op", o->op);
     if (strcmp(o->shapes, "quick") != 0 && strcmp(o->shapes, "perf") != 0)
         return usage_error("--shapes wants quick or perf, got", o->shapes);
-    if ((o->versus || o->compare) && o->out)
-        return usage_error("--out writes a sweep's table; --versus-openblas and --compare-kernels sweep nothing",
-                           NULL);
+    if (o->versus && o->out)
+        return usage_error("--out writes a tuning table; --versus-openblas measures nothing for one", NULL);
     if (o->versus && o->compare)
         return usage_error("--versus-openblas and --compare-kernels are separate runs", NULL);
     return -1;
@@ -758,14 +805,21 @@ int mc_cli_tune(int argc, char **argv)
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    mc_gemm_tuning_entry entries[8 * MC_GEMM_CLASS_COUNT];
+    int n_entries = 0;
     if (o.versus || o.compare) {
-        mc_status st = o.versus ? run_versus(&o, &err) : run_compare(&o, &err);
-        return st ? report(&err, st == MC_ERR_CONFIG || st == MC_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_KERNEL)
+        mc_status st = o.versus ? run_versus(&o, &err) : run_compare(&o, entries, &n_entries, &err);
+        if (!st && o.out)
+            st = write_merged(o.out, entries, n_entries, 1, "defaults from metallic-check tune --compare-kernels",
+                              &err);
+        if (!st && o.out)
+            printf("wrote %s: %d class default(s) (load it with MC_GEMM_TUNING=%s)\n", o.out, n_entries, o.out);
+        return st ? report(&err, st == MC_ERR_CONFIG || st == MC_ERR_UNSUPPORTED || st == MC_ERR_IO ? EXIT_USAGE
+                                                                                                    : EXIT_KERNEL)
                   : EXIT_DONE;
     }
     const mc_gemm_kernel *kernels[8];
-    mc_gemm_tuning_entry entries[8 * MC_GEMM_CLASS_COUNT];
-    int n_kernels = 0, n_entries = 0;
+    int n_kernels = 0;
     mc_status st = kernels_to_tune(o.kernel, kernels, &n_kernels, &err);
     if (st)
         return report(&err, EXIT_USAGE);
@@ -789,7 +843,7 @@ int mc_cli_tune(int argc, char **argv)
         char comment[160];
         snprintf(comment, sizeof comment, "metallic-check tune --op gemm --shapes %s --threads %d", o.shapes,
                  o.threads);
-        st = mc_gemm_tuning_write(o.out, entries, n_entries, comment, &err);
+        st = write_merged(o.out, entries, n_entries, 0, comment, &err);
         if (st)
             return report(&err, EXIT_USAGE);
         printf("wrote %s (load it with MC_GEMM_TUNING=%s)\n", o.out, o.out);

@@ -26,6 +26,8 @@ void mc_recorder_init(mc_recorder *r, mc_store *store, int64_t run_id)
 
 static const char *code_hash_of(mc_recorder *r, const mc_session *s, const mc_result *res)
 {
+    if (res->code_hash[0])
+        return res->code_hash; /* device code: the backend hashed the program binary */
     if (res->variant_index < 0)
         return "";
     if (!r->hashes) {

@@ -49,6 +49,7 @@ typedef struct mc_result {
     double nmse;             /* sum (out-ref)^2 / sum ref^2, recorded, never the verdict */
     int signal;              /* crash: the signal number */
     double elapsed_ms;       /* wall time of the whole check of this case */
+    char code_hash[32];      /* device code identity from the backend ("" for host code) */
     char message[256];       /* one line for the human: why it failed or was skipped */
 } mc_result;
 

@@ -333,6 +333,9 @@ static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc
     mc_check_input in = {.op = c->op, .placed = p->placed, .after = (const uint8_t *const *)d->after,
                          .n = p->n, .out_index = p->out_index, .ref = &p->ref};
     mc_check_run(&in, res);
+    const char *hash = d->be->program_hash ? d->be->program_hash(d->ctx, r->cur_variant->name) : NULL;
+    if (hash)
+        snprintf(res->code_hash, sizeof res->code_hash, "%s", hash);
     if (res->kind == MC_RESULT_PASS)
         check_dispatch(r->cur_variant, &r->cur_kc, &r->cur_args, res);
     if (res->kind == MC_RESULT_PASS && r->cfg.repeat_check && (r->cur_variant->flags & MC_VARIANT_DETERMINISTIC))

@@ -6,8 +6,9 @@
  *  1. $MC_GEMM_KERNEL, when set, names the kernel. A name outside `choices` is MC_ERR_CONFIG
  *     (listing the valid names); a known kernel that cannot run here or declines the case is
  *     MC_ERR_UNSUPPORTED. Never a fallback.
- *  2. Otherwise the shape's class (gemm_tiles.c) lists default kernels, best first; the first
- *     whose probe says yes and that supports the case runs.
+ *  2. Otherwise the shape's class (gemm_tiles.c) lists default kernels, best first (after the
+ *     tuning file's default for the class on this machine, if any); the first whose probe says
+ *     yes and that supports the case runs.
  *  3. kc->ran gets the registered name of the kernel that ran, so the harness can check it.
  * gemm_gemv and gemm_small_n see C^T = B^T A^T when that makes the narrow side n: strides swap,
  * nothing is copied but the short operand, packed to f32 once per batch.
@@ -367,20 +368,42 @@ static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc
     return MC_OK;
 }
 
-/* The class's first default kernel that can run here and takes the case. */
+static int runs_case(mc_backend_ctx *ctx, const mc_variant *v, const mc_args *args)
+{
+    return !(v->probe && v->probe(ctx)) && !v->supports(args);
+}
+
+/* The class's first default kernel that can run here and takes the case: the tuning file's
+ * choice for this machine first, when it has one, then the compiled-in candidates. */
 static mc_status choose_by_class(mc_backend_ctx *ctx, const mc_args *args, const mc_variant **out, mc_err *err)
 {
     const mc_gemm_args *g = &args->u.gemm;
-    const mc_gemm_class_info *info = mc_gemm_class_info_of(mc_gemm_class_of(g->c.ne[1], g->c.ne[0], g->a.ne[0]));
+    const mc_gemm_class cls = mc_gemm_class_of(g->c.ne[1], g->c.ne[0], g->a.ne[0]);
+    const mc_gemm_class_info *info = mc_gemm_class_info_of(cls);
+    char tuned[64];
+    int found = 0;
+    mc_status st = mc_gemm_default_lookup(cls, tuned, sizeof tuned, &found, err);
+    if (st)
+        return st;
+    if (found) {
+        const mc_variant *v = choice_named(tuned);
+        if (!v)
+            return mc_err_set(err, MC_ERR_CONFIG, "the GEMM tuning file's default for %s, %s, is not a kernel the "
+                              "dispatcher may choose", info->name, tuned);
+        if (runs_case(ctx, v, args)) {
+            *out = v;
+            return MC_OK;
+        }
+    }
     for (int i = 0; i < MC_GEMM_MAX_CANDIDATES && info->candidates[i]; i++) {
         const mc_variant *v = choice_named(info->candidates[i]);
         if (!v)
             return mc_err_set(err, MC_ERR_INTERNAL, "gemm class %s lists unknown kernel %s", info->name,
                               info->candidates[i]);
-        if ((v->probe && v->probe(ctx)) || v->supports(args))
-            continue;
-        *out = v;
-        return MC_OK;
+        if (runs_case(ctx, v, args)) {
+            *out = v;
+            return MC_OK;
+        }
     }
     return mc_err_set(err, MC_ERR_UNSUPPORTED, "no GEMM kernel of class %s takes this case", info->name);
 }

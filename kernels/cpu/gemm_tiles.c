@@ -7,6 +7,8 @@
  *     and that supports the case (the capability part of the choice).
  *  3. A tiled kernel takes its tiles from the $MC_GEMM_TUNING file when that has a row for
  *     (kernel, class), else from builtin_tiles, else from its generic default.
+ *  4. A "default class kernel" row of that file puts its kernel before the class's candidates on
+ *     this machine (`tune --compare-kernels --out` writes one where a kernel wins by >= 5% here).
  * A kernel becomes a class's default only when it beats the current default there by >= 5% in
  * the perf tier; the comment beside each class says which measurement put it there.
  */
@@ -116,6 +118,16 @@ static int is_tunable(const char *kernel)
     return 0;
 }
 
+/* A kernel a default row may name: a tunable one or one of the classes' candidates. */
+static int is_known_kernel(const char *kernel)
+{
+    for (int c = 0; c < MC_GEMM_CLASS_COUNT; c++)
+        for (int i = 0; i < MC_GEMM_MAX_CANDIDATES && class_infos[c].candidates[i]; i++)
+            if (strcmp(class_infos[c].candidates[i], kernel) == 0)
+                return 1;
+    return is_tunable(kernel);
+}
+
 mc_gemm_tiles mc_gemm_tiles_builtin(const char *kernel, mc_gemm_class cls)
 {
     const mc_gemm_tiles *any = NULL;
@@ -133,11 +145,32 @@ mc_gemm_tiles mc_gemm_tiles_builtin(const char *kernel, mc_gemm_class cls)
 
 /* ---- tuning files ---- */
 
+/* "default class kernel" */
+static mc_status parse_default(const char *path, int lineno, const char *line, mc_gemm_tuning_entry *e, mc_err *err)
+{
+    char cls[32], kernel[64], extra[8];
+    if (sscanf(line, "default %31s %63s %7s", cls, kernel, extra) != 2)
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: expected 'default class kernel'", path, lineno);
+    int c = mc_gemm_class_parse(cls);
+    if (c < 0)
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: unknown shape class '%s'", path, lineno, cls);
+    if (!is_known_kernel(kernel))
+        return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: '%s' is not a GEMM kernel the dispatcher knows", path, lineno,
+                          kernel);
+    memset(e, 0, sizeof *e);
+    e->is_default = 1;
+    e->cls = (mc_gemm_class)c;
+    snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
+    return MC_OK;
+}
+
 static mc_status parse_line(const char *path, int lineno, char *line, mc_gemm_tuning_entry *e, mc_err *err)
 {
     char kernel[64], cls[32];
     int tm, tn, tk, th;
     double gflops = 0.0;
+    if (strncmp(line, "default ", 8) == 0)
+        return parse_default(path, lineno, line, e, err);
     int got = sscanf(line, "%63s %31s %d %d %d %d %lf", kernel, cls, &tm, &tn, &tk, &th, &gflops);
     if (got < 6)
         return mc_err_set(err, MC_ERR_CONFIG,
@@ -149,6 +182,7 @@ static mc_status parse_line(const char *path, int lineno, char *line, mc_gemm_tu
         return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: unknown shape class '%s'", path, lineno, cls);
     if (tm < 1 || tn < 1 || tk < 1 || th < 0 || tm > 1 << 16 || tn > 1 << 20 || tk > 1 << 16 || th > 256)
         return mc_err_set(err, MC_ERR_CONFIG, "%s:%d: tile sizes must be positive and threads 0..256", path, lineno);
+    memset(e, 0, sizeof *e);
     snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
     e->cls = (mc_gemm_class)c;
     e->tiles = (mc_gemm_tiles){tm, tn, tk, th};
@@ -193,11 +227,14 @@ mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *ent
     fputs("# metallic-check GEMM tuning table (format 1), loaded through $MC_GEMM_TUNING\n", f);
     if (comment)
         fprintf(f, "# %s\n", comment);
-    fputs("# kernel class tile_m tile_n tile_k threads gflops\n", f);
+    fputs("# kernel class tile_m tile_n tile_k threads gflops | default class kernel\n", f);
     for (int i = 0; i < count; i++) {
         const mc_gemm_tuning_entry *e = &entries[i];
-        fprintf(f, "%s %s %d %d %d %d %.2f\n", e->kernel, class_infos[e->cls].name, e->tiles.tile_m,
-                e->tiles.tile_n, e->tiles.tile_k, e->tiles.threads, e->gflops);
+        if (e->is_default)
+            fprintf(f, "default %s %s\n", class_infos[e->cls].name, e->kernel);
+        else
+            fprintf(f, "%s %s %d %d %d %d %.2f\n", e->kernel, class_infos[e->cls].name, e->tiles.tile_m,
+                    e->tiles.tile_n, e->tiles.tile_k, e->tiles.threads, e->gflops);
     }
     if (fclose(f) != 0)
         return mc_err_set(err, MC_ERR_IO, "cannot finish GEMM tuning file %s", path);
@@ -237,8 +274,26 @@ mc_status mc_gemm_tiles_lookup(const char *kernel, mc_gemm_class cls, mc_gemm_ti
     pthread_mutex_lock(&loaded.mu);
     mc_status st = load_env_table(path, err);
     for (int i = 0; !st && i < loaded.count; i++)
-        if (loaded.entries[i].cls == cls && strcmp(loaded.entries[i].kernel, kernel) == 0)
+        if (!loaded.entries[i].is_default && loaded.entries[i].cls == cls &&
+            strcmp(loaded.entries[i].kernel, kernel) == 0)
             *out = loaded.entries[i].tiles;
+    pthread_mutex_unlock(&loaded.mu);
+    return st;
+}
+
+mc_status mc_gemm_default_lookup(mc_gemm_class cls, char *kernel, size_t cap, int *found, mc_err *err)
+{
+    const char *path = getenv("MC_GEMM_TUNING");
+    *found = 0;
+    if (!path || !*path)
+        return MC_OK;
+    pthread_mutex_lock(&loaded.mu);
+    mc_status st = load_env_table(path, err);
+    for (int i = 0; !st && i < loaded.count; i++)
+        if (loaded.entries[i].is_default && loaded.entries[i].cls == cls) {
+            snprintf(kernel, cap, "%s", loaded.entries[i].kernel);
+            *found = 1;
+        }
     pthread_mutex_unlock(&loaded.mu);
     return st;
 }

@@ -4,6 +4,7 @@
 #ifndef MC_GEMM_TILES_H
 #define MC_GEMM_TILES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "harness/variant.h"
@@ -52,18 +53,25 @@ const char *const *mc_gemm_tunable_kernels(void);
  * $MC_GEMM_TUNING names a file that cannot be read or parsed (never a silent fallback). */
 mc_status mc_gemm_tiles_lookup(const char *kernel, mc_gemm_class cls, mc_gemm_tiles *out, mc_err *err);
 
+/* The kernel that the $MC_GEMM_TUNING file puts first for class cls: *found is 0 when there is no
+ * file or no default row for the class. Fails only as mc_gemm_tiles_lookup does. */
+mc_status mc_gemm_default_lookup(mc_gemm_class cls, char *kernel, size_t cap, int *found /* out */, mc_err *err);
+
 /* The compiled-in tiles alone (what the tuner compares against). */
 mc_gemm_tiles mc_gemm_tiles_builtin(const char *kernel, mc_gemm_class cls);
 
-/* One row of a tuning table. */
+/* One row of a tuning table: a kernel's tiles for a class, or (is_default) the kernel the
+ * dispatcher tries first for a class on this machine. */
 typedef struct mc_gemm_tuning_entry {
+    int is_default;
     char kernel[64];
     mc_gemm_class cls;
-    mc_gemm_tiles tiles;
-    double gflops; /* what the tuner measured (0 when unknown) */
+    mc_gemm_tiles tiles; /* tile rows only */
+    double gflops;       /* what the tuner measured (0 when unknown) */
 } mc_gemm_tuning_entry;
 
-/* Reads a tuning file into entries (at most cap). Unknown kernels or classes, bad numbers and
+/* Reads a tuning file into entries (at most cap). Lines are "kernel class tile_m tile_n tile_k
+ * threads [gflops]" or "default class kernel". Unknown kernels or classes, bad numbers and
  * malformed lines are MC_ERR_CONFIG naming the file and line. */
 mc_status mc_gemm_tuning_read(const char *path, mc_gemm_tuning_entry *entries, int cap, int *count /* out */,
                               mc_err *err);

@@ -555,4 +555,5 @@ const mc_backend mc_backend_opencl = {
     .sync = opencl_sync,
     .timer_begin = opencl_timer_begin,
     .timer_end = opencl_timer_end,
+    .program_hash = mc_opencl_program_hash,
 };
