@@ -250,6 +250,8 @@ static mc_status remeasure_pair(const check_options *c, mc_store *store, int64_t
         if (strcmp(v->name, p->variant) != 0 || !mc_perf_timing_of(&s, i, &t))
             continue;
         st = mc_store_append_samples(store, cand, p->key, p->backend, p->variant, p->cand_hash, &t, err);
+        if (!st)
+            printf("check: re-measured %s [%s %s]: +%d samples\n", p->key, p->backend, p->variant, t.n);
         mc_timing_free(&t);
         timed = !st;
     }

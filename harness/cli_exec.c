@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "db/store.h"
 #include "junit.h"
+#include "mutation.h"
 #include "perf.h"
 #include "perf_table.h"
 #include "record.h"
@@ -110,6 +111,10 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     }
     print_outcome(cmd, o, &s);
     int rc = mc_session_exit_code(&s);
+    int caught, total;
+    mc_mutation_score(&s, o->json ? stderr : stdout, &caught, &total);
+    if (total && store && mc_store_set_mutation_score(store, out->run_id, caught, total, &err) != MC_OK)
+        rc = mc_cli_report_error(cmd, &err);
     if (o->junit_path && mc_junit_write(o->junit_path, &s, &err) != MC_OK)
         rc = mc_cli_report_error(cmd, &err);
     if (rc == MC_EXIT_NOTHING)

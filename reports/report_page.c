@@ -159,9 +159,10 @@ static void write_worst(FILE *out, const mc_result *res)
         fprintf(out, "<td>-</td><td>%s (%d)</td>", signal_name(res->signal), res->signal);
         return;
     }
-    if (res->kind == MC_RESULT_TIMEOUT) {
+    if (res->kind == MC_RESULT_TIMEOUT) { /* the limit is in the message when no time was kept */
         mc_fmt_time_ns(a, sizeof a, res->elapsed_ms * 1e6);
-        fprintf(out, "<td>-</td><td>killed after %s</td>", a);
+        fprintf(out, "<td>-</td><td>%s%s</td>", res->elapsed_ms > 0 ? "killed after " : "-",
+                res->elapsed_ms > 0 ? a : "");
         return;
     }
     if (res->worst_index < 0) {
@@ -569,30 +570,47 @@ static void write_op_header(FILE *out, const rp_report *r, const op_axes *ax)
     fputs("</tr></thead>", out);
 }
 
+static const rp_gated *gated_of(const rp_report *r, variant_ref v)
+{
+    for (int i = 0; i < r->n_gated; i++)
+        if (strcmp(r->gated[i].variant, v.name) == 0 && strcmp(r->gated[i].backend, v.backend) == 0)
+            return &r->gated[i];
+    return NULL;
+}
+
+/* A row spanning every count column: a variant without a single result. */
+static void write_empty_row(FILE *out, const rp_report *r, const op_axes *ax, const rp_gated *g)
+{
+    int span = 1 + ax->dtypes.n + ax->aligns.n;
+    for (int b = 0; b < r->n_layouts; b++)
+        span += (ax->layouts >> b) & 1;
+    if (g) {
+        fprintf(out, "<td class=\"c-fail gated\" colspan=\"%d\">\u2717 coverage failure: ", span);
+        mc_html_text(out, g->message);
+        fputs("</td></tr>", out);
+        return;
+    }
+    fprintf(out, "<td class=\"gap\" colspan=\"%d\">\u2205 never ran in this run</td></tr>", span);
+}
+
 static void write_variant_row(FILE *out, const rp_report *r, const char *op, const op_axes *ax, variant_ref v)
 {
     pfs all = sum_cells(r, op, v.backend, v.name, 0, NULL, 0);
     bool never = all.pass + all.fail + all.skip == 0;
+    const rp_gated *g = gated_of(r, v);
     fprintf(out, "<tr%s><th class=\"rowh\">", never ? " class=\"never\"" : "");
     mc_html_text(out, v.name);
     fputs(" <small>", out);
     mc_html_text(out, v.backend);
-    fputs("</small></th>", out);
+    fputs("</small>", out);
+    if (g && !never) { /* offered cases, declined them all: its gate says yes, the kernel no */
+        fputs(" <span class=\"kind\" title=\"", out);
+        mc_html_text(out, g->message);
+        fputs("\">\u2717 coverage</span>", out);
+    }
+    fputs("</th>", out);
     if (never) {
-        int span = 1 + ax->dtypes.n + ax->aligns.n;
-        for (int b = 0; b < r->n_layouts; b++)
-            span += (ax->layouts >> b) & 1;
-        const rp_gated *g = NULL;
-        for (int i = 0; i < r->n_gated && !g; i++)
-            if (strcmp(r->gated[i].variant, v.name) == 0 && strcmp(r->gated[i].backend, v.backend) == 0)
-                g = &r->gated[i];
-        if (g) {
-            fprintf(out, "<td class=\"c-fail gated\" colspan=\"%d\">\u2717 coverage failure: ", span);
-            mc_html_text(out, g->message);
-            fputs("</td></tr>", out);
-            return;
-        }
-        fprintf(out, "<td class=\"gap\" colspan=\"%d\">\u2205 never ran in this run</td></tr>", span);
+        write_empty_row(out, r, ax, g);
         return;
     }
     write_cell(out, all);

@@ -611,6 +611,50 @@ static void test_tuning_file_round_trip_and_env(void **state)
     unlink(path);
 }
 
+/* A "default" row of the tuning file puts its kernel first for its class on this machine; one that
+ * declines the case leaves the compiled-in order; an unknown kernel is a configuration error. */
+static void test_tuning_file_default_rows_steer_dispatch(void **state)
+{
+    char path[] = "/tmp/mc_gemm_defaults_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const gemm_case large = {300, 300, 300, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 0, 2, {0}};
+    const gemm_case narrow = {300, 4, 300, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 0, 2, {0}};
+    gemm_problem pl, pn;
+    mc_err err = {0};
+    const mc_variant *v = NULL;
+    unsetenv("MC_GEMM_KERNEL");
+    problem_make(&pl, &large);
+    problem_make(&pn, &narrow);
+    write_text(path, "default large gemm_tiled_portable\ndefault small_n gemm_tiled_portable\n");
+    setenv("MC_GEMM_TUNING", path, 1);
+    assert_int_equal(mc_gemm_dispatch_choose(NULL, &pl.args, &v, &err), MC_OK);
+    assert_string_equal(v->name, "gemm_tiled_portable");
+    assert_int_equal(mc_gemm_dispatch_choose(NULL, &pn.args, &v, &err), MC_OK);
+    assert_string_equal(v->name, "gemm_tiled_portable");
+
+    write_text(path, "default large gemm_gemv\n"); /* declines n = 300: the built-in order applies */
+    setenv("MC_GEMM_TUNING", "/nonexistent/reload", 1);
+    assert_int_equal(mc_gemm_dispatch_choose(NULL, &pl.args, &v, &err), MC_ERR_IO);
+    setenv("MC_GEMM_TUNING", path, 1);
+    assert_int_equal(mc_gemm_dispatch_choose(NULL, &pl.args, &v, &err), MC_OK);
+    assert_string_equal(v->name, best_tiled());
+
+    int n = 0;
+    mc_gemm_tuning_entry rows[4];
+    write_text(path, "default large gemm_tiled_f32_avx2_6x61\n");
+    assert_int_equal(mc_gemm_tuning_read(path, rows, 4, &n, &err), MC_ERR_CONFIG);
+    write_text(path, "default large\n");
+    assert_int_equal(mc_gemm_tuning_read(path, rows, 4, &n, &err), MC_ERR_CONFIG);
+    write_text(path, "default enormous gemm_scalar\n");
+    assert_int_equal(mc_gemm_tuning_read(path, rows, 4, &n, &err), MC_ERR_CONFIG);
+    unsetenv("MC_GEMM_TUNING");
+    problem_free(&pl);
+    problem_free(&pn);
+    unlink(path);
+}
+
 /* ---- the thread pool ---- */
 
 typedef struct pool_probe {
@@ -686,6 +730,7 @@ int main(void)
         cmocka_unit_test(test_dispatch_choices_are_registered),
         cmocka_unit_test(test_class_of_shapes),
         cmocka_unit_test(test_tuning_file_round_trip_and_env),
+        cmocka_unit_test(test_tuning_file_default_rows_steer_dispatch),
         cmocka_unit_test(test_pool_runs_each_thread_once_with_barriers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

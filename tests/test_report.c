@@ -424,6 +424,10 @@ static void build_db(mc_store *s, int64_t *base, int64_t *cand)
                                    "gemm_crashy", "00000000000000ff", "crash", "worker died", 0};
             rows[n++] = (row_spec){"(coverage)", "gemm", "{}", "gemm_gated", "", "coverage",
                                    "its probe says it can run here, but it ran 0 of the 4 cases offered to it", 0};
+            /* offered a case and declined it: a skip cell and a coverage failure */
+            rows[n++] = (row_spec){"gemm(dtype=f16,m=3)", "gemm", "{\"dtype\":\"f16\",\"m\":3,\"layout_a\":\"transposed\"}",
+                                   "gemm_declines", "0000000000000011", "skip", "declines f16", 0};
+            rows[n++] = (row_spec){"(coverage)", "gemm", "{}", "gemm_declines", "", "coverage", "ran 0 of 1", 0};
         }
         store_rows(s, id, rows, n);
         assert_int_equal(mc_store_end_run(s, id, last ? "failed" : "passed", &err), MC_OK);
@@ -530,14 +534,16 @@ static void test_report_banner_and_failures(void **state)
     assert_non_null(strstr(html, "<b data-count=\"pass\">16</b> pass"));
     assert_non_null(strstr(html, "<b data-count=\"bound\">1</b> bound"));
     assert_non_null(strstr(html, "<b data-count=\"crash\">1</b> crash"));
-    assert_non_null(strstr(html, "<b data-count=\"total\">19</b> results"));
+    assert_non_null(strstr(html, "<b data-count=\"coverage\">2</b> coverage"));
+    assert_non_null(strstr(html, "<b data-count=\"skip\">1</b> skip"));
+    assert_non_null(strstr(html, "<b data-count=\"total\">21</b> results"));
     /* short SHAs of the base (run 15) and the candidate (run 16) */
     char sha[64];
     snprintf(sha, sizeof sha, "<code>%08x0000</code>", 15u * 2654435761u);
     assert_non_null(strstr(html, sha));
     snprintf(sha, sizeof sha, "<code>%08x0000</code>", 16u * 2654435761u);
     assert_non_null(strstr(html, sha));
-    assert_int_equal(stats.n_failures, 3);
+    assert_int_equal(stats.n_failures, 4);
     /* crash before bound (memory safety first); the worst element beside its bound */
     const char *crash = strstr(html, "k-crash"), *bound = strstr(html, "k-bound");
     assert_non_null(crash);
@@ -593,6 +599,8 @@ static void test_report_coverage_and_roofline(void **state)
     assert_non_null(strstr(html, "id=\"cov-gemm\""));
     assert_non_null(strstr(html, "<th>transposed</th>"));
     assert_non_null(strstr(html, "\u2717 coverage failure: its probe says it can run here"));
+    assert_non_null(strstr(html, "gemm_declines <small>cpu</small> <span class=\"kind\" title=\"ran 0 of 1\">"
+                                 "\u2717 coverage</span></th><td class=\"gap\" title=\"nothing ran here\">&ndash;1</td>"));
     /* every registered variant that never ran shows as such */
     assert_non_null(strstr(html, "never ran in this run"));
     /* peaks as stored; rates: 2e6 flop and 1e6 bytes per call over the median */

@@ -44,7 +44,18 @@ static const class_rule class_rules[] = {
 
 #define TILED_CANDIDATES "gemm_tiled_f32_avx2_6x16", "gemm_tiled_portable"
 
-/* gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
+/* Each class's defaults and the measurement behind them: `metallic-check tune --op gemm
+ * --compare-kernels` (f32 row-major, 2 threads, geometric mean over the class's shapes in
+ * cli_tune.c, as a ratio to the default). "EPYC": the 2-core AMD EPYC (Zen 4) CI machine,
+ * "Xeon": 2 pinned cores of a 16-core Intel Xeon (AVX-512 with two FMA units).
+ *  - gemv: gemm_gemv. Tiled avx2 x0.12 (EPYC), x0.23 (Xeon); small-N x0.29-0.36.
+ *  - small_n: gemm_small_n. Tiled avx2 x0.37 (EPYC), x0.84 (Xeon).
+ *  - tiny, small_m: tiled avx2. Scalar x0.02; avx512 x0.66 and x0.64 (EPYC), x0.83 and x0.95 (Xeon).
+ *  - medium, large: tiled avx2. avx512 is x1.67 and x1.58 on the Xeon but not >= 5% faster on the
+ *    EPYC (large x0.77; medium within noise on a loaded machine): it is no built-in default, and a
+ *    Xeon gets it through its tuning file (`--compare-kernels --out` writes "default" rows).
+ * gemm_tiled_portable follows avx2 for CPUs without AVX2, FMA and F16C (x0.15-0.30 where both run).
+ * gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
  * faster kernels decline still has a kernel. */
 static const mc_gemm_class_info class_infos[MC_GEMM_CLASS_COUNT] = {
     [MC_GEMM_CLASS_GEMV] = {"gemv", "n == 1", {"gemm_gemv", "gemm_scalar", NULL}},
