@@ -175,6 +175,7 @@ const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16 = {
     .backend = "cpu",
     .name = "gemm_tiled_f32_avx2_6x16",
     .probe = gemm_avx2_probe,
+    .requires = "avx2,fma,f16c",
     .supports = mc_gemm_tiled_supports,
     .run = gemm_avx2_run,
     .flags = MC_VARIANT_DETERMINISTIC,

@@ -112,6 +112,7 @@ const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32 = {
     .backend = "cpu",
     .name = "gemm_tiled_f32_avx512_12x32",
     .probe = gemm_avx512_probe,
+    .requires = "avx512f,avx2,fma,f16c",
     .supports = mc_gemm_tiled_supports,
     .run = gemm_avx512_run,
     .flags = MC_VARIANT_DETERMINISTIC,
