@@ -43,6 +43,19 @@ suite "gemv.quant.mag" {
   op = "gemv", wtype = wtypes, m = 11, k = 128, mag = {0.01, 50}, xq = xqs,
 }
 
+-- Exact activation quantisation (xq = q8_0_ref): x must be quantised byte for byte by
+-- quant-formats.md's rule (roundf, ties away from zero); the reference dots A with those q8_0
+-- activations and the bound keeps only the f32 arithmetic. xgen = ties makes every x entry an
+-- exact tie (amax 127, so d = id = 1, the rest on n + 1/2 of both parities and signs), where a
+-- ties-to-even quantiser (mutant_gemv_q8_0_ties_even; ggml's AVX2 rule, which declines) moves
+-- codes by one step: about one |a_p| per flipped tie (units) against a bound of about 2e-6 of
+-- sum |a x| (1e-3 here), 8x to 2000x over it. Random x checks that the exact bound holds on
+-- ordinary inputs. Only the scalar q8dot variants accept the mode; the others decline it.
+suite "gemv.quant.exact" {
+  op = "gemv", wtype = wtypes, dtype = {"f32", "f16"}, m = 7, k = {32, 64, 896},
+  xq = "q8_0_ref", xgen = {"random", "ties"},
+}
+
 -- Qwen2.5-0.5B decode: every weight matrix of a layer (the LM head is in quant_perf.lua).
 for _, w in ipairs(models.qwen05.matmuls) do
   suite ("gemv.quant.qwen05." .. w.n .. "x" .. w.k) {

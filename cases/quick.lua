@@ -162,6 +162,15 @@ suite "softmax.mag" {
   mag = {30, 100}, scale = {1, 0.125, 2},
 }
 
+-- Rows longer than one 1024-column segment at a large magnitude, so the segments' maxima differ
+-- by whole units: a merge that forgets to bring each segment's sum to the common max
+-- (mutant_softmax_segments) is then off by percents. The attention rows below (scale <= 1/8,
+-- |logits| <= 1/8) have segment maxima that agree to 1e-3 and hide it. rows = 1 also takes
+-- softmax_blocked down its split-row path (one row's segments over threads).
+suite "softmax.segments" {
+  op = "softmax", dtype = dtypes.all, rows = {1, 4}, cols = {1025, 4096}, mag = 30,
+}
+
 -- Attention scores of both models: one row per query, batch = heads, causal at the KV offset.
 for _, model in ipairs(models.all) do
   for _, n_q in ipairs({1, 17}) do

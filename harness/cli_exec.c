@@ -40,15 +40,22 @@ static void print_perf(const mc_run_options *o, const mc_session *s)
     mc_perf_table_print(o->json ? stderr : stdout, s, have ? &peaks : NULL);
 }
 
-/* The devices of every available backend: part of the machine's fingerprint. */
+/* The devices of every available backend: part of the machine's fingerprint. Only the first two
+ * fields of each description (device and driver) count: later ones can move between runs on the
+ * same machine (PoCL reports free memory as its global memory). */
 static void describe_devices(const mc_session *s, char *out, size_t cap)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (int i = 0; i < s->probe.n_backends && len < cap; i++)
-        if (s->probe.backends[i].available)
-            len += (size_t)snprintf(out + len, cap - len, "%s%s: %s", len ? "; " : "", s->probe.backends[i].name,
-                                    s->probe.backends[i].info);
+    for (int i = 0; i < s->probe.n_backends && len < cap; i++) {
+        const mc_backend_probe *b = &s->probe.backends[i];
+        if (!b->available)
+            continue;
+        const char *comma = strchr(b->info, ',');
+        const char *second = comma ? strchr(comma + 1, ',') : NULL;
+        int keep = second ? (int)(second - b->info) : (int)strlen(b->info);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s: %.*s", len ? "; " : "", b->name, keep, b->info);
+    }
 }
 
 static mc_status begin_run(const mc_run_options *o, const mc_session *s, int argc, char **argv, mc_store *store,

@@ -34,6 +34,30 @@ static mc_status fill_plain(mc_placed *p, mc_rng *r)
     return MC_OK;
 }
 
+/* A plain tensor with a value pattern: each row (ne[0] values, a multiple of 32, the op checks)
+ * generated as usual, rewritten block by block as the q8_0 test vector asks, then stored. */
+static mc_status fill_plain_pattern(mc_placed *p, mc_rng *r, mc_err *err)
+{
+    const mc_tensor *t = &p->spec.t;
+    const int64_t k = t->ne[0];
+    float *row = malloc((size_t)k * sizeof *row);
+    if (!row)
+        return mc_err_set(err, MC_ERR_NOMEM, "cannot allocate a %lld-element row", (long long)k);
+    int64_t rows[MC_MAX_DIMS] = {1, t->ne[1], t->ne[2], t->ne[3]};
+    int64_t idx[MC_MAX_DIMS] = {0, 0, 0, 0};
+    do {
+        for (int64_t i = 0; i < k; i++)
+            row[i] = (float)next_value(r, &p->spec, i);
+        mc_ref_quant_pattern_apply((mc_quant_pattern)p->spec.value_pattern, true,
+                                   idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
+        for (idx[0] = 0; idx[0] < k; idx[0]++)
+            mc_tensor_set(t, p->image, idx, row[idx[0]]);
+        idx[0] = 0;
+    } while (mc_index_next(idx, rows));
+    free(row);
+    return MC_OK;
+}
+
 static mc_status fill_quant(mc_placed *p, mc_rng *r, mc_err *err)
 {
     const mc_tensor *t = &p->spec.t;
@@ -72,5 +96,7 @@ mc_status mc_generate_fill(mc_placed *p, uint64_t seed, mc_err *err)
     mc_rng_seed(&r, seed);
     if (mc_dtype_info_of(p->spec.t.dtype)->quantised)
         return fill_quant(p, &r, err);
+    if (p->spec.value_pattern != MC_QPATTERN_RANDOM)
+        return fill_plain_pattern(p, &r, err);
     return fill_plain(p, &r);
 }

@@ -29,6 +29,9 @@ typedef struct mc_tensor_spec {
     bool absent;           /* optional tensor not used by this case (e.g. no bias) */
     int quant_pattern;     /* quantised inputs: an mc_quant_pattern (reference/ref_quant.h) applied
                               to each generated row before it is quantised; 0 = random rows */
+    int value_pattern;     /* plain inputs: an mc_quant_pattern applied (as for q8_0) to each
+                              generated row, for a tensor a kernel quantises itself (gemv's x);
+                              needs ne[0] a multiple of 32; 0 = values as generated */
 } mc_tensor_spec;
 
 /* What the reference gives back for every output element, in logical order (i0 fastest). */

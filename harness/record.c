@@ -50,7 +50,9 @@ static void fill_row(mc_recorder *r, const mc_session *s, const mc_result *res, 
     if (res->case_index >= 0) {
         row->kase = &s->cases.items[res->case_index];
     } else {
-        row->case_key = "(coverage)";
+        /* a whole-tier verdict: one pseudo-case per op, which no real key can equal */
+        snprintf(r->coverage_key, sizeof r->coverage_key, "(coverage of %s)", mc_op_get(v->op)->name);
+        row->case_key = r->coverage_key;
         row->op_name = mc_op_get(v->op)->name;
         row->params_json = "{}";
     }

@@ -17,6 +17,7 @@ typedef struct mc_recorder {
     double last_flush_s;
     char (*hashes)[MC_HASH_LEN];  /* code hash per runnable variant, computed once */
     int n_hashes;
+    char coverage_key[48];        /* key of the pseudo-case a coverage row is stored under */
     mc_status status;             /* first error; later batches are dropped after one */
     mc_err err;
 } mc_recorder;

@@ -36,6 +36,9 @@ typedef struct mc_gemv_args {
     mc_tensor a, x, y;
     mc_dtype xq; /* a dtype the variant may quantise x to first (q8_0: ggml's q8_0 dot), its error
                     allowed for in the bound; MC_DTYPE_F32 (0): x must be used as it is */
+    bool xq_exact; /* with xq = MC_DTYPE_Q8_0: x must be quantised byte-exactly by quant-formats.md's
+                      rule (roundf, ties away from zero); the reference uses those activations and
+                      the bound has no activation term, so a variant that cannot must decline */
 } mc_gemv_args;
 
 /* Row softmax: y[r] = softmax(scale * x[r] + mask[r]). x, y: ne = {cols, rows, batch}.

@@ -38,7 +38,7 @@ if ! "$bin" list variants --include-hidden 2>/dev/null | grep -q gemm_testonly_s
 fi
 printf 'suite "one" { op = "gemm", dtype = "f32", m = 64, n = 64, k = 64 }\n' >"$tmp/one.lua"
 printf 'suite "big" { op = "gemm", dtype = "f32", m = 128, n = 128, k = 128 }\n' >"$tmp/big.lua"
-slow=(--variant gemm_testonly_slowdown --include-hidden --no-report --quiet)
+slow=(--variant gemm_testonly_slowdown --include-hidden --quiet)
 
 # ---- the synthetic variant refuses a factor it cannot honour ----
 out="$(MC_SLOWDOWN=0.5 "$bin" run --cases "$tmp/one.lua" --variant gemm_testonly_slowdown --include-hidden --no-store 2>&1)"; rc=$?
@@ -62,7 +62,7 @@ if command -v git >/dev/null; then
   db="$tmp/check.db"
   ck=(check --cases "$tmp/one.lua" --perf-cases "$tmp/one.lua" --db "$db" "${slow[@]}")
 
-  out="$("$bin" "${ck[@]}" 2>&1)"; rc=$?
+  out="$("$bin" "${ck[@]}" --no-report 2>&1)"; rc=$?
   want 0 "nothing to compare with yet" "check, first commit" "$out" "$rc"
 
   g commit -q --allow-empty -m unchanged
@@ -73,15 +73,17 @@ if command -v git >/dev/null; then
 
   # independent runs: 30%, far beyond what load does to a median (docs/detection-power.md)
   g commit -q --allow-empty -m slower
-  out="$(MC_SLOWDOWN=1.30 "$bin" "${ck[@]}" 2>&1)"; rc=$?
+  out="$(MC_SLOWDOWN=1.30 "$bin" "${ck[@]}" --no-report 2>&1)"; rc=$?
   want 3 "slower .*gemm_testonly_slowdown\]  regression" "check, 30% slower commit" "$out" "$rc"
   want 3 "verdict: performance regression \(exit 3\)" "check, 30% slower commit" "$out" "$rc"
 
-  # re-measuring: a base timed with one sample (one call outlasts the budget) has no bounded CI, so
-  # the verdict is ambiguous whatever the machine does: two rounds, then reported as ambiguous
+  # re-measuring: when one call outlasts the 1 s budget, a timing holds one or two samples, and a
+  # comparison of such timings has no bounded 95% CI (Mann-Whitney cannot reach p < 0.05 with m <= 2
+  # and n <= 6), so the verdict is ambiguous whatever the machine does: two rounds, then reported
+  export MC_SLOWDOWN=100 # ~0.7 s a call
   db2="$tmp/remeasure.db"
-  ck2=(check --cases "$tmp/big.lua" --perf-cases "$tmp/big.lua" --db "$db2" "${slow[@]}")
-  MC_SLOWDOWN=100 "$bin" "${ck2[@]}" >/dev/null 2>&1
+  ck2=(check --cases "$tmp/big.lua" --perf-cases "$tmp/big.lua" --db "$db2" "${slow[@]}" --no-report)
+  "$bin" "${ck2[@]}" >/dev/null 2>&1
   g commit -q --allow-empty -m remeasure
   out="$("$bin" "${ck2[@]}" 2>&1)"; rc=$?
   want 0 "1 ambiguous verdict: re-measuring 1 \(case, variant\) pair, round 2 of 2" "check re-measure" "$out" "$rc"
@@ -89,8 +91,9 @@ if command -v git >/dev/null; then
     "check re-measure appends" "$out" "$rc"
   want 0 "0 same, 1 ambiguous" "check re-measure, still ambiguous" "$out" "$rc"
   out="$("$bin" "${ck2[@]}" --remeasure 0 2>&1)"; rc=$?
+  want 0 "0 same, 1 ambiguous" "check --remeasure 0" "$out" "$rc"
   lacks "re-measur" "check --remeasure 0" "$out"
-  unset MC_SOURCE_DIR
+  unset MC_SOURCE_DIR MC_SLOWDOWN
 else
   echo "note: no git: check on commits not tested" >&2
 fi

@@ -15,7 +15,10 @@
 #include <cmocka.h>
 
 #include "harness/cli_quant.h"
+#include "harness/generate.h"
 #include "harness/half.h"
+#include "harness/op.h"
+#include "harness/ops/op_common.h"
 #include "kernels/cpu/qgemv_common.h"
 #include "reference/ref_quant.h"
 
@@ -488,6 +491,152 @@ static void test_x_quantisers_ties(void **state)
         assert_int_equal(q[2 + j], 0);
 }
 
+/* ---- gemv's exact activation mode (xq=q8_0_ref) ---- */
+
+extern const mc_op mc_op_gemv;
+
+typedef struct gemv_case {
+    mc_case c;
+    mc_tensor_spec specs[MC_MAX_TENSORS];
+    uint8_t *hosts[MC_MAX_TENSORS];
+    int n, out;
+} gemv_case;
+
+static void gemv_case_open(gemv_case *g, const char *const *params)
+{
+    mc_err err = {0};
+    memset(g, 0, sizeof *g);
+    assert_int_equal(mc_case_init(&g->c, &mc_op_gemv, &err), MC_OK);
+    for (; *params; params++) {
+        char name[32];
+        const char *eq = strchr(*params, '=');
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *params), *params);
+        if (mc_case_set(&g->c, name, eq + 1, &err) != MC_OK)
+            fail_msg("%s", err.msg);
+    }
+    if (mc_case_finish(&g->c, &err) != MC_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(mc_op_gemv.tensors(&g->c, g->specs, &g->n, &g->out, &err), MC_OK);
+    for (int i = 0; i < g->n; i++) {
+        g->hosts[i] = calloc((size_t)mc_tensor_span_bytes(&g->specs[i].t), 1);
+        assert_non_null(g->hosts[i]);
+    }
+}
+
+static void gemv_case_close(gemv_case *g)
+{
+    for (int i = 0; i < g->n; i++)
+        free(g->hosts[i]);
+}
+
+/* One tie block by hand. x = 127 (d = id = 1), 0.5, 1.5, 2.5, -0.5, -2.5, 126.5, then zeros;
+ * A one q8_0 row, d = 1, codes 1 2 -1 1 3 1 -2, then zeros. The reference rule (roundf) gives
+ * x~ = 127 1 2 3 -1 -3 127, so expected = 127 + 2 - 2 + 3 - 3 - 3 - 254 = -130 with
+ * sum |a x~| = 394. Ties to even (x~ = 127 0 2 2 0 -2 126) would give -127 and x itself
+ * 127 + 1 - 1.5 + 2.5 - 1.5 - 2.5 - 253 = -128: both far outside the exact bound, gamma_34 * 394
+ * (about 1e-3). xq=q8_0 on the same inputs keeps x's dot (-128) as expected and allows half a
+ * step per element: E = 0.5 sum |a| = 5.5 at least, so -130 and -127 both pass there. */
+static void test_gemv_exact_reference_tie_block(void **state)
+{
+    (void)state;
+    const float x[7] = {127.0f, 0.5f, 1.5f, 2.5f, -0.5f, -2.5f, 126.5f};
+    const int8_t codes[7] = {1, 2, -1, 1, 3, 1, -2};
+    const char *const modes[2] = {"xq=q8_0_ref", "xq=q8_0"};
+    for (int mode = 0; mode < 2; mode++) {
+        const char *const params[] = {"wtype=q8_0", "m=1", "k=32", modes[mode], NULL};
+        gemv_case g;
+        mc_err err = {0};
+        gemv_case_open(&g, params);
+        g.hosts[0][1] = 0x3C; /* d = fp16 1.0 = 0x3C00, little-endian */
+        for (int j = 0; j < 7; j++) {
+            memcpy(g.hosts[0] + 2 + j, &codes[j], 1);
+            const int64_t ix[MC_MAX_DIMS] = {j, 0, 0, 0};
+            mc_tensor_set(&g.specs[1].t, g.hosts[1], ix, x[j]);
+        }
+        double expected = 0, bound = 0;
+        mc_ref_out out = {&expected, &bound};
+        assert_int_equal(mc_op_gemv.reference(&g.c, g.specs, (const uint8_t *const *)g.hosts, &out, &err), MC_OK);
+        if (mode == 0) {
+            assert_true(expected == -130.0);
+            assert_true(bound == mc_bound_dot(&mc_gemv_bound_consts, 32, 394.0, -130.0, MC_DTYPE_F32));
+            assert_true(bound < 1e-3);
+        } else {
+            assert_true(expected == -128.0);
+            assert_true(bound >= 5.5);
+        }
+        gemv_case_close(&g);
+    }
+}
+
+/* Only quantised weights may ask for exact mode (plain-A variants never quantise x); xgen=ties
+ * needs activation quantisation; both defaults stay out of the key. */
+static void test_gemv_exact_params(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *params[4];
+        bool ok;
+        const char *key;
+    } rows[] = {
+        {{"wtype=q4_0", "k=64", "xq=q8_0_ref"}, true, "gemv(wtype=q4_0,k=64,xq=q8_0_ref)"},
+        {{"wtype=same", "k=64", "xq=q8_0_ref"}, false, NULL},
+        {{"wtype=q8_0", "k=64", "xgen=ties"}, false, NULL},
+        {{"wtype=q8_0", "k=64", "xgen=wavy"}, false, NULL},
+        {{"wtype=q8_0", "k=64", "xgen=random"}, true, "gemv(wtype=q8_0,k=64)"},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        mc_case c;
+        mc_err err = {0};
+        assert_int_equal(mc_case_init(&c, &mc_op_gemv, &err), MC_OK);
+        for (int i = 0; i < 3; i++) {
+            char name[32];
+            const char *eq = strchr(rows[r].params[i], '=');
+            snprintf(name, sizeof name, "%.*s", (int)(eq - rows[r].params[i]), rows[r].params[i]);
+            assert_int_equal(mc_case_set(&c, name, eq + 1, &err), MC_OK);
+        }
+        assert_int_equal(mc_case_finish(&c, &err) == MC_OK, rows[r].ok);
+        if (rows[r].ok)
+            assert_string_equal(c.key, rows[r].key);
+    }
+}
+
+/* xgen=ties: every 32-block of x has amax exactly 127 and every other entry is on n + 1/2, with
+ * n even and odd, positive and negative, over a 4-block x. */
+static void test_gemv_xgen_ties(void **state)
+{
+    (void)state;
+    const char *const params[] = {"wtype=q8_0", "k=128", "xq=q8_0_ref", "xgen=ties", "dtype=f16", NULL};
+    gemv_case g;
+    mc_err err = {0};
+    gemv_case_open(&g, params);
+    mc_placed p;
+    assert_int_equal(mc_place_init(&p, &g.specs[1], 64, &err), MC_OK);
+    assert_int_equal(mc_generate_fill(&p, 7, &err), MC_OK);
+    int seen[2][2] = {{0, 0}, {0, 0}}; /* [n odd][negative] */
+    for (int64_t b = 0; b < 4; b++) {
+        double amax = 0;
+        int at_max = 0;
+        for (int64_t j = 0; j < MC_QK; j++) {
+            const int64_t ix[MC_MAX_DIMS] = {b * MC_QK + j, 0, 0, 0};
+            const double v = mc_tensor_get(&p.spec.t, p.image, ix);
+            amax = fmax(amax, fabs(v));
+            if (fabs(v) == 127.0) {
+                at_max++;
+                continue;
+            }
+            const double n = v - 0.5;
+            assert_true(n == floor(n));
+            seen[(int64_t)fabs(n) % 2][v < 0]++;
+        }
+        assert_true(amax == 127.0);
+        assert_int_equal(at_max, 1);
+    }
+    for (int i = 0; i < 4; i++)
+        assert_true(seen[i / 2][i % 2] > 0);
+    mc_place_free(&p);
+    gemv_case_close(&g);
+}
+
 /* ---- CLI, called as functions (the binary is tested by tests/cli_quant.sh) ---- */
 
 static char tmp_dir[64];
@@ -614,6 +763,9 @@ int main(void)
         cmocka_unit_test(test_q8_0_block_scale),
         cmocka_unit_test(test_row_kernels_exact),
         cmocka_unit_test(test_x_quantisers_ties),
+        cmocka_unit_test(test_gemv_exact_reference_tie_block),
+        cmocka_unit_test(test_gemv_exact_params),
+        cmocka_unit_test(test_gemv_xgen_ties),
         cmocka_unit_test(test_cli_quantize_and_back),
         cmocka_unit_test(test_cli_errors_exit_2),
     };

@@ -21,6 +21,8 @@ static const char *gemv_scalar_supports(const mc_args *args)
     const mc_gemv_args *g = &args->u.gemv;
     if (!mc_cpu_is_plain_float(g->y.dtype) || !mc_cpu_is_plain_float(g->x.dtype))
         return "quantised x or y not supported";
+    if (g->xq_exact) /* the exact reference uses q8_0 activations; this dot uses x itself */
+        return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
     return NULL;
 }
 

@@ -8,7 +8,9 @@
  *   2. x and y are plain floats of any layout the op makes; the driver gathers x into a contiguous
  *      f32 copy once per call, so the row kernels only ever see dense x.
  *   3. g->xq says whether x may be quantised (to q8_0) first; the q8_0 x q8_0 dot variants need it,
- *      the dequantising ones ignore it (they are exact in x).
+ *      the dequantising ones ignore it (they are exact in x). g->xq_exact (xq=q8_0_ref) asks for
+ *      quant-formats.md's rounding byte for byte and a bound without any activation error: only
+ *      the scalar q8dot variants (ties away from zero, as the reference) accept it.
  * A new quantised format is a row kernel plus one supports() row here; callers do not change.
  * SPDX-License-Identifier: MIT */
 #include <pthread.h>
@@ -99,14 +101,23 @@ static const char *qgemv_supports_common(const mc_gemv_args *g, mc_dtype a_dtype
     return NULL;
 }
 
+/* Exact activation mode compares against the reference's q8_0 activations; a kernel that
+ * multiplies by x itself differs from that by the activation error, which the bound omits. */
+static const char *qgemv_supports_dequantising(const mc_gemv_args *g, mc_dtype a_dtype)
+{
+    if (g->xq_exact)
+        return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
+    return qgemv_supports_common(g, a_dtype);
+}
+
 static const char *supports_q8_0(const mc_args *args)
 {
-    return qgemv_supports_common(&args->u.gemv, MC_DTYPE_Q8_0);
+    return qgemv_supports_dequantising(&args->u.gemv, MC_DTYPE_Q8_0);
 }
 
 static const char *supports_q4_0(const mc_args *args)
 {
-    return qgemv_supports_common(&args->u.gemv, MC_DTYPE_Q4_0);
+    return qgemv_supports_dequantising(&args->u.gemv, MC_DTYPE_Q4_0);
 }
 
 static const char *supports_q8_0_q8dot(const mc_args *args)
@@ -123,6 +134,22 @@ static const char *supports_q4_0_q8dot(const mc_args *args)
     if (g->xq != MC_DTYPE_Q8_0)
         return "quantises x to q8_0: needs xq=q8_0";
     return qgemv_supports_common(g, MC_DTYPE_Q4_0);
+}
+
+/* ggml's AVX2 activation quantiser rounds with _mm256_round_ps (nearest, ties to even), not
+ * quant-formats.md's roundf: it cannot quantise byte-exactly. */
+static const char *supports_q8_0_q8dot_avx2(const mc_args *args)
+{
+    if (args->u.gemv.xq_exact)
+        return "ggml's x86 rule rounds ties to even: cannot meet xq_exact";
+    return supports_q8_0_q8dot(args);
+}
+
+static const char *supports_q4_0_q8dot_avx2(const mc_args *args)
+{
+    if (args->u.gemv.xq_exact)
+        return "ggml's x86 rule rounds ties to even: cannot meet xq_exact";
+    return supports_q4_0_q8dot(args);
 }
 
 static mc_status run_q8_0_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -198,7 +225,7 @@ const mc_variant mc_variant_gemv_q4_0_avx2 = {
 
 const mc_variant mc_variant_gemv_q8_0_q8dot_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_avx2",
-    .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q8_0_q8dot, .run = run_q8_0_q8dot_avx2,
+    .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q8_0_q8dot_avx2, .run = run_q8_0_q8dot_avx2,
     .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_avx2,
 };
 
@@ -210,6 +237,6 @@ const mc_variant mc_variant_gemv_q4_0_q8dot_scalar = {
 
 const mc_variant mc_variant_gemv_q4_0_q8dot_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_q8dot_avx2",
-    .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q4_0_q8dot, .run = run_q4_0_q8dot_avx2,
+    .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q4_0_q8dot_avx2, .run = run_q4_0_q8dot_avx2,
     .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_q8dot_avx2,
 };

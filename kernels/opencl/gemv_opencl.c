@@ -83,6 +83,8 @@ static const char *gemv_common_supports(const mc_gemv_args *g)
 {
     if (!mc_opencl_plain_float(g->x.dtype) || !mc_opencl_plain_float(g->y.dtype))
         return "quantised x or y not supported";
+    if (g->xq_exact) /* the exact reference uses q8_0 activations; this dot uses x itself */
+        return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
     return NULL;
 }
 
