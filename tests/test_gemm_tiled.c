@@ -426,10 +426,16 @@ static const char *best_tiled(void)
     return mc_variant_gemm_tiled_f32_avx2_6x16.probe(NULL) ? "gemm_tiled_portable" : "gemm_tiled_f32_avx2_6x16";
 }
 
+/* The medium class prefers AVX-512 where the CPU has it. */
+static const char *best_tiled_medium(void)
+{
+    return mc_variant_gemm_tiled_f32_avx512_12x32.probe(NULL) ? best_tiled() : "gemm_tiled_f32_avx512_12x32";
+}
+
 typedef struct choice_row {
     int64_t m, n, k;
     mc_dtype da;
-    const char *expect; /* NULL: the best tiled kernel this CPU can run */
+    const char *expect; /* NULL: the best tiled kernel this CPU can run (AVX-512 not preferred) */
 } choice_row;
 
 static void test_dispatch_choice_per_class(void **state)
@@ -442,7 +448,7 @@ static void test_dispatch_choice_per_class(void **state)
         {5, 64, 64, F32, NULL},
         {16, 16, 16, F32, NULL},   /* tiny */
         {17, 896, 96, F32, NULL},  /* small_m */
-        {128, 128, 128, F32, NULL}, /* medium */
+        {128, 128, 128, F32, "medium"},
         {300, 300, 300, F32, NULL}, /* large */
         {64, 64, 64, MC_DTYPE_Q8_0, "gemm_scalar"}, /* the tiled kernels decline quantised A */
         {64, 1, 64, MC_DTYPE_Q8_0, "gemm_scalar"},
@@ -456,7 +462,10 @@ static void test_dispatch_choice_per_class(void **state)
         mc_err err = {0};
         problem_make(&p, &gc);
         assert_int_equal(mc_gemm_dispatch_choose(NULL, &p.args, &v, &err), MC_OK);
-        assert_string_equal(v->name, r->expect ? r->expect : best_tiled());
+        const char *expect = r->expect ? r->expect : best_tiled();
+        if (strcmp(expect, "medium") == 0)
+            expect = best_tiled_medium();
+        assert_string_equal(v->name, expect);
         problem_free(&p);
     }
 }
@@ -468,8 +477,9 @@ static void test_dispatch_runs_and_records_choice(void **state)
         {40, 1, 50, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
         {40, 6, 50, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
         {40, 60, 50, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
+        {300, 300, 300, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
     };
-    const char *expect[] = {"gemm_gemv", "gemm_small_n", best_tiled()};
+    const char *expect[] = {"gemm_gemv", "gemm_small_n", best_tiled_medium(), best_tiled()};
     unsetenv("MC_GEMM_KERNEL");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_variant_case(&mc_variant_gemm_dispatch, &cases[i], expect[i]);

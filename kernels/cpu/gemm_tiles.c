@@ -43,18 +43,21 @@ static const class_rule class_rules[] = {
 };
 
 #define TILED_CANDIDATES "gemm_tiled_f32_avx2_6x16", "gemm_tiled_portable"
+#define TILED_CANDIDATES_AVX512_FIRST "gemm_tiled_f32_avx512_12x32", TILED_CANDIDATES
 
 /* Each class's defaults and the measurement behind them: `metallic-check tune --op gemm
  * --compare-kernels` (f32 row-major, 2 threads, geometric mean over the class's shapes in
  * cli_tune.c, as a ratio to the default). "EPYC": the 2-core AMD EPYC (Zen 4) CI machine,
  * "Xeon": 2 pinned cores of a 16-core Intel Xeon (AVX-512 with two FMA units).
- *  - gemv: gemm_gemv. Tiled avx2 x0.12 (EPYC), x0.23 (Xeon); small-N x0.29-0.36.
- *  - small_n: gemm_small_n. Tiled avx2 x0.37 (EPYC), x0.84 (Xeon).
- *  - tiny, small_m: tiled avx2. Scalar x0.02; avx512 x0.66 and x0.64 (EPYC), x0.83 and x0.95 (Xeon).
- *  - medium, large: tiled avx2. avx512 is x1.67 and x1.58 on the Xeon but not >= 5% faster on the
- *    EPYC (large x0.77; medium within noise on a loaded machine): it is no built-in default, and a
- *    Xeon gets it through its tuning file (`--compare-kernels --out` writes "default" rows).
- * gemm_tiled_portable follows avx2 for CPUs without AVX2, FMA and F16C (x0.15-0.30 where both run).
+ * The EPYC was shared with other jobs (load 4-6) when measured, 5 rounds interleaved per shape.
+ *  - gemv: gemm_gemv. Tiled avx2 x0.11 (EPYC), x0.23 (Xeon); small-N x0.29-0.36.
+ *  - small_n: gemm_small_n. Tiled avx2 x0.41 (EPYC), x0.84 (Xeon).
+ *  - tiny, small_m: tiled avx2. Scalar x0.02; avx512 x0.66 and x0.61 (EPYC), x0.83 and x0.95 (Xeon).
+ *  - medium: tiled avx512, then avx2: avx512 x1.106 and x1.113 in two EPYC runs, x1.67 on the Xeon.
+ *  - large: tiled avx2. avx512 is x1.58 on the Xeon but x0.95 and x0.77 on the EPYC, so it is no
+ *    built-in default there; a Xeon gets it from its tuning file (`--compare-kernels --out` writes
+ *    "default" rows).
+ * gemm_tiled_portable follows avx2 for CPUs without AVX2, FMA and F16C (x0.17-0.30 where both run).
  * gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
  * faster kernels decline still has a kernel. */
 static const mc_gemm_class_info class_infos[MC_GEMM_CLASS_COUNT] = {
@@ -62,7 +65,7 @@ static const mc_gemm_class_info class_infos[MC_GEMM_CLASS_COUNT] = {
     [MC_GEMM_CLASS_SMALL_N] = {"small_n", "n <= 8", {"gemm_small_n", "gemm_scalar", NULL}},
     [MC_GEMM_CLASS_TINY] = {"tiny", "m*n*k <= 32^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
     [MC_GEMM_CLASS_SMALL_M] = {"small_m", "m <= 32", {TILED_CANDIDATES, "gemm_scalar", NULL}},
-    [MC_GEMM_CLASS_MEDIUM] = {"medium", "m*n*k <= 256^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
+    [MC_GEMM_CLASS_MEDIUM] = {"medium", "m*n*k <= 256^3", {TILED_CANDIDATES_AVX512_FIRST, "gemm_scalar", NULL}},
     [MC_GEMM_CLASS_LARGE] = {"large", "m*n*k > 256^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
 };
 static_assert(sizeof class_infos / sizeof class_infos[0] == MC_GEMM_CLASS_COUNT, "one entry per class");
@@ -81,10 +84,16 @@ typedef struct builtin_row {
 } builtin_row;
 
 /* KC * NR * 4 bytes of B sliver stay in L1 (32 KiB), MC * KC * 4 of A in L2 (1 MiB), and the
- * KC * NC * 4 B panel in L3. */
+ * KC * NC * 4 B panel in L3. Measured with `tune --op gemm` (2 threads):
+ *  - avx2 96/4080/512: 2048^3 at 1.00-1.07x OpenBLAS on the quiet EPYC, against 0.64-0.90x for
+ *    144/4080/256 and 0.76-0.80x for 120/4080/512 or 60/4080/768.
+ *  - avx512 288/4096/256 for medium: the best medium configuration on both machines (EPYC 99.5
+ *    GFLOP/s against 60.4 for 96/4064/256; Xeon 288/4096/128 112 against 95); 96/4064/256 stays
+ *    elsewhere (the Xeon's best at 1024^3, 148 GFLOP/s). */
 static const builtin_row builtin_tiles[] = {
     {"gemm_tiled_portable", MC_GEMM_CLASS_COUNT, {64, 2048, 256, 0}},
     {"gemm_tiled_f32_avx2_6x16", MC_GEMM_CLASS_COUNT, {96, 4080, 512, 0}},
+    {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_MEDIUM, {288, 4096, 256, 0}},
     {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 256, 0}},
 };
 
