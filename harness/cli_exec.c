@@ -32,11 +32,34 @@ static void configure_perf(mc_run_options *o)
     o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
 }
 
-static void print_perf(const mc_run_options *o, const mc_session *s)
+/* The machine's bandwidth: measured once per machine and kept in the store (as the report does),
+ * measured afresh only without a store or when it holds none for this machine. */
+static bool machine_peaks(const mc_run_options *o, mc_store *store, const char *fingerprint, mc_peaks *peaks)
+{
+    mc_err err = {0};
+    bool found_read = false, found_copy = false;
+    memset(peaks, 0, sizeof *peaks);
+    if (store && fingerprint[0] &&
+        mc_store_get_machine_peak(store, fingerprint, "read_gbs", &peaks->read_gbs, &found_read, &err) == MC_OK &&
+        mc_store_get_machine_peak(store, fingerprint, "copy_gbs", &peaks->copy_gbs, &found_copy, &err) == MC_OK &&
+        found_read && found_copy)
+        return true;
+    if (mc_peaks_measure(o->session.pool.runner.threads, 256, peaks, &err) != MC_OK)
+        return false;
+    if (store && fingerprint[0]) {
+        mc_machine m;
+        mc_machine_collect(NULL, &m);
+        snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
+        mc_store_set_machine_peak(store, &m, "read_gbs", peaks->read_gbs, "GB/s", &err);
+        mc_store_set_machine_peak(store, &m, "copy_gbs", peaks->copy_gbs, "GB/s", &err);
+    }
+    return true;
+}
+
+static void print_perf(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
 {
     mc_peaks peaks;
-    mc_err err = {0};
-    bool have = mc_peaks_measure(o->session.pool.runner.threads, 256, &peaks, &err) == MC_OK;
+    bool have = machine_peaks(o, store, fingerprint, &peaks);
     mc_perf_table_print(o->json ? stderr : stdout, s, have ? &peaks : NULL);
 }
 
@@ -77,11 +100,11 @@ static mc_status begin_run(const mc_run_options *o, const mc_session *s, int arg
     return st;
 }
 
-static void print_outcome(const char *cmd, const mc_run_options *o, const mc_session *s)
+static void print_outcome(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
 {
     mc_summary_print(o->json ? stderr : stdout, s, o->seed, o->verbose);
     if (o->perf)
-        print_perf(o, s);
+        print_perf(o, s, store, fingerprint);
     if (o->json)
         mc_summary_json(stdout, s, o->seed);
 }
@@ -116,7 +139,7 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         mc_session_free(&s);
         return out->rc = mc_cli_report_error(cmd, &err);
     }
-    print_outcome(cmd, o, &s);
+    print_outcome(o, &s, store, out->fingerprint);
     int rc = mc_session_exit_code(&s);
     int caught, total;
     mc_mutation_score(&s, o->json ? stderr : stdout, &caught, &total);

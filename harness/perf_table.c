@@ -62,9 +62,12 @@ static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t,
 
 void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks)
 {
-    if (peaks)
+    if (peaks && peaks->threads > 0)
         fprintf(out, "\nmachine: read %.1f GB/s, copy %.1f GB/s (%d threads, median of 7)\n", peaks->read_gbs,
                 peaks->copy_gbs, peaks->threads);
+    else if (peaks)
+        fprintf(out, "\nmachine: read %.1f GB/s, copy %.1f GB/s (measured earlier, stored for this machine)\n",
+                peaks->read_gbs, peaks->copy_gbs);
     for (int i = 0; i < s->n_items; i++) {
         mc_timing t;
         if (!mc_perf_timing_of(s, i, &t))

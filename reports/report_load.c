@@ -352,7 +352,8 @@ static mc_status load_results(mc_store *s, rp_report *r, mc_err *err)
     free(w.idx.slots);
     if (st)
         return st;
-    qsort(r->failures, (size_t)r->n_failures, sizeof *r->failures, failure_cmp);
+    if (r->n_failures) /* qsort with a NULL array is undefined even for zero elements */
+        qsort(r->failures, (size_t)r->n_failures, sizeof *r->failures, failure_cmp);
     for (int i = RP_MAX_FAILURE_ROWS; i < r->n_failures; i++)
         free(r->failures[i].key);
     if (r->n_failures > RP_MAX_FAILURE_ROWS)
