@@ -243,6 +243,32 @@ static const char *dispatch_override(const mc_variant *v)
     return getenv(env);
 }
 
+#define MC_UNKNOWN_KERNEL "mc_no_such_kernel" /* a name no variant has */
+
+static mc_status call_kernel(mc_runner *r, mc_err *err);
+
+/* A dispatcher asked for a kernel nobody recognises must fail, never fall back silently. Checked on
+ * every case unless the user set the override themselves. */
+static void check_unknown_override(mc_runner *r, mc_result *res)
+{
+    const mc_variant *v = r->cur_variant;
+    char env[64];
+    snprintf(env, sizeof env, "MC_%s_KERNEL", mc_op_get(v->op)->name);
+    for (char *p = env; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    if (!(v->flags & MC_VARIANT_DISPATCHER) || getenv(env))
+        return;
+    setenv(env, MC_UNKNOWN_KERNEL, 1);
+    mc_err kerr = {0};
+    mc_status st = call_kernel(r, &kerr);
+    unsetenv(env);
+    if (st != MC_OK)
+        return;
+    res->kind = MC_RESULT_FAIL_DISPATCH;
+    snprintf(res->message, sizeof res->message, "dispatcher %s accepted %s=%s (no such kernel) and ran %s", v->name,
+             env, MC_UNKNOWN_KERNEL, r->cur_kc.ran);
+}
+
 static void check_dispatch(const mc_variant *v, const mc_kernel_ctx *kc, const mc_args *args, mc_result *res)
 {
     snprintf(res->ran, sizeof res->ran, "%s", kc->ran);
@@ -338,6 +364,8 @@ static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc
         snprintf(res->code_hash, sizeof res->code_hash, "%s", hash);
     if (res->kind == MC_RESULT_PASS)
         check_dispatch(r->cur_variant, &r->cur_kc, &r->cur_args, res);
+    if (res->kind == MC_RESULT_PASS)
+        check_unknown_override(r, res);
     if (res->kind == MC_RESULT_PASS && r->cfg.repeat_check && (r->cur_variant->flags & MC_VARIANT_DETERMINISTIC))
         st = repeat_and_compare(r, d, res, err);
     if (!st && res->kind == MC_RESULT_PASS && r->after)
