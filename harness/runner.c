@@ -233,13 +233,18 @@ static void build_args(const mc_case *c, const prepared_case *p, const device_se
     c->op->args(c, views, args);
 }
 
-/* An override such as MC_GEMM_KERNEL=name asks a dispatcher for one kernel by name. */
+/* The override variable of v's op: MC_GEMM_KERNEL=name asks a dispatcher for one kernel by name. */
+static void override_variable(const mc_variant *v, char env[64])
+{
+    snprintf(env, 64, "MC_%s_KERNEL", mc_op_get(v->op)->name);
+    for (char *s = env; *s; s++)
+        *s = (char)toupper((unsigned char)*s);
+}
+
 static const char *dispatch_override(const mc_variant *v)
 {
     char env[64];
-    snprintf(env, sizeof env, "MC_%s_KERNEL", mc_op_get(v->op)->name);
-    for (char *s = env; *s; s++)
-        *s = (char)toupper((unsigned char)*s);
+    override_variable(v, env);
     return getenv(env);
 }
 
@@ -253,9 +258,7 @@ static void check_unknown_override(mc_runner *r, mc_result *res)
 {
     const mc_variant *v = r->cur_variant;
     char env[64];
-    snprintf(env, sizeof env, "MC_%s_KERNEL", mc_op_get(v->op)->name);
-    for (char *p = env; *p; p++)
-        *p = (char)toupper((unsigned char)*p);
+    override_variable(v, env);
     if (!(v->flags & MC_VARIANT_DISPATCHER) || getenv(env))
         return;
     setenv(env, MC_UNKNOWN_KERNEL, 1);
