@@ -84,6 +84,11 @@ void mc_build_flags(char *out, size_t cap)
 #endif
 }
 
+bool mc_code_hash_is_real(const char *hash)
+{
+    return hash && strlen(hash) == MC_HASH_LEN - 1 && strspn(hash, "0123456789abcdef") == MC_HASH_LEN - 1;
+}
+
 /* ---- code hash: the ELF image ---- */
 
 typedef struct sym {
@@ -627,7 +632,7 @@ static const elf_image *image_for(const void *addr)
 
 void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN])
 {
-    copy_text(out, MC_HASH_LEN, "unhashable");
+    copy_text(out, MC_HASH_LEN, MC_HASH_UNHASHABLE);
     const void *fn = v->code ? v->code : (const void *)v->run;
     if (!fn)
         return;

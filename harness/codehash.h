@@ -4,11 +4,18 @@
 #ifndef MC_CODEHASH_H
 #define MC_CODEHASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "variant.h"
 
 #define MC_HASH_LEN 17 /* 16 hex digits and a NUL */
+#define MC_HASH_UNHASHABLE "unhashable" /* the identity of code nothing could hash */
+
+/* The one form of a code identity, on every backend: 16 lowercase hex digits. Host code gets it
+ * from mc_variant_code_hash, device code from its backend's program_hash; anything else (a
+ * prefix, a truncation, "unhashable", "") is not a real identity and never counts as same code. */
+bool mc_code_hash_is_real(const char *hash);
 
 /* The compile flags of this build: MC_C_FLAGS when CMake passes it (the real flags), else the
  * ones the predefined macros reveal. Part of every code hash and of the machine fingerprint. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codehash.h"
 #include "stats.h"
 
 mc_compare_cfg mc_compare_defaults(void)
@@ -35,11 +36,6 @@ _Static_assert(sizeof verdict_names / sizeof verdict_names[0] == MC_VERDICT_COUN
 const char *mc_verdict_name(mc_verdict v)
 {
     return (int)v >= 0 && v < MC_VERDICT_COUNT ? verdict_names[v] : "unknown";
-}
-
-static bool real_hash(const char *h)
-{
-    return h && strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
 }
 
 /* Times are positive and finite; anything else is a broken measurement, not data. */
@@ -158,7 +154,8 @@ mc_status mc_compare_items(const mc_compare_cfg *cfg_in, mc_compare_item *items,
         it->q = q[i];
         it->verdict = decide(&cfg, lo[i], hi[i], bounded[i], q[i]);
         it->same_code =
-            real_hash(it->base_hash) && real_hash(it->cand_hash) && strcmp(it->base_hash, it->cand_hash) == 0;
+            mc_code_hash_is_real(it->base_hash) && mc_code_hash_is_real(it->cand_hash) &&
+            strcmp(it->base_hash, it->cand_hash) == 0;
         it->label = "";
         if (!valid[i])
             it->label = MC_LABEL_INVALID;

@@ -15,8 +15,10 @@ typedef struct mc_recorder {
     int pending[MC_RECORD_BATCH]; /* items waiting for the next transaction */
     int n_pending;
     double last_flush_s;
-    char (*hashes)[MC_HASH_LEN];  /* code hash per runnable variant, computed once */
+    char (*hashes)[MC_HASH_LEN];  /* code identity per runnable variant in this run ("" unknown yet) */
     int n_hashes;
+    int *deferred;                /* items waiting for their device variant's identity */
+    int n_deferred, cap_deferred;
     char coverage_key[48];        /* key of the pseudo-case a coverage row is stored under */
     mc_status status;             /* first error; later batches are dropped after one */
     mc_err err;

@@ -362,9 +362,6 @@ static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc
     mc_check_input in = {.op = c->op, .placed = p->placed, .after = (const uint8_t *const *)d->after,
                          .n = p->n, .out_index = p->out_index, .ref = &p->ref};
     mc_check_run(&in, res);
-    const char *hash = d->be->program_hash ? d->be->program_hash(d->ctx, r->cur_variant->name) : NULL;
-    if (hash)
-        snprintf(res->code_hash, sizeof res->code_hash, "%s", hash);
     if (res->kind == MC_RESULT_PASS)
         check_dispatch(r->cur_variant, &r->cur_kc, &r->cur_args, res);
     if (res->kind == MC_RESULT_PASS)
@@ -374,6 +371,20 @@ static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc
     if (!st && res->kind == MC_RESULT_PASS && r->after)
         st = r->after(r->after_user, r, c, r->cur_variant, err);
     return st;
+}
+
+/* Device code's identity goes with every result of a variant its probe lets run, declined and
+ * failed cases included, so the variant has one identity per run whatever ran (issue 12). */
+static void note_code_hash(mc_runner *r, const mc_variant *v, mc_result *res)
+{
+    mc_backend_ctx *ctx;
+    const mc_backend *be;
+    mc_err ignored = {0};
+    const char *hash = mc_runner_backend(r, v->backend, &ctx, &be, &ignored) == MC_OK && be->program_hash
+                           ? be->program_hash(ctx, v->name)
+                           : NULL;
+    if (hash)
+        snprintf(res->code_hash, sizeof res->code_hash, "%s", hash);
 }
 
 mc_status mc_runner_run(mc_runner *r, const mc_case *c, const mc_variant *v, mc_result *res, mc_err *err)
@@ -386,6 +397,7 @@ mc_status mc_runner_run(mc_runner *r, const mc_case *c, const mc_variant *v, mc_
         snprintf(res->message, sizeof res->message, "unavailable: %s", why);
         return MC_OK;
     }
+    note_code_hash(r, v, res);
     mc_err perr = {0};
     if (prepare_case(r, c, &perr) != MC_OK) {
         result_error(res, MC_RESULT_ERROR, "cannot prepare the case: ", &perr);

@@ -1,7 +1,8 @@
 /* tests/test_codehash.c: variant code hashes.
  * Focus: hashes are stable across calls and processes (another load address), differ between
  * functions, follow the build flags, take a variant's identity setting (MC_SLOWDOWN) into account
- * only when it is set, and never pretend: no function or a stripped binary means "unhashable".
+ * only when it is set, and never pretend: no function or a stripped binary means "unhashable"; one
+ * form of identity (16 hex digits) on every backend, so nothing else passes for real code.
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,27 @@ static void test_code_hash_identity_env(void **state)
 }
 
 /* The flags a build reports: CMake's real ones when it passes them. */
+/* Only 16 lowercase hex digits are an identity: the OpenCL backend's old "src:"/"bin:" form was
+ * cut to 16 characters downstream and never compared equal (issue 12, items 1 and 2). */
+static void test_code_hash_is_real(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hash;
+        bool real;
+    } table[] = {
+        {"0123456789abcdef", true},  {"e7c18931c8544e3a", true},     {"src:1caaa8589ab62e30", false},
+        {"src:1caaa8589ab", false},  {"bin:0123456789ab", false},    {"unhashable", false},
+        {"", false},                 {"0123456789ABCDEF", false},    {"0123456789abcdef0", false},
+        {"0123456789abcde", false},  {"0123456789abcdeg", false},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (mc_code_hash_is_real(table[i].hash) != table[i].real)
+            fail_msg("'%s' should %sbe a real code hash", table[i].hash, table[i].real ? "" : "not ");
+    assert_false(mc_code_hash_is_real(NULL));
+    assert_false(mc_code_hash_is_real(MC_HASH_UNHASHABLE));
+}
+
 static void test_build_flags(void **state)
 {
     (void)state;
@@ -166,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_code_hash),
         cmocka_unit_test(test_code_hash_other_process_and_stripped),
         cmocka_unit_test(test_code_hash_identity_env),
+        cmocka_unit_test(test_code_hash_is_real),
         cmocka_unit_test(test_build_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,9 +62,9 @@ mc_status mc_opencl_launch(mc_backend_ctx *ctx, cl_kernel k, cl_uint dims, const
  * multi-stage kernels, grown on demand, never freed between calls (so timing loops do not allocate). */
 mc_status mc_opencl_scratch(mc_backend_ctx *ctx, int slot, size_t bytes, cl_mem *out, mc_err *err);
 
-/* Identity of the code a variant runs: "bin:" + 16 hex digits of FNV-1a over CL_PROGRAM_BINARIES of
- * the variant's canonical build (mc_opencl_program_def) where the compiler reproduces that binary
- * byte for byte, else "src:" + 16 hex digits over the compiler's inputs (PoCL embeds a temporary
+/* Identity of the code a variant runs, 16 hex digits (the form of every code identity): FNV-1a over
+ * CL_PROGRAM_BINARIES of the variant's canonical build (mc_opencl_program_def) where the compiler
+ * reproduces that binary byte for byte, else over the compiler's inputs (PoCL embeds a temporary
  * file name in its binaries); both include platform, device and driver. `program` is the variant's
  * name. Builds what it needs on first use. NULL when the name is unknown or a build fails. The string
  * lives as long as ctx. */

@@ -7,7 +7,7 @@
 #include "kernels/opencl/backend_opencl.h"
 
 #define MC_OPENCL_SCRATCH_SLOTS 4
-#define MC_OPENCL_HASH_LEN 24 /* "bin:" or "src:", 16 hex digits and a NUL */
+#define MC_OPENCL_HASH_LEN 17 /* 16 hex digits and a NUL (MC_HASH_LEN) */
 
 /* One built program: a source plus the options it was built with. */
 typedef struct mc_opencl_program {

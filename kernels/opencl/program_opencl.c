@@ -170,9 +170,11 @@ void mc_opencl_cache_free(mc_backend_ctx *ctx)
  * is reproducible. Some compilers embed volatile bytes: PoCL's bitcode names the temporary file its
  * front end wrote (tempfile_XXXXXX.cl), so two cold compiles of one source differ. So the canonical
  * program is built a second time under another cache key (an extra, unused -D) and the two binaries
- * compared: equal, the hash is "bin:" + FNV-1a of the binary; different, it is "src:" + FNV-1a of
- * what the compiler was given (common.cl, the source, the options) plus the platform, device and
- * driver. Either way the device name and driver version are part of it. */
+ * compared: equal, the hash is FNV-1a of the binary; different, it is FNV-1a of what the compiler
+ * was given (common.cl, the source, the options). Either way the platform, device name and driver
+ * version are part of it, and so is which of the two it is ("bin" or "src"), so they never collide.
+ * The result is 16 hex digits, the one form of a code identity on every backend (codehash.h):
+ * anything longer was cut to fit MC_HASH_LEN downstream and never compared equal (issue 12). */
 
 static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 {
@@ -226,8 +228,8 @@ static mc_status identity_hash(mc_backend_ctx *ctx, const mc_opencl_program_def 
     size_t size, twin_size;
     unsigned char *bin = program_binary(&ctx->programs[prog], &size);
     unsigned char *twin_bin = program_binary(&ctx->programs[twin], &twin_size);
-    uint64_t h = device_hash(ctx, 0xCBF29CE484222325ull);
     const bool reproducible = bin && twin_bin && size == twin_size && memcmp(bin, twin_bin, size) == 0;
+    uint64_t h = fnv1a_str(device_hash(ctx, 0xCBF29CE484222325ull), reproducible ? "bin" : "src");
     if (reproducible) {
         h = fnv1a(h, bin, size);
     } else {
@@ -237,7 +239,7 @@ static mc_status identity_hash(mc_backend_ctx *ctx, const mc_opencl_program_def 
     }
     free(bin);
     free(twin_bin);
-    snprintf(hex, len, "%s:%016llx", reproducible ? "bin" : "src", (unsigned long long)h);
+    snprintf(hex, len, "%016llx", (unsigned long long)h);
     return MC_OK;
 }
 
