@@ -839,6 +839,69 @@ mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_i
     return status;
 }
 
+/* A run's timed pairs, one row per (case, backend, variant name): the unit of a baseline. */
+#define TIMED_PAIRS(run)                                                                                             \
+    "SELECT DISTINCT x.case_id, v.backend, v.name FROM result x JOIN timing t ON t.result_id = x.id "               \
+    "JOIN variant v ON v.id = x.variant_id WHERE x.run_id = " run
+
+mc_status mc_store_base_cover(mc_store *s, int64_t base_run_id, int64_t cand_run_id, int *covered, int *timed,
+                              mc_err *err)
+{
+    static const char sql[] = "WITH cand AS (" TIMED_PAIRS("?2") "), base AS (" TIMED_PAIRS("?1") ") "
+                              "SELECT (SELECT count(*) FROM cand), "
+                              "(SELECT count(*) FROM cand JOIN base USING (case_id, backend, name))";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "counting a baseline's pairs");
+    sqlite3_bind_int64(st, 1, base_run_id);
+    sqlite3_bind_int64(st, 2, cand_run_id);
+    mc_status status = MC_OK;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *timed = sqlite3_column_int(st, 0);
+        *covered = sqlite3_column_int(st, 1);
+    } else {
+        status = db_fail(s, err, "counting a baseline's pairs");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
+mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_run_id, int64_t *base_run_id,
+                             mc_err *err)
+{
+    static const char sql[] =
+        "WITH cand AS (" TIMED_PAIRS("?3") ") "
+        "SELECT r.id, (SELECT count(*) FROM cand c WHERE EXISTS (SELECT 1 FROM result y "
+        "    JOIN timing u ON u.result_id = y.id JOIN variant w ON w.id = y.variant_id "
+        "    WHERE y.run_id = r.id AND y.case_id = c.case_id AND w.backend = c.backend AND w.name = c.name)) "
+        "AS covered "
+        "FROM run r JOIN machine m ON m.id = r.machine_id "
+        "WHERE r.commit_sha = ?1 AND (?2 IS NULL OR m.fingerprint = ?2) AND r.id <> ?3 "
+        "AND r.status IN ('passed', 'failed') "
+        "AND EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id) "
+        "ORDER BY covered DESC, r.started_at DESC, r.id DESC LIMIT 1";
+    sqlite3_stmt *st = NULL;
+    if (!q->commit_prefix || !q->commit_prefix[0])
+        return mc_err_set(err, MC_ERR_CONFIG, "no commit to find a baseline run of");
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "finding a baseline run");
+    bind_text(st, 1, q->commit_prefix);
+    if (q->fingerprint)
+        bind_text(st, 2, q->fingerprint);
+    sqlite3_bind_int64(st, 3, cand_run_id);
+    mc_status status = MC_OK;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *base_run_id = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        status = mc_err_set(err, MC_ERR_CONFIG, "no timed run of commit %.12s%s that ended passed or failed in %s",
+                            q->commit_prefix, q->fingerprint ? " on this machine" : "", s->path);
+    else
+        status = db_fail(s, err, "finding a baseline run");
+    sqlite3_finalize(st);
+    return status;
+}
+
 mc_status mc_store_resolve_run(mc_store *s, const char *spec, const char *fingerprint, int64_t *run_id, mc_err *err)
 {
     const char *digits = NULL;

@@ -97,6 +97,21 @@ mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_i
 mc_status mc_store_resolve_run(mc_store *s, const char *spec, const char *fingerprint, int64_t *run_id,
                                mc_err *err);
 
+/* How far base_run_id can serve as the baseline of cand_run_id: *timed is the number of cand's
+ * timed (case, backend, variant name) pairs, *covered how many of them base timed too. The code
+ * hash does not matter: a timing of other code is still the baseline to compare with. */
+mc_status mc_store_base_cover(mc_store *s, int64_t base_run_id, int64_t cand_run_id, int *covered, int *timed,
+                              mc_err *err);
+
+/* The baseline for cand_run_id among the runs of commit q->commit_prefix (a full SHA, matched
+ * exactly) on machine q->fingerprint (NULL: any): of its runs that ended passed or failed (never
+ * aborted by a setup error, nothing or incomplete) and hold a timing, the one that timed most of
+ * cand's timed pairs, the newest among equals. So a complete run of the same selection wins over
+ * a newer narrowed one (check --op ...), which is taken only when no run covers more; the caller
+ * says how many pairs had a baseline (mc_store_base_cover). MC_ERR_CONFIG when there is none. */
+mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_run_id, int64_t *base_run_id,
+                             mc_err *err);
+
 /* Newest runs first; *out is malloc'd (free it). fingerprint may be NULL. */
 mc_status mc_store_list_runs(mc_store *s, const char *fingerprint, int limit, mc_run_record **out, int *count,
                              mc_err *err);

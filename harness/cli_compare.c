@@ -25,7 +25,8 @@ static const char compare_usage[] =
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"
     "  --cand RUN|COMMIT  the candidate (default: the newest finished run with timings)\n"
     "  --base RUN|COMMIT  the baseline (default: the run the candidate was paired with, else the\n"
-    "                     newest timed run of the candidate's parent commit on the same machine)\n"
+    "                     run of the candidate's parent commit on the same machine that timed most of\n"
+    "                     the candidate's pairs, newest first; runs aborted by a setup error never)\n"
     "                     RUN is run:N, #N or a number under 7 digits; COMMIT is a SHA or a prefix\n"
     "                     of 4+ hex digits (its newest finished timed run); 'latest' also works\n"
     "  --threshold PCT    smallest change that matters, in percent (default 3)\n"
@@ -40,7 +41,9 @@ static const char compare_usage[] =
     "the whole CI above +threshold and a Benjamini-Hochberg q-value under 0.05 across cases; 'same'\n"
     "needs the whole CI within +-threshold; everything else is 'ambiguous'. A slower verdict on\n"
     "byte-identical code (equal code hashes) is labelled noise/environment, not a regression.\n"
-    "Regressions are grouped by the parameters they share. See docs/statistics.md.\n"
+    "Regressions are grouped by the parameters they share and listed first. A timed pair the base did\n"
+    "not time has no baseline: it is counted and listed as such, never as 'no regression'.\n"
+    "See docs/statistics.md.\n"
     "\n"
     "Exit status: 0 no regression; 3 a regression; 4 the runs share no timed case; 2 usage,\n"
     "configuration or database error (different machines without --force included).\n";
@@ -87,6 +90,18 @@ static int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
     return MC_EXIT_USAGE;
 }
 
+bool mc_cli_parse_threshold(const char *text, double *fraction)
+{
+    char *end = NULL;
+    double pct = strtod(text, &end);
+    if (end && *end == '%')
+        end++;
+    if (end == text || *end || !(pct > 0 && pct < 100))
+        return false;
+    *fraction = pct / 100;
+    return true;
+}
+
 /* -1 to go on, else the exit status */
 static int parse_compare(int argc, char **argv, compare_opts *o)
 {
@@ -105,17 +120,11 @@ static int parse_compare(int argc, char **argv, compare_opts *o)
         case OPT_JSON: o->json = true; break;
         case OPT_ALL: o->all = true; break;
         case OPT_QUIET: o->quiet = true; break;
-        case OPT_THRESHOLD: {
-            char *end = NULL;
-            double pct = strtod(optarg, &end);
-            if (end && *end == '%')
-                end++;
-            if (end == optarg || *end || !(pct > 0 && pct < 100))
+        case OPT_THRESHOLD:
+            if (!mc_cli_parse_threshold(optarg, &o->cfg.threshold))
                 return usage_error("compare", compare_usage, "--threshold wants a percentage in (0, 100), got '%s'",
                                    optarg);
-            o->cfg.threshold = pct / 100;
             break;
-        }
         default:
             return usage_error("compare", compare_usage, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -141,12 +150,12 @@ static mc_status pick_runs(mc_store *s, const compare_opts *o, mc_run_record *ba
     } else if (cand->paired_with) {
         base_id = cand->paired_with;
     } else if (cand->parent[0]) {
-        mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = fp, .with_timings = true,
-                          .exclude_id = cand->id};
-        st = mc_store_newest_run(s, &q, &base_id, err);
+        mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = fp, .with_timings = true};
+        st = mc_store_best_base(s, &q, cand->id, &base_id, err);
         if (st)
             return mc_err_set(err, MC_ERR_CONFIG,
-                              "no timed run of the candidate's parent commit %.12s%s; name one with --base",
+                              "no timed run of the candidate's parent commit %.12s%s that ended passed or failed; "
+                              "name one with --base",
                               cand->parent, fp ? " on this machine" : "");
     } else {
         return mc_err_set(err, MC_ERR_CONFIG, "run %" PRId64 " has no parent commit on record; name a --base",
@@ -180,6 +189,8 @@ typedef struct matched {
     mc_compare_item *items;
     const mc_timing_row **base_rows, **cand_rows;
     int n;
+    const mc_timing_row **no_baseline; /* the candidate's timings the base did not time */
+    int n_no_baseline;
 } matched;
 
 /* Both sets are sorted by (case key, backend, variant): walk them together. */
@@ -190,16 +201,18 @@ static mc_status match(const mc_timing_set *b, const mc_timing_set *c, bool pair
     m->items = calloc((size_t)(cap ? cap : 1), sizeof *m->items);
     m->base_rows = calloc((size_t)(cap ? cap : 1), sizeof *m->base_rows);
     m->cand_rows = calloc((size_t)(cap ? cap : 1), sizeof *m->cand_rows);
-    if (!m->items || !m->base_rows || !m->cand_rows)
+    m->n_no_baseline = 0;
+    m->no_baseline = calloc((size_t)(c->count ? c->count : 1), sizeof *m->no_baseline);
+    if (!m->items || !m->base_rows || !m->cand_rows || !m->no_baseline)
         return mc_err_set(err, MC_ERR_NOMEM, "no memory to match %d timings", cap);
-    for (int i = 0, j = 0; i < b->count && j < c->count;) {
-        int order = compare_rows(&b->rows[i], &c->rows[j]);
+    for (int i = 0, j = 0; j < c->count;) {
+        int order = i < b->count ? compare_rows(&b->rows[i], &c->rows[j]) : 1;
         if (order < 0) {
             i++;
             continue;
         }
         if (order > 0) {
-            j++;
+            m->no_baseline[m->n_no_baseline++] = &c->rows[j++];
             continue;
         }
         const mc_timing_row *br = &b->rows[i++], *cr = &c->rows[j++];
@@ -219,6 +232,7 @@ static void matched_free(matched *m)
     free(m->items);
     free(m->base_rows);
     free(m->cand_rows);
+    free(m->no_baseline);
 }
 
 static mc_status store_verdicts(mc_store *s, const mc_run_record *base, const mc_run_record *cand, const matched *m,
@@ -288,6 +302,38 @@ static void print_item(const mc_compare_item *it)
            it->backend, it->variant, it->label[0] ? "  " : "", it->label);
 }
 
+/* Listing order: regressions first (what the commit is judged by), then the other slower
+ * verdicts, faster, ambiguous and same. */
+enum { RANK_REGRESSION, RANK_SLOWER, RANK_FASTER, RANK_AMBIGUOUS, RANK_SAME, RANK_COUNT };
+
+static int rank_of(const mc_compare_item *it)
+{
+    if (strcmp(it->label, MC_LABEL_REGRESSION) == 0)
+        return RANK_REGRESSION;
+    switch (it->verdict) {
+    case MC_VERDICT_SLOWER: return RANK_SLOWER;
+    case MC_VERDICT_FASTER: return RANK_FASTER;
+    case MC_VERDICT_SAME: return RANK_SAME;
+    default: return RANK_AMBIGUOUS;
+    }
+}
+
+#define NO_BASELINE_SHOWN 5 /* uncovered pairs listed without --all */
+
+/* The candidate's timed pairs without a baseline: counted always, never a silent "no regression". */
+static void print_no_baseline(const mc_run_record *base, const matched *m, bool all)
+{
+    int timed = m->n + m->n_no_baseline;
+    printf("%d of %d timed (case, variant) pair%s had a baseline in run %" PRId64 "; %d no baseline%s\n", m->n, timed,
+           timed == 1 ? "" : "s", base->id, m->n_no_baseline, m->n_no_baseline ? " (not compared: no verdict)" : "");
+    int shown = all ? m->n_no_baseline : m->n_no_baseline < NO_BASELINE_SHOWN ? m->n_no_baseline : NO_BASELINE_SHOWN;
+    for (int i = 0; i < shown; i++)
+        printf("  no baseline %s [%s %s]\n", m->no_baseline[i]->case_key, m->no_baseline[i]->backend,
+               m->no_baseline[i]->variant);
+    if (shown < m->n_no_baseline)
+        printf("  ... and %d more (--all lists them)\n", m->n_no_baseline - shown);
+}
+
 static void print_human(const mc_run_record *base, const mc_run_record *cand, const matched *m,
                         const mc_compare_group *groups, int n_groups, const compare_opts *o)
 {
@@ -299,13 +345,12 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
            paired ? "paired runs: CI of the median paired log-ratio, sign test"
                   : "independent runs: Mann-Whitney U, Hodges-Lehmann shift of log-times",
            o->cfg.threshold * 100, o->cfg.fdr * 100);
-    static const mc_verdict order[] = {MC_VERDICT_SLOWER, MC_VERDICT_FASTER, MC_VERDICT_AMBIGUOUS, MC_VERDICT_SAME};
     int shown = 0;
-    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
-        if (order[k] == MC_VERDICT_SAME && !o->all)
+    for (int rank = 0; rank < RANK_COUNT; rank++) {
+        if (rank == RANK_SAME && !o->all)
             continue;
         for (int i = 0; i < m->n; i++)
-            if (m->items[i].verdict == order[k]) {
+            if (rank_of(&m->items[i]) == rank) {
                 if (!shown++)
                     printf("  verdict     change  95%% CI of change     q-value   case [backend variant]\n");
                 print_item(&m->items[i]);
@@ -323,6 +368,7 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
            shown || n_groups ? "\n" : "", m->n, t.by_verdict[MC_VERDICT_SLOWER], t.regressions,
            t.regressions == 1 ? "" : "s", t.noise_slower, t.by_verdict[MC_VERDICT_FASTER], t.noise_faster,
            t.by_verdict[MC_VERDICT_SAME], t.by_verdict[MC_VERDICT_AMBIGUOUS]);
+    print_no_baseline(base, m, o->all);
 }
 
 static void json_run(const char *name, const mc_run_record *r)
@@ -395,11 +441,23 @@ static void print_json(const mc_run_record *base, const mc_run_record *cand, con
         printf(",\"regressed\":%d,\"compared\":%d,\"exact\":%s}", groups[g].n_regressed, groups[g].n_compared,
                groups[g].exact ? "true" : "false");
     }
+    printf("],\"no_baseline\":[");
+    for (int i = 0; i < m->n_no_baseline; i++) {
+        printf("%s{\"case\":", i ? "," : "");
+        mc_json_string(stdout, m->no_baseline[i]->case_key);
+        printf(",\"backend\":");
+        mc_json_string(stdout, m->no_baseline[i]->backend);
+        printf(",\"variant\":");
+        mc_json_string(stdout, m->no_baseline[i]->variant);
+        printf(",\"verdict\":\"no baseline\"}");
+    }
     tally t = count_verdicts(m);
-    printf("],\"summary\":{\"compared\":%d,\"slower\":%d,\"faster\":%d,\"same\":%d,\"ambiguous\":%d,"
-           "\"regressions\":%d,\"noise_slower\":%d,\"noise_faster\":%d},\"exit\":%d}\n",
-           m->n, t.by_verdict[MC_VERDICT_SLOWER], t.by_verdict[MC_VERDICT_FASTER], t.by_verdict[MC_VERDICT_SAME],
-           t.by_verdict[MC_VERDICT_AMBIGUOUS], t.regressions, t.noise_slower, t.noise_faster, exit_code);
+    printf("],\"summary\":{\"timed\":%d,\"compared\":%d,\"no_baseline\":%d,\"slower\":%d,\"faster\":%d,"
+           "\"same\":%d,\"ambiguous\":%d,\"regressions\":%d,\"noise_slower\":%d,\"noise_faster\":%d},"
+           "\"exit\":%d}\n",
+           m->n + m->n_no_baseline, m->n, m->n_no_baseline, t.by_verdict[MC_VERDICT_SLOWER],
+           t.by_verdict[MC_VERDICT_FASTER], t.by_verdict[MC_VERDICT_SAME], t.by_verdict[MC_VERDICT_AMBIGUOUS],
+           t.regressions, t.noise_slower, t.noise_faster, exit_code);
 }
 
 /* ---- the commands ---- */

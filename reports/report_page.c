@@ -89,6 +89,17 @@ static void write_kind_counts(FILE *out, const rp_report *r)
     fprintf(out, "<li><b data-count=\"total\">%d</b> results</li></ul>", r->n_results);
 }
 
+/* Timed pairs the base did not time: said in so many words, so a narrowed or missing base never
+ * reads as a clean pass (issue 12). */
+static void write_no_baseline(FILE *out, const rp_report *r)
+{
+    if (r->n_no_baseline)
+        fprintf(out,
+                "<p class=\"verdicts\" id=\"no-baseline\"><b data-count=\"no-baseline\">%d</b> of <b>%d</b> timed "
+                "(case, variant) pairs had no baseline: no timing verdict for them.</p>",
+                r->n_no_baseline, r->n_timed_pairs);
+}
+
 void rp_write_banner(FILE *out, const rp_report *r)
 {
     const char *overall = rp_overall(r);
@@ -134,6 +145,7 @@ void rp_write_banner(FILE *out, const rp_report *r)
                 count_verdict(r, MC_VERDICT_SLOWER), count_label(r, MC_LABEL_REGRESSION),
                 count_verdict(r, MC_VERDICT_FASTER), count_verdict(r, MC_VERDICT_SAME),
                 count_verdict(r, MC_VERDICT_AMBIGUOUS));
+    write_no_baseline(out, r);
     fputs("</header>\n", out);
 }
 

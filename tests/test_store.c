@@ -2,7 +2,8 @@
  * Focus: migrations from an empty file, WAL and foreign keys on, batches that round-trip, a
  * SIGKILL in the middle of a batch that leaves a sound database with every committed batch and
  * the run "incomplete", two processes writing one file at once, merges without duplicates, and
- * re-measured samples appended to a stored timing with its summary recomputed.
+ * re-measured samples appended to a stored timing with its summary recomputed, and the baseline
+ * run a check picks (the one covering most of the candidate's timed pairs, never an aborted one).
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -375,6 +376,93 @@ static void test_append_samples(void **state)
     mc_store_close(s);
 }
 
+/* Times toy(m=first .. first + n - 1) [cpu toy_scalar] in run, under code hash `hash`. */
+static void add_timed(mc_store *s, int64_t run, int first, int n, const char *hash)
+{
+    mc_err err = {0};
+    double samples[3] = {10, 11, 12};
+    mc_timing t = {.n = 3, .samples_ns = samples, .calls_per_sample = 1, .min_ns = 10, .median_ns = 11,
+                   .mad_ns = 1, .ci_lo_ns = -INFINITY, .ci_hi_ns = INFINITY, .resolution_ns = 1};
+    mc_result res = pass_result();
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "toy(m=%d)", first + i);
+        mc_result_row row = {.case_key = key, .op_name = "toy", .params_json = "{\"m\":1}", .backend = "cpu",
+                             .variant_name = "toy_scalar", .code_hash = hash, .res = &res, .timing = &t};
+        if (mc_store_add_results(s, run, &row, 1, &err) != MC_OK)
+            fail_msg("add %s: %s", key, err.msg);
+    }
+}
+
+static int64_t begin_ended(mc_store *s, const char *uuid, const char *commit, const char *status)
+{
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, uuid, commit, "cpu: test");
+    int64_t run = 0;
+    if (mc_store_begin_run(s, &info, &run, &err) != MC_OK)
+        fail_msg("begin: %s", err.msg);
+    if (status && mc_store_end_run(s, run, status, &err) != MC_OK)
+        fail_msg("end: %s", err.msg);
+    return run;
+}
+
+/* The baseline of a check (issue 12, item 3): the parent's run that timed most of the candidate's
+ * pairs, newest among equals; never one aborted by a setup error, nor an unfinished one; a newer
+ * narrowed run loses to an older complete one; the code hash does not matter for coverage. */
+static void test_best_base(void **state)
+{
+    (void)state;
+    static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    char path[128];
+    db_path(path, sizeof path, "base.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    int64_t full = begin_ended(s, "00000000000000000000000000000011", parent, NULL);
+    add_timed(s, full, 1, 3, "0123456789abcdef");
+    assert_int_equal(mc_store_end_run(s, full, "passed", &err), MC_OK);
+    int64_t narrow = begin_ended(s, "00000000000000000000000000000012", parent, NULL);
+    add_timed(s, narrow, 1, 1, "fedcba9876543210");
+    assert_int_equal(mc_store_end_run(s, narrow, "passed", &err), MC_OK);
+    int64_t aborted = begin_ended(s, "00000000000000000000000000000013", parent, NULL);
+    add_timed(s, aborted, 1, 3, "0123456789abcdef");
+    assert_int_equal(mc_store_end_run(s, aborted, "aborted", &err), MC_OK);
+    int64_t unfinished = begin_ended(s, "00000000000000000000000000000014", parent, NULL);
+    add_timed(s, unfinished, 1, 3, "0123456789abcdef");
+    int64_t cand = begin_ended(s, "00000000000000000000000000000015", child, NULL);
+    add_timed(s, cand, 1, 3, "0123456789abcdef");
+
+    mc_run_record rec;
+    assert_int_equal(mc_store_get_run(s, cand, &rec, &err), MC_OK);
+    mc_run_query q = {.commit_prefix = parent, .fingerprint = rec.fingerprint, .with_timings = true};
+    int64_t base = 0;
+    assert_int_equal(mc_store_best_base(s, &q, cand, &base, &err), MC_OK);
+    assert_int_equal(base, full);
+
+    const struct {
+        int64_t base;
+        int covered;
+    } cover[] = {{full, 3}, {narrow, 1}, {aborted, 3}, {0, 0}};
+    for (size_t i = 0; i < sizeof cover / sizeof cover[0]; i++) {
+        int covered = -1, timed = -1;
+        assert_int_equal(mc_store_base_cover(s, cover[i].base, cand, &covered, &timed, &err), MC_OK);
+        assert_int_equal(timed, 3);
+        assert_int_equal(covered, cover[i].covered);
+    }
+
+    /* with the complete run gone bad, the narrowed one is all there is: taken, and its cover says so */
+    assert_int_equal(mc_store_end_run(s, full, "aborted", &err), MC_OK);
+    assert_int_equal(mc_store_best_base(s, &q, cand, &base, &err), MC_OK);
+    assert_int_equal(base, narrow);
+    assert_int_equal(mc_store_end_run(s, narrow, "nothing", &err), MC_OK);
+    assert_int_equal(mc_store_best_base(s, &q, cand, &base, &err), MC_ERR_CONFIG);
+    q.fingerprint = "ffffffffffffffff"; /* another machine's runs are never a baseline */
+    assert_int_equal(mc_store_end_run(s, full, "passed", &err), MC_OK);
+    assert_int_equal(mc_store_best_base(s, &q, cand, &base, &err), MC_ERR_CONFIG);
+    mc_store_close(s);
+}
+
 static void test_peaks_tuning_mutation(void **state)
 {
     (void)state;
@@ -662,7 +750,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
         cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
-        cmocka_unit_test(test_append_samples),
+        cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
