@@ -1,15 +1,21 @@
 /* harness/cli_check.c: `metallic-check check`, the per-commit job.
  *
  * Steps (each result goes to the store as it arrives, so an interrupted check loses nothing):
+ *   0. every option is checked before any work (the threshold, the perf case file, the report's
+ *      folder, --base), in check's own words: a mistake costs nothing and stores no run;
  *   1. correctness: the precommit tier on every available backend;
  *   2. timing: the perf subset (cases/perf_smoke.lua), same run;
- *   3. compare with the newest run of the parent commit on this machine (or --base);
+ *   3. compare with the parent commit's run on this machine that timed most of this run's pairs
+ *      (a complete run of the same selection; never one aborted by a setup error), or --base; say
+ *      how many timed pairs had a baseline, and count the rest as "no baseline", never as passed;
  *   4. an ambiguous verdict is re-measured: up to --remeasure rounds (default 2), each timing the
  *      ambiguous (case, variant) pairs again (changed code first, at most REMEASURE_MAX a round)
  *      and appending the samples to the candidate's timing, then comparing again; only what is
  *      still ambiguous after that is reported as ambiguous;
  *   5. the HTML report;
- *   6. exit with the combined status: 1 a failure, else 3 a regression, else 4 nothing ran, else 0.
+ *   6. exit with the combined status: 2 a setup error, else 1 a failure, else 3 a regression, else
+ *      4 nothing ran, else 0. The run is stored with the status that matches: a setup error at any
+ *      step (comparing and re-measuring included) leaves it "aborted", never "passed".
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +36,10 @@
 static const char check_usage[] =
     "usage: metallic-check check [options]\n"
     "The per-commit job: runs the precommit tier (correctness, every available backend) and a perf\n"
-    "subset, stores both as one run, compares the timings with the newest run of the parent commit on\n"
-    "this machine, writes the HTML report and exits with the combined verdict.\n"
+    "subset, stores both as one run, compares the timings with the parent commit's run on this machine\n"
+    "that timed most of them (never one aborted by a setup error), writes the HTML report and exits\n"
+    "with the combined verdict. Timed pairs the base did not time are counted as 'no baseline'.\n"
+    "Every option is checked before any work starts.\n"
     "\n"
     "  --base RUN|COMMIT  compare with this run (run:N) or commit instead of the parent commit\n"
     "  --threshold PCT    a change smaller than this is never a regression (default 3)\n"
@@ -53,7 +61,16 @@ typedef struct check_options {
     const char *base, *threshold, *report, *perf_cases, *remeasure;
     int no_report;
     int remeasure_rounds;
+    char perf_path[1200]; /* the perf subset's case file, found and loaded once up front */
 } check_options;
+
+static int check_usage_error(const char *fmt, const char *value)
+{
+    fprintf(stderr, "metallic-check check: ");
+    fprintf(stderr, fmt, value);
+    fprintf(stderr, "\n\n%s", check_usage);
+    return MC_EXIT_USAGE;
+}
 
 /* Pulls check's own options out of argv, leaving the run options in place. */
 static int take_check_options(int *argc, char **argv, check_options *c)
@@ -85,11 +102,52 @@ static int take_check_options(int *argc, char **argv, check_options *c)
     if (c->remeasure) {
         char *end = NULL;
         long n = strtol(c->remeasure, &end, 10);
-        if (end == c->remeasure || *end || n < 0 || n > 10) {
-            fprintf(stderr, "metallic-check check: --remeasure wants 0..10 rounds, got '%s'\n", c->remeasure);
-            return MC_EXIT_USAGE;
-        }
+        if (end == c->remeasure || *end || n < 0 || n > 10)
+            return check_usage_error("--remeasure wants 0..10 rounds, got '%s'", c->remeasure);
         c->remeasure_rounds = (int)n;
+    }
+    double fraction;
+    if (c->threshold && !mc_cli_parse_threshold(c->threshold, &fraction))
+        return check_usage_error("--threshold wants a percentage in (0, 100), got '%s'", c->threshold);
+    return -1;
+}
+
+/* Step 0 for what needs the file system or the store: the perf subset loads, the report's folder
+ * takes a file, --base names a run or a commit with a timed run (on this machine is checked once
+ * the run knows its machine). Nothing is stored. */
+static int validate(check_options *c, mc_store *store)
+{
+    mc_err err = {0};
+    char dir[1024], lib[1100];
+    if (mc_cases_dir(c->run.session.cases_dir, dir, sizeof dir, &err) != MC_OK)
+        return mc_cli_report_error("check", &err);
+    snprintf(lib, sizeof lib, "%s/lib", dir); /* as the session loads case files */
+    if (c->perf_cases)
+        snprintf(c->perf_path, sizeof c->perf_path, "%s", c->perf_cases);
+    else
+        snprintf(c->perf_path, sizeof c->perf_path, "%s/perf_smoke.lua", dir);
+    if (access(c->perf_path, R_OK) != 0)
+        return check_usage_error("--perf-cases: cannot read '%s'", c->perf_path);
+    mc_case_list cases = {0};
+    mc_status st = mc_cases_load_file(c->perf_path, lib, &cases, &err);
+    mc_case_list_free(&cases);
+    if (st) {
+        fprintf(stderr, "metallic-check check: --perf-cases %s: %s\n", c->perf_path, err.msg);
+        return MC_EXIT_USAGE;
+    }
+    if (c->report && !c->no_report) {
+        char folder[1200];
+        snprintf(folder, sizeof folder, "%s", c->report);
+        char *slash = strrchr(folder, '/');
+        if (slash)
+            slash[slash == folder] = '\0'; /* "/x.html" keeps "/" */
+        if (access(slash ? folder : ".", W_OK) != 0)
+            return check_usage_error("--report: cannot write into the folder of '%s'", c->report);
+    }
+    int64_t base = 0;
+    if (c->base && mc_store_resolve_run(store, c->base, NULL, &base, &err) != MC_OK) {
+        fprintf(stderr, "metallic-check check: --base %s: %s\n", c->base, err.msg);
+        return MC_EXIT_USAGE;
     }
     return -1;
 }
@@ -106,19 +164,9 @@ static int correctness(check_options *c, int argc, char **argv, mc_store *store,
 static int timing(check_options *c, int argc, char **argv, mc_store *store, mc_exec_outcome *out)
 {
     mc_run_options o = c->run;
-    char path[1200];
-    if (c->perf_cases) {
-        snprintf(path, sizeof path, "%s", c->perf_cases);
-    } else {
-        mc_err err = {0};
-        char dir[1024];
-        if (mc_cases_dir(o.session.cases_dir, dir, sizeof dir, &err) != MC_OK)
-            return mc_cli_report_error("check", &err);
-        snprintf(path, sizeof path, "%s/perf_smoke.lua", dir);
-    }
     o.session.tier = NULL;
     o.session.case_files = o.case_files;
-    o.case_files[0] = path;
+    o.case_files[0] = c->perf_path;
     o.session.n_case_files = 1;
     o.session.coverage_check = false;
     o.perf = 1;
@@ -129,21 +177,41 @@ static int timing(check_options *c, int argc, char **argv, mc_store *store, mc_e
     return rc == MC_EXIT_NOTHING ? MC_EXIT_OK : rc; /* no timed case here is not a failure */
 }
 
-/* The run to compare with: --base, else the parent commit's newest timed run on this machine. */
+/* The run to compare with: --base, else the parent commit's run on this machine that timed most
+ * of the candidate's pairs (mc_store_best_base); 0 when there is none. */
 static int find_base(const check_options *c, mc_store *store, const mc_exec_outcome *cand, int64_t *base)
 {
     mc_err err = {0};
+    *base = 0;
     if (c->base)
         return mc_store_resolve_run(store, c->base, cand->fingerprint, base, &err) == MC_OK
                    ? MC_EXIT_OK
                    : mc_cli_report_error("check", &err);
-    mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = cand->fingerprint, .with_timings = true,
-                      .exclude_id = cand->run_id};
-    if (!cand->parent[0] || mc_store_newest_run(store, &q, base, &err) != MC_OK) {
+    mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = cand->fingerprint, .with_timings = true};
+    if (!cand->parent[0] || mc_store_best_base(store, &q, cand->run_id, base, &err) != MC_OK) {
         printf("check: no timed run of the parent commit %.12s on this machine: nothing to compare with yet\n",
                cand->parent[0] ? cand->parent : "(none)");
         *base = 0;
     }
+    return MC_EXIT_OK;
+}
+
+/* How many of the candidate's timed pairs the base timed: said before the comparison, and again in
+ * the verdict, so that a narrowed or missing base can never read as a clean pass. */
+typedef struct base_cover {
+    int timed, covered;
+} base_cover;
+
+static int cover_of(mc_store *store, int64_t base, int64_t cand, base_cover *bc)
+{
+    mc_err err = {0};
+    if (mc_store_base_cover(store, base, cand, &bc->covered, &bc->timed, &err) != MC_OK)
+        return mc_cli_report_error("check", &err);
+    if (base)
+        printf("check: base run %lld: %d of %d timed (case, variant) pairs have a baseline, %d no baseline\n",
+               (long long)base, bc->covered, bc->timed, bc->timed - bc->covered);
+    else if (bc->timed)
+        printf("check: no baseline for any of the %d timed (case, variant) pairs\n", bc->timed);
     return MC_EXIT_OK;
 }
 
@@ -308,31 +376,72 @@ static int combine(int correctness_rc, int regression_rc)
     return correctness_rc;
 }
 
+/* The stored status of a check that exits with rc (step 6): a setup error is never "passed". */
+static const char *run_status(int rc)
+{
+    switch (rc) {
+    case MC_EXIT_OK:
+    case MC_EXIT_REGRESSION: return "passed"; /* every case passed; the regression is the verdict's */
+    case MC_EXIT_FAIL: return "failed";
+    case MC_EXIT_NOTHING: return "nothing";
+    default: return "aborted";
+    }
+}
+
+static void print_verdict(int final, const base_cover *bc)
+{
+    static const char *const words[] = {
+        [MC_EXIT_OK] = "all passed, no regression", [MC_EXIT_FAIL] = "correctness failure",
+        [MC_EXIT_USAGE] = "setup error",           [MC_EXIT_REGRESSION] = "performance regression",
+        [MC_EXIT_NOTHING] = "nothing ran",
+    };
+    _Static_assert(sizeof words / sizeof words[0] == MC_EXIT_NOTHING + 1, "one phrase per exit status");
+    int uncovered = bc->timed - bc->covered;
+    if (final == MC_EXIT_OK && uncovered && bc->covered)
+        printf("check: verdict: all passed, no regression in the %d pairs with a baseline; %d of %d timed pairs "
+               "had no baseline (exit 0)\n",
+               bc->covered, uncovered, bc->timed);
+    else if (final == MC_EXIT_OK && uncovered)
+        printf("check: verdict: all passed; no baseline for any of the %d timed pairs, no timing verdict (exit 0)\n",
+               bc->timed);
+    else if (uncovered && final != MC_EXIT_USAGE)
+        printf("check: verdict: %s; %d of %d timed pairs had no baseline (exit %d)\n", words[final], uncovered,
+               bc->timed, final);
+    else
+        printf("check: verdict: %s (exit %d)\n", words[final], final);
+}
+
 static int check_with_store(check_options *c, int argc, char **argv, mc_store *store, const char *db)
 {
     mc_exec_outcome out = {0};
     int rc = correctness(c, argc, argv, store, &out);
-    if (rc == MC_EXIT_USAGE || out.run_id == 0)
+    if (out.run_id == 0)
         return rc;
-    int perf_rc = timing(c, argc, argv, store, &out);
-    if (perf_rc == MC_EXIT_FAIL || perf_rc == MC_EXIT_USAGE)
-        rc = rc == MC_EXIT_NOTHING || rc == MC_EXIT_OK ? perf_rc : rc;
+    int reg_rc = MC_EXIT_OK;
     int64_t base = 0;
-    int reg_rc = find_base(c, store, &out, &base);
-    if (reg_rc == MC_EXIT_OK && base)
-        reg_rc = compare_until_clear(c, store, db, base, out.run_id);
+    base_cover bc = {0};
+    if (rc != MC_EXIT_USAGE) {
+        int perf_rc = timing(c, argc, argv, store, &out);
+        if (perf_rc == MC_EXIT_FAIL || perf_rc == MC_EXIT_USAGE)
+            rc = rc == MC_EXIT_NOTHING || rc == MC_EXIT_OK ? perf_rc : rc;
+        reg_rc = find_base(c, store, &out, &base);
+        if (reg_rc == MC_EXIT_OK)
+            reg_rc = cover_of(store, base, out.run_id, &bc);
+        if (reg_rc == MC_EXIT_OK && base)
+            reg_rc = compare_until_clear(c, store, db, base, out.run_id);
+    }
     /* the run ends after re-measuring: until then its timings may still grow */
     mc_err err = {0};
-    const char *status = rc == MC_EXIT_OK ? "passed" : rc == MC_EXIT_FAIL ? "failed" : rc == MC_EXIT_NOTHING ? "nothing" : "aborted";
-    if (mc_store_end_run(store, out.run_id, status, &err) != MC_OK)
+    int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
+    if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
         return mc_cli_report_error("check", &err);
     printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
-    if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE)
-        reg_rc = MC_EXIT_USAGE;
-    int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
-    printf("check: verdict: %s (exit %d)\n",
-           final == 0 ? "all passed, no regression" : final == 1 ? "correctness failure" : final == 3 ? "performance regression" : final == 4 ? "nothing ran" : "setup error",
-           final);
+    if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE && final != MC_EXIT_USAGE) {
+        final = MC_EXIT_USAGE;
+        if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
+            return mc_cli_report_error("check", &err);
+    }
+    print_verdict(final, &bc);
     return final;
 }
 
@@ -356,7 +465,9 @@ int mc_cli_check(int argc, char **argv)
     const char *db = c.run.db_path ? c.run.db_path : mc_store_default_path();
     if (mc_store_open(db, &store, &err) != MC_OK)
         return mc_cli_report_error("check", &err);
-    rc = check_with_store(&c, argc, argv, store, db);
+    rc = validate(&c, store);
+    if (rc < 0)
+        rc = check_with_store(&c, argc, argv, store, db);
     mc_store_close(store);
     return rc;
 }
