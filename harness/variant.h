@@ -88,6 +88,20 @@ enum mc_variant_flags {
     MC_VARIANT_MUTANT = 1u << 3,        /* a planted bug; built with -DMC_MUTANTS=ON only */
 };
 
+struct mc_variant;
+
+#define MC_DISPATCH_MAX_KERNELS 32 /* kernels one dispatcher may accept */
+
+/* What a dispatcher declares, so that the harness can prove its choices (dispatch coverage). */
+typedef struct mc_dispatch_info {
+    /* Every kernel it runs when $MC_<OP>_KERNEL names it (and only those), in a fixed order. */
+    const struct mc_variant *const *(*accepts)(int *count /* out */);
+    /* Which of them it prefers for some case on this machine, from its own tables: given
+     * runnable[i] (kernel i's probe says yes here), sets may_choose[i]. Each kernel it may choose
+     * must be chosen by some case of a tier, or the dispatcher never lets it be chosen. */
+    void (*may_choose)(const bool *runnable, bool *may_choose /* out */);
+} mc_dispatch_info;
+
 /* A kernel variant: one registry row. */
 typedef struct mc_variant {
     mc_op_id op;
@@ -110,6 +124,7 @@ typedef struct mc_variant {
      * slowdown's MC_SLOWDOWN). Its value joins the code hash, so a changed setting reads as
      * changed code. NULL for real kernels. */
     const char *identity_env;
+    const mc_dispatch_info *dispatch; /* dispatchers (MC_VARIANT_DISPATCHER) only, else NULL */
 } mc_variant;
 
 #endif
