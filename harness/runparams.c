@@ -73,7 +73,7 @@ bool mc_runparams_accepts(const mc_variant *d, const char *name)
 
 bool mc_runparams_pairs(const mc_case *c, const mc_variant *v)
 {
-    if (mc_runparams_sets_threads(c) && strcmp(v->backend, "cpu") != 0)
+    if (mc_runparams_sets_threads(c) && !(v->flags & MC_VARIANT_THREADED))
         return false;
     const char *k = mc_runparams_kernel(c);
     return !k || mc_runparams_accepts(v, k);

@@ -30,8 +30,8 @@ const char *mc_runparams_kernel(const mc_case *c);
 
 /* Whether dispatcher d runs the kernel named name when forced to it. */
 bool mc_runparams_accepts(const mc_variant *d, const char *name);
-/* Whether variant v takes case c at all: a thread count only means something to a CPU kernel,
- * and a forced kernel only to a dispatcher that accepts it. */
+/* Whether variant v takes case c at all: a thread count only means something to a threaded CPU
+ * kernel (MC_VARIANT_THREADED), and a forced kernel only to a dispatcher that accepts it. */
 bool mc_runparams_pairs(const mc_case *c, const mc_variant *v);
 
 #endif

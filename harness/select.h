@@ -31,7 +31,7 @@ mc_status mc_select_cases(const mc_selection_cfg *cfg, mc_case_list *cases, mc_e
 mc_status mc_select_check_memory(const mc_case_list *cases, size_t guard_bytes, uint64_t memory_bytes, mc_err *err);
 
 /* Builds the work list: for each case in order, each chosen variant of its op in registry order
- * that takes the case's run parameters (threads= only CPU kernels, kernel= only dispatchers). */
+ * that takes the case's run parameters (threads= only threaded CPU kernels, kernel= only dispatchers). */
 mc_status mc_select_items(const mc_case_list *cases, const mc_variant *const *variants, int n_variants,
                           mc_work_item **items, int *n_items, mc_err *err);
 

@@ -86,6 +86,9 @@ enum mc_variant_flags {
     MC_VARIANT_DISPATCHER = 1u << 1,    /* chooses among other variants and reports the choice */
     MC_VARIANT_TEST_ONLY = 1u << 2,     /* exists to test the harness (crash, hang, overflow) */
     MC_VARIANT_MUTANT = 1u << 3,        /* a planted bug; built with -DMC_MUTANTS=ON only */
+    MC_VARIANT_THREADED = 1u << 4,      /* a CPU kernel that splits its work over kc->threads: the
+                                           cases' thread-count dimension (threads=N) runs it;
+                                           tests/test_select.c fails one that splits unflagged */
 };
 
 struct mc_variant;

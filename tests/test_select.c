@@ -19,6 +19,7 @@
 #include "harness/runner.h"
 #include "harness/runparams.h"
 #include "harness/select.h"
+#include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/gemm_tiles.h"
 
 static void add(mc_case_list *l, const char *key)
@@ -200,19 +201,20 @@ static void test_run_params_pair(void **state)
     mc_work_item *items = NULL;
     int n = 0, per_case[3] = {0};
     assert_int_equal(mc_select_items(&l, picked, nv, &items, &n, &err), MC_OK);
-    int cpu = 0;
+    int threaded = 0;
     for (int v = 0; v < nv; v++)
-        cpu += strcmp(picked[v]->backend, "cpu") == 0;
+        threaded += (picked[v]->flags & MC_VARIANT_THREADED) != 0;
     for (int i = 0; i < n; i++) {
         const mc_variant *v = picked[items[i].variant_index];
         per_case[items[i].case_index]++;
         if (items[i].case_index == 1)
-            assert_string_equal(v->backend, "cpu");
+            assert_true(v->flags & MC_VARIANT_THREADED);
         if (items[i].case_index == 2)
             assert_string_equal(v->name, "gemm_dispatch");
     }
     assert_int_equal(per_case[0], nv);
-    assert_int_equal(per_case[1], cpu);
+    assert_true(threaded >= 3);
+    assert_int_equal(per_case[1], threaded);
     assert_int_equal(per_case[2], 1);
     free(items);
     free(picked);
@@ -259,6 +261,66 @@ static void test_threads_reach_the_kernel(void **state)
         assert_int_equal(mc_runner_run(r, &c, &probe_threads, &res, &err), MC_OK);
         assert_int_equal(seen_threads, rows[i].want);
         assert_int_equal(mc_runparams_threads(&c, 2), rows[i].want);
+    }
+    mc_runner_free(r);
+}
+
+/* MC_VARIANT_THREADED is what puts a variant in the thread sweeps, so it must be true of exactly the
+ * kernels that split: each pristine cpu variant runs, in this process, cases of its op that are
+ * big enough for every threaded kernel to split 3 ways; an unflagged one that asks mc_cpu_parallel
+ * for more than one thread would miss every sweep, and a flagged one that never splits is mislabelled
+ * (the OpenBLAS peers split inside OpenBLAS, where this cannot look). */
+static void test_threaded_flag_matches_splitting(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {
+        "gemm(m=185,n=187,k=189,threads=3)",
+        "gemm(m=4099,k=1537,threads=3)",
+        "gemv(m=1025,k=1023,threads=3)",
+        "gemv(dtype=f16,m=1025,k=1023,threads=3)",
+        "gemv(dtype=bf16,m=1025,k=1023,threads=3)",
+        "gemv(wtype=q8_0,m=1025,k=1024,threads=3)",
+        "gemv(wtype=q4_0,m=1025,k=1024,threads=3)",
+        "gemv(wtype=q8_0,m=1025,k=1024,xq=q8_0,threads=3)",
+        "gemv(wtype=q4_0,m=1025,k=1024,xq=q8_0,threads=3)",
+        "softmax(rows=7,cols=8191,threads=3)",
+        "softmax(rows=1,cols=60001,threads=3)",
+        "sdpa(n_q=17,n_kv=769,heads=8,kv_heads=2,causal=1,q_offset=752,threads=3)",
+    };
+    mc_runner_cfg cfg = {.guard_bytes = 64, .threads = 2};
+    mc_runner *r = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_runner_init(&r, &cfg, &err), MC_OK);
+    int n;
+    const mc_variant *const *all = mc_registry_variants(false, &n);
+    for (int i = 0; i < n; i++) {
+        const mc_variant *v = all[i];
+        if (strcmp(v->backend, "cpu") != 0 || mc_runner_probe(r, v))
+            continue;
+        int widest = 0, ran = 0;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            mc_case c;
+            mc_result res;
+            memset(&res, 0, sizeof res);
+            assert_int_equal(mc_case_from_key(&c, keys[k], &err), MC_OK);
+            if (c.op->id != v->op)
+                continue;
+            mc_cpu_threads_reset_widest();
+            assert_int_equal(mc_runner_run(r, &c, v, &res, &err), MC_OK);
+            if (res.kind == MC_RESULT_SKIP)
+                continue;
+            if (res.kind != MC_RESULT_PASS)
+                fail_msg("%s on %s: %s", v->name, keys[k], res.message);
+            ran++;
+            widest = mc_cpu_threads_widest() > widest ? mc_cpu_threads_widest() : widest;
+        }
+        bool flagged = v->flags & MC_VARIANT_THREADED, peer = strstr(v->name, "openblas") != NULL;
+        if (!ran)
+            fail_msg("%s ran none of this test's cases: add one it takes", v->name);
+        if (!flagged && widest > 1)
+            fail_msg("%s split its work over %d threads but is not MC_VARIANT_THREADED", v->name, widest);
+        if (flagged && !peer && widest < 2)
+            fail_msg("%s is MC_VARIANT_THREADED but never split over threads=3", v->name);
     }
     mc_runner_free(r);
 }
@@ -340,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_run_param_keys),
         cmocka_unit_test(test_run_params_pair),
         cmocka_unit_test(test_threads_reach_the_kernel),
+        cmocka_unit_test(test_threaded_flag_matches_splitting),
         cmocka_unit_test(test_memory_check),
         cmocka_unit_test(test_gemm_dispatch_may_choose),
         cmocka_unit_test(test_rng_is_reproducible),

@@ -304,7 +304,7 @@ const mc_variant mc_variant_gemm_gemv = {
     .probe = NULL,
     .supports = gemv_supports,
     .run = gemv_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_row,
 };
 
@@ -329,7 +329,7 @@ const mc_variant mc_variant_gemm_small_n = {
     .probe = NULL,
     .supports = small_n_supports,
     .run = small_n_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)small_n_row,
 };
 
@@ -472,7 +472,7 @@ const mc_variant mc_variant_gemm_dispatch = {
     .probe = NULL,
     .supports = dispatch_supports,
     .run = dispatch_run,
-    .flags = MC_VARIANT_DISPATCHER,
+    .flags = MC_VARIANT_DISPATCHER | MC_VARIANT_THREADED,
     .code = (const void *)dispatch_run,
     .dispatch = &mc_gemm_dispatch_info,
 };
