@@ -194,8 +194,8 @@ static void on_tick(void *user)
     mc_progress_show(&((collect_ctx *)user)->progress);
 }
 
-/* A probe that says no on a CPU that has every feature the variant declares: a gate that always
- * says no would otherwise leave the fast path untested with nobody noticing. */
+/* Appends a coverage failure of variant_index (see mc_session_variant_of); the caller writes its
+ * message. */
 static mc_result *coverage_failure(mc_session *s, int variant_index, const char *ran)
 {
     mc_result *r = &s->coverage[s->n_coverage++];
@@ -207,6 +207,8 @@ static mc_result *coverage_failure(mc_session *s, int variant_index, const char 
     return r;
 }
 
+/* A probe that says no on a CPU that has every feature the variant declares: a gate that always
+ * says no would otherwise leave the fast path untested with nobody noticing. */
 static void add_gate_failures(mc_session *s)
 {
     char missing[64];

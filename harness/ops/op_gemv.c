@@ -10,7 +10,10 @@
 #include "reference/ref_gemv.h"
 #include "reference/ref_quant.h"
 
-enum { P_DTYPE, P_WTYPE, P_M, P_K, P_LAYOUT_A, P_LAYOUT_X, P_ALIGN, P_MAG, P_XQ, P_WGEN, P_XGEN, P_THREADS, P_KERNEL, P_COUNT };
+enum {
+    P_DTYPE, P_WTYPE, P_M, P_K, P_LAYOUT_A, P_LAYOUT_X, P_ALIGN, P_MAG, P_XQ, P_WGEN, P_XGEN, P_THREADS, P_KERNEL,
+    P_COUNT
+};
 
 static const mc_param_def gemv_params[P_COUNT] = {
     [P_DTYPE] = {"dtype", MC_PARAM_STR, "f32", "element type of x and y (and of A when wtype is same)"},
