@@ -95,3 +95,6 @@ suite "seeds.models.sdpa" {
   op = "sdpa", dtype = dtypes.sdpa, heads = q.heads, kv_heads = q.kv_heads, head_dim = q.head_dim,
   n_q = 17, n_kv = 64, causal = 1, q_offset = 47,
 }
+
+-- Dispatch coverage: the pristine dispatcher runs with the tier rule here too.
+include "dispatch"

@@ -7,6 +7,7 @@ local sizes = require "sizes"
 local layouts = require "layouts"
 local dtypes = require "dtypes"
 local models = require "models"
+local threads = require "threads"
 
 -- ---- GEMM -----------------------------------------------------------------------------------
 
@@ -89,4 +90,13 @@ suite "nightly.sdpa.gqa" {
   op = "sdpa", dtype = dtypes.sdpa, heads = {2, 4, 6, 8, 12, 16, 32}, kv_heads = {1, 2, 4},
   n_q = {1, 9}, n_kv = {33, 129}, head_dim = {32, 80, 128}, causal = {0, 1},
   where = function(c) return c.heads % c.kv_heads == 0 and c.heads > c.kv_heads end,
+}
+
+-- ---- Thread counts: a larger odd count and heavier oversubscription ---------------------------
+suite "nightly.threads.gemm" {
+  op = "gemm", dtype = "f32", m = {520, 8191}, n = {1, 513}, k = {519, 2049}, threads = threads.nightly,
+  where = function(c) return (c.n == 1) == (c.m == 8191) and (c.n == 1) == (c.k == 2049) end,
+}
+suite "nightly.threads.softmax" {
+  op = "softmax", dtype = {"f32", "f16"}, rows = 61, cols = 4099, threads = threads.nightly,
 }

@@ -50,3 +50,7 @@ end
 
 -- Quantised GEMV at the same decode shapes, LM head included: its own file.
 include "quant_perf"
+
+-- Dispatch coverage (each GEMM kernel forced by name, one shape per dispatcher class): the tier
+-- rule holds here too.
+include "dispatch"

@@ -12,6 +12,7 @@ local sizes = require "sizes"
 local layouts = require "layouts"
 local dtypes = require "dtypes"
 local models = require "models"
+local threads = require "threads"
 
 -- ---------------------------------------------------------------------------------------------
 -- GEMM: C (m x n) = alpha * A (m x k) * B (k x n) + beta * C + bias
@@ -231,6 +232,36 @@ for _, model in ipairs(models.all) do
     end
   end
 end
+
+-- ---------------------------------------------------------------------------------------------
+-- Thread counts: every threaded cpu kernel at 3 threads (an uneven split; the run's default is 2),
+-- on shapes just big enough that each kernel really splits 3 ways. Precommit sweeps 1, 2, 3, 5 and
+-- more threads than cores, and the narrow GEMM paths (whose split needs 6e6 multiply-adds).
+
+suite "threads.gemm.tiled" {
+  op = "gemm", dtype = "f32", m = 185, n = 187, k = 189, threads = threads.quick,
+}
+suite "threads.gemm.narrow" { -- gemm_gemv's and gemm_small_n's row split, an odd row count
+  op = "gemm", dtype = "f32", m = 4099, n = 1, k = 1537, threads = threads.quick,
+}
+suite "threads.gemv" {
+  op = "gemv", dtype = "f32", m = 1025, k = 1023, threads = threads.quick,
+}
+suite "threads.gemv.quant" {
+  op = "gemv", wtype = {"q8_0", "q4_0"}, dtype = "f32", m = 1025, k = 1024, threads = threads.quick,
+}
+suite "threads.softmax" { -- rows split among threads; one long row's segments split (blocked)
+  op = "softmax", dtype = "f32", rows = {1, 7}, cols = {8191, 60001}, threads = threads.quick,
+  where = function(c) return (c.rows == 1) == (c.cols == 60001) end,
+}
+suite "threads.sdpa" {
+  op = "sdpa", dtype = "f32", heads = 8, kv_heads = 2, n_q = 17, n_kv = 769, head_dim = 64, causal = 1,
+  q_offset = 752, threads = threads.quick,
+}
+
+-- ---------------------------------------------------------------------------------------------
+-- Dispatch coverage: every GEMM kernel forced by name, and one shape per dispatcher class.
+include "dispatch"
 
 -- ---------------------------------------------------------------------------------------------
 -- Quantised GEMV (q8_0 / q4_0 weights): its own file, kept by the quantisation work.

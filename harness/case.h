@@ -10,7 +10,7 @@
 
 #define MC_MAX_PARAMS 24
 #define MC_KEY_LEN 320
-#define MC_STR_LEN 24
+#define MC_STR_LEN 40 /* a word: a dtype, a layout, a kernel name (kernel=) */
 
 struct mc_op;
 

@@ -157,7 +157,7 @@ static int correctness(check_options *c, int argc, char **argv, mc_store *store,
     mc_run_options o = c->run;
     if (!o.session.tier && !o.session.n_case_files)
         o.session.tier = "precommit";
-    o.session.coverage_check = !o.session.sel.filter;
+    o.session.coverage_check = mc_session_wants_coverage(&o.session);
     return mc_cli_execute("check", &o, argc, argv, store, out);
 }
 

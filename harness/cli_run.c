@@ -38,6 +38,9 @@ static const char run_usage[] =
     "  --quiet            no progress output\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
+    "  --coverage         hold --cases files to a tier's coverage rule (a tier always is): a variant\n"
+    "                     offered cases that runs none, or a dispatcher kernel never forced or chosen,\n"
+    "                     fails the run\n"
     "  -h, --help         this text\n"
     "\n"
     "Exit status: 0 all passed; 1 a failure, crash or timeout; 2 usage or configuration error;\n"
@@ -46,14 +49,15 @@ static const char run_usage[] =
 static const char repro_usage[] =
     "usage: metallic-check repro CASE-KEY [--variant V] [--seed N] [--verbose] [other run options]\n"
     "Runs one case (by its canonical key, as printed under each failure) with the same inputs, in a\n"
-    "worker process, and prints the verdict. Without --variant every variant of its op runs.\n"
+    "worker process, and prints the verdict. Without --variant every variant of its op runs (test-only\n"
+    "and mutant variants only with --include-hidden).\n"
     "\n"
     "Exit status: 0 passed; 1 failed; 2 usage error (bad key, unknown variant); 4 nothing ran.\n";
 
 enum {
     OPT_TIER = 1000, OPT_CASES, OPT_CASES_DIR, OPT_BACKEND, OPT_OP, OPT_VARIANT, OPT_FILTER, OPT_SHARD, OPT_SEED,
     OPT_JOBS, OPT_THREADS, OPT_TIMEOUT, OPT_GUARD, OPT_DB, OPT_NO_STORE, OPT_COMMIT, OPT_PERF, OPT_JSON, OPT_JUNIT,
-    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET,
+    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE,
 };
 
 static const struct option run_options[] = {
@@ -68,7 +72,7 @@ static const struct option run_options[] = {
     {"perf", no_argument, NULL, OPT_PERF},             {"json", no_argument, NULL, OPT_JSON},
     {"junit", required_argument, NULL, OPT_JUNIT},     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},       {"include-hidden", no_argument, NULL, OPT_HIDDEN},
-    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"budget", required_argument, NULL, OPT_BUDGET},   {"coverage", no_argument, NULL, OPT_COVERAGE},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
@@ -183,6 +187,7 @@ static int apply_option(const char *cmd, int c, const char *arg, mc_run_options 
     case OPT_QUIET: s->quiet = true; break;
     case OPT_VERBOSE: o->verbose = 1; break;
     case OPT_HIDDEN: s->sel.include_hidden = true; break;
+    case OPT_COVERAGE: s->coverage_requested = true; break;
     default: return apply_numeric(cmd, c, arg, o);
     }
     return -1;
@@ -229,7 +234,7 @@ int mc_cli_run(int argc, char **argv)
         fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage);
         return MC_EXIT_USAGE;
     }
-    o.session.coverage_check = !o.session.sel.filter && o.session.sel.shard_count <= 1;
+    o.session.coverage_check = mc_session_wants_coverage(&o.session);
     return mc_cli_run_and_store("run", &o, argc, argv);
 }
 
@@ -245,7 +250,6 @@ int mc_cli_repro(int argc, char **argv)
         return MC_EXIT_USAGE;
     }
     o.session.single_key = argv[pos];
-    o.session.sel.include_hidden = true;
     o.session.pool.jobs = 1;
     o.verbose = 1;
     o.no_store = 1;

@@ -22,6 +22,7 @@
 #include "place.h"
 #include "registry.h"
 #include "rng.h"
+#include "runparams.h"
 
 #define MC_RUNNER_MAX_BACKENDS 8
 
@@ -47,6 +48,7 @@ struct mc_runner {
     prepared_case prep;
     /* the call in flight, for timing hooks */
     const mc_variant *cur_variant;
+    const char *cur_forced;  /* the kernel the case forces a dispatcher to (kernel=), or NULL */
     mc_kernel_ctx cur_kc;
     mc_args cur_args;
     const mc_backend *cur_be;
@@ -241,16 +243,17 @@ static void override_variable(const mc_variant *v, char env[64])
         *s = (char)toupper((unsigned char)*s);
 }
 
-static const char *dispatch_override(const mc_variant *v)
+/* The kernel a dispatcher is asked for: the case's kernel= when it says, else $MC_<OP>_KERNEL. */
+static const char *dispatch_override(const mc_runner *r)
 {
     char env[64];
-    override_variable(v, env);
-    return getenv(env);
+    override_variable(r->cur_variant, env);
+    return r->cur_forced ? r->cur_forced : getenv(env);
 }
 
 #define MC_UNKNOWN_KERNEL "mc_no_such_kernel" /* a name no variant has */
 
-static mc_status call_kernel(mc_runner *r, mc_err *err);
+static mc_status call_kernel_as(mc_runner *r, const char *forced, mc_err *err);
 
 /* A dispatcher asked for a kernel nobody recognises must fail, never fall back silently. Checked on
  * every case unless the user set the override themselves. */
@@ -261,19 +264,18 @@ static void check_unknown_override(mc_runner *r, mc_result *res)
     override_variable(v, env);
     if (!(v->flags & MC_VARIANT_DISPATCHER) || getenv(env))
         return;
-    setenv(env, MC_UNKNOWN_KERNEL, 1);
     mc_err kerr = {0};
-    mc_status st = call_kernel(r, &kerr);
-    unsetenv(env);
-    if (st != MC_OK)
+    if (call_kernel_as(r, MC_UNKNOWN_KERNEL, &kerr) != MC_OK)
         return;
     res->kind = MC_RESULT_FAIL_DISPATCH;
     snprintf(res->message, sizeof res->message, "dispatcher %s accepted %s=%s (no such kernel) and ran %s", v->name,
              env, MC_UNKNOWN_KERNEL, r->cur_kc.ran);
 }
 
-static void check_dispatch(const mc_variant *v, const mc_kernel_ctx *kc, const mc_args *args, mc_result *res)
+static void check_dispatch(const mc_runner *r, const mc_args *args, mc_result *res)
 {
+    const mc_variant *v = r->cur_variant;
+    const mc_kernel_ctx *kc = &r->cur_kc;
     snprintf(res->ran, sizeof res->ran, "%s", kc->ran);
     if (!(v->flags & MC_VARIANT_DISPATCHER)) {
         if (strcmp(kc->ran, v->name) != 0)
@@ -282,7 +284,7 @@ static void check_dispatch(const mc_variant *v, const mc_kernel_ctx *kc, const m
             return;
     } else {
         const mc_variant *chosen = mc_registry_find(kc->ran);
-        const char *want = dispatch_override(v);
+        const char *want = dispatch_override(r);
         if (!chosen || chosen == v || chosen->op != v->op)
             snprintf(res->message, sizeof res->message, "dispatcher %s reported '%s', which is no %s variant",
                      v->name, kc->ran, mc_op_get(v->op)->name);
@@ -298,10 +300,30 @@ static void check_dispatch(const mc_variant *v, const mc_kernel_ctx *kc, const m
     res->kind = MC_RESULT_FAIL_DISPATCH;
 }
 
-static mc_status call_kernel(mc_runner *r, mc_err *err)
+/* Runs the current variant; a dispatcher with `forced` set runs with $MC_<OP>_KERNEL=forced for
+ * this call only (the user's own setting, if any, comes back after). */
+static mc_status call_kernel_as(mc_runner *r, const char *forced, mc_err *err)
 {
     snprintf(r->cur_kc.ran, sizeof r->cur_kc.ran, "%s", r->cur_variant->name);
-    return r->cur_variant->run(&r->cur_kc, &r->cur_args, err);
+    if (!forced || !(r->cur_variant->flags & MC_VARIANT_DISPATCHER))
+        return r->cur_variant->run(&r->cur_kc, &r->cur_args, err);
+    char env[64], saved[256];
+    override_variable(r->cur_variant, env);
+    const char *user = getenv(env);
+    if (user)
+        snprintf(saved, sizeof saved, "%s", user);
+    setenv(env, forced, 1);
+    mc_status st = r->cur_variant->run(&r->cur_kc, &r->cur_args, err);
+    if (user)
+        setenv(env, saved, 1);
+    else
+        unsetenv(env);
+    return st;
+}
+
+static mc_status call_kernel(mc_runner *r, mc_err *err)
+{
+    return call_kernel_as(r, r->cur_forced, err);
 }
 
 mc_status mc_runner_call_again(mc_runner *r, mc_err *err)
@@ -363,7 +385,7 @@ static mc_status run_on_device(mc_runner *r, const mc_case *c, device_set *d, mc
                          .n = p->n, .out_index = p->out_index, .ref = &p->ref};
     mc_check_run(&in, res);
     if (res->kind == MC_RESULT_PASS)
-        check_dispatch(r->cur_variant, &r->cur_kc, &r->cur_args, res);
+        check_dispatch(r, &r->cur_args, res);
     if (res->kind == MC_RESULT_PASS)
         check_unknown_override(r, res);
     if (res->kind == MC_RESULT_PASS && r->cfg.repeat_check && (r->cur_variant->flags & MC_VARIANT_DETERMINISTIC))
@@ -409,15 +431,29 @@ mc_status mc_runner_run(mc_runner *r, const mc_case *c, const mc_variant *v, mc_
         snprintf(res->message, sizeof res->message, "declined: %s", why);
         return MC_OK;
     }
+    const char *forced = mc_runparams_kernel(c);
+    const mc_variant *fv = forced ? mc_registry_find(forced) : NULL;
+    if (fv && (why = mc_runner_probe(r, fv)) != NULL) {
+        res->kind = MC_RESULT_SKIP;
+        snprintf(res->message, sizeof res->message, "unavailable: forced kernel %s: %s", forced, why);
+        return MC_OK;
+    }
+    if (fv && fv->supports && (why = fv->supports(&r->cur_args)) != NULL) {
+        res->kind = MC_RESULT_SKIP;
+        snprintf(res->message, sizeof res->message, "declined: forced kernel %s: %s", forced, why);
+        return MC_OK;
+    }
     device_set d = {0};
     mc_status st = mc_runner_backend(r, v->backend, &d.ctx, &d.be, err);
     if (st)
         return st;
     r->cur_variant = v;
+    r->cur_forced = forced;
     r->cur_be = d.be;
-    r->cur_kc = (mc_kernel_ctx){.backend = d.ctx, .threads = r->cfg.threads};
+    r->cur_kc = (mc_kernel_ctx){.backend = d.ctx, .threads = mc_runparams_threads(c, r->cfg.threads)};
     st = run_on_device(r, c, &d, res, err);
     device_set_free(&d);
     r->cur_variant = NULL;
+    r->cur_forced = NULL;
     return st;
 }

@@ -9,6 +9,7 @@
 
 #include "op.h"
 #include "registry.h"
+#include "runparams.h"
 
 static bool list_contains(const char *list, const char *word)
 {
@@ -34,13 +35,27 @@ static mc_status check_backend_names(const char *list, mc_err *err)
     return MC_OK;
 }
 
+/* An --op glob must name some op: a misspelt op is a usage error, never "nothing ran". */
+static mc_status check_op_glob(const char *glob, mc_err *err)
+{
+    char known[128] = "";
+    size_t len = 0;
+    for (int o = 0; o < MC_OP_COUNT; o++) {
+        const char *name = mc_op_get((mc_op_id)o)->name;
+        if (fnmatch(glob, name, 0) == 0)
+            return MC_OK;
+        len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", o ? ", " : "", name);
+    }
+    return mc_err_set(err, MC_ERR_USAGE, "--op '%s' matches no op (known: %s)", glob, known);
+}
+
 mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***out, int *n, mc_err *err)
 {
-    if (cfg->backends) {
-        mc_status st = check_backend_names(cfg->backends, err);
-        if (st)
-            return st;
-    }
+    mc_status st = cfg->backends ? check_backend_names(cfg->backends, err) : MC_OK;
+    if (!st && cfg->op_glob)
+        st = check_op_glob(cfg->op_glob, err);
+    if (st)
+        return st;
     int total, n_all, hidden_matches = 0;
     const mc_variant *const *all = mc_registry_variants(cfg->include_hidden, &total);
     const mc_variant *const *everything = mc_registry_variants(true, &n_all);
@@ -164,7 +179,7 @@ mc_status mc_select_items(const mc_case_list *cases, const mc_variant *const *va
     mc_work_item *out = malloc((size_t)cap * sizeof *out);
     for (int c = 0; out && c < cases->count; c++) {
         for (int v = 0; v < n_variants; v++) {
-            if (variants[v]->op != cases->items[c].op->id)
+            if (variants[v]->op != cases->items[c].op->id || !mc_runparams_pairs(&cases->items[c], variants[v]))
                 continue;
             if (n == cap) {
                 cap *= 2;
@@ -183,6 +198,39 @@ mc_status mc_select_items(const mc_case_list *cases, const mc_variant *const *va
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory building the work list");
     *items = out;
     *n_items = n;
+    return MC_OK;
+}
+
+/* What running case c takes in memory, about: every tensor's guarded image, its element map, its
+ * download and its device copy (four times the guarded bytes), plus the reference's expected value
+ * and bound (16 bytes per output element). */
+static double case_bytes(const mc_case *c, size_t guard_bytes, mc_err *err)
+{
+    mc_tensor_spec specs[MC_MAX_TENSORS];
+    int n = 0, out = 0;
+    if (c->op->tensors(c, specs, &n, &out, err) != MC_OK)
+        return -1;
+    double bytes = 0;
+    for (int i = 0; i < n; i++)
+        if (!specs[i].absent)
+            bytes += 4.0 * ((double)specs[i].align_bytes + (double)mc_tensor_span_bytes(&specs[i].t) +
+                            2.0 * (double)guard_bytes);
+    return bytes + 16.0 * (double)mc_tensor_nelems(&specs[out].t);
+}
+
+mc_status mc_select_check_memory(const mc_case_list *cases, size_t guard_bytes, uint64_t memory_bytes, mc_err *err)
+{
+    for (int i = 0; i < cases->count; i++) {
+        const mc_case *c = &cases->items[i];
+        double need = case_bytes(c, guard_bytes, err);
+        if (need < 0)
+            return err->status;
+        if (need > (double)memory_bytes)
+            return mc_err_set(err, MC_ERR_CONFIG,
+                              "case %s needs about %.1f GB to run (tensors with guards, their copies and the "
+                              "reference) but this machine has %.1f GB of memory: refused before running",
+                              c->key, need / 1e9, (double)memory_bytes / 1e9);
+    }
     return MC_OK;
 }
 

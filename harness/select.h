@@ -4,6 +4,8 @@
 #define MC_SELECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "case.h"
 #include "pool.h"
@@ -24,7 +26,12 @@ mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***ou
 /* Keeps the cases that pass the op glob, filter and shard (in place, order kept). */
 mc_status mc_select_cases(const mc_selection_cfg *cfg, mc_case_list *cases, mc_err *err);
 
-/* Builds the work list: for each case in order, each chosen variant of its op in registry order. */
+/* Refuses (MC_ERR_CONFIG naming the case) a case whose tensors, guarded and copied, need more
+ * than memory_bytes: it would fail for every variant only after trying. */
+mc_status mc_select_check_memory(const mc_case_list *cases, size_t guard_bytes, uint64_t memory_bytes, mc_err *err);
+
+/* Builds the work list: for each case in order, each chosen variant of its op in registry order
+ * that takes the case's run parameters (threads= only threaded CPU kernels, kernel= only dispatchers). */
 mc_status mc_select_items(const mc_case_list *cases, const mc_variant *const *variants, int n_variants,
                           mc_work_item **items, int *n_items, mc_err *err);
 

@@ -20,7 +20,10 @@ typedef struct mc_session_cfg {
     const char *single_key;     /* repro: exactly this case */
     mc_selection_cfg sel;
     mc_pool_cfg pool;
-    bool coverage_check;        /* a runnable variant that ran no case fails the run */
+    bool coverage_check;        /* the tier rule: a runnable variant offered cases that ran none, and a
+                                   dispatcher's kernel never forced or never chosen, fail the run
+                                   (set it from mc_session_wants_coverage) */
+    bool coverage_requested;    /* --coverage: case files are held to the tier rule too */
     bool quiet;                 /* no progress output */
     /* Optional: told of every result as it arrives (the store writes in batches from here). */
     void (*sink)(void *user, const struct mc_session *s, int item);
@@ -31,7 +34,10 @@ typedef struct mc_session {
     mc_case_list cases;
     const mc_variant **selected; /* every selected variant, runnable or not */
     int n_selected;
-    mc_probe_report probe;       /* per selected variant: why it cannot run, or "" */
+    mc_probe_report probe;       /* per selected variant: why it cannot run, or ""; then, past
+                                    n_selected, the dispatchers' kernels that are not selected */
+    const mc_variant **probed;   /* what probe.reason describes: selected, then those kernels */
+    int n_probed;
     const mc_variant **variants; /* the runnable ones: what work items index */
     int n_variants;
     mc_work_item *items;
@@ -46,7 +52,12 @@ typedef struct mc_session {
     double wall_s;
 } mc_session;
 
-/* Loads cases and variants, probes, and builds the work list. */
+/* Whether the tier rule (coverage) applies: to a tier, or to case files with --coverage, and
+ * never to a slice of one (a filter or a shard). */
+bool mc_session_wants_coverage(const mc_session_cfg *cfg);
+
+/* Loads cases and variants, probes, and builds the work list. Variants offered no case are
+ * not selected (they leave the list of runnable ones). */
 mc_status mc_session_prepare(const mc_session_cfg *cfg, mc_session *s, mc_err *err);
 /* Runs the work list in worker processes. */
 mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *err);

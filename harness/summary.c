@@ -19,7 +19,10 @@ void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64
 {
     if (r->case_index < 0)
         return;
-    fprintf(out, "  repro: metallic-check repro '%s' --variant %s", case_key(s, r), mc_session_variant_of(s, r)->name);
+    const mc_variant *v = mc_session_variant_of(s, r);
+    fprintf(out, "  repro: metallic-check repro '%s' --variant %s", case_key(s, r), v->name);
+    if (v->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT)) /* they run only when asked for */
+        fputs(" --include-hidden", out);
     if (seed != MC_DEFAULT_SEED)
         fprintf(out, " --seed %" PRIu64, seed);
     fputc('\n', out);

@@ -86,7 +86,24 @@ enum mc_variant_flags {
     MC_VARIANT_DISPATCHER = 1u << 1,    /* chooses among other variants and reports the choice */
     MC_VARIANT_TEST_ONLY = 1u << 2,     /* exists to test the harness (crash, hang, overflow) */
     MC_VARIANT_MUTANT = 1u << 3,        /* a planted bug; built with -DMC_MUTANTS=ON only */
+    MC_VARIANT_THREADED = 1u << 4,      /* a CPU kernel that splits its work over kc->threads: the
+                                           cases' thread-count dimension (threads=N) runs it;
+                                           tests/test_select.c fails one that splits unflagged */
 };
+
+struct mc_variant;
+
+#define MC_DISPATCH_MAX_KERNELS 32 /* kernels one dispatcher may accept */
+
+/* What a dispatcher declares, so that the harness can prove its choices (dispatch coverage). */
+typedef struct mc_dispatch_info {
+    /* Every kernel it runs when $MC_<OP>_KERNEL names it (and only those), in a fixed order. */
+    const struct mc_variant *const *(*accepts)(int *count /* out */);
+    /* Which of them it prefers for some case on this machine, from its own tables: given
+     * runnable[i] (kernel i's probe says yes here), sets may_choose[i]. Each kernel it may choose
+     * must be chosen by some case of a tier, or the dispatcher never lets it be chosen. */
+    void (*may_choose)(const bool *runnable, bool *may_choose /* out */);
+} mc_dispatch_info;
 
 /* A kernel variant: one registry row. */
 typedef struct mc_variant {
@@ -110,6 +127,7 @@ typedef struct mc_variant {
      * slowdown's MC_SLOWDOWN). Its value joins the code hash, so a changed setting reads as
      * changed code. NULL for real kernels. */
     const char *identity_env;
+    const mc_dispatch_info *dispatch; /* dispatchers (MC_VARIANT_DISPATCHER) only, else NULL */
 } mc_variant;
 
 #endif

@@ -54,7 +54,7 @@ expect 1 "FAIL crash .*gemm_testonly_segfault" -- run --cases "$tmp/tiny.lua" --
 expect 1 "repro: metallic-check repro 'gemm\(" -- run --cases "$tmp/tiny.lua" --variant 'gemm_testonly_overflow' --include-hidden --no-store
 expect 1 "timeout" -- run --cases "$tmp/tiny.lua" --variant 'gemm_testonly_hang' --include-hidden --timeout 1 --no-store
 expect 0 "1 passed, 0 failed" -- repro 'gemm(m=3,n=2,k=5)' --variant gemm_scalar --no-store
-expect 1 "guard" -- repro 'gemm(m=3,n=2,k=5)' --variant gemm_testonly_overflow --no-store
+expect 1 "guard" -- repro 'gemm(m=3,n=2,k=5)' --variant gemm_testonly_overflow --include-hidden --no-store
 expect 2 "not a case key" -- repro 'garbage' --no-store
 expect 2 "unknown op" -- repro 'nosuchop(m=1)' --no-store
 expect 0 "gemm_scalar +gemm +cpu +runs here" -- list variants

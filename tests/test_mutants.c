@@ -209,7 +209,7 @@ static void test_every_mutant_caught(void **state)
         caught += t->kinds[want] > 0;
         printf("  %-8s %-36s expect %-15s (%s)\n", verdict, v->name, v->expect, kinds);
         if (t->first_key) /* the override is what trips a dispatcher mutant */
-            printf("           e.g. %smetallic-check repro '%s' --variant %s\n",
+            printf("           e.g. %smetallic-check repro '%s' --variant %s --include-hidden\n",
                    v->flags & MC_VARIANT_DISPATCHER ? "MC_GEMM_KERNEL=" NO_SUCH_KERNEL " " : "", t->first_key, v->name);
     }
     printf("mutation score: %d/%d caught\n", caught, m->n_mutants);

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 
 #include "harness/ops/op_common.h"
+#include "harness/runparams.h"
 #include "reference/ref_gemm.h"
 
 enum {
     P_DTYPE, P_M, P_N, P_K, P_BATCH, P_LAYOUT_A, P_LAYOUT_B, P_LAYOUT_C,
-    P_ALIGN, P_ALPHA, P_BETA, P_BIAS, P_MAG, P_COUNT
+    P_ALIGN, P_ALPHA, P_BETA, P_BIAS, P_MAG, P_THREADS, P_KERNEL, P_COUNT
 };
 
 static const mc_param_def gemm_params[P_COUNT] = {
@@ -27,6 +28,8 @@ static const mc_param_def gemm_params[P_COUNT] = {
     [P_BETA] = {"beta", MC_PARAM_NUM, "0", "scale of the old C (0: C is not read)"},
     [P_BIAS] = {"bias", MC_PARAM_INT, "0", "1 adds a bias row of n"},
     [P_MAG] = {"mag", MC_PARAM_NUM, "1", "inputs uniform in [-mag, mag]"},
+    [P_THREADS] = MC_RUNPARAM_THREADS_ROW,
+    [P_KERNEL] = MC_RUNPARAM_KERNEL_ROW,
 };
 
 enum { T_A, T_B, T_C, T_BIAS, T_COUNT };
@@ -70,6 +73,8 @@ static mc_status gemm_validate(const mc_case *c, mc_err *err)
         st = mc_op_check_num(c, P_BETA, -FLT_MAX, FLT_MAX, err);
     if (!st)
         st = mc_op_check_int(c, P_BIAS, 0, 1, err);
+    if (!st)
+        st = mc_runparams_check(c, err);
     return st;
 }
 

@@ -6,10 +6,14 @@
 #include <string.h>
 
 #include "harness/ops/op_common.h"
+#include "harness/runparams.h"
 #include "reference/ref_gemv.h"
 #include "reference/ref_quant.h"
 
-enum { P_DTYPE, P_WTYPE, P_M, P_K, P_LAYOUT_A, P_LAYOUT_X, P_ALIGN, P_MAG, P_XQ, P_WGEN, P_XGEN, P_COUNT };
+enum {
+    P_DTYPE, P_WTYPE, P_M, P_K, P_LAYOUT_A, P_LAYOUT_X, P_ALIGN, P_MAG, P_XQ, P_WGEN, P_XGEN, P_THREADS, P_KERNEL,
+    P_COUNT
+};
 
 static const mc_param_def gemv_params[P_COUNT] = {
     [P_DTYPE] = {"dtype", MC_PARAM_STR, "f32", "element type of x and y (and of A when wtype is same)"},
@@ -29,6 +33,8 @@ static const mc_param_def gemv_params[P_COUNT] = {
     [P_XGEN] = {"xgen", MC_PARAM_STR, "random",
                 "x: random (uniform in [-mag, mag]) | ties (needs xq: every 32-block has amax 127, so q8_0's "
                 "d = id = 1, and all other entries on n + 1/2, exact ties)"},
+    [P_THREADS] = MC_RUNPARAM_THREADS_ROW,
+    [P_KERNEL] = MC_RUNPARAM_KERNEL_ROW,
 };
 
 enum { T_A, T_X, T_Y, T_COUNT };
@@ -162,6 +168,8 @@ static mc_status gemv_validate(const mc_case *c, mc_err *err)
         st = mc_op_check_align_mag(c, P_ALIGN, P_MAG, dt, err);
     if (!st)
         st = check_quant(c, wdt, err);
+    if (!st)
+        st = mc_runparams_check(c, err);
     return st;
 }
 

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 
 #include "harness/ops/op_common.h"
+#include "harness/runparams.h"
 #include "reference/ref_sdpa.h"
 
 enum {
     P_DTYPE, P_N_Q, P_N_KV, P_HEADS, P_KV_HEADS, P_HEAD_DIM, P_CAUSAL, P_Q_OFFSET, P_SCALE, P_LAYOUT,
-    P_ALIGN, P_MAG, P_COUNT
+    P_ALIGN, P_MAG, P_THREADS, P_KERNEL, P_COUNT
 };
 
 static const mc_param_def sdpa_params[P_COUNT] = {
@@ -25,6 +26,8 @@ static const mc_param_def sdpa_params[P_COUNT] = {
     [P_LAYOUT] = {"layout", MC_PARAM_STR, "contiguous", "layout of q, k, v and o: contiguous|permuted|padded"},
     [P_ALIGN] = {"align", MC_PARAM_INT, "0", "byte offset of every tensor's data past an aligned base"},
     [P_MAG] = {"mag", MC_PARAM_NUM, "1", "inputs uniform in [-mag, mag]"},
+    [P_THREADS] = MC_RUNPARAM_THREADS_ROW,
+    [P_KERNEL] = MC_RUNPARAM_KERNEL_ROW,
 };
 
 enum { T_Q, T_K, T_V, T_O, T_COUNT };
@@ -99,6 +102,8 @@ static mc_status sdpa_validate(const mc_case *c, mc_err *err)
         st = mc_op_check_align_mag(c, P_ALIGN, P_MAG, dt, err);
     if (!st)
         st = check_heads_and_scale(c, err);
+    if (!st)
+        st = mc_runparams_check(c, err);
     return st;
 }
 

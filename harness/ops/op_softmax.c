@@ -5,11 +5,12 @@
 #include <stdlib.h>
 
 #include "harness/ops/op_common.h"
+#include "harness/runparams.h"
 #include "reference/ref_softmax.h"
 
 enum {
     P_DTYPE, P_ROWS, P_COLS, P_BATCH, P_SCALE, P_CAUSAL, P_Q_OFFSET, P_NEG_INF, P_LAYOUT,
-    P_ALIGN, P_MAG, P_COUNT
+    P_ALIGN, P_MAG, P_THREADS, P_KERNEL, P_COUNT
 };
 
 static const mc_param_def softmax_params[P_COUNT] = {
@@ -24,6 +25,8 @@ static const mc_param_def softmax_params[P_COUNT] = {
     [P_LAYOUT] = {"layout", MC_PARAM_STR, "contiguous", "contiguous|transposed|padded|stride2|sliced"},
     [P_ALIGN] = {"align", MC_PARAM_INT, "0", "byte offset of every tensor's data past an aligned base"},
     [P_MAG] = {"mag", MC_PARAM_NUM, "1", "inputs uniform in [-mag, mag]"},
+    [P_THREADS] = MC_RUNPARAM_THREADS_ROW,
+    [P_KERNEL] = MC_RUNPARAM_KERNEL_ROW,
 };
 
 enum { T_X, T_Y, T_COUNT };
@@ -91,6 +94,8 @@ static mc_status softmax_validate(const mc_case *c, mc_err *err)
         st = mc_op_check_align_mag(c, P_ALIGN, P_MAG, dt, err);
     if (!st)
         st = check_scale(c, err);
+    if (!st)
+        st = mc_runparams_check(c, err);
     return st;
 }
 

@@ -49,6 +49,24 @@ static struct {
 };
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static atomic_int widest; /* see mc_cpu_threads_widest */
+
+int mc_cpu_threads_widest(void)
+{
+    return atomic_load(&widest);
+}
+
+void mc_cpu_threads_reset_widest(void)
+{
+    atomic_store(&widest, 0);
+}
+
+static void note_width(int nthreads)
+{
+    int seen = atomic_load(&widest);
+    while (nthreads > seen && !atomic_compare_exchange_weak(&widest, &seen, nthreads))
+        ;
+}
 
 /* One poll's pause; every YIELD_EVERY polls, the core goes to whoever else is runnable. */
 static void cpu_relax(int round)
@@ -230,6 +248,7 @@ mc_status mc_cpu_parallel(int nthreads, mc_cpu_task task, void *arg, mc_err *err
         nthreads = 1;
     if (nthreads > MC_CPU_MAX_THREADS)
         nthreads = MC_CPU_MAX_THREADS;
+    note_width(nthreads);
     if (nthreads == 1) {
         task(arg, 0, 1);
         return MC_OK;

@@ -21,6 +21,11 @@ int mc_cpu_core_count(void);
  * (so nested or concurrent callers still work). nthreads is clamped to 1..MC_CPU_MAX_THREADS. */
 mc_status mc_cpu_parallel(int nthreads, mc_cpu_task task, void *arg, mc_err *err);
 
+/* The most threads any mc_cpu_parallel call of this process asked for since the last reset (after
+ * clamping): how a test tells whether a kernel really split its work. */
+int mc_cpu_threads_widest(void);
+void mc_cpu_threads_reset_widest(void);
+
 /* A reusable barrier that spins briefly, then sleeps: GEMM waits at it a few times per call,
  * and a sleeping wake-up costs tens of microseconds. */
 typedef struct mc_cpu_barrier {

@@ -304,7 +304,7 @@ const mc_variant mc_variant_gemm_gemv = {
     .probe = NULL,
     .supports = gemv_supports,
     .run = gemv_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_row,
 };
 
@@ -329,7 +329,7 @@ const mc_variant mc_variant_gemm_small_n = {
     .probe = NULL,
     .supports = small_n_supports,
     .run = small_n_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)small_n_row,
 };
 
@@ -433,6 +433,38 @@ static const char *dispatch_supports(const mc_args *args)
     return NULL;
 }
 
+static int choice_index(const char *name)
+{
+    for (int i = 0; i < N_CHOICES; i++)
+        if (strcmp(choices[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* From the class table alone (not from the code that chooses, which is what is under test): in
+ * every class, the first candidate that can run here is a kernel this dispatcher must choose for
+ * that class's shapes. A tuning file's "default" rows are not counted: the tiers run without one. */
+static void dispatch_may_choose(const bool *runnable, bool *may_choose)
+{
+    for (int i = 0; i < N_CHOICES; i++)
+        may_choose[i] = false;
+    for (int cls = 0; cls < MC_GEMM_CLASS_COUNT; cls++) {
+        const mc_gemm_class_info *info = mc_gemm_class_info_of((mc_gemm_class)cls);
+        for (int c = 0; c < MC_GEMM_MAX_CANDIDATES && info->candidates[c]; c++) {
+            int i = choice_index(info->candidates[c]);
+            if (i >= 0 && runnable[i]) {
+                may_choose[i] = true;
+                break;
+            }
+        }
+    }
+}
+
+const mc_dispatch_info mc_gemm_dispatch_info = {
+    .accepts = mc_gemm_dispatch_choices,
+    .may_choose = dispatch_may_choose,
+};
+
 const mc_variant mc_variant_gemm_dispatch = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
@@ -440,8 +472,9 @@ const mc_variant mc_variant_gemm_dispatch = {
     .probe = NULL,
     .supports = dispatch_supports,
     .run = dispatch_run,
-    .flags = MC_VARIANT_DISPATCHER,
+    .flags = MC_VARIANT_DISPATCHER | MC_VARIANT_THREADED,
     .code = (const void *)dispatch_run,
+    .dispatch = &mc_gemm_dispatch_info,
 };
 
 const mc_variant *const *mc_gemm_dispatch_choices(int *count)

@@ -445,7 +445,7 @@ const mc_variant mc_variant_gemm_tiled_portable = {
     .probe = NULL,
     .supports = mc_gemm_tiled_supports,
     .run = gemm_tiled_portable_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)ukr_portable_4x8,
 };
 

@@ -178,7 +178,7 @@ const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16 = {
     .requires = "avx2,fma,f16c",
     .supports = mc_gemm_tiled_supports,
     .run = gemm_avx2_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)ukr_avx2_6x16,
 };
 

@@ -115,7 +115,7 @@ const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32 = {
     .requires = "avx512f,avx2,fma,f16c",
     .supports = mc_gemm_tiled_supports,
     .run = gemm_avx512_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)ukr_avx512_12x32,
 };
 

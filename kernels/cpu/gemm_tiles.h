@@ -85,5 +85,7 @@ mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *ent
 mc_status mc_gemm_dispatch_choose(mc_backend_ctx *ctx, const mc_args *args, const mc_variant **out, mc_err *err);
 /* Every kernel the dispatcher may choose (the valid $MC_GEMM_KERNEL names). */
 const mc_variant *const *mc_gemm_dispatch_choices(int *count /* out */);
+/* The dispatcher's declaration for dispatch coverage (its choices and which it prefers here). */
+extern const mc_dispatch_info mc_gemm_dispatch_info;
 
 #endif

@@ -200,7 +200,7 @@ const mc_variant mc_variant_gemv_f32_avx2 = {
     .requires = "avx2,fma,f16c",
     .supports = gemv_f32_supports,
     .run = gemv_avx2_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_avx2_run,
 };
 
@@ -212,7 +212,7 @@ const mc_variant mc_variant_gemv_f16_avx2 = {
     .requires = "avx2,fma,f16c",
     .supports = gemv_f16_supports,
     .run = gemv_avx2_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_avx2_run,
 };
 
@@ -224,6 +224,6 @@ const mc_variant mc_variant_gemv_bf16_avx2 = {
     .requires = "avx2,fma,f16c",
     .supports = gemv_bf16_supports,
     .run = gemv_avx2_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_avx2_run,
 };

@@ -20,6 +20,7 @@ extern const mc_variant mc_mutant_gemm_write_past_end;
 extern const mc_variant mc_mutant_gemm_beta_dropped;
 extern const mc_variant mc_mutant_gemm_bias_dropped;
 extern const mc_variant mc_mutant_gemm_dispatch_fallback;
+extern const mc_variant mc_mutant_gemm_dispatch_gate;
 extern const mc_variant mc_mutant_gemv_probe_never;
 extern const mc_variant mc_mutant_gemv_aligned_load;
 extern const mc_variant mc_mutant_gemv_tail_skipped;
@@ -49,6 +50,7 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemm_beta_dropped,
     &mc_mutant_gemm_bias_dropped,
     &mc_mutant_gemm_dispatch_fallback,
+    &mc_mutant_gemm_dispatch_gate,
     &mc_mutant_gemv_probe_never,
     &mc_mutant_gemv_aligned_load,
     &mc_mutant_gemv_tail_skipped,

@@ -65,7 +65,7 @@ const mc_variant mc_variant_gemm_openblas = {
     .name = "gemm_openblas_sgemm",
     .supports = gemm_openblas_supports,
     .run = gemm_openblas_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemm_openblas_run,
 };
 
@@ -101,6 +101,6 @@ const mc_variant mc_variant_gemv_openblas = {
     .name = "gemv_openblas_sgemv",
     .supports = gemv_openblas_supports,
     .run = gemv_openblas_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_openblas_run,
 };

@@ -196,47 +196,47 @@ static mc_status run_q4_0_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_
 const mc_variant mc_variant_gemv_q8_0_scalar = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_scalar",
     .supports = supports_q8_0, .run = run_q8_0_scalar,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q8_0_scalar,
 };
 
 const mc_variant mc_variant_gemv_q4_0_scalar = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_scalar",
     .supports = supports_q4_0, .run = run_q4_0_scalar,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q4_0_scalar,
 };
 
 const mc_variant mc_variant_gemv_q8_0_q8dot_scalar = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_scalar",
     .supports = supports_q8_0_q8dot, .run = run_q8_0_q8dot_scalar,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q8_0_q8dot_scalar,
 };
 
 const mc_variant mc_variant_gemv_q8_0_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_avx2",
     .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q8_0, .run = run_q8_0_avx2,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q8_0_avx2,
 };
 
 const mc_variant mc_variant_gemv_q4_0_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_avx2",
     .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q4_0, .run = run_q4_0_avx2,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q4_0_avx2,
 };
 
 const mc_variant mc_variant_gemv_q8_0_q8dot_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q8_0_q8dot_avx2",
     .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q8_0_q8dot_avx2, .run = run_q8_0_q8dot_avx2,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q8_0_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q8_0_q8dot_avx2,
 };
 
 const mc_variant mc_variant_gemv_q4_0_q8dot_scalar = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_q8dot_scalar",
     .supports = supports_q4_0_q8dot, .run = run_q4_0_q8dot_scalar,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_q8dot_scalar,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q4_0_q8dot_scalar,
 };
 
 const mc_variant mc_variant_gemv_q4_0_q8dot_avx2 = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_0_q8dot_avx2",
     .probe = qgemv_probe_avx2, .requires = "avx2,fma,f16c", .supports = supports_q4_0_q8dot_avx2, .run = run_q4_0_q8dot_avx2,
-    .flags = MC_VARIANT_DETERMINISTIC, .code = (const void *)mc_qgemv_row_q4_0_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q4_0_q8dot_avx2,
 };

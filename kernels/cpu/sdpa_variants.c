@@ -554,7 +554,7 @@ const mc_variant mc_variant_sdpa_three_stage = {
     .requires = "avx2,fma,f16c",
     .supports = sdpa_supports,
     .run = sdpa_three_stage_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)sdpa_three_stage_run,
 };
 
@@ -566,7 +566,7 @@ const mc_variant mc_variant_sdpa_fused_qk_softmax = {
     .requires = "avx2,fma,f16c",
     .supports = sdpa_supports,
     .run = sdpa_fused_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)sdpa_fused_run,
 };
 
@@ -578,6 +578,6 @@ const mc_variant mc_variant_sdpa_flash = {
     .requires = "avx2,fma,f16c",
     .supports = sdpa_supports,
     .run = sdpa_flash_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)sdpa_flash_run,
 };

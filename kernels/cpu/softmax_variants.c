@@ -348,7 +348,7 @@ const mc_variant mc_variant_softmax_avx2 = {
     .requires = "avx2,fma,f16c",
     .supports = softmax_supports,
     .run = softmax_avx2_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_avx2_run,
 };
 
@@ -360,7 +360,7 @@ const mc_variant mc_variant_softmax_online = {
     .requires = "avx2,fma,f16c",
     .supports = softmax_supports,
     .run = softmax_online_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_online_run,
 };
 
@@ -372,6 +372,6 @@ const mc_variant mc_variant_softmax_blocked = {
     .requires = "avx2,fma,f16c",
     .supports = softmax_supports,
     .run = softmax_blocked_run,
-    .flags = MC_VARIANT_DETERMINISTIC,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_blocked_run,
 };

@@ -1,0 +1,24 @@
+-- cases/dispatch.lua: dispatch coverage (pulled in by every tier): each kernel the GEMM dispatcher
+-- accepts is forced by name (kernel=NAME, as $MC_GEMM_KERNEL=NAME), and one shape of each of its
+-- classes lets it choose on its own. The run fails when a kernel that can run here is never forced
+-- and passed, or a kernel its class table prefers here is never its own choice (harness/session.c).
+-- SPDX-License-Identifier: MIT
+
+-- n = 1 and m, k off every tile: a shape every GEMM kernel takes (gemv and small-N need a narrow
+-- side). A kernel that cannot run here is skipped as unavailable, never failed.
+suite "dispatch.gemm.forced" {
+  op = "gemm", dtype = "f32", m = 33, n = 1, k = 65,
+  kernel = {"gemm_scalar", "gemm_gemv", "gemm_small_n", "gemm_tiled_portable", "gemm_tiled_f32_avx2_6x16",
+            "gemm_tiled_f32_avx512_12x32"},
+}
+
+-- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny
+-- (m n k <= 32^3), small_m (m <= 32), medium (<= 256^3) and large.
+suite "dispatch.gemm.classes" {
+  op = "gemm", dtype = "f32", m = {33, 16, 17, 64, 259}, n = {1, 5, 16, 64, 257}, k = {65, 16, 64, 255},
+  where = function(c)
+    return (c.m == 33 and (c.n == 1 or c.n == 5) and c.k == 65) or (c.m == 16 and c.n == 16 and c.k == 16) or
+           (c.m == 17 and c.n == 64 and c.k == 64) or (c.m == 64 and c.n == 64 and c.k == 64) or
+           (c.m == 259 and c.n == 257 and c.k == 255)
+  end,
+}
