@@ -31,12 +31,18 @@ typedef struct mc_run_options {
     int jobs_set;           /* --jobs given */
     double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
+    char variant_list[1024]; /* every --variant, comma separated */
 } mc_run_options;
 
 /* Parses the shared options; positional arguments are left in *rest (repro's key). Returns an exit
  * status >= 0 when the command must stop (help printed: 0; error: 2), -1 to go on. */
 int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,
                              int *first_positional);
+
+/* Parses a seed: decimal digits only, 0..2^64-1 (no sign, no wrap-around). Returns 0 or -1. */
+int mc_cli_parse_seed(const char *text, uint64_t *out);
+/* Parses a duration in seconds: a finite number above 0 and at most max_s. Returns 0 or -1. */
+int mc_cli_parse_seconds(const char *text, double max_s, double *out);
 
 /* Prints "metallic-check: <message> (file:line)" for an error and returns exit status 2. */
 int mc_cli_report_error(const char *cmd, const mc_err *err);
