@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "compare.h"
 #include "db/store.h"
 #include "json.h"
@@ -505,7 +506,7 @@ int mc_cli_merge(int argc, char **argv)
             return usage_error("merge", merge_usage, "cannot read '%s'", argv[i]);
     mc_store *s = NULL;
     mc_err err = {0};
-    if (mc_store_open(out, &s, &err) != MC_OK)
+    if (mc_outfile_check_regular(out, "-o", &err) != MC_OK || mc_store_open(out, &s, &err) != MC_OK)
         return mc_cli_report_error("merge", &err);
     int rc = MC_EXIT_OK;
     for (int i = optind; i < argc && rc == MC_EXIT_OK; i++) {

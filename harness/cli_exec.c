@@ -1,5 +1,5 @@
 /* harness/cli_exec.c: executes a configured session for run, repro and check: progress, store,
- * summary, perf table, JSON and JUnit.
+ * summary, perf table; each stage's JSON and JUnit go to the command's outputs (cli_outputs.c).
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "db/store.h"
-#include "junit.h"
+#include "cli_outputs.h"
 #include "mutation.h"
 #include "perf.h"
 #include "perf_table.h"
@@ -60,7 +60,7 @@ static void print_perf(const mc_run_options *o, const mc_session *s, mc_store *s
 {
     mc_peaks peaks;
     bool have = machine_peaks(o, store, fingerprint, &peaks);
-    mc_perf_table_print(o->json ? stderr : stdout, s, have ? &peaks : NULL);
+    mc_perf_table_print(stdout, s, have ? &peaks : NULL);
 }
 
 /* The devices of every available backend: part of the machine's fingerprint. Only the first two
@@ -100,13 +100,12 @@ static mc_status begin_run(const mc_run_options *o, const mc_session *s, int arg
     return st;
 }
 
+/* The human summary goes to stdout; with --json, cli_outputs.c has pointed stdout at stderr. */
 static void print_outcome(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
 {
-    mc_summary_print(o->json ? stderr : stdout, s, o->seed, o->verbose);
+    mc_summary_print(stdout, s, o->seed, o->verbose);
     if (o->perf)
         print_perf(o, s, store, fingerprint);
-    if (o->json)
-        mc_summary_json(stdout, s, o->seed);
 }
 
 int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc_store *store, mc_exec_outcome *out)
@@ -119,6 +118,7 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     mc_status st = mc_session_prepare(&o->session, &s, &err);
     if (!st && s.n_items == 0) {
         mc_summary_print(stderr, &s, o->seed, o->verbose);
+        mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, out->commit, out->run_id);
         fprintf(stderr, "metallic-check %s: nothing ran: no case matched the selection\n", cmd);
         mc_session_free(&s);
         return out->rc = MC_EXIT_NOTHING;
@@ -140,12 +140,11 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         return out->rc = mc_cli_report_error(cmd, &err);
     }
     print_outcome(o, &s, store, out->fingerprint);
+    mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, out->commit, out->run_id);
     int rc = mc_session_exit_code(&s);
     int caught, total;
-    mc_mutation_score(&s, o->json ? stderr : stdout, &caught, &total);
+    mc_mutation_score(&s, stdout, &caught, &total);
     if (total && store && mc_store_set_mutation_score(store, out->run_id, caught, total, &err) != MC_OK)
-        rc = mc_cli_report_error(cmd, &err);
-    if (o->junit_path && mc_junit_write(o->junit_path, &s, &err) != MC_OK)
         rc = mc_cli_report_error(cmd, &err);
     if (rc == MC_EXIT_NOTHING)
         fprintf(stderr, "metallic-check %s: nothing ran: every selected case was declined or unavailable\n", cmd);
@@ -158,7 +157,7 @@ static const char *run_status_for(int rc)
     return rc == MC_EXIT_OK ? "passed" : rc == MC_EXIT_FAIL ? "failed" : rc == MC_EXIT_NOTHING ? "nothing" : "aborted";
 }
 
-int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv)
+static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv)
 {
     mc_store *store = NULL;
     mc_err err = {0};
@@ -170,9 +169,24 @@ int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **ar
     if (store && out.run_id) {
         if (mc_store_end_run(store, out.run_id, run_status_for(rc), &err) != MC_OK)
             rc = mc_cli_report_error(cmd, &err);
-        else if (!o->json)
+        else
             printf("stored as run %lld in %s\n", (long long)out.run_id, path);
     }
     mc_store_close(store);
     return rc;
+}
+
+int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv)
+{
+    mc_cli_outputs outputs;
+    mc_err err = {0};
+    int rc;
+    if (mc_cli_outputs_begin(&outputs, cmd, o->json, o->junit_path, o->seed, &err) != MC_OK) {
+        rc = mc_cli_report_error(cmd, &err);
+    } else {
+        o->outputs = &outputs;
+        rc = run_and_store(cmd, o, argc, argv);
+        o->outputs = NULL;
+    }
+    return mc_cli_outputs_finish(&outputs, rc);
 }

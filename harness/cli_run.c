@@ -1,6 +1,8 @@
 /* harness/cli_run.c: `metallic-check run` and `metallic-check repro`, and the options they share.
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "cli_outputs.h"
+#include "sanitize.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,8 +38,10 @@ static const char run_usage[] =
     "  --perf             also time each passing case (the perf tier implies it); runs one worker\n"
     "                     and gives kernels every core unless --jobs/--threads say otherwise\n"
     "  --budget SEC       perf: timing budget per case and variant, fractions allowed (default 2)\n"
-    "  --json             print the results as JSON on stdout (the summary goes to stderr)\n"
-    "  --junit FILE       also write a JUnit XML report\n"
+    "  --json             print one JSON document on stdout: per result its verdict, a reproducer\n"
+    "                     when it failed, its timing when timed; an error as {\"error\": ...}\n"
+    "                     (human output goes to stderr)\n"
+    "  --junit FILE       also write a JUnit XML file (one <testsuite> per stage; '-' for stdout)\n"
     "  --quiet            no progress output\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
@@ -77,7 +81,10 @@ static const struct option run_options[] = {
 
 int mc_cli_report_error(const char *cmd, const mc_err *err)
 {
-    fprintf(stderr, "metallic-check %s: %s: %s\n", cmd, mc_status_str(err->status), err->msg);
+    fprintf(stderr, "metallic-check %s: %s: ", cmd, mc_status_str(err->status));
+    mc_sanitize_write(MC_SINK_TERM, stderr, err->msg);
+    fputc('\n', stderr);
+    mc_cli_outputs_note_error(err);
     if (getenv("MC_DEBUG") && err->file)
         fprintf(stderr, "  (recorded at %s:%d)\n", err->file, err->line);
     return MC_EXIT_USAGE;
@@ -264,8 +271,10 @@ int mc_cli_run(int argc, char **argv)
     mc_run_options o;
     int pos;
     int rc = mc_cli_parse_run_options("run", run_usage, argc, argv, &o, &pos);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("run", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     if (pos < argc) {
         fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage);
         return MC_EXIT_USAGE;
@@ -279,8 +288,10 @@ int mc_cli_repro(int argc, char **argv)
     mc_run_options o;
     int pos;
     int rc = mc_cli_parse_run_options("repro", repro_usage, argc, argv, &o, &pos);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("repro", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     if (pos != argc - 1) {
         fprintf(stderr, "metallic-check repro: give exactly one case key\n%s", repro_usage);
         return MC_EXIT_USAGE;

@@ -9,11 +9,15 @@
 
 #include "session.h"
 
+/* The reproducer command of one failure into dst (snprintf's convention); 0 for a result with no
+ * case (coverage). */
+size_t mc_summary_repro_command(char *dst, size_t cap, const mc_session *s, const mc_result *r, uint64_t seed);
 /* The reproducer line of one failure. */
 void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed);
 /* One line per failure, the unavailable variants, a per-variant table and the closing counts. */
 void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose);
-/* The whole run as one JSON document. */
-void mc_summary_json(FILE *out, const mc_session *s, uint64_t seed);
+/* One stage of a command (correctness, perf) as a JSON object: counts, unavailable variants, and
+ * per result its verdict, a reproducer when it failed and its timing when it was timed. */
+void mc_summary_json_stage(FILE *out, const mc_session *s, const char *stage, uint64_t seed);
 
 #endif

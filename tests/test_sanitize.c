@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "harness/sanitize.h"
+#include "reports/html.h"
 
 typedef struct row {
     mc_sink sink;
@@ -109,6 +110,15 @@ static void test_cut_between_pieces(void **state)
     assert_string_equal(out, "");
 }
 
+/* The report's escaping is the HTML sink: invalid UTF-8 and C1 controls no longer pass through. */
+static void test_report_html_uses_the_sink(void **state)
+{
+    (void)state;
+    char out[64];
+    mc_html_escape(out, sizeof out, "k\xff\xC2\x9B<");
+    assert_string_equal(out, "k&#xFFFD;&#xFFFD;&lt;");
+}
+
 static void test_decode(void **state)
 {
     (void)state;
@@ -127,6 +137,7 @@ int main(void)
         cmocka_unit_test(test_stream_matches_buffer),
         cmocka_unit_test(test_every_byte_is_safe),
         cmocka_unit_test(test_cut_between_pieces),
+        cmocka_unit_test(test_report_html_uses_the_sink),
         cmocka_unit_test(test_decode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

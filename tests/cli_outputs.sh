@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tests/cli_outputs.sh: machine outputs and files as a black box: one JSON document per command
+# (timings, reproducers, verdicts, errors), one valid JUnit file per command, untrusted text
+# sanitised, and outputs that never replace a FIFO or a device.
+# Focus: each row runs the binary and checks what it wrote, with jq and xmllint.
+# SPDX-License-Identifier: MIT
+set -u
+bin="$(realpath "$1")"; src="$2"
+export MC_CASES_DIR="$src/cases"
+for tool in jq xmllint git mkfifo; do
+  command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
+done
+tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
+passed=0; failed=0
+
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*" >&2; }
+# check WHAT COMMAND...: a row passes when the shell command succeeds.
+check() { local what="$1"; shift; if "$@" >/dev/null; then ok; else bad "$what"; fi; }
+# json FILE EXPR: FILE holds exactly one JSON document and EXPR is true of it (jq accepts empty input).
+json() { [ "$(jq -s length "$1" 2>/dev/null)" = 1 ] && jq -e "$2" "$1"; }
+
+cat >"$tmp/tiny.lua" <<'LUA'
+suite "tiny" { op = "gemm", m = {1, 3}, n = 2, k = {5, 8} }
+LUA
+printf 'error("\\27[2J\\27[31mFORGED\\r\\nFAIL crash everything")\n' >"$tmp/hostile.lua"
+
+# run --json: one document, every result with its verdict; perf runs carry their timings
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --no-store --json >"$tmp/run.json" 2>"$tmp/run.err"
+check "run --json is one JSON document" json "$tmp/run.json" '.command == "run" and .exit == 0 and (.stages | length) == 1'
+check "run --json results" json "$tmp/run.json" '[.stages[0].results[] | select(.kind == "pass")] | length == 4'
+check "run --json: the human summary went to stderr" grep -q "4 passed, 0 failed" "$tmp/run.err"
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --no-store --perf --budget 0.05 --json >"$tmp/perf.json" 2>/dev/null
+check "run --perf --json has timings" \
+  json "$tmp/perf.json" '[.stages[0].results[] | select(.timing.median_ns > 0 and .timing.n > 0)] | length == 4'
+
+# a failure carries its reproducer, in JSON and in JUnit
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_testonly_overflow --include-hidden --no-store --json \
+  --junit "$tmp/fail.xml" >"$tmp/fail.json" 2>/dev/null
+check "JSON failure has a reproducer" \
+  json "$tmp/fail.json" \
+  '[.stages[0].results[] | select(.kind != "pass" and (.repro | startswith("metallic-check repro")))] | length > 0'
+check "JUnit is valid XML" xmllint --noout "$tmp/fail.xml"
+check "JUnit failure has a reproducer" grep -q "repro: metallic-check repro" "$tmp/fail.xml"
+
+# errors with --json: a JSON error object on stdout
+"$bin" run --cases "$tmp/tiny.lua" --backend nosuch --no-store --json >"$tmp/err.json" 2>/dev/null
+check "config error as JSON" json "$tmp/err.json" '.exit == 2 and (.error.message | test("nosuch"))'
+"$bin" run --jobs many --json >"$tmp/usage.json" 2>/dev/null
+check "usage error as JSON" json "$tmp/usage.json" '.exit == 2 and .error.status == "usage"'
+
+# untrusted text: a case file's error message cannot reach the terminal raw, and stays valid JSON
+"$bin" run --cases "$tmp/hostile.lua" --no-store --json >"$tmp/hostile.json" 2>"$tmp/hostile.err"
+check "hostile message: JSON error object" json "$tmp/hostile.json" '.exit == 2 and (.error.message | test("FORGED"))'
+check "hostile message: no raw ESC or CR on the terminal" bash -c "! LC_ALL=C grep -q $'[\x1b\r]' '$tmp/hostile.err'"
+check "hostile message: no forged line on the terminal" bash -c "! grep -q '^FAIL crash everything' '$tmp/hostile.err'"
+
+# check: one JSON document and one JUnit file holding both stages (correctness and perf)
+repo="$tmp/repo"; mkdir "$repo"
+git -C "$repo" init -q && git -C "$repo" -c user.name=t -c user.email=t@t commit -q --allow-empty -m one
+git -C "$repo" -c user.name=t -c user.email=t@t commit -q --allow-empty -m two
+(cd "$repo" && MC_SOURCE_DIR="$repo" "$bin" check --cases "$tmp/tiny.lua" --perf-cases "$tmp/tiny.lua" \
+  --variant gemm_scalar --budget 0.05 --db "$tmp/check.db" --no-report --json --junit "$tmp/check.xml" \
+  >"$tmp/check.json" 2>"$tmp/check.err")
+check "check --json is one JSON document" json "$tmp/check.json" '.command == "check" and (.stages | map(.stage)) == ["correctness", "perf"]'
+check "check --json has the perf stage's timings" json "$tmp/check.json" '[.stages[1].results[].timing.median_ns] | length == 4'
+check "check --junit is valid XML" xmllint --noout "$tmp/check.xml"
+check "check --junit holds both stages" \
+  test "$(xmllint --xpath 'count(/testsuites/testsuite/testcase)' "$tmp/check.xml" 2>/dev/null)" = 8
+check "check --junit properties: seed and commit" \
+  test "$(xmllint --xpath 'string(/testsuites/testsuite[1]/properties/property[@name="commit"]/@value)' "$tmp/check.xml")" \
+  = "$(git -C "$repo" rev-parse HEAD)"
+check "check --help lists --json and --junit" bash -c "'$bin' check --help | grep -q -- '--junit FILE' && '$bin' check --help | grep -q -- '--json'"
+
+# outputs never replace a FIFO or a device (a symlink to /dev/null stands in for /dev/null)
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --db "$tmp/r.db" >/dev/null 2>&1
+mkfifo "$tmp/out.fifo"
+timeout 60 cat "$tmp/out.fifo" >"$tmp/fifo.got" &
+reader=$!
+timeout 60 "$bin" report --db "$tmp/r.db" --out "$tmp/out.fifo" --no-measure >/dev/null 2>&1
+[ -p "$tmp/out.fifo" ] || { kill "$reader" 2>/dev/null; }
+wait "$reader" 2>/dev/null
+check "report --out FIFO stays a FIFO" test -p "$tmp/out.fifo"
+check "report --out FIFO: the reader got the page" grep -q "<html" "$tmp/fifo.got"
+ln -s /dev/null "$tmp/null"
+"$bin" report --db "$tmp/r.db" --out "$tmp/null" --no-measure >/dev/null 2>&1
+check "report --out link to /dev/null stays a link" test -L "$tmp/null"
+check "report --out link: /dev/null is still a device" test -c /dev/null
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --no-store --junit "$tmp/null" >/dev/null 2>&1
+check "--junit link to /dev/null stays a link" test -L "$tmp/null"
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --no-store --junit - >"$tmp/junit.stdout" 2>/dev/null
+check "--junit - writes to stdout" xmllint --noout "$tmp/junit.stdout"
+out="$("$bin" merge "$tmp/r.db" -o "$tmp/out.fifo" 2>&1)"; rc=$?
+check "merge -o FIFO refused with exit 2" test "$rc" -eq 2
+check "merge -o FIFO: says why" grep -q "not a regular file" <<<"$out"
+check "merge -o FIFO stays a FIFO" test -p "$tmp/out.fifo"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
