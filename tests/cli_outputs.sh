@@ -10,7 +10,7 @@ export MC_CASES_DIR="$src/cases"
 for tool in jq xmllint git mkfifo; do
   command -v "$tool" >/dev/null || { echo "skipped: $tool is not installed"; exit 77; }
 done
-tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
+tmp="$(mktemp -d)"; cd "$tmp" || exit 1; trap 'rm -rf "$tmp"' EXIT; [ -n "${KEEP:-}" ] && trap - EXIT
 passed=0; failed=0
 
 ok() { passed=$((passed + 1)); }
