@@ -413,7 +413,7 @@ static int open_existing(const char *cmd, const char *path, mc_store **s)
                 path);
         return MC_EXIT_USAGE;
     }
-    if (mc_store_open(path, s, &err) != MC_OK)
+    if (mc_store_open_existing(path, false, s, &err) != MC_OK) /* never a schema into a file it reads */
         return mc_cli_report_error(cmd, &err);
     return -1;
 }

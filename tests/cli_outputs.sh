@@ -95,5 +95,30 @@ check "merge -o FIFO refused with exit 2" test "$rc" -eq 2
 check "merge -o FIFO: says why" grep -q "not a regular file" <<<"$out"
 check "merge -o FIFO stays a FIFO" test -p "$tmp/out.fifo"
 
+# readers never write a schema into a file they were asked to read; a damaged database is damage (1)
+# empty_db NAME ARGS...: the command, asked to read an empty file, refuses it and leaves it empty.
+empty_db() {
+  local name="$1"; shift
+  : >"$tmp/empty.db"
+  "$bin" "$@" >"$tmp/empty.out" 2>&1; local rc=$?
+  check "$name on an empty file: exit 2" test "$rc" -eq 2
+  check "$name on an empty file: says so" grep -q "not a metallic-check database" "$tmp/empty.out"
+  check "$name on an empty file: left empty" test ! -s "$tmp/empty.db"
+}
+empty_db report report --db "$tmp/empty.db" --out "$tmp/empty.html" --no-measure
+empty_db compare compare --db "$tmp/empty.db" --cand latest
+empty_db "db check" db check --db "$tmp/empty.db"
+echo "not a database at all, just text, long enough to fill a header of one hundred bytes or so......" >"$tmp/text.db"
+cp "$tmp/text.db" "$tmp/text.orig"
+"$bin" report --db "$tmp/text.db" --out "$tmp/text.html" --no-measure >/dev/null 2>&1
+check "report on a text file: exit 2, file untouched" cmp -s "$tmp/text.db" "$tmp/text.orig"
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --db "$tmp/trunc.db" >/dev/null 2>&1
+"$bin" db check --db "$tmp/trunc.db" >/dev/null 2>&1
+check "db check on a sound database: exit 0" test $? -eq 0
+size=$(stat -c %s "$tmp/trunc.db"); truncate -s $((size / 2)) "$tmp/trunc.db"; rm -f "$tmp/trunc.db-wal" "$tmp/trunc.db-shm"
+out="$("$bin" db check --db "$tmp/trunc.db" 2>&1)"; rc=$?
+check "db check on a truncated database: exit 1 (damage), as its help says" test "$rc" -eq 1
+check "db check on a truncated database: says what is wrong" grep -qiE "malformed|damage|corrupt" <<<"$out"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
