@@ -8,6 +8,7 @@
 #include "json.h"
 #include "op.h"
 #include "perf_table.h"
+#include "progress.h"
 #include "sanitize.h"
 
 #define MC_DEFAULT_SEED 0 /* keep in step with the CLI's default */
@@ -76,9 +77,19 @@ static void tally(const mc_result *r, variant_counts *c)
         c->fail++;
 }
 
+/* Per variant: pass, fail, skip, crash, timeout. The name column is as wide as the longest name,
+ * at most what leaves the row inside the terminal (a table that wraps is unreadable). */
 static void print_table(FILE *out, const mc_session *s)
 {
-    fprintf(out, "\n%-34s %-7s %7s %7s %7s %7s %7s\n", "variant", "backend", "pass", "fail", "skip", "crash", "timeout");
+    enum { NUMBERS_W = 8 + 5 * 8 }; /* " backend" and five " %7d" columns */
+    int longest = (int)strlen("variant");
+    for (int v = 0; v < s->n_variants; v++)
+        if ((int)strlen(s->variants[v]->name) > longest)
+            longest = (int)strlen(s->variants[v]->name);
+    int fit = mc_progress_columns(fileno(out)) - 1 - NUMBERS_W;
+    int w = longest < fit ? longest : fit > 7 ? fit : 7;
+    fprintf(out, "\n%-*s %-7s %7s %7s %7s %7s %7s\n", w, "variant", "backend", "pass", "fail", "skip", "crash",
+            "timeout");
     for (int v = 0; v < s->n_variants; v++) {
         variant_counts c = {0};
         for (int i = 0; i < s->n_items; i++)
@@ -87,8 +98,8 @@ static void print_table(FILE *out, const mc_session *s)
         for (int i = 0; i < s->n_coverage; i++)
             if (s->coverage[i].variant_index == v)
                 tally(&s->coverage[i], &c);
-        fprintf(out, "%-34s %-7s %7d %7d %7d %7d %7d\n", s->variants[v]->name, s->variants[v]->backend, c.pass, c.fail,
-                c.skip, c.crash, c.timeout);
+        fprintf(out, "%-*s %-7s %7d %7d %7d %7d %7d\n", w, s->variants[v]->name, s->variants[v]->backend, c.pass,
+                c.fail, c.skip, c.crash, c.timeout);
     }
 }
 

@@ -120,5 +120,16 @@ out="$("$bin" db check --db "$tmp/trunc.db" 2>&1)"; rc=$?
 check "db check on a truncated database: exit 1 (damage), as its help says" test "$rc" -eq 1
 check "db check on a truncated database: says what is wrong" grep -qiE "malformed|damage|corrupt" <<<"$out"
 
+# an 80-column terminal (a pty): the progress bar and the summary table never wrap
+if command -v script >/dev/null; then
+  COLUMNS=80 script -qec "'$bin' run --cases '$tmp/tiny.lua' --no-store --include-hidden --variant gemm_scalar \
+    --variant gemm_tiled_portable --variant mutant_gemv_q4_0_nibbles_swapped" /dev/null >"$tmp/pty.out" 2>&1
+  widest="$(tr '\r' '\n' <"$tmp/pty.out" | grep -E 'ETA|^variant |^[a-z0-9_]+ +[a-z]+( +[0-9]+){5} *$' |
+    awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')"
+  check "progress bar and table fit 80 columns (widest $widest)" test "$widest" -gt 0 -a "$widest" -le 80
+else
+  echo "skipped row: no script(1) for a pty"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
