@@ -1,6 +1,7 @@
 /* harness/cli_exec.c: executes a configured session for run, repro and check: progress, store,
  * summary, perf table; each stage's JSON and JUnit go to the command's outputs (cli_outputs.c).
  * SPDX-License-Identifier: MIT */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,102 @@
 #include "summary.h"
 
 static mc_perf_hook perf_hook; /* lives on in each worker after fork */
+
+/* ---- Ctrl-C ----
+ * An interrupted run says what it keeps before it dies: the results already committed to the
+ * store (the recorder writes a batch at least every second) and the run, which stays
+ * "incomplete". The handler only formats numbers and writes: the store is never touched there. */
+static volatile sig_atomic_t results_done;  /* handed to the recorder, over every stage */
+static volatile sig_atomic_t results_kept;  /* of those, committed */
+static volatile sig_atomic_t interrupt_run; /* the run being written, 0 for none (--no-store) */
+static volatile sig_atomic_t interrupt_pid; /* the harness: workers inherit the handler and stay quiet */
+
+static size_t append_text(char *buf, size_t len, size_t cap, const char *text)
+{
+    while (*text && len + 1 < cap)
+        buf[len++] = *text++;
+    return len;
+}
+
+static size_t append_number(char *buf, size_t len, size_t cap, long v)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0 && n < (int)sizeof digits);
+    while (n > 0 && len + 1 < cap)
+        buf[len++] = digits[--n];
+    return len;
+}
+
+static void on_interrupt(int sig)
+{
+    if (getpid() != (pid_t)interrupt_pid) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    char msg[200];
+    size_t n = append_text(msg, 0, sizeof msg, "\ninterrupted: ");
+    if (interrupt_run) {
+        n = append_number(msg, n, sizeof msg, results_kept);
+        n = append_text(msg, n, sizeof msg, " results kept in run ");
+        n = append_number(msg, n, sizeof msg, interrupt_run);
+        n = append_text(msg, n, sizeof msg, " (incomplete)\n");
+    } else {
+        n = append_number(msg, n, sizeof msg, results_done);
+        n = append_text(msg, n, sizeof msg, " results done, none stored (--no-store)\n");
+    }
+    ssize_t ignored = write(STDERR_FILENO, msg, n);
+    (void)ignored;
+    signal(sig, SIG_DFL);
+    raise(sig); /* die of the signal, as a shell expects of Ctrl-C */
+}
+
+static struct sigaction saved_int, saved_term; /* what was there before, restored after the session */
+
+/* A signal ignored when we started (a background job, nohup) stays ignored. */
+static void catch_one(int sig, struct sigaction *saved)
+{
+    struct sigaction sa = {.sa_handler = on_interrupt};
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, NULL, saved);
+    if (saved->sa_handler != SIG_IGN)
+        sigaction(sig, &sa, NULL);
+}
+
+static void catch_interrupts(int64_t run_id)
+{
+    interrupt_run = (sig_atomic_t)run_id;
+    interrupt_pid = (sig_atomic_t)getpid();
+    catch_one(SIGINT, &saved_int);
+    catch_one(SIGTERM, &saved_term);
+}
+
+static void release_interrupts(void)
+{
+    sigaction(SIGINT, &saved_int, NULL);
+    sigaction(SIGTERM, &saved_term, NULL);
+}
+
+/* The recorder's sink, counting what it has committed for the interrupt message. */
+static void counting_sink(void *user, const mc_session *s, int item)
+{
+    mc_recorder *rec = user;
+    mc_recorder_sink(rec, s, item);
+    results_done++;
+    if (rec->n_pending == 0 && rec->status == MC_OK)
+        results_kept = results_done;
+}
+
+static void counting_no_store(void *user, const mc_session *s, int item)
+{
+    (void)user;
+    (void)s;
+    (void)item;
+    results_done++;
+}
 
 /* Perf runs: one worker, kernels get every core, each passing case is timed. */
 static void configure_perf(mc_run_options *o)
@@ -127,13 +224,18 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         st = begin_run(o, &s, argc, argv, store, out, &err);
     if (!st && store) {
         mc_recorder_init(&rec, store, out->run_id);
-        o->session.sink = mc_recorder_sink;
+        o->session.sink = counting_sink;
         o->session.sink_user = &rec;
+    } else if (!st) {
+        o->session.sink = counting_no_store;
     }
-    if (!st)
+    if (!st) {
+        catch_interrupts(store ? out->run_id : 0);
         st = mc_session_execute(&o->session, &s, &err);
-    if (!st && store)
-        st = mc_recorder_finish(&rec, &s, &err);
+    }
+    if (!st && store && !(st = mc_recorder_finish(&rec, &s, &err)))
+        results_kept = results_done;
+    release_interrupts();
     mc_recorder_free(&rec);
     if (st) {
         mc_session_free(&s);

@@ -131,5 +131,28 @@ else
   echo "skipped row: no script(1) for a pty"
 fi
 
+# Ctrl-C: the run says what it keeps, and that is what the database holds
+if command -v sqlite3 >/dev/null; then
+  set -m # job control: the background run gets SIGINT as a foreground one would (not ignored)
+  "$bin" run --cases "$tmp/tiny.lua" --db "$tmp/int.db" --include-hidden --variant gemm_scalar \
+    --variant gemm_testonly_hang --timeout 3 --jobs 1 >/dev/null 2>"$tmp/int.err" &
+  runner=$!
+  set +m
+  sleep 7
+  kill -INT "$runner"
+  wait "$runner"; rc=$?
+  msg="$(grep -E '^interrupted: [0-9]+ results kept in run [0-9]+ \(incomplete\)$' "$tmp/int.err")"
+  check "Ctrl-C says what is kept" test -n "$msg"
+  check "Ctrl-C: dies of SIGINT (exit 130)" test "$rc" -eq 130
+  kept="$(sed -E 's/^interrupted: ([0-9]+) .*/\1/' <<<"$msg")"; run="$(sed -E 's/.* in run ([0-9]+) .*/\1/' <<<"$msg")"
+  check "Ctrl-C: some results were kept" test "${kept:-0}" -gt 0
+  check "Ctrl-C: the database holds exactly those" \
+    test "$(sqlite3 "$tmp/int.db" "SELECT count(*) FROM result WHERE run_id = ${run:-0}")" = "$kept"
+  check "Ctrl-C: the run is incomplete" \
+    test "$(sqlite3 "$tmp/int.db" "SELECT status FROM run WHERE id = ${run:-0}")" = incomplete
+else
+  echo "skipped rows: no sqlite3 for the Ctrl-C check"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
