@@ -200,8 +200,8 @@ static mc_status begin_run(const mc_run_options *o, const mc_session *s, int arg
 /* The human summary goes to stdout; with --json, cli_outputs.c has pointed stdout at stderr. */
 static void print_outcome(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
 {
-    mc_summary_print(stdout, s, o->seed, o->verbose);
-    if (o->perf)
+    mc_summary_print(stdout, s, o->seed, o->verbose, o->session.quiet);
+    if (o->perf && !o->session.quiet)
         print_perf(o, s, store, fingerprint);
 }
 
@@ -214,7 +214,7 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         configure_perf(o);
     mc_status st = mc_session_prepare(&o->session, &s, &err);
     if (!st && s.n_items == 0) {
-        mc_summary_print(stderr, &s, o->seed, o->verbose);
+        mc_summary_print(stderr, &s, o->seed, o->verbose, o->session.quiet);
         mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, out->commit, out->run_id);
         fprintf(stderr, "metallic-check %s: nothing ran: no case matched the selection\n", cmd);
         mc_session_free(&s);
@@ -271,7 +271,7 @@ static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **ar
     if (store && out.run_id) {
         if (mc_store_end_run(store, out.run_id, run_status_for(rc), &err) != MC_OK)
             rc = mc_cli_report_error(cmd, &err);
-        else
+        else if (!o->session.quiet)
             printf("stored as run %lld in %s\n", (long long)out.run_id, path);
     }
     mc_store_close(store);

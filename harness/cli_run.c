@@ -42,7 +42,7 @@ static const char run_usage[] =
     "                     when it failed, its timing when timed; an error as {\"error\": ...}\n"
     "                     (human output goes to stderr)\n"
     "  --junit FILE       also write a JUnit XML file (one <testsuite> per stage; '-' for stdout)\n"
-    "  --quiet            no progress output\n"
+    "  --quiet            the failures (with reproducers) and the verdict only: no progress, no tables\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
     "  -h, --help         this text\n"

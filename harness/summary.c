@@ -103,7 +103,29 @@ static void print_table(FILE *out, const mc_session *s)
     }
 }
 
-void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose)
+/* What only a person reading the whole summary wants: unavailable backends and variants, the table. */
+static void print_details(FILE *out, const mc_session *s)
+{
+    for (int i = 0; i < s->probe.n_backends; i++) {
+        if (s->probe.backends[i].available)
+            continue;
+        fprintf(out, "unavailable backend %s: ", s->probe.backends[i].name);
+        term(out, s->probe.backends[i].info);
+        fputc('\n', out);
+    }
+    for (int i = 0; i < s->n_selected; i++) {
+        if (!s->probe.reason[i][0])
+            continue;
+        fprintf(out, "unavailable variant %s: ", s->selected[i]->name);
+        term(out, s->probe.reason[i]);
+        fputc('\n', out);
+    }
+    print_table(out, s);
+}
+
+
+
+void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose, bool quiet)
 {
     for (int i = 0; i < s->n_items; i++)
         if (mc_result_kind_is_failure(s->results[i].kind))
@@ -119,27 +141,15 @@ void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose
         }
     for (int i = 0; i < s->n_coverage; i++)
         print_failure(out, s, &s->coverage[i], seed);
-    for (int i = 0; i < s->probe.n_backends; i++)
-        if (!s->probe.backends[i].available)
-        {
-            fprintf(out, "unavailable backend %s: ", s->probe.backends[i].name);
-            term(out, s->probe.backends[i].info);
-            fputc('\n', out);
-        }
-    for (int i = 0; i < s->n_selected; i++)
-        if (s->probe.reason[i][0])
-        {
-            fprintf(out, "unavailable variant %s: ", s->selected[i]->name);
-            term(out, s->probe.reason[i]);
-            fputc('\n', out);
-        }
-    print_table(out, s);
+    if (!quiet)
+        print_details(out, s);
     int failed = 0;
     for (int k = 0; k < MC_RESULT_COUNT; k++)
         if (mc_result_kind_is_failure((mc_result_kind)k))
             failed += s->counts[k];
-    fprintf(out, "\n%d cases x variants in %.1f s; %d variants unavailable here\n", s->n_items, s->wall_s,
-            s->n_unavailable);
+    if (!quiet)
+        fprintf(out, "\n%d cases x variants in %.1f s; %d variants unavailable here\n", s->n_items, s->wall_s,
+                s->n_unavailable);
     fprintf(out, "%d passed, %d failed, %d skipped\n", s->counts[MC_RESULT_PASS], failed, s->counts[MC_RESULT_SKIP]);
 }
 

@@ -72,6 +72,16 @@ check "check --junit properties: seed and commit" \
   = "$(git -C "$repo" rev-parse HEAD)"
 check "check --help lists --json and --junit" bash -c "'$bin' check --help | grep -q -- '--junit FILE' && '$bin' check --help | grep -q -- '--json'"
 
+# --quiet: the verdict and the failures only
+(cd "$repo" && MC_SOURCE_DIR="$repo" "$bin" check --cases "$tmp/tiny.lua" --perf-cases "$tmp/tiny.lua" \
+  --variant gemm_scalar --budget 1 --db "$tmp/quiet.db" --no-report --quiet >"$tmp/quiet.out" 2>&1)
+check "check --quiet: a few lines ($(wc -l <"$tmp/quiet.out"))" test "$(wc -l <"$tmp/quiet.out")" -le 6
+check "check --quiet: still says its verdict" grep -q "verdict: all passed" "$tmp/quiet.out"
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --variant gemm_testonly_overflow --include-hidden \
+  --no-store --quiet >"$tmp/quiet.out" 2>&1
+check "run --quiet: failures with their reproducers" grep -q "^  repro: metallic-check repro" "$tmp/quiet.out"
+check "run --quiet: no table" bash -c "! grep -q '^variant ' '$tmp/quiet.out'"
+
 # outputs never replace a FIFO or a device (a symlink to /dev/null stands in for /dev/null)
 "$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --db "$tmp/r.db" >/dev/null 2>&1
 mkfifo "$tmp/out.fifo"
