@@ -157,7 +157,7 @@ static void print_perf(const mc_run_options *o, const mc_session *s, mc_store *s
 {
     mc_peaks peaks;
     bool have = machine_peaks(o, store, fingerprint, &peaks);
-    mc_perf_table_print(stdout, s, have ? &peaks : NULL);
+    mc_perf_table_print(stdout, s, have ? &peaks : NULL, o->session.pool.runner.threads);
 }
 
 /* The devices of every available backend: part of the machine's fingerprint. Only the first two
@@ -198,11 +198,24 @@ static mc_status begin_run(const mc_run_options *o, const mc_session *s, int arg
 }
 
 /* The human summary goes to stdout; with --json, cli_outputs.c has pointed stdout at stderr. */
-static void print_outcome(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
+static void print_outcome(const mc_run_options *o, const mc_session *s, const mc_perf_env *env, mc_store *store,
+                          const char *fingerprint)
 {
     mc_summary_print(stdout, s, o->seed, o->verbose, o->session.quiet);
     if (o->perf && !o->session.quiet)
         print_perf(o, s, store, fingerprint);
+    if (env)
+        mc_perf_env_warn(stdout, env); /* even when quiet: it qualifies the verdict */
+}
+
+/* Whether a perf run's timings can be trusted (load, clock); NULL for a correctness run. */
+static const mc_perf_env *assess_env(const mc_run_options *o, const mc_session *s, mc_perf_env *env)
+{
+    if (!o->perf)
+        return NULL;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    *env = mc_perf_env_assess(s, cores > 0 ? (int)cores : 1, o->session.pool.runner.threads);
+    return env;
 }
 
 int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc_store *store, mc_exec_outcome *out)
@@ -215,7 +228,8 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     mc_status st = mc_session_prepare(&o->session, &s, &err);
     if (!st && s.n_items == 0) {
         mc_summary_print(stderr, &s, o->seed, o->verbose, o->session.quiet);
-        mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, out->commit, out->run_id);
+        mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, NULL, out->commit,
+                                   out->run_id);
         fprintf(stderr, "metallic-check %s: nothing ran: no case matched the selection\n", cmd);
         mc_session_free(&s);
         return out->rc = MC_EXIT_NOTHING;
@@ -241,8 +255,10 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         mc_session_free(&s);
         return out->rc = mc_cli_report_error(cmd, &err);
     }
-    print_outcome(o, &s, store, out->fingerprint);
-    mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, out->commit, out->run_id);
+    mc_perf_env env_space;
+    const mc_perf_env *env = assess_env(o, &s, &env_space);
+    print_outcome(o, &s, env, store, out->fingerprint);
+    mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, env, out->commit, out->run_id);
     int rc = mc_session_exit_code(&s);
     int caught, total;
     mc_mutation_score(&s, stdout, &caught, &total);

@@ -52,8 +52,8 @@ mc_status mc_cli_outputs_begin(mc_cli_outputs *x, const char *cmd, bool json, co
     return MC_OK;
 }
 
-void mc_cli_outputs_add_session(mc_cli_outputs *x, const char *stage, const mc_session *s, const char *commit,
-                                int64_t run_id)
+void mc_cli_outputs_add_session(mc_cli_outputs *x, const char *stage, const mc_session *s, const mc_perf_env *env,
+                                const char *commit, int64_t run_id)
 {
     if (!x)
         return;
@@ -66,7 +66,7 @@ void mc_cli_outputs_add_session(mc_cli_outputs *x, const char *stage, const mc_s
     if (x->stages) {
         if (x->n_stages++)
             fputc(',', x->stages);
-        mc_summary_json_stage(x->stages, s, stage, x->seed);
+        mc_summary_json_stage(x->stages, s, stage, env, x->seed);
     }
 }
 

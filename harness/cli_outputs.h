@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "outfile.h"
+#include "perf_table.h"
 #include "session.h"
 
 struct mc_store;
@@ -39,9 +40,10 @@ typedef struct mc_cli_outputs {
  * file (junit_path, may be NULL) is opened now, so a bad path fails before any work. */
 mc_status mc_cli_outputs_begin(mc_cli_outputs *x, const char *cmd, bool json, const char *junit_path,
                                uint64_t seed, mc_err *err);
-/* Adds one stage's results; commit and run_id may be ""/0 when nothing was stored. */
-void mc_cli_outputs_add_session(mc_cli_outputs *x, const char *stage, const mc_session *s, const char *commit,
-                                int64_t run_id);
+/* Adds one stage's results and, for a timed stage, its environment (env, may be NULL); commit and
+ * run_id may be ""/0 when nothing was stored. */
+void mc_cli_outputs_add_session(mc_cli_outputs *x, const char *stage, const mc_session *s, const mc_perf_env *env,
+                                const char *commit, int64_t run_id);
 /* Adds the verdicts stored for (base, cand). */
 mc_status mc_cli_outputs_add_verdicts(mc_cli_outputs *x, struct mc_store *store, int64_t base, int64_t cand,
                                       mc_err *err);

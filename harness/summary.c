@@ -205,10 +205,25 @@ static void json_result(FILE *out, const mc_session *s, const mc_result *r, int 
     fputc('}', out);
 }
 
-void mc_summary_json_stage(FILE *out, const mc_session *s, const char *stage, uint64_t seed)
+static void json_env(FILE *out, const mc_perf_env *e)
+{
+    fprintf(out, ",\"environment\":{\"timings\":%d,\"cores\":%d,\"kernel_threads\":%d,\"max_loadavg\":", e->n_timed,
+            e->cores, e->kernel_threads);
+    mc_json_number(out, e->max_loadavg);
+    fputs(",\"min_mhz\":", out);
+    mc_json_number(out, e->min_mhz);
+    fputs(",\"max_mhz\":", out);
+    mc_json_number(out, e->max_mhz);
+    fprintf(out, ",\"loaded\":%s,\"throttled\":%s,\"reliable\":%s}", e->loaded ? "true" : "false",
+            e->throttled ? "true" : "false", e->loaded || e->throttled ? "false" : "true");
+}
+
+void mc_summary_json_stage(FILE *out, const mc_session *s, const char *stage, const mc_perf_env *env, uint64_t seed)
 {
     fputs("{\"stage\":", out);
     mc_json_string(out, stage);
+    if (env)
+        json_env(out, env);
     fprintf(out, ",\"items\":%d,\"wall_s\":", s->n_items);
     mc_json_number(out, s->wall_s);
     fputs(",\"counts\":{", out);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "perf_table.h"
 #include "session.h"
 
 /* The reproducer command of one failure into dst (snprintf's convention); 0 for a result with no
@@ -18,8 +19,9 @@ void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64
 /* One line per failure (with its reproducer), the unavailable variants, a per-variant table and
  * the closing counts; quiet: the failures and the counts line only. */
 void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose, bool quiet);
-/* One stage of a command (correctness, perf) as a JSON object: counts, unavailable variants, and
- * per result its verdict, a reproducer when it failed and its timing when it was timed. */
-void mc_summary_json_stage(FILE *out, const mc_session *s, const char *stage, uint64_t seed);
+/* One stage of a command (correctness, perf) as a JSON object: counts, unavailable variants, per
+ * result its verdict, a reproducer when it failed and its timing when it was timed, and for a
+ * timed stage (env not NULL) whether load or clock made the timings unreliable. */
+void mc_summary_json_stage(FILE *out, const mc_session *s, const char *stage, const mc_perf_env *env, uint64_t seed);
 
 #endif

@@ -34,6 +34,13 @@ check "run --json: the human summary went to stderr" grep -q "4 passed, 0 failed
 check "run --perf --json has timings" \
   json "$tmp/perf.json" '[.stages[0].results[] | select(.timing.median_ns > 0 and .timing.n > 0)] | length == 4'
 
+check "run --perf --json says whether the timings are reliable" \
+  json "$tmp/perf.json" '.stages[0].environment | (.reliable | type) == "boolean" and .cores > 0'
+printf 'suite "g" { op = "gemv", m = 256, k = 512 }\n' >"$tmp/gemv.lua"
+"$bin" run --cases "$tmp/gemv.lua" --variant gemv_scalar --no-store --perf --budget 1 >"$tmp/roof.out" 2>/dev/null
+check "a bandwidth roof says where the data lives" \
+  grep -qE "% of read bw at 0\.5 MB \((L1|L2|L3|DRAM|memory)\)" "$tmp/roof.out"
+
 # a failure carries its reproducer, in JSON and in JUnit
 "$bin" run --cases "$tmp/tiny.lua" --variant gemm_testonly_overflow --include-hidden --no-store --json \
   --junit "$tmp/fail.xml" >"$tmp/fail.json" 2>/dev/null
