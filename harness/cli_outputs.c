@@ -32,6 +32,12 @@ mc_status mc_cli_outputs_begin(mc_cli_outputs *x, const char *cmd, bool json, co
     x->json_fd = -1;
     x->seed = seed;
     active = x;
+    if (json) { /* first, so that any error below still gets its JSON document */
+        x->stages = open_memstream(&x->stages_buf, &x->stages_len);
+        x->verdicts = open_memstream(&x->verdicts_buf, &x->verdicts_len);
+        if (!x->stages || !x->verdicts)
+            return mc_err_set(err, MC_ERR_NOMEM, "no memory for the JSON output");
+    }
     if (junit_path) {
         mc_status st = mc_outfile_open(&x->junit_out, junit_path, "--junit", err);
         if (st)
@@ -41,10 +47,6 @@ mc_status mc_cli_outputs_begin(mc_cli_outputs *x, const char *cmd, bool json, co
     }
     if (!json)
         return MC_OK;
-    x->stages = open_memstream(&x->stages_buf, &x->stages_len);
-    x->verdicts = open_memstream(&x->verdicts_buf, &x->verdicts_len);
-    if (!x->stages || !x->verdicts)
-        return mc_err_set(err, MC_ERR_NOMEM, "no memory for the JSON output");
     fflush(stdout);
     x->json_fd = dup(STDOUT_FILENO);
     if (x->json_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0)

@@ -277,6 +277,7 @@ int mc_cli_run(int argc, char **argv)
     }
     if (pos < argc) {
         fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage);
+        mc_cli_outputs_early_error("run", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }
     o.session.coverage_check = !o.session.sel.filter && o.session.sel.shard_count <= 1;

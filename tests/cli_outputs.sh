@@ -56,6 +56,10 @@ check "config error as JSON" json "$tmp/err.json" '.exit == 2 and (.error.messag
 "$bin" run --jobs many --json >"$tmp/usage.json" 2>/dev/null
 check "usage error as JSON" json "$tmp/usage.json" '.exit == 2 and .error.status == "usage"'
 
+"$bin" run --cases "$tmp/tiny.lua" --no-store --json --junit "$tmp/no-such-dir/x.xml" >"$tmp/junit-err.json" 2>/dev/null
+check "an unwritable --junit: JSON error, before any work" \
+  json "$tmp/junit-err.json" '.exit == 2 and (.error.message | test("--junit")) and .stages == []'
+
 # untrusted text: a case file's error message cannot reach the terminal raw, and stays valid JSON
 "$bin" run --cases "$tmp/hostile.lua" --no-store --json >"$tmp/hostile.json" 2>"$tmp/hostile.err"
 check "hostile message: JSON error object" json "$tmp/hostile.json" '.exit == 2 and (.error.message | test("FORGED"))'
