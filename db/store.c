@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include "harness/op.h"
@@ -384,22 +386,10 @@ static mc_status set_wal(mc_store *s, mc_err *err)
                       s->path);
 }
 
-mc_status mc_store_open(const char *path, mc_store **out, mc_err *err)
+/* Foreign keys, WAL, synchronous, schema: what every writer's connection needs. */
+static mc_status configure(mc_store *s, mc_err *err)
 {
-    *out = NULL;
-    mc_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return mc_err_set(err, MC_ERR_NOMEM, "no memory for the store");
-    snprintf(s->path, sizeof s->path, "%s", path);
-    mc_status st = MC_OK;
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        st = s->db ? db_fail(s, err, "opening the database")
-                   : mc_err_set(err, MC_ERR_DB, "cannot open %s: out of memory", path);
-        goto done;
-    }
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(s->db, 1);
-    st = exec_sql(s, "PRAGMA foreign_keys = ON", err);
+    mc_status st = exec_sql(s, "PRAGMA foreign_keys = ON", err);
     if (!st)
         st = set_wal(s, err);
     /* NORMAL is durable against a killed process in WAL mode; only a power cut may lose the last
@@ -408,6 +398,30 @@ mc_status mc_store_open(const char *path, mc_store **out, mc_err *err)
         st = exec_sql(s, "PRAGMA synchronous = NORMAL", err);
     if (!st)
         st = migrate(s, err);
+    return st;
+}
+
+static mc_status open_with(const char *path, int flags, bool existing, bool as_is, mc_store **out, mc_err *err)
+{
+    *out = NULL;
+    mc_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return mc_err_set(err, MC_ERR_NOMEM, "no memory for the store");
+    snprintf(s->path, sizeof s->path, "%s", path);
+    mc_status st = MC_OK;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        st = s->db ? db_fail(s, err, "opening the database")
+                   : mc_err_set(err, MC_ERR_DB, "cannot open %s: out of memory", path);
+        goto done;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    int v = 0;
+    if (existing && !(st = user_version(s, &v, err)) && v == 0)
+        st = mc_err_set(err, MC_ERR_USAGE, "%s is not a metallic-check database (empty, or another program's file)",
+                        path);
+    if (!st)
+        st = as_is ? exec_sql(s, "PRAGMA foreign_keys = ON", err) : configure(s, err);
 done:
     if (st) {
         mc_store_close(s);
@@ -415,6 +429,18 @@ done:
     }
     *out = s;
     return MC_OK;
+}
+
+mc_status mc_store_open(const char *path, mc_store **out, mc_err *err)
+{
+    return open_with(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, false, false, out, err);
+}
+
+mc_status mc_store_open_existing(const char *path, bool as_is, mc_store **out, mc_err *err)
+{
+    if (access(path, F_OK) != 0)
+        return mc_err_set(err, MC_ERR_USAGE, "no results database at %s", path);
+    return open_with(path, SQLITE_OPEN_READWRITE, true, as_is, out, err);
 }
 
 void mc_store_close(mc_store *s)

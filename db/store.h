@@ -25,6 +25,11 @@ const char *mc_store_default_path(void);
  * and a busy timeout so that several processes can write to one file at once. A database from a
  * newer metallic-check (higher user_version) is refused. */
 mc_status mc_store_open(const char *path, mc_store **out, mc_err *err);
+/* For commands that read a database they were given (report, compare, db check): never creates
+ * the file and never writes a schema into one that has none (an empty file, another program's:
+ * MC_ERR_USAGE). as_is: no journal change and no migration either (db check looks at the file as
+ * it is). */
+mc_status mc_store_open_existing(const char *path, bool as_is, mc_store **out, mc_err *err);
 void mc_store_close(mc_store *s);
 
 /* ---- runs ---- */

@@ -31,6 +31,8 @@ typedef struct mc_run_options {
     int jobs_set;           /* --jobs given */
     double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
+    char variant_list[1024]; /* every --variant, comma separated */
+    struct mc_cli_outputs *outputs; /* the command's --json/--junit collector, NULL for none */
 } mc_run_options;
 
 /* Parses the shared options; positional arguments are left in *rest (repro's key). Returns an exit
@@ -38,7 +40,13 @@ typedef struct mc_run_options {
 int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,
                              int *first_positional);
 
-/* Prints "metallic-check: <message> (file:line)" for an error and returns exit status 2. */
+/* Parses a seed: decimal digits only, 0..2^64-1 (no sign, no wrap-around). Returns 0 or -1. */
+int mc_cli_parse_seed(const char *text, uint64_t *out);
+/* Parses a duration in seconds: a finite number above 0 and at most max_s. Returns 0 or -1. */
+int mc_cli_parse_seconds(const char *text, double max_s, double *out);
+
+/* Prints "metallic-check: <message> (file:line)" for an error (control characters shown escaped),
+ * records it for the command's JSON error object, and returns exit status 2. */
 int mc_cli_report_error(const char *cmd, const mc_err *err);
 
 struct mc_store;
@@ -57,7 +65,7 @@ typedef struct mc_exec_outcome {
 int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, struct mc_store *store,
                    mc_exec_outcome *out);
 /* run's whole job: mc_cli_execute with the store that o names (unless --no-store), then the run's
- * final status. */
+ * final status; one JSON document (--json) and one JUnit file (--junit) for the command. */
 int mc_cli_run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv);
 
 int mc_cli_run(int argc, char **argv);

@@ -24,6 +24,7 @@
 
 #include "cli.h"
 #include "cli_compare.h"
+#include "cli_outputs.h"
 #include "cli_report.h"
 #include "cases_lua.h"
 #include "db/store.h"
@@ -51,6 +52,9 @@ static const char check_usage[] =
     "  --budget SEC       timing budget per perf case and variant (default 1)\n"
     "  --remeasure N      rounds of re-measuring ambiguous verdicts before reporting them (default 2,\n"
     "                     0 for none; at most 16 (case, variant) pairs a round, changed code first)\n"
+    "  --json             one JSON document on stdout: both stages' results (timings, reproducers),\n"
+    "                     the comparison's verdicts and the exit status; an error as {\"error\": ...}\n"
+    "  --junit FILE       one JUnit XML file with every testcase of both stages\n"
     "  --backend, --op, --variant, --seed, --jobs, --timeout, --commit, --quiet: as for `run`\n"
     "\n"
     "Exit status: 0 all passed and no regression; 1 a correctness failure, crash or timeout;\n"
@@ -432,6 +436,8 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
     }
     /* the run ends after re-measuring: until then its timings may still grow */
     mc_err err = {0};
+    if (mc_cli_outputs_add_verdicts(c->run.outputs, store, base, out.run_id, &err) != MC_OK)
+        reg_rc = mc_cli_report_error("check", &err);
     int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
     if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
         return mc_cli_report_error("check", &err);
@@ -454,20 +460,28 @@ int mc_cli_check(int argc, char **argv)
         return rc;
     int pos;
     rc = mc_cli_parse_run_options("check", check_usage, argc, argv, &c.run, &pos);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("check", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     if (pos < argc) {
         fprintf(stderr, "metallic-check check: unexpected argument '%s'\n%s", argv[pos], check_usage);
+        mc_cli_outputs_early_error("check", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }
+    mc_cli_outputs outputs;
     mc_store *store = NULL;
     mc_err err = {0};
     const char *db = c.run.db_path ? c.run.db_path : mc_store_default_path();
-    if (mc_store_open(db, &store, &err) != MC_OK)
-        return mc_cli_report_error("check", &err);
-    rc = validate(&c, store);
-    if (rc < 0)
-        rc = check_with_store(&c, argc, argv, store, db);
+    if (mc_cli_outputs_begin(&outputs, "check", c.run.json, c.run.junit_path, c.run.seed, &err) != MC_OK ||
+        mc_store_open(db, &store, &err) != MC_OK) {
+        rc = mc_cli_report_error("check", &err);
+    } else {
+        c.run.outputs = &outputs;
+        rc = validate(&c, store);
+        if (rc < 0)
+            rc = check_with_store(&c, argc, argv, store, db);
+    }
     mc_store_close(store);
-    return rc;
+    return mc_cli_outputs_finish(&outputs, rc);
 }

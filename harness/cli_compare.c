@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "outfile.h"
 #include "compare.h"
 #include "db/store.h"
 #include "json.h"
@@ -470,7 +471,7 @@ static int open_existing(const char *cmd, const char *path, mc_store **s)
                 path);
         return MC_EXIT_USAGE;
     }
-    if (mc_store_open(path, s, &err) != MC_OK)
+    if (mc_store_open_existing(path, false, s, &err) != MC_OK) /* never a schema into a file it reads */
         return mc_cli_report_error(cmd, &err);
     return -1;
 }
@@ -563,7 +564,7 @@ int mc_cli_merge(int argc, char **argv)
             return usage_error("merge", merge_usage, "cannot read '%s'", argv[i]);
     mc_store *s = NULL;
     mc_err err = {0};
-    if (mc_store_open(out, &s, &err) != MC_OK)
+    if (mc_outfile_check_regular(out, "-o", &err) != MC_OK || mc_store_open(out, &s, &err) != MC_OK)
         return mc_cli_report_error("merge", &err);
     int rc = MC_EXIT_OK;
     for (int i = optind; i < argc && rc == MC_EXIT_OK; i++) {

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_outputs.h"
+#include "sanitize.h"
 #include "db/store.h"
 
 static const char db_usage[] =
@@ -38,7 +40,8 @@ static const char db_usage[] =
     "  --db PATH      results database (default $MC_DB, else ./metallic-check.db)\n"
     "  -h, --help     this text\n"
     "\n"
-    "Exit status: 0 sound (check) or imported; 1 the check found damage; 2 usage or database error.\n";
+    "Exit status: 0 sound (check) or imported; 1 the check found damage (SQLite cannot read the file\n"
+    "through: truncated, malformed); 2 usage or database error (no file, not a metallic-check database).\n";
 
 enum { BASE = 0, CAND = 1, SIDES = 2 };
 static const char *const side_names[SIDES] = {"base", "candidate"};
@@ -49,28 +52,28 @@ static int usage_error(const char *what)
     return MC_EXIT_USAGE;
 }
 
-/* An existing database only: opening creates files, and a typo must not look like an empty store. */
-static int open_existing(const char *path, mc_store **s)
-{
-    mc_err err = {0};
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "metallic-check db: no results database at %s\n", path);
-        return MC_EXIT_USAGE;
-    }
-    if (mc_store_open(path, s, &err) != MC_OK)
-        return mc_cli_report_error("db", &err);
-    return -1;
-}
-
 /* ---- db check ---- */
+
+/* Damage found (exit 1) rather than a setup error: the file is a database SQLite cannot read through. */
+static int damaged(const char *path, const mc_err *err)
+{
+    fprintf(stderr, "metallic-check db: %s: damage: ", path);
+    mc_sanitize_write(MC_SINK_TERM, stderr, err->msg);
+    fputc('\n', stderr);
+    mc_cli_outputs_note_error(err);
+    return MC_EXIT_FAIL;
+}
 
 static int db_check(const char *path)
 {
     mc_store *s = NULL;
-    int rc = open_existing(path, &s);
-    if (rc >= 0)
-        return rc;
     mc_err err = {0};
+    /* as it is: no journal change, no migration, no schema written into a file that has none */
+    mc_status st = mc_store_open_existing(path, true, &s, &err);
+    if (st == MC_ERR_DB)
+        return damaged(path, &err);
+    if (st)
+        return mc_cli_report_error("db", &err);
     char integrity[256], fk[256];
     mc_run_record *runs = NULL;
     int n = 0;
@@ -78,7 +81,7 @@ static int db_check(const char *path)
         mc_store_query_text(s, "PRAGMA foreign_key_check", fk, sizeof fk, &err) != MC_OK ||
         mc_store_list_runs(s, NULL, 20, &runs, &n, &err) != MC_OK) {
         mc_store_close(s);
-        return mc_cli_report_error("db", &err);
+        return err.status == MC_ERR_DB ? damaged(path, &err) : mc_cli_report_error("db", &err);
     }
     bool sound = strcmp(integrity, "ok") == 0 && fk[0] == '\0';
     printf("%s: integrity_check %s, foreign keys %s\n", path, integrity, fk[0] ? "broken" : "ok");
@@ -213,9 +216,7 @@ static mc_status read_round(importer *im, int side, int round, const char *path)
     mc_store *src = NULL;
     mc_run_record *runs = NULL;
     int n_runs = 0;
-    if (access(path, R_OK) != 0)
-        return mc_err_set(&im->err, MC_ERR_CONFIG, "no database at %s", path);
-    mc_status st = mc_store_open(path, &src, &im->err);
+    mc_status st = mc_store_open_existing(path, false, &src, &im->err);
     if (!st)
         st = mc_store_list_runs(src, NULL, 0, &runs, &n_runs, &im->err);
     for (int i = 0; !st && i < n_runs; i++) {

@@ -178,13 +178,9 @@ int mc_cli_report(int argc, char **argv)
     if (rc >= 0)
         return rc;
     const char *path = a.db ? a.db : mc_store_default_path();
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "metallic-check report: no readable database at %s\n", path);
-        return MC_EXIT_USAGE;
-    }
     mc_store *s = NULL;
     mc_err err = {0};
-    if (mc_store_open(path, &s, &err) != MC_OK)
+    if (mc_store_open_existing(path, false, &s, &err) != MC_OK) /* never a schema into a file it reads */
         return mc_cli_report_error("report", &err);
     mc_report_opts o = {.out_path = a.out, .history_runs = a.history, .measure_peaks = a.measure,
                         .compare = mc_compare_defaults()};

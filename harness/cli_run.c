@@ -1,9 +1,13 @@
 /* harness/cli_run.c: `metallic-check run` and `metallic-check repro`, and the options they share.
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "cli_outputs.h"
+#include "sanitize.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +23,11 @@ static const char run_usage[] =
     "  --cases-dir DIR    where tiers and cases/lib live (default: $MC_CASES_DIR, then next to the binary)\n"
     "  --backend LIST     comma list of backends (cpu, opencl, cuda); an unavailable one is an error\n"
     "  --op GLOB          only ops matching GLOB (gemm, gemv, softmax, sdpa)\n"
-    "  --variant GLOB     only variants matching GLOB; a name that matches nothing is an error\n"
+    "  --variant GLOB     only variants matching GLOB (repeatable, or a comma list); a glob that\n"
+    "                     matches nothing is an error\n"
     "  --filter EXPR      a glob over case keys ('gemm(dtype=f16*') or terms 'dtype=f16,m=1'\n"
     "  --shard I/N        only cases whose key hash is I modulo N\n"
-    "  --seed N           global seed mixed into every case's inputs (default 0)\n"
+    "  --seed N           global seed mixed into every case's inputs, 0..2^64-1 (default 0)\n"
     "  --jobs N           worker processes (default: the number of cores)\n"
     "  --threads N        threads a CPU kernel may use (default 2)\n"
     "  --timeout SEC      per case; a case past it is killed and recorded as a timeout (default 120)\n"
@@ -32,10 +37,12 @@ static const char run_usage[] =
     "  --commit SHA       record this commit instead of asking git\n"
     "  --perf             also time each passing case (the perf tier implies it); runs one worker\n"
     "                     and gives kernels every core unless --jobs/--threads say otherwise\n"
-    "  --budget SEC       perf: timing budget per case and variant (default 2)\n"
-    "  --json             print the results as JSON on stdout (the summary goes to stderr)\n"
-    "  --junit FILE       also write a JUnit XML report\n"
-    "  --quiet            no progress output\n"
+    "  --budget SEC       perf: timing budget per case and variant, fractions allowed (default 2)\n"
+    "  --json             print one JSON document on stdout: per result its verdict, a reproducer\n"
+    "                     when it failed, its timing when timed; an error as {\"error\": ...}\n"
+    "                     (human output goes to stderr)\n"
+    "  --junit FILE       also write a JUnit XML file (one <testsuite> per stage; '-' for stdout)\n"
+    "  --quiet            the failures (with reproducers) and the verdict only: no progress, no tables\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
     "  --coverage         hold --cases files to a tier's coverage rule (a tier always is): a variant\n"
@@ -78,7 +85,10 @@ static const struct option run_options[] = {
 
 int mc_cli_report_error(const char *cmd, const mc_err *err)
 {
-    fprintf(stderr, "metallic-check %s: %s: %s\n", cmd, mc_status_str(err->status), err->msg);
+    fprintf(stderr, "metallic-check %s: %s: ", cmd, mc_status_str(err->status));
+    mc_sanitize_write(MC_SINK_TERM, stderr, err->msg);
+    fputc('\n', stderr);
+    mc_cli_outputs_note_error(err);
     if (getenv("MC_DEBUG") && err->file)
         fprintf(stderr, "  (recorded at %s:%d)\n", err->file, err->line);
     return MC_EXIT_USAGE;
@@ -100,6 +110,45 @@ static int parse_long(const char *text, long min, long max, long *out)
     return 0;
 }
 
+int mc_cli_parse_seed(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    /* strtoull accepts "-1" (as 2^64-1) and saturates on overflow: both must be refused */
+    if (!*text || strspn(text, "0123456789") != strlen(text))
+        return -1;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno == ERANGE || *end)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int mc_cli_parse_seconds(const char *text, double max_s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno == ERANGE || !isfinite(v) || v <= 0 || v > max_s)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* --variant may repeat: every glob given is kept, as one comma list. */
+static int add_variant_glob(const char *cmd, const char *glob, mc_run_options *o)
+{
+    size_t len = strlen(o->variant_list);
+    if (len + strlen(glob) + 2 > sizeof o->variant_list) {
+        fprintf(stderr, "metallic-check %s: --variant: too many names (at most %zu characters in all)\n", cmd,
+                sizeof o->variant_list - 1);
+        return MC_EXIT_USAGE;
+    }
+    snprintf(o->variant_list + len, sizeof o->variant_list - len, "%s%s", len ? "," : "", glob);
+    o->session.sel.variant_glob = o->variant_list;
+    return -1;
+}
+
 static void set_defaults(mc_run_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -116,14 +165,14 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
 {
     long v;
     switch (c) {
-    case OPT_SEED: {
-        char *end;
-        o->seed = strtoull(arg, &end, 10);
-        if (end == arg || *end)
-            return bad_number(cmd, "--seed", arg);
+    case OPT_SEED:
+        if (mc_cli_parse_seed(arg, &o->seed) != 0) {
+            fprintf(stderr, "metallic-check %s: --seed wants a whole number from 0 to 18446744073709551615, got '%s'\n",
+                    cmd, arg);
+            return MC_EXIT_USAGE;
+        }
         o->session.pool.runner.seed = o->seed;
         return -1;
-    }
     case OPT_JOBS:
         if (parse_long(arg, 1, 64, &v))
             return bad_number(cmd, "--jobs (1..64)", arg);
@@ -142,9 +191,8 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
         o->session.pool.timeout_s = (double)v;
         return -1;
     case OPT_BUDGET:
-        if (parse_long(arg, 1, 3600, &v))
-            return bad_number(cmd, "--budget (seconds)", arg);
-        o->budget_s = (double)v;
+        if (mc_cli_parse_seconds(arg, 3600, &o->budget_s) != 0)
+            return bad_number(cmd, "--budget (seconds, above 0, at most 3600)", arg);
         return -1;
     case OPT_GUARD:
         if (parse_long(arg, 64, 1 << 24, &v))
@@ -172,7 +220,7 @@ static int apply_option(const char *cmd, int c, const char *arg, mc_run_options 
     case OPT_CASES_DIR: s->cases_dir = arg; break;
     case OPT_BACKEND: s->sel.backends = arg; break;
     case OPT_OP: s->sel.op_glob = arg; break;
-    case OPT_VARIANT: s->sel.variant_glob = arg; break;
+    case OPT_VARIANT: return add_variant_glob(cmd, arg, o);
     case OPT_FILTER: s->sel.filter = arg; break;
     case OPT_SHARD:
         if (mc_select_parse_shard(arg, &s->sel.shard_index, &s->sel.shard_count, &err))
@@ -228,10 +276,13 @@ int mc_cli_run(int argc, char **argv)
     mc_run_options o;
     int pos;
     int rc = mc_cli_parse_run_options("run", run_usage, argc, argv, &o, &pos);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("run", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     if (pos < argc) {
         fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage);
+        mc_cli_outputs_early_error("run", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }
     o.session.coverage_check = mc_session_wants_coverage(&o.session);
@@ -243,8 +294,10 @@ int mc_cli_repro(int argc, char **argv)
     mc_run_options o;
     int pos;
     int rc = mc_cli_parse_run_options("repro", repro_usage, argc, argv, &o, &pos);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("repro", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     if (pos != argc - 1) {
         fprintf(stderr, "metallic-check repro: give exactly one case key\n%s", repro_usage);
         return MC_EXIT_USAGE;

@@ -23,9 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "op.h"
+#include "outfile.h"
 #include "runinfo.h"
 #include "timing.h"
 #include "../db/store.h"
@@ -665,9 +667,8 @@ static mc_status write_merged(const char *path, const mc_gemm_tuning_entry *rows
 {
     static mc_gemm_tuning_entry all[256];
     int count = 0, kept = 0;
-    FILE *f = fopen(path, "r");
-    if (f) {
-        fclose(f);
+    struct stat sb; /* only a regular file has rows to keep: reading a FIFO would wait for a writer */
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
         mc_status st = mc_gemm_tuning_read(path, all, 256, &count, err);
         if (st)
             return st;
@@ -682,7 +683,12 @@ static mc_status write_merged(const char *path, const mc_gemm_tuning_entry *rows
     }
     for (int j = 0; j < n && kept < 256; j++)
         all[kept++] = rows[j];
-    return mc_gemm_tuning_write(path, all, kept, comment, err);
+    mc_outfile out; /* renamed over a regular file only, never over a device or a pipe */
+    mc_status st = mc_outfile_open(&out, path, "--out", err);
+    if (st)
+        return st;
+    mc_gemm_tuning_print(out.f, all, kept, comment);
+    return mc_outfile_commit(&out, "--out", err);
 }
 
 /* ---- options ---- */
@@ -823,7 +829,8 @@ int mc_cli_tune(int argc, char **argv)
     mc_status st = kernels_to_tune(o.kernel, kernels, &n_kernels, &err);
     if (st)
         return report(&err, EXIT_USAGE);
-    tune_store ts = {NULL};
+    tune_store ts;
+    memset(&ts, 0, sizeof ts);
     if (!o.no_store) {
         char devices[256];
         snprintf(devices, sizeof devices, "cpu: ");

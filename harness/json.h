@@ -5,7 +5,8 @@
 
 #include <stdio.h>
 
-/* Writes s as a quoted JSON string with every control character, quote and backslash escaped. */
+/* Writes s as a quoted JSON string: valid UTF-8 (invalid bytes become \ufffd), every control
+ * character, quote and backslash escaped. NULL is "". */
 void mc_json_string(FILE *out, const char *s);
 /* Writes a number; NaN and infinities become null (JSON has no such numbers). */
 void mc_json_number(FILE *out, double v);

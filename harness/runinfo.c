@@ -113,8 +113,13 @@ static void collect_git(const char *commit_override, mc_run_info *info)
     if (git_line(dir, args, buf, sizeof buf) && strlen(buf) == 40)
         copy_text(info->parent, sizeof info->parent, buf);
     if (strcmp(info->commit, head) == 0) {
-        /* only the checked-out commit can be dirty; any output line means a change */
-        info->dirty = git_line(dir, "status --porcelain", buf, sizeof buf);
+        /* only the checked-out commit can be dirty; any output line means a change, except the
+         * tool's own outputs (its database and the report `check` writes, with their WAL and
+         * temporary files), or every run after the first would be "+dirty" */
+        info->dirty = git_line(dir,
+                               "status --porcelain -- . ':(exclude,glob)**/metallic-check.db*' "
+                               "':(exclude,glob)**/metallic-check-report.html*'",
+                               buf, sizeof buf);
         if (git_line(dir, "symbolic-ref -q --short HEAD", buf, sizeof buf))
             copy_text(info->branch, sizeof info->branch, buf);
     }

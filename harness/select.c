@@ -49,39 +49,69 @@ static mc_status check_op_glob(const char *glob, mc_err *err)
     return mc_err_set(err, MC_ERR_USAGE, "--op '%s' matches no op (known: %s)", glob, known);
 }
 
+/* Whether name matches one glob of a comma list (--variant a,b and repeated --variant). */
+static bool glob_list_match(const char *list, const char *name)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        if (fnmatch(g, name, 0) == 0)
+            return true;
+    return false;
+}
+
+static int count_matches(const char *glob, const mc_variant *const *vs, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        k += fnmatch(glob, vs[i]->name, 0) == 0;
+    return k;
+}
+
+/* Every glob of the list must name a variant: a typo in one of several is still an error. */
+static mc_status check_variant_globs(const char *list, bool include_hidden, mc_err *err)
+{
+    int total, n_all;
+    const mc_variant *const *all = mc_registry_variants(include_hidden, &total);
+    const mc_variant *const *everything = mc_registry_variants(true, &n_all);
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save)) {
+        if (count_matches(g, all, total))
+            continue;
+        if (count_matches(g, everything, n_all))
+            return mc_err_set(err, MC_ERR_CONFIG,
+                              "--variant '%s' names only test-only or mutant variants: add --include-hidden", g);
+        return mc_err_set(err, MC_ERR_CONFIG, "--variant: no variant is named '%s' (see `metallic-check list variants`)",
+                          g);
+    }
+    return MC_OK;
+}
+
 mc_status mc_select_variants(const mc_selection_cfg *cfg, const mc_variant ***out, int *n, mc_err *err)
 {
     mc_status st = cfg->backends ? check_backend_names(cfg->backends, err) : MC_OK;
     if (!st && cfg->op_glob)
         st = check_op_glob(cfg->op_glob, err);
+    if (!st && cfg->variant_glob)
+        st = check_variant_globs(cfg->variant_glob, cfg->include_hidden, err);
     if (st)
         return st;
-    int total, n_all, hidden_matches = 0;
+    int total;
     const mc_variant *const *all = mc_registry_variants(cfg->include_hidden, &total);
-    const mc_variant *const *everything = mc_registry_variants(true, &n_all);
-    for (int i = 0; cfg->variant_glob && i < n_all; i++)
-        hidden_matches += fnmatch(cfg->variant_glob, everything[i]->name, 0) == 0;
     const mc_variant **pick = calloc((size_t)total + 1, sizeof *pick);
     if (!pick)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory");
-    int k = 0, name_matches = 0;
+    int k = 0;
     for (int i = 0; i < total; i++) {
         const mc_variant *v = all[i];
-        bool name_ok = !cfg->variant_glob || fnmatch(cfg->variant_glob, v->name, 0) == 0;
-        name_matches += name_ok;
-        if (!name_ok || (cfg->backends && !list_contains(cfg->backends, v->backend)) ||
+        if ((cfg->variant_glob && !glob_list_match(cfg->variant_glob, v->name)) ||
+            (cfg->backends && !list_contains(cfg->backends, v->backend)) ||
             (cfg->op_glob && fnmatch(cfg->op_glob, mc_op_get(v->op)->name, 0) != 0))
             continue;
         pick[k++] = v;
-    }
-    if (cfg->variant_glob && name_matches == 0) {
-        free(pick);
-        if (hidden_matches)
-            return mc_err_set(err, MC_ERR_CONFIG,
-                              "--variant '%s' names only test-only or mutant variants: add --include-hidden",
-                              cfg->variant_glob);
-        return mc_err_set(err, MC_ERR_CONFIG, "--variant: no variant is named '%s' (see `metallic-check list variants`)",
-                          cfg->variant_glob);
     }
     *out = pick;
     *n = k;

@@ -13,7 +13,7 @@
 typedef struct mc_selection_cfg {
     const char *backends;   /* comma list, NULL = every compiled backend */
     const char *op_glob;    /* NULL = every op */
-    const char *variant_glob; /* NULL = every variant; a glob that matches nothing is an error */
+    const char *variant_glob; /* comma list of globs, NULL = every variant; a glob matching nothing is an error */
     const char *filter;     /* NULL, a glob over the key (has '(' or '*'), or name=value,... terms */
     int shard_index, shard_count; /* run the cases whose key hash % count == index */
     bool include_hidden;    /* test-only and mutant variants too */

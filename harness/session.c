@@ -184,7 +184,8 @@ static void on_result(void *user, int item, const mc_result *res, const void *ex
             c->s->extra_lens[item] = len;
         }
     }
-    mc_progress_step(&c->progress, mc_result_kind_is_failure(res->kind));
+    mc_progress_step(&c->progress, mc_progress_item_cost(&c->s->cases.items[c->s->items[item].case_index]),
+                     mc_result_kind_is_failure(res->kind));
     if (c->cfg->sink)
         c->cfg->sink(c->cfg->sink_user, c->s, item);
 }
@@ -322,6 +323,8 @@ mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *e
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory for %d results", s->n_items);
     collect_ctx ctx = {.s = s, .cfg = cfg};
     mc_progress_init(&ctx.progress, stderr, s->n_items, "metallic-check", cfg->quiet);
+    for (int i = 0; i < s->n_items; i++)
+        mc_progress_add_cost(&ctx.progress, mc_progress_item_cost(&s->cases.items[s->items[i].case_index]));
     mc_pool_callbacks cb = {.user = &ctx, .on_result = on_result, .on_tick = on_tick};
     double t0 = now_s();
     mc_status st = mc_pool_run(&cfg->pool, s->cases.items, s->variants, s->items, s->n_items, &cb, err);

@@ -1,40 +1,17 @@
 /* reports/html.c: escaping and formatting for the HTML report. Everything that came from a case
- * file, a kernel or git is untrusted and passes through mc_html_text or mc_html_escape.
+ * file, a kernel or git is untrusted and passes through mc_html_text or mc_html_escape (the HTML
+ * sink of harness/sanitize.c: invalid UTF-8 too becomes U+FFFD).
  * SPDX-License-Identifier: MIT */
 #include "html.h"
 
 #include <math.h>
 #include <string.h>
 
-/* The replacement for one byte, or NULL when the byte is written as it is. */
-static const char *entity_for(unsigned char c)
-{
-    switch (c) {
-    case '&': return "&amp;";
-    case '<': return "&lt;";
-    case '>': return "&gt;";
-    case '"': return "&quot;";
-    case '\'': return "&#39;";
-    case '\t':
-    case '\n': return NULL;
-    default: return (c < 0x20 || c == 0x7f) ? "&#xFFFD;" : NULL;
-    }
-}
+#include "harness/sanitize.h"
 
 void mc_html_text(FILE *out, const char *s)
 {
-    if (!s)
-        return;
-    const char *run = s; /* start of bytes that need no escape, written in one go */
-    for (; *s; s++) {
-        const char *e = entity_for((unsigned char)*s);
-        if (!e)
-            continue;
-        fwrite(run, 1, (size_t)(s - run), out);
-        fputs(e, out);
-        run = s + 1;
-    }
-    fwrite(run, 1, (size_t)(s - run), out);
+    mc_sanitize_write(MC_SINK_HTML, out, s);
 }
 
 /* Appends piece (n bytes) when it fits whole; counts it either way. */
@@ -51,15 +28,7 @@ static void append(char *dst, size_t cap, size_t *len, const char *piece, size_t
 
 size_t mc_html_escape(char *dst, size_t cap, const char *s)
 {
-    size_t len = 0;
-    int cut = 0;
-    if (cap)
-        dst[0] = '\0';
-    for (; s && *s; s++) {
-        const char *e = entity_for((unsigned char)*s);
-        append(dst, cap, &len, e ? e : s, e ? strlen(e) : 1, &cut);
-    }
-    return len;
+    return mc_sanitize(MC_SINK_HTML, dst, cap, s);
 }
 
 size_t mc_shell_quote(char *dst, size_t cap, const char *s)

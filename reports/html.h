@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 /* Writes s as HTML text or attribute content: & < > " ' become entities, and control characters
- * (which HTML forbids, and which could hide text) become U+FFFD. Safe in text, in quoted
- * attributes and in SVG <text>. NULL writes nothing. */
+ * (which HTML forbids, and which could hide text), C1 controls and invalid UTF-8 become U+FFFD.
+ * Safe in text, in quoted attributes and in SVG <text>. NULL writes nothing. */
 void mc_html_text(FILE *out, const char *s);
 
 /* The same into a buffer, always NUL-terminated; returns the length the whole escape needs

@@ -1,6 +1,6 @@
 /* reports/report.c: writes the report page: head with inline CSS, the seven sections in order
  * (banner, failures, changes, history, variant comparison, coverage, roofline) and the optional
- * script; into a temporary file renamed over out_path, so a reader never sees half a page.
+ * script; through harness/outfile.h: renamed over a regular out_path, a device or pipe written in place.
  * SPDX-License-Identifier: MIT */
 #include "report.h"
 
@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness/outfile.h"
 #include "harness/runinfo.h"
 #include "html.h"
 #include "report_int.h"
@@ -96,21 +97,12 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
         return mc_err_set(err, MC_ERR_USAGE, "the report needs an output path");
     rp_report r;
     mc_status rc = rp_load(s, opts, &r, err);
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", opts->out_path, (long)getpid());
-    FILE *out = NULL;
-    if (!rc && !(out = fopen(tmp, "w")))
-        rc = mc_err_set(err, MC_ERR_IO, "cannot write %s", tmp);
+    mc_outfile out; /* renamed over a regular file only: never over a device or a pipe */
+    if (!rc)
+        rc = mc_outfile_open(&out, opts->out_path, "report", err);
     if (!rc) {
-        write_page(out, &r, st);
-        bool bad = ferror(out) != 0;
-        bad |= fclose(out) != 0;
-        if (bad)
-            rc = mc_err_set(err, MC_ERR_IO, "writing %s failed (disk full?)", tmp);
-        else if (rename(tmp, opts->out_path) != 0)
-            rc = mc_err_set(err, MC_ERR_IO, "cannot move the report to %s", opts->out_path);
-        if (rc)
-            remove(tmp);
+        write_page(out.f, &r, st);
+        rc = mc_outfile_commit(&out, "report", err);
     }
     if (!rc) {
         struct stat sb;

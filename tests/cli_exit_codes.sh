@@ -61,6 +61,15 @@ expect 0 "gemm_scalar +gemm +cpu +runs here" -- list variants
 expect 0 "cpu +available" -- list backends
 expect 0 "^gemm\(m=3,n=2,k=8\)$" -- list cases --cases "$tmp/tiny.lua"
 expect 0 '"kind":"pass"' -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --no-store --json
+# option values: fractions of a second, seeds in range, repeated and listed variants
+expect 0 "4 passed, 0 failed" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --budget 0.5 --no-store
+expect 2 "--budget" -- run --cases "$tmp/tiny.lua" --budget 0 --no-store
+expect 2 "--seed.*-1" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --seed -1 --no-store
+expect 2 "--seed.*99999999999999999999" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --seed 99999999999999999999 --no-store
+expect 0 "4 passed, 0 failed" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --seed 18446744073709551615 --no-store
+expect 0 "8 passed, 0 failed" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --variant gemm_tiled_portable --no-store
+expect 0 "8 passed, 0 failed" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar,gemm_tiled_portable --no-store
+expect 2 "no variant is named 'gemm_nosuch'" -- run --cases "$tmp/tiny.lua" --variant gemm_scalar --variant gemm_nosuch --no-store
 
 # a crashing variant leaves every other result of the run intact
 out="$("$bin" run --cases "$tmp/tiny.lua" --variant 'gemm_*' --include-hidden --timeout 2 --no-store 2>&1)"

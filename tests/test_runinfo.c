@@ -97,6 +97,43 @@ static void test_collect_outside_git(void **state)
     rmdir(dir);
 }
 
+/* The tool's own outputs in the work tree (its database with WAL files, the report that `check`
+ * writes, their temporaries) do not make a checkout dirty; any other file does. */
+static void test_own_outputs_are_not_dirt(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mc_runinfo_dirty_XXXXXX", cmd[512];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && git init -q && echo x >tracked && git add tracked && "
+             "git -c user.name=t -c user.email=t@t commit -q -m one && mkdir sub && "
+             "touch metallic-check.db metallic-check.db-wal metallic-check.db-shm metallic-check-report.html "
+             "metallic-check-report.html.tmp.123 sub/metallic-check.db",
+             dir);
+    if (system(cmd) != 0)
+        skip(); /* no git */
+    char *saved = getenv("MC_SOURCE_DIR") ? strdup(getenv("MC_SOURCE_DIR")) : NULL;
+    setenv("MC_SOURCE_DIR", dir, 1);
+    mc_run_info info;
+    mc_err err = {0};
+    assert_int_equal(mc_runinfo_collect(0, NULL, "precommit", NULL, NULL, &info, &err), MC_OK);
+    assert_true(is_hex(info.commit, 40));
+    assert_false(info.dirty);
+    snprintf(cmd, sizeof cmd, "touch '%s/notes.txt'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(mc_runinfo_collect(0, NULL, "precommit", NULL, NULL, &info, &err), MC_OK);
+    assert_true(info.dirty); /* an untracked file of the user's still counts */
+    snprintf(cmd, sizeof cmd, "rm '%s/notes.txt' && echo y >>'%s/tracked'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(mc_runinfo_collect(0, NULL, "precommit", NULL, NULL, &info, &err), MC_OK);
+    assert_true(info.dirty);
+    if (saved)
+        setenv("MC_SOURCE_DIR", saved, 1);
+    free(saved);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_machine_fingerprint(void **state)
 {
     (void)state;
@@ -143,6 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_collect_in_checkout), cmocka_unit_test(test_collect_outside_git),
+        cmocka_unit_test(test_own_outputs_are_not_dirt),
         cmocka_unit_test(test_machine_fingerprint), cmocka_unit_test(test_env_sample),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

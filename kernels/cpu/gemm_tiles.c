@@ -238,12 +238,8 @@ done:
     return st;
 }
 
-mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *entries, int count,
-                               const char *comment, mc_err *err)
+void mc_gemm_tuning_print(FILE *f, const mc_gemm_tuning_entry *entries, int count, const char *comment)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return mc_err_set(err, MC_ERR_IO, "cannot write GEMM tuning file %s: %s", path, strerror(errno));
     fputs("# metallic-check GEMM tuning table (format 1), loaded through $MC_GEMM_TUNING\n", f);
     if (comment)
         fprintf(f, "# %s\n", comment);
@@ -256,6 +252,15 @@ mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *ent
             fprintf(f, "%s %s %d %d %d %d %.2f\n", e->kernel, class_infos[e->cls].name, e->tiles.tile_m,
                     e->tiles.tile_n, e->tiles.tile_k, e->tiles.threads, e->gflops);
     }
+}
+
+mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *entries, int count,
+                               const char *comment, mc_err *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return mc_err_set(err, MC_ERR_IO, "cannot write GEMM tuning file %s: %s", path, strerror(errno));
+    mc_gemm_tuning_print(f, entries, count, comment);
     if (fclose(f) != 0)
         return mc_err_set(err, MC_ERR_IO, "cannot finish GEMM tuning file %s", path);
     return MC_OK;
