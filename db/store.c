@@ -161,8 +161,12 @@ static const char schema_v1[] =
     "    CHECK (caught >= 0 AND caught <= total)\n"
     ");\n";
 
+/* 2: the tail of what the worker printed during the case (issue 13: kernel output is captured) */
+static const char schema_v2[] = "ALTER TABLE result ADD COLUMN output TEXT NOT NULL DEFAULT '';\n";
+
 static const char *const migrations[] = {
     [1] = schema_v1,
+    [2] = schema_v2,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == MC_STORE_VERSION + 1, "one migration per version");
 
@@ -203,8 +207,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RESULT_DELETE] = "DELETE FROM result WHERE run_id = ?1 AND case_id = ?2 AND variant_id = ?3",
     [ST_RESULT_INSERT] =
         "INSERT INTO result (run_id, case_id, variant_id, kind, ran, n_checked, n_bad, worst_index, worst_out, "
-        "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message, output) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [ST_TIMING_INSERT] =
         "INSERT INTO timing (result_id, n, calls_per_sample, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, gflops, "
         "gbs, cpu_mhz, loadavg, resolution_ns, converged, samples) "
@@ -718,6 +722,7 @@ static mc_status insert_row(mc_store *s, int64_t run_id, const mc_result_row *ro
     sqlite3_bind_int(st, 15, r->signal);
     sqlite3_bind_double(st, 16, r->elapsed_ms);
     bind_text(st, 17, r->message);
+    bind_text(st, 18, row->output ? row->output : "");
     rc = step_done(s, st, "storing a result", err);
     if (!rc && row->timing)
         rc = insert_timing(s, sqlite3_last_insert_rowid(s->db), row->timing, err);
@@ -1393,9 +1398,9 @@ static const merge_step merge_steps[] = {
      COUNT_NONE},
     {"results",
      "INSERT INTO main.result (run_id, case_id, variant_id, kind, ran, n_checked, n_bad, worst_index, worst_out, "
-     "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message) "
+     "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message, output) "
      "SELECT mr.id, mc.id, mv.id, x.kind, x.ran, x.n_checked, x.n_bad, x.worst_index, x.worst_out, x.worst_ref, "
-     "x.worst_err, x.worst_bound, x.max_ratio, x.nmse, x.signal, x.elapsed_ms, x.message FROM src.result x " RUN_MAP
+     "x.worst_err, x.worst_bound, x.max_ratio, x.nmse, x.signal, x.elapsed_ms, x.message, x.output FROM src.result x " RUN_MAP
      CASE_MAP VARIANT_MAP "WHERE true ON CONFLICT (run_id, case_id, variant_id) DO NOTHING",
      COUNT_RESULTS},
     {"timings",

@@ -13,7 +13,7 @@
 #include "harness/status.h"
 #include "harness/timing.h"
 
-#define MC_STORE_VERSION 1 /* PRAGMA user_version of a database this build writes */
+#define MC_STORE_VERSION 2 /* PRAGMA user_version of a database this build writes */
 
 typedef struct mc_store mc_store;
 
@@ -47,6 +47,7 @@ typedef struct mc_result_row {
     const char *variant_name;
     const char *code_hash;      /* mc_variant_code_hash, "unhashable", or "" when unknown */
     const mc_result *res;
+    const char *output;         /* the tail of what the worker printed (NULL: nothing) */
     const mc_timing *timing;    /* NULL in correctness runs */
 } mc_result_row;
 
