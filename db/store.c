@@ -801,7 +801,7 @@ mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_i
     /* the commits that match, to catch an ambiguous prefix */
     static const char sql[] =
         "SELECT r.id, r.commit_sha FROM run r JOIN machine m ON m.id = r.machine_id "
-        "WHERE r.status <> 'incomplete' AND (?1 IS NULL OR r.commit_sha = ?1 OR "
+        "WHERE r.status NOT IN ('incomplete', 'aborted') AND (?1 IS NULL OR r.commit_sha = ?1 OR "
         "      (length(?1) < 40 AND substr(r.commit_sha, 1, length(?1)) = lower(?1))) "
         "AND (?2 IS NULL OR m.fingerprint = ?2) AND r.id <> ?3 "
         "AND (?4 = 0 OR EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id)) "

@@ -25,10 +25,27 @@ void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64
     fputc('\n', out);
 }
 
-static void print_failure(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed)
+/* The tail of what the worker printed, each line behind "  | ", control bytes as '?' (it is
+ * untrusted: no escape code reaches the terminal from here). */
+static void print_output(FILE *out, const char *output)
+{
+    if (!output || !output[0])
+        return;
+    fputs("  output (tail):\n  | ", out);
+    for (const unsigned char *c = (const unsigned char *)output; *c; c++) {
+        if (*c == '\n')
+            fputs(c[1] ? "\n  | " : "", out);
+        else
+            fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+    }
+    fputc('\n', out);
+}
+
+static void print_failure(FILE *out, const mc_session *s, const mc_result *r, const char *output, uint64_t seed)
 {
     fprintf(out, "FAIL %-14s %s %s: %s\n", mc_result_kind_name(r->kind), mc_session_variant_of(s, r)->name,
             case_key(s, r), r->message);
+    print_output(out, output);
     mc_summary_repro(out, s, r, seed);
 }
 
@@ -70,12 +87,12 @@ void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose
 {
     for (int i = 0; i < s->n_items; i++)
         if (mc_result_kind_is_failure(s->results[i].kind))
-            print_failure(out, s, &s->results[i], seed);
+            print_failure(out, s, &s->results[i], s->outputs ? s->outputs[i] : NULL, seed);
         else if (verbose && s->results[i].kind == MC_RESULT_SKIP)
             fprintf(out, "skip %s %s: %s\n", s->variants[s->items[i].variant_index]->name,
                     s->cases.items[s->items[i].case_index].key, s->results[i].message);
     for (int i = 0; i < s->n_coverage; i++)
-        print_failure(out, s, &s->coverage[i], seed);
+        print_failure(out, s, &s->coverage[i], NULL, seed);
     for (int i = 0; i < s->probe.n_backends; i++)
         if (!s->probe.backends[i].available)
             fprintf(out, "unavailable backend %s: %s\n", s->probe.backends[i].name, s->probe.backends[i].info);
