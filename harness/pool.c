@@ -541,8 +541,11 @@ static void report_lost(pool *p, worker *w, int item, int wait_status, const str
         snprintf(res.message, sizeof res.message, "no result after %.1f s: worker killed", p->cfg->timeout_s);
     else if (WIFSIGNALED(wait_status)) {
         res.signal = WTERMSIG(wait_status);
-        snprintf(res.message, sizeof res.message, "worker died on signal %d (%s); peak RSS %ld MiB", res.signal,
-                 strsignal(res.signal), rss_mib);
+        int n = snprintf(res.message, sizeof res.message, "worker died on signal %d (%s); peak RSS %ld MiB",
+                         res.signal, strsignal(res.signal), rss_mib);
+        if (p->mem_limit_mib > 0 && n > 0 && (size_t)n < sizeof res.message)
+            snprintf(res.message + n, sizeof res.message - (size_t)n, " (address-space limit: %ld MiB more than at start)",
+                     p->mem_limit_mib);
     } else
         snprintf(res.message, sizeof res.message, "worker exited with status %d in the middle of the case",
                  WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1);
