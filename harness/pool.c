@@ -546,7 +546,10 @@ static void report_lost(pool *p, worker *w, int item, int wait_status, const str
         if (p->mem_limit_mib > 0 && n > 0 && (size_t)n < sizeof res.message)
             snprintf(res.message + n, sizeof res.message - (size_t)n, " (address-space limit: %ld MiB more than at start)",
                      p->mem_limit_mib);
-    } else
+    } else if (strstr(output, "Sanitizer"))
+        snprintf(res.message, sizeof res.message, "a sanitizer stopped the worker (exit status %d): its report is "
+                 "the case's output", WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1);
+    else
         snprintf(res.message, sizeof res.message, "worker exited with status %d in the middle of the case",
                  WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1);
     report(p, item, &res, output, NULL, 0);
