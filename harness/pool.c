@@ -1,4 +1,4 @@
-/* harness/pool.c: the worker protocol and the walls around each worker.
+/* harness/pool.c: the worker protocol: work out, results and output back, every wait bounded.
  *
  * Protocol (per worker: a command pipe, a result pipe, and one output pipe that is its stdout and
  * its stderr):
@@ -20,11 +20,9 @@
  *      and the rest of its case goes back to the queue for a new worker.
  *   6. At the end, every worker is told to exit, given MC_POOL_KILL_GRACE_S, and its process
  *      group killed either way: no process of a run outlives it.
- * Walls set up in the child between fork and its first item: its own process group; death with
- * the parent (PR_SET_PDEATHSIG); no descriptor but stdin (/dev/null), stdout and stderr (the output
- * pipe) and its two pipes (the store's, and every other inherited one, are closed: a connection
- * must never cross a fork); RLIMIT_AS above what it holds at fork; RLIMIT_CPU per item; no core
- * files. The parent never runs a kernel or touches a device: backends initialise inside workers.
+ * Each worker lives behind the walls of isolate.c (its own process group, no descriptor but its
+ * pipes, resource limits). The parent never runs a kernel or touches a device: backends initialise
+ * inside workers.
  * SPDX-License-Identifier: MIT */
 #include "pool.h"
 
@@ -38,22 +36,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
+
+#include "isolate.h"
 
 #define MC_POOL_MAX_JOBS 64
 #define MC_EXTRA_MAX (1u << 20) /* a timing record with its samples fits easily */
 #define MC_POOL_MAX_FRUITLESS 3 /* workers that die before their first item, in a row, before giving up */
 #define MC_POOL_KILL_GRACE_S 5.0 /* after SIGKILL (or the stop command), how long until we stop waiting */
 #define MC_POOL_READ_CHUNK 65536 /* output bytes read per worker per poll round: a flood cannot starve the rest */
-#define MC_POOL_MIN_MEM_MIB 1024 /* the default address-space limit is never below this */
-#define MC_POOL_CMD_FD 3 /* where the worker's pipes sit after the walls go up */
-#define MC_POOL_RES_FD 4
 
 enum { MSG_START = 1, MSG_RESULT = 2 };
 
@@ -151,20 +144,6 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
-long mc_pool_default_mem_limit_mib(int jobs)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    long mib = pages > 0 && page > 0 ? (long)((double)pages * (double)page / (1 << 20)) : 0;
-    mib /= jobs > 0 ? jobs : 1;
-    return mib < MC_POOL_MIN_MEM_MIB ? MC_POOL_MIN_MEM_MIB : mib;
-}
-
-double mc_pool_default_cpu_limit_s(double timeout_s)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return timeout_s * (double)(cores > 0 ? cores : 1);
-}
-
 /* ---- worker side ---- */
 
 static int send_msg(int fd, int type, int item, const mc_result *res, const void *extra, uint32_t extra_len)
@@ -184,64 +163,9 @@ static int send_msg(int fd, int type, int item, const mc_result *res, const void
     return rc;
 }
 
-static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGPIPE, SIGXCPU};
-#define MC_N_FATAL (sizeof fatal_signals / sizeof fatal_signals[0])
-
-#if defined(__SANITIZE_ADDRESS__)
-#define MC_POOL_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MC_POOL_SANITIZED 1
-#endif
-#endif
-
-#ifdef MC_POOL_SANITIZED
-/* The dispositions in force before main: the sanitizer's own handlers (it installs them before any
- * constructor of ours runs), never a test framework's. */
-static struct sigaction startup_handlers[MC_N_FATAL];
-
-__attribute__((constructor)) static void remember_startup_handlers(void)
-{
-    for (size_t i = 0; i < MC_N_FATAL; i++)
-        sigaction(fatal_signals[i], NULL, &startup_handlers[i]);
-}
-#endif
-
-/* A crash must kill the worker so the parent sees it, whatever handlers were installed since: a
- * test framework's in the parent, or a device runtime's in this worker (PoCL's LLVM installs crash
- * handlers that return). Reset before every item: to the default, or, in a sanitizer build, to the
- * sanitizer's handler, whose report (a wild pointer's stack) lands in the case's output. */
-static void restore_fatal_signals(void)
-{
-    for (size_t i = 0; i < MC_N_FATAL; i++) {
-#ifdef MC_POOL_SANITIZED
-        sigaction(fatal_signals[i], &startup_handlers[i], NULL);
-#else
-        signal(fatal_signals[i], SIG_DFL);
-#endif
-    }
-}
-
-/* RLIMIT_CPU counts the whole process: each item gets its allowance on top of what was used. */
-static void limit_cpu_for_item(double limit_s)
-{
-    struct rusage ru;
-    struct rlimit rl;
-    if (limit_s <= 0 || getrusage(RUSAGE_SELF, &ru) || getrlimit(RLIMIT_CPU, &rl))
-        return;
-    double used = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-                  (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
-    rlim_t soft = (rlim_t)(used + limit_s + 1.0);
-    if (rl.rlim_max != RLIM_INFINITY && soft > rl.rlim_max)
-        soft = rl.rlim_max;
-    rl.rlim_cur = soft;
-    setrlimit(RLIMIT_CPU, &rl);
-}
-
 static void run_item(pool *p, mc_runner *r, int item, int fd)
 {
-    restore_fatal_signals();
-    limit_cpu_for_item(p->cpu_limit_s);
+    mc_isolate_before_item(p->cpu_limit_s);
     const mc_work_item *it = &p->items[item];
     mc_result res;
     memset(&res, 0, sizeof res);
@@ -271,69 +195,15 @@ static void worker_main(pool *p)
     if (p->cfg->after)
         mc_runner_set_after(r, p->cfg->after, p->cfg->after_user);
     range work;
-    while (read_all(MC_POOL_CMD_FD, &work, sizeof work) == 0 && work.first >= 0) {
+    while (read_all(MC_ISOLATE_CMD_FD, &work, sizeof work) == 0 && work.first >= 0) {
         for (int i = work.first; i < work.end; i++) {
-            if (send_msg(MC_POOL_RES_FD, MSG_START, i, NULL, NULL, 0))
+            if (send_msg(MC_ISOLATE_RES_FD, MSG_START, i, NULL, NULL, 0))
                 _exit(3);
-            run_item(p, r, i, MC_POOL_RES_FD);
+            run_item(p, r, i, MC_ISOLATE_RES_FD);
         }
     }
     mc_runner_free(r);
     _exit(0);
-}
-
-/* Bytes of address space this process holds now (0 when /proc cannot say). */
-static unsigned long long address_space_bytes(void)
-{
-    unsigned long long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%llu", &pages) != 1)
-            pages = 0;
-        fclose(f);
-    }
-    return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
-}
-
-/* Every descriptor from first up is closed: close_range where the kernel has it, else one by one. */
-static void close_from(int first)
-{
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)first, ~0u, 0u) == 0)
-        return;
-#endif
-    long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = first; fd < (max > 0 ? max : 1024); fd++)
-        close((int)fd);
-}
-
-/* In the child, before anything of the worker runs: the walls of the file comment. */
-static void build_walls(pool *p, pid_t parent, int cmd, int res, int out)
-{
-    setpgid(0, 0);
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(2); /* the parent died before the line above */
-#endif
-    unsigned long long base = address_space_bytes();
-    /* out of the way of 0..4 first, then into place */
-    cmd = fcntl(cmd, F_DUPFD, 10);
-    res = fcntl(res, F_DUPFD, 10);
-    out = fcntl(out, F_DUPFD, 10);
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (cmd < 0 || res < 0 || out < 0 || null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out, 1) < 0 ||
-        dup2(out, 2) < 0 || dup2(cmd, MC_POOL_CMD_FD) < 0 || dup2(res, MC_POOL_RES_FD) < 0)
-        _exit(2);
-    close_from(MC_POOL_RES_FD + 1);
-    setvbuf(stdout, NULL, _IONBF, 0); /* what a kernel prints before it crashes is not lost */
-    struct rlimit none = {0, 0};
-    setrlimit(RLIMIT_CORE, &none);
-    if (p->mem_limit_mib > 0) {
-        rlim_t lim = (rlim_t)base + ((rlim_t)p->mem_limit_mib << 20);
-        struct rlimit as = {lim, lim};
-        setrlimit(RLIMIT_AS, &as);
-    }
 }
 
 /* ---- parent side ---- */
@@ -434,7 +304,7 @@ static mc_status spawn(pool *p, worker *w, mc_err *err)
         return mc_err_set(err, MC_ERR_INTERNAL, "fork: %s", strerror(e));
     }
     if (pid == 0) {
-        build_walls(p, parent, cmd[0], res[1], out[1]);
+        mc_isolate_enter(parent, cmd[0], res[1], out[1], p->mem_limit_mib);
         worker_main(p);
     }
     setpgid(pid, pid); /* as the child does: whichever runs first, the group exists before a kill */
@@ -800,8 +670,8 @@ mc_status mc_pool_run(const mc_pool_cfg *cfg, const mc_case *cases, const mc_var
     if (n_items == 0)
         return MC_OK;
     int jobs = cfg->jobs < 1 ? 1 : (cfg->jobs > MC_POOL_MAX_JOBS ? MC_POOL_MAX_JOBS : cfg->jobs);
-    p.mem_limit_mib = cfg->mem_limit_mib < 0 ? mc_pool_default_mem_limit_mib(jobs) : cfg->mem_limit_mib;
-    p.cpu_limit_s = cfg->cpu_limit_s < 0 ? mc_pool_default_cpu_limit_s(cfg->timeout_s) : cfg->cpu_limit_s;
+    p.mem_limit_mib = cfg->mem_limit_mib < 0 ? mc_isolate_default_mem_limit_mib(jobs) : cfg->mem_limit_mib;
+    p.cpu_limit_s = cfg->cpu_limit_s < 0 ? mc_isolate_default_cpu_limit_s(cfg->timeout_s) : cfg->cpu_limit_s;
     p.extra = malloc(MC_EXTRA_MAX);
     mc_status st = p.extra ? MC_OK : mc_err_set(err, MC_ERR_NOMEM, "out of memory");
     for (int i = 0; i < jobs && !st; i++) {

@@ -20,10 +20,10 @@ typedef struct mc_pool_cfg {
     int jobs;               /* worker processes at once */
     double timeout_s;       /* per item; past it the worker is killed and the item is a timeout */
     /* Address space a worker may add to what it holds when forked (RLIMIT_AS), in MiB: 0 for no
-     * limit, < 0 for the default (mc_pool_default_mem_limit_mib). */
+     * limit, < 0 for the default (mc_isolate_default_mem_limit_mib). */
     long mem_limit_mib;
     /* CPU seconds one item may use (RLIMIT_CPU: SIGXCPU past it, a crash): 0 for no limit, < 0
-     * for the default (mc_pool_default_cpu_limit_s). */
+     * for the default (mc_isolate_default_cpu_limit_s). */
     double cpu_limit_s;
     mc_runner_cfg runner;   /* how each worker's runner is set up */
     /* Optional, run inside the worker: installed as the runner's after-hook (timing). */
@@ -44,12 +44,6 @@ typedef struct mc_pool_callbacks {
     /* Called about every 200 ms while work is under way. */
     void (*on_tick)(void *user);
 } mc_pool_callbacks;
-
-/* The defaults of the limits: physical memory / jobs, at least 1 GiB (the whole machine split
- * between the workers); and the timeout times the cores online (a backstop for when the parent
- * cannot enforce the timeout: any case that reaches it was already past its wall clock). */
-long mc_pool_default_mem_limit_mib(int jobs);
-double mc_pool_default_cpu_limit_s(double timeout_s);
 
 /* Runs all items and reports each through cb. Returns an error only when workers cannot be
  * started at all. */
