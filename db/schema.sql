@@ -1,5 +1,5 @@
--- db/schema.sql: the results store's schema at PRAGMA user_version 1, for people and the sqlite3 shell.
--- db/store.c applies the same statements as migration 1 (tests/test_store.c checks they match).
+-- db/schema.sql: the results store's schema at PRAGMA user_version 2, for people and the sqlite3 shell.
+-- db/store.c applies the same statements as its migrations, in order (tests/test_store.c checks they match).
 -- SPDX-License-Identifier: MIT
 --
 -- Identity rules: a case is its canonical key (renaming a label never breaks history); a variant
@@ -149,4 +149,7 @@ CREATE TABLE mutation_score (
     CHECK (caught >= 0 AND caught <= total)
 );
 
-PRAGMA user_version = 1;
+-- migration 2: the tail of what the worker printed on stdout and stderr during the case
+ALTER TABLE result ADD COLUMN output TEXT NOT NULL DEFAULT '';
+
+PRAGMA user_version = 2;

@@ -163,8 +163,12 @@ static const char schema_v1[] =
     "    CHECK (caught >= 0 AND caught <= total)\n"
     ");\n";
 
+/* 2: the tail of what the worker printed during the case (issue 13: kernel output is captured) */
+static const char schema_v2[] = "ALTER TABLE result ADD COLUMN output TEXT NOT NULL DEFAULT '';\n";
+
 static const char *const migrations[] = {
     [1] = schema_v1,
+    [2] = schema_v2,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == MC_STORE_VERSION + 1, "one migration per version");
 
@@ -205,8 +209,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_RESULT_DELETE] = "DELETE FROM result WHERE run_id = ?1 AND case_id = ?2 AND variant_id = ?3",
     [ST_RESULT_INSERT] =
         "INSERT INTO result (run_id, case_id, variant_id, kind, ran, n_checked, n_bad, worst_index, worst_out, "
-        "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message, output) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [ST_TIMING_INSERT] =
         "INSERT INTO timing (result_id, n, calls_per_sample, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, gflops, "
         "gbs, cpu_mhz, loadavg, resolution_ns, converged, samples) "
@@ -744,6 +748,7 @@ static mc_status insert_row(mc_store *s, int64_t run_id, const mc_result_row *ro
     sqlite3_bind_int(st, 15, r->signal);
     sqlite3_bind_double(st, 16, r->elapsed_ms);
     bind_text(st, 17, r->message);
+    bind_text(st, 18, row->output ? row->output : "");
     rc = step_done(s, st, "storing a result", err);
     if (!rc && row->timing)
         rc = insert_timing(s, sqlite3_last_insert_rowid(s->db), row->timing, err);
@@ -822,7 +827,7 @@ mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_i
     /* the commits that match, to catch an ambiguous prefix */
     static const char sql[] =
         "SELECT r.id, r.commit_sha FROM run r JOIN machine m ON m.id = r.machine_id "
-        "WHERE r.status <> 'incomplete' AND (?1 IS NULL OR r.commit_sha = ?1 OR "
+        "WHERE r.status NOT IN ('incomplete', 'aborted') AND (?1 IS NULL OR r.commit_sha = ?1 OR "
         "      (length(?1) < 40 AND substr(r.commit_sha, 1, length(?1)) = lower(?1))) "
         "AND (?2 IS NULL OR m.fingerprint = ?2) AND r.id <> ?3 "
         "AND (?4 = 0 OR EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id)) "
@@ -1482,9 +1487,9 @@ static const merge_step merge_steps[] = {
      COUNT_NONE},
     {"results",
      "INSERT INTO main.result (run_id, case_id, variant_id, kind, ran, n_checked, n_bad, worst_index, worst_out, "
-     "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message) "
+     "worst_ref, worst_err, worst_bound, max_ratio, nmse, signal, elapsed_ms, message, output) "
      "SELECT mr.id, mc.id, mv.id, x.kind, x.ran, x.n_checked, x.n_bad, x.worst_index, x.worst_out, x.worst_ref, "
-     "x.worst_err, x.worst_bound, x.max_ratio, x.nmse, x.signal, x.elapsed_ms, x.message FROM src.result x " RUN_MAP
+     "x.worst_err, x.worst_bound, x.max_ratio, x.nmse, x.signal, x.elapsed_ms, x.message, x.output FROM src.result x " RUN_MAP
      CASE_MAP VARIANT_MAP "WHERE true ON CONFLICT (run_id, case_id, variant_id) DO NOTHING",
      COUNT_RESULTS},
     {"timings",

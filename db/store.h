@@ -13,7 +13,7 @@
 #include "harness/status.h"
 #include "harness/timing.h"
 
-#define MC_STORE_VERSION 1 /* PRAGMA user_version of a database this build writes */
+#define MC_STORE_VERSION 2 /* PRAGMA user_version of a database this build writes */
 
 typedef struct mc_store mc_store;
 
@@ -52,6 +52,7 @@ typedef struct mc_result_row {
     const char *variant_name;
     const char *code_hash;      /* mc_variant_code_hash, "unhashable", or "" when unknown */
     const mc_result *res;
+    const char *output;         /* the tail of what the worker printed (NULL: nothing) */
     const mc_timing *timing;    /* NULL in correctness runs */
 } mc_result_row;
 
@@ -85,8 +86,8 @@ typedef struct mc_run_record {
 mc_status mc_store_get_run(mc_store *s, int64_t run_id, mc_run_record *out, mc_err *err);
 
 /* Finds a run. commit_prefix: NULL for any commit, else a commit SHA or a prefix of one (an
- * ambiguous prefix is an error). fingerprint: NULL for any machine. Only finished runs (not
- * "incomplete") count; with_timings keeps runs that hold at least one timing. exclude_id (0 for
+ * ambiguous prefix is an error). fingerprint: NULL for any machine. Only runs that finished (not
+ * "incomplete", not "aborted") count; with_timings keeps runs that hold at least one timing. exclude_id (0 for
  * none) is skipped. The newest match wins (by start time, then id). MC_ERR_CONFIG when none. */
 typedef struct mc_run_query {
     const char *commit_prefix;

@@ -285,9 +285,13 @@ static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **ar
     mc_exec_outcome out = {0};
     int rc = mc_cli_execute(cmd, o, argc, argv, store, &out);
     if (store && out.run_id) {
+        /* an aborted run (a write that failed, a full disk) is not "stored": no report picks it */
+        bool aborted = strcmp(run_status_for(rc), "aborted") == 0;
         if (mc_store_end_run(store, out.run_id, run_status_for(rc), &err) != MC_OK)
             rc = mc_cli_report_error(cmd, &err);
-        else if (!o->session.quiet)
+        else if (aborted)
+            fprintf(stderr, "metallic-check %s: run %lld in %s is marked aborted\n", cmd, (long long)out.run_id, path);
+        else if (!o->session.quiet && !o->json)
             printf("stored as run %lld in %s\n", (long long)out.run_id, path);
     }
     mc_store_close(store);

@@ -134,7 +134,8 @@ mc_status mc_report_default_base(mc_store *s, int64_t cand_run, int64_t *base_ru
             older = true;
             continue;
         }
-        if (older && strcmp(runs[i].status, "incomplete") != 0 && (!timed || runs[i].n_timings > 0))
+        if (older && strcmp(runs[i].status, "incomplete") != 0 && strcmp(runs[i].status, "aborted") != 0 &&
+            (!timed || runs[i].n_timings > 0))
             *base_run = runs[i].id;
     }
     free(runs);

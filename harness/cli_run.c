@@ -32,6 +32,10 @@ static const char run_usage[] =
     "  --threads N        threads a CPU kernel may use (default 2)\n"
     "  --timeout SEC      per case; a case past it is killed and recorded as a timeout (default 120)\n"
     "  --guard BYTES      guard zone before and after every buffer (default 4096, at least 64)\n"
+    "  --mem-limit MIB    address space a worker may add to what it holds at start (RLIMIT_AS;\n"
+    "                     default: physical memory / jobs, at least 1024; 0: none)\n"
+    "  --cpu-limit SEC    CPU seconds per case (RLIMIT_CPU, a crash past it; default: timeout x\n"
+    "                     cores online; 0: none)\n"
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"
     "  --no-store         do not write the database\n"
     "  --commit SHA       record this commit instead of asking git\n"
@@ -64,7 +68,7 @@ static const char repro_usage[] =
 enum {
     OPT_TIER = 1000, OPT_CASES, OPT_CASES_DIR, OPT_BACKEND, OPT_OP, OPT_VARIANT, OPT_FILTER, OPT_SHARD, OPT_SEED,
     OPT_JOBS, OPT_THREADS, OPT_TIMEOUT, OPT_GUARD, OPT_DB, OPT_NO_STORE, OPT_COMMIT, OPT_PERF, OPT_JSON, OPT_JUNIT,
-    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE,
+    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE, OPT_MEM_LIMIT, OPT_CPU_LIMIT,
 };
 
 static const struct option run_options[] = {
@@ -80,6 +84,7 @@ static const struct option run_options[] = {
     {"junit", required_argument, NULL, OPT_JUNIT},     {"quiet", no_argument, NULL, OPT_QUIET},
     {"verbose", no_argument, NULL, OPT_VERBOSE},       {"include-hidden", no_argument, NULL, OPT_HIDDEN},
     {"budget", required_argument, NULL, OPT_BUDGET},   {"coverage", no_argument, NULL, OPT_COVERAGE},
+    {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT}, {"cpu-limit", required_argument, NULL, OPT_CPU_LIMIT},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
@@ -158,6 +163,8 @@ static void set_defaults(mc_run_options *o)
     o->session.pool.runner.guard_bytes = 4096;
     o->session.pool.runner.threads = 2;
     o->session.pool.runner.repeat_check = true;
+    o->session.pool.mem_limit_mib = -1; /* the pool's defaults */
+    o->session.pool.cpu_limit_s = -1;
     o->session.case_files = o->case_files;
 }
 
@@ -198,6 +205,16 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
         if (parse_long(arg, 64, 1 << 24, &v))
             return bad_number(cmd, "--guard (64.. bytes)", arg);
         o->session.pool.runner.guard_bytes = (size_t)v;
+        return -1;
+    case OPT_MEM_LIMIT:
+        if (parse_long(arg, 0, 1L << 30, &v))
+            return bad_number(cmd, "--mem-limit (MiB, 0 for none)", arg);
+        o->session.pool.mem_limit_mib = v;
+        return -1;
+    case OPT_CPU_LIMIT:
+        if (parse_long(arg, 0, 86400 * 365, &v))
+            return bad_number(cmd, "--cpu-limit (seconds, 0 for none)", arg);
+        o->session.pool.cpu_limit_s = (double)v;
         return -1;
     default:
         return -1;

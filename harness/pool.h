@@ -8,6 +8,8 @@
 
 #include "runner.h"
 
+#define MC_POOL_OUTPUT_TAIL 2048 /* bytes of a case's captured stdout+stderr kept (the tail), NUL included */
+
 /* One unit of work. Items of one case must be contiguous (the worker prepares a case once). */
 typedef struct mc_work_item {
     int case_index;
@@ -17,6 +19,12 @@ typedef struct mc_work_item {
 typedef struct mc_pool_cfg {
     int jobs;               /* worker processes at once */
     double timeout_s;       /* per item; past it the worker is killed and the item is a timeout */
+    /* Address space a worker may add to what it holds when forked (RLIMIT_AS), in MiB: 0 for no
+     * limit, < 0 for the default (mc_isolate_default_mem_limit_mib). */
+    long mem_limit_mib;
+    /* CPU seconds one item may use (RLIMIT_CPU: SIGXCPU past it, a crash): 0 for no limit, < 0
+     * for the default (mc_isolate_default_cpu_limit_s). */
+    double cpu_limit_s;
     mc_runner_cfg runner;   /* how each worker's runner is set up */
     /* Optional, run inside the worker: installed as the runner's after-hook (timing). */
     mc_runner_after_fn after;
@@ -28,8 +36,11 @@ typedef struct mc_pool_cfg {
 
 typedef struct mc_pool_callbacks {
     void *user;
-    /* A result arrived (in any order); extra is what take_extra produced (len 0 if none). */
-    void (*on_result)(void *user, int item, const mc_result *res, const void *extra, size_t extra_len);
+    /* A result arrived (in any order); output is the tail of what the worker printed on stdout and
+     * stderr during the item ("" if nothing; valid during the call only); extra is what take_extra
+     * produced (len 0 if none). */
+    void (*on_result)(void *user, int item, const mc_result *res, const char *output, const void *extra,
+                      size_t extra_len);
     /* Called about every 200 ms while work is under way. */
     void (*on_tick)(void *user);
 } mc_pool_callbacks;

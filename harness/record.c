@@ -77,8 +77,8 @@ static const char *code_hash_of(mc_recorder *r, const mc_session *s, const mc_re
     return h && h[0] ? h : MC_HASH_UNHASHABLE;
 }
 
-static void fill_row(mc_recorder *r, const mc_session *s, const mc_result *res, const mc_timing *t,
-                     mc_result_row *row)
+static void fill_row(mc_recorder *r, const mc_session *s, const mc_result *res, const char *output,
+                     const mc_timing *t, mc_result_row *row)
 {
     const mc_variant *v = mc_session_variant_of(s, res);
     memset(row, 0, sizeof *row);
@@ -95,6 +95,7 @@ static void fill_row(mc_recorder *r, const mc_session *s, const mc_result *res, 
     row->variant_name = v->name;
     row->code_hash = code_hash_of(r, s, res);
     row->res = res;
+    row->output = output;
     row->timing = t;
 }
 
@@ -105,7 +106,7 @@ static void write_items(mc_recorder *r, const mc_session *s, const int *items, i
     int have[MC_RECORD_BATCH];
     for (int i = 0; i < n; i++) {
         have[i] = mc_perf_timing_of(s, items[i], &timings[i]);
-        fill_row(r, s, &s->results[items[i]], have[i] ? &timings[i] : NULL, &rows[i]);
+        fill_row(r, s, &s->results[items[i]], s->outputs[items[i]], have[i] ? &timings[i] : NULL, &rows[i]);
     }
     if (r->status == MC_OK)
         r->status = mc_store_add_results(r->store, r->run_id, rows, n, &r->err);
@@ -174,7 +175,7 @@ mc_status mc_recorder_finish(mc_recorder *r, const mc_session *s, mc_err *err)
     flush(r, s, true);
     for (int i = 0; i < s->n_coverage && r->status == MC_OK; i++) {
         mc_result_row row;
-        fill_row(r, s, &s->coverage[i], NULL, &row);
+        fill_row(r, s, &s->coverage[i], NULL, NULL, &row);
         r->status = mc_store_add_results(r->store, r->run_id, &row, 1, &r->err);
     }
     if (r->status && err)

@@ -173,10 +173,12 @@ typedef struct collect_ctx {
     mc_progress progress;
 } collect_ctx;
 
-static void on_result(void *user, int item, const mc_result *res, const void *extra, size_t len)
+static void on_result(void *user, int item, const mc_result *res, const char *output, const void *extra, size_t len)
 {
     collect_ctx *c = user;
     c->s->results[item] = *res;
+    if (output[0])
+        c->s->outputs[item] = strdup(output);
     if (len) {
         c->s->extras[item] = malloc(len);
         if (c->s->extras[item]) {
@@ -319,7 +321,8 @@ mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *e
     s->results = calloc((size_t)s->n_items + 1, sizeof *s->results);
     s->extras = calloc((size_t)s->n_items + 1, sizeof *s->extras);
     s->extra_lens = calloc((size_t)s->n_items + 1, sizeof *s->extra_lens);
-    if (!s->results || !s->extras || !s->extra_lens)
+    s->outputs = calloc((size_t)s->n_items + 1, sizeof *s->outputs);
+    if (!s->results || !s->extras || !s->extra_lens || !s->outputs)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory for %d results", s->n_items);
     collect_ctx ctx = {.s = s, .cfg = cfg};
     mc_progress_init(&ctx.progress, stderr, s->n_items, "metallic-check", cfg->quiet);
@@ -346,6 +349,9 @@ void mc_session_free(mc_session *s)
 {
     for (int i = 0; s->extras && i < s->n_items; i++)
         free(s->extras[i]);
+    for (int i = 0; s->outputs && i < s->n_items; i++)
+        free(s->outputs[i]);
+    free(s->outputs);
     free(s->extras);
     free(s->extra_lens);
     free(s->results);

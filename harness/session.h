@@ -45,6 +45,7 @@ typedef struct mc_session {
     mc_result *results;          /* per item */
     void **extras;               /* per item: a copy of the worker's extra bytes, or NULL */
     size_t *extra_lens;
+    char **outputs;              /* per item: the tail of what the worker printed, or NULL if nothing */
     mc_result *coverage;         /* extra failures: runnable variants that ran nothing */
     int n_coverage;
     int counts[MC_RESULT_COUNT]; /* over results and coverage */

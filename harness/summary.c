@@ -48,7 +48,23 @@ static void term(FILE *out, const char *text)
     mc_sanitize_write(MC_SINK_TERM, out, text);
 }
 
-static void print_failure(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed)
+/* The tail of what the worker printed, each line behind "  | ", control bytes as '?' (it is
+ * untrusted: no escape code reaches the terminal from here). */
+static void print_output(FILE *out, const char *output)
+{
+    if (!output || !output[0])
+        return;
+    fputs("  output (tail):\n  | ", out);
+    for (const unsigned char *c = (const unsigned char *)output; *c; c++) {
+        if (*c == '\n')
+            fputs(c[1] ? "\n  | " : "", out);
+        else
+            fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+    }
+    fputc('\n', out);
+}
+
+static void print_failure(FILE *out, const mc_session *s, const mc_result *r, const char *output, uint64_t seed)
 {
     fprintf(out, "FAIL %-14s ", mc_result_kind_name(r->kind));
     term(out, mc_session_variant_of(s, r)->name);
@@ -57,6 +73,7 @@ static void print_failure(FILE *out, const mc_session *s, const mc_result *r, ui
     fputs(": ", out);
     term(out, r->message);
     fputc('\n', out);
+    print_output(out, output);
     mc_summary_repro(out, s, r, seed);
 }
 
@@ -130,7 +147,7 @@ void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose
 {
     for (int i = 0; i < s->n_items; i++)
         if (mc_result_kind_is_failure(s->results[i].kind))
-            print_failure(out, s, &s->results[i], seed);
+            print_failure(out, s, &s->results[i], s->outputs ? s->outputs[i] : NULL, seed);
         else if (verbose && s->results[i].kind == MC_RESULT_SKIP) {
             fputs("skip ", out);
             term(out, s->variants[s->items[i].variant_index]->name);
@@ -141,7 +158,7 @@ void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose
             fputc('\n', out);
         }
     for (int i = 0; i < s->n_coverage; i++)
-        print_failure(out, s, &s->coverage[i], seed);
+        print_failure(out, s, &s->coverage[i], NULL, seed);
     if (!quiet)
         print_details(out, s);
     int failed = 0;

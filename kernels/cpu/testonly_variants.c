@@ -1,6 +1,6 @@
-/* kernels/cpu/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write),
- * so the harness can prove it isolates crashes, times out hangs and checks guard zones; and one that
- * is slow on purpose, by a known factor, so it can prove it detects slowdowns.
+/* kernels/cpu/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write;
+ * the hostile set of testonly_hostile.c), so the harness can prove it isolates crashes, times out
+ * hangs and checks guard zones; and one slow on purpose, by a known factor, for detection power.
  * SPDX-License-Identifier: MIT */
 #include <signal.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/testonly_hostile.h"
 
 extern const mc_variant mc_variant_gemm_scalar;
 
@@ -129,5 +130,14 @@ const mc_variant *const mc_testonly_variants[] = {
     &gemm_testonly_hang,
     &gemm_testonly_overflow,
     &gemm_testonly_slowdown,
+    &mc_testonly_hostile[0],
+    &mc_testonly_hostile[1],
+    &mc_testonly_hostile[2],
+    &mc_testonly_hostile[3],
+    &mc_testonly_hostile[4],
+    &mc_testonly_hostile[5],
+    &mc_testonly_hostile[6],
+    &mc_testonly_hostile[7],
+    &mc_testonly_hostile[8],
     NULL,
 };
