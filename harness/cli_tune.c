@@ -823,7 +823,7 @@ int mc_cli_tune(int argc, char **argv)
     mc_status st = kernels_to_tune(o.kernel, kernels, &n_kernels, &err);
     if (st)
         return report(&err, EXIT_USAGE);
-    tune_store ts = {NULL};
+    tune_store ts = {0};
     if (!o.no_store) {
         char devices[256];
         snprintf(devices, sizeof devices, "cpu: ");
