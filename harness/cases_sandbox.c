@@ -216,7 +216,7 @@ static int bounded_find(lua_State *L)
     if (!lua_toboolean(L, 4) && has_pattern_specials(p, lp))
         return luaL_error(L, "string.find: patterns are not available in case files (their matching time has no "
                              "bound); pass plain = true to find the text as it is: string.find(s, text, 1, true)");
-    if (init == 0 || (init < 0 && (lua_Unsigned)-init > ls)) /* Lua's rule for a start before the string */
+    if (init == 0 || (init < 0 && (lua_Unsigned)0 - (lua_Unsigned)init > ls)) /* Lua's rule: before the start */
         init = 1;
     else if (init < 0)
         init = (lua_Integer)ls + init + 1;

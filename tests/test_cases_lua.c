@@ -532,6 +532,7 @@ static void test_bounded_library_still_works(void **state)
                              "assert(string.find('abc', 'x', 1, true) == nil)\n"
                              "assert(string.find('abc', '', 2) == 2 and string.find('abc', 'c', -1) == 3)\n"
                              "assert(string.find('abc', 'a', 5) == nil)\n"
+                             "assert(string.find('abc', 'a', math.mininteger) == 1)\n"
                              "assert(string.find('a.b', '.', 1, true) == 2)\n"
                              "assert(string.rep('ab', 3, ',') == 'ab,ab,ab')\n"
                              "assert(string.rep('', 1 << 62) == '' and string.rep('', 1 << 62, '') == '')\n"
