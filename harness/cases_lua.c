@@ -38,6 +38,7 @@
 
 typedef struct loader {
     mc_sandbox sb;                             /* the state's limits */
+    double wall_limit_s;                       /* its deadline, from the start of the load */
     mc_op_finder find_op;
     char tier_dir[PATH_LEN];                   /* where `include` looks */
     char lib_dir[PATH_LEN];                    /* where `require` looks */
@@ -656,7 +657,7 @@ static mc_status append_cases(const char *path, const mc_case_list *found, mc_ca
 
 static mc_status run_loader(loader *ld, const char *path, mc_err *err)
 {
-    lua_State *L = mc_sandbox_open(&ld->sb, ld);
+    lua_State *L = mc_sandbox_open(&ld->sb, ld, ld->wall_limit_s);
     if (!L)
         return mc_err_set(err, MC_ERR_NOMEM, "cannot make a Lua state for %s", path);
     mc_status st = MC_OK;
@@ -678,7 +679,7 @@ static mc_status run_loader(loader *ld, const char *path, mc_err *err)
 }
 
 mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_op_finder find_op,
-                                      mc_case_list *out, mc_err *err)
+                                      double wall_limit_s, mc_case_list *out, mc_err *err)
 {
     if (!path || !find_op || !out)
         return mc_err_set(err, MC_ERR_INTERNAL, "mc_cases_load_file: path, find_op and out are required");
@@ -689,6 +690,7 @@ mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_
     if (!ld)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory loading %s", path);
     ld->find_op = find_op;
+    ld->wall_limit_s = wall_limit_s > 0 ? wall_limit_s : MC_CASES_WALL_LIMIT_S;
     ld->cases.max_count = mc_case_list_max(out); /* so a runaway file stops before the copy */
     mc_status st = folder_of(path, ld->tier_dir, sizeof ld->tier_dir, err);
     if (!st && lib_dir)
@@ -706,7 +708,7 @@ mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_
 
 mc_status mc_cases_load_file(const char *path, const char *lib_dir, mc_case_list *out, mc_err *err)
 {
-    return mc_cases_load_file_with_ops(path, lib_dir, mc_op_find, out, err);
+    return mc_cases_load_file_with_ops(path, lib_dir, mc_op_find, 0, out, err);
 }
 
 /* ---- where the cases live ---- */

@@ -64,12 +64,15 @@ mc_sandbox *mc_sandbox_of(lua_State *L)
     return sb;
 }
 
-lua_State *mc_sandbox_open(mc_sandbox *sb, void *user)
+lua_State *mc_sandbox_open(mc_sandbox *sb, void *user, double wall_limit_s)
 {
     memset(sb, 0, sizeof *sb);
     sb->user = user;
+    sb->wall_limit_s = wall_limit_s;
     clock_gettime(CLOCK_MONOTONIC, &sb->deadline);
-    sb->deadline.tv_sec += MC_CASES_WALL_LIMIT_S;
+    long long ns = sb->deadline.tv_nsec + (long long)(wall_limit_s * 1e9);
+    sb->deadline.tv_sec += (time_t)(ns / 1000000000);
+    sb->deadline.tv_nsec = (long)(ns % 1000000000);
     lua_State *L = lua_newstate(capped_alloc, sb);
     if (L)
         memcpy(lua_getextraspace(L), &sb, sizeof sb);
@@ -122,8 +125,8 @@ static void trip_here(lua_State *L, mc_sandbox_limit kind, const char *what)
 static void trip_wall(lua_State *L)
 {
     char what[160];
-    snprintf(what, sizeof what, "case file ran past its %d s wall-clock limit (a loop of costly library calls?)",
-             MC_CASES_WALL_LIMIT_S);
+    snprintf(what, sizeof what, "case file ran past its %g s wall-clock limit (a loop of costly library calls?)",
+             mc_sandbox_of(L)->wall_limit_s);
     trip_here(L, MC_SANDBOX_WALL, what);
 }
 

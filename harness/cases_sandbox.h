@@ -33,13 +33,14 @@ typedef struct mc_sandbox {
     long hook_calls;          /* one per MC_SANDBOX_HOOK_EVERY instructions */
     unsigned ticks;           /* calls of mc_sandbox_tick, for its clock sampling */
     struct timespec deadline; /* CLOCK_MONOTONIC */
+    double wall_limit_s;      /* what the deadline is, for the message */
     mc_sandbox_limit limit;   /* the first limit crossed */
     char limit_msg[600];      /* its message, "file:line: what" where a position is known */
 } mc_sandbox;
 
 /* Makes the private state: sb's capped allocator, sb reachable through mc_sandbox_of, the clock
- * started. NULL when even that fails. */
-lua_State *mc_sandbox_open(mc_sandbox *sb, void *user);
+ * started with wall_limit_s to go. NULL when even that fails. */
+lua_State *mc_sandbox_open(mc_sandbox *sb, void *user, double wall_limit_s);
 
 /* Inside the protected call: opens the safe libraries, replaces the unbounded functions (patterns
  * go, pcall re-raises limits, rep/move/sort are bounded) and starts the instruction hook. */

@@ -21,8 +21,11 @@ for f in "$src"/tests/hostile_cases/*.lua; do
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   if [ "$rc" -ne 2 ]; then
     fail "$name: exit $rc, want 2: $(head -c 300 <<<"$out")"
-  elif ! grep -qF -- "$want" <<<"$out" || ! grep -qF -- "$name" <<<"$out"; then
-    fail "$name: the message lacks '$want' or the file's name: $(head -c 300 <<<"$out")"
+  elif ! grep -qF -- "$name" <<<"$out" ||
+       { ! grep -qF -- "$want" <<<"$out" && ! grep -qF -- "wall-clock limit" <<<"$out"; }; then
+    # on a loaded machine the 10 s deadline may come before the limit the file aims at: also a
+    # clear exit 2 (test_cases_lua.c checks each limit with the deadline out of the way)
+    fail "$name: the message lacks '$want' (or the deadline's) or the file's name: $(head -c 300 <<<"$out")"
   elif [ "$ms" -gt $((hostile_limit_s * 1000)) ]; then
     fail "$name: took $ms ms, more than $hostile_limit_s s"
   else
