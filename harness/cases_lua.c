@@ -58,8 +58,6 @@ static loader *loader_of(lua_State *L)
     return mc_sandbox_of(L)->user;
 }
 
-/* Turns an error object into one "file:line: what" string. Messages from error() and luaL_error
- * already carry their position; other objects get the innermost Lua position in front. */
 /* Pushes and returns "file:line: " of the innermost Lua function above the running one ("" if
  * none). Unlike luaL_where(L, 1) it looks past C callers, as in pcall(suite, "name", {...}). */
 static const char *push_position(lua_State *L)
@@ -73,6 +71,8 @@ static const char *push_position(lua_State *L)
     return lua_pushstring(L, "");
 }
 
+/* Turns an error object into one "file:line: what" string. Messages from error() and luaL_error
+ * already carry their position; other objects get the innermost Lua position in front. */
 static int message_handler(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING)
