@@ -210,6 +210,11 @@ static int index_find(const mc_case_list *l, const mc_case *c)
     }
 }
 
+int mc_case_list_max(const mc_case_list *l)
+{
+    return l->max_count > 0 ? l->max_count : MC_CASE_LIST_DEFAULT_MAX;
+}
+
 mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err)
 {
     if (2 * (l->count + 1) > l->index_cap && !index_grow(l))
@@ -219,8 +224,14 @@ mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err)
         l->duplicates++;
         return MC_OK;
     }
+    const int max = mc_case_list_max(l);
+    if (l->count >= max)
+        return mc_err_set(err, MC_ERR_CONFIG,
+                          "more than %d cases in one load, the cap (--max-cases N raises it; each case takes about "
+                          "1.3 KB of memory)",
+                          max);
     if (l->count == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 256;
+        int cap = l->cap ? (l->cap > max / 2 ? max : l->cap * 2) : (max < 256 ? max : 256);
         mc_case *items = realloc(l->items, (size_t)cap * sizeof *items);
         if (!items)
             return mc_err_set(err, MC_ERR_NOMEM, "out of memory growing the case list to %d", cap);

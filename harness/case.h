@@ -62,6 +62,11 @@ const char *mc_case_str(const mc_case *c, int idx);
 /* 64-bit FNV-1a. */
 uint64_t mc_hash_str(const char *s);
 
+/* The most cases a list holds unless its owner sets max_count (run's --max-cases). Each case
+ * takes about 1.3 KB of C memory and a load holds two copies, so a runaway case file stops near
+ * half a gigabyte; the largest tier (nightly) makes about 22,000. */
+#define MC_CASE_LIST_DEFAULT_MAX 200000
+
 /* A growable list of cases, kept in load order with duplicates (same key) dropped. */
 typedef struct mc_case_list {
     mc_case *items;
@@ -70,9 +75,13 @@ typedef struct mc_case_list {
     int duplicates; /* cases dropped because their key was already listed */
     int *index;     /* hash index of items by key (see case.c) */
     int index_cap;
+    int max_count;  /* the most cases it may hold; 0: MC_CASE_LIST_DEFAULT_MAX */
 } mc_case_list;
 
+/* Adds c unless its key is listed already; a new case past the list's cap is MC_ERR_CONFIG. */
 mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err);
+/* The list's cap: max_count, or the default. */
+int mc_case_list_max(const mc_case_list *l);
 /* Drops cases for which keep(c) is false, keeping the order (and the index in step). */
 /* Cuts the list back to its first count cases. */
 void mc_case_list_truncate(mc_case_list *l, int count);

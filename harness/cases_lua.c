@@ -1,15 +1,17 @@
 /* harness/cases_lua.c: the Lua case loader: a sandbox, `suite` expansion and the cases folder.
  *
  * How one load works:
- *   1. mc_cases_load_file makes a private Lua state (a counting allocator with a cap, an
- *      instruction-count hook) and runs load_main under lua_pcall with a message handler: the
- *      one protected boundary. Every error below it unwinds to there as "file:line: what".
+ *   1. mc_cases_load_file makes a private Lua state (cases_sandbox.c: memory, instruction and
+ *      wall-clock limits no file can catch, a library of bounded calls) and runs load_main under
+ *      lua_pcall with a message handler: the one protected boundary. Every error below it
+ *      unwinds to there as "file:line: what".
  *   2. Every file (the tier, an included tier, a library module) is loaded as text only (mode
  *      "t": no bytecode) and runs in a fresh environment that holds only safe functions plus
  *      suite, include and require. The real globals are never visible to a case file.
  *   3. suite expands its table at once, in the op's schema order (first parameter slowest, last
  *      fastest), never in Lua's table order, which is unspecified. Each combination is filtered
- *      by `where`, validated by the op and added to the loader's own list.
+ *      by `where` (which sees a read-only case and must answer true or false), validated by the
+ *      op and added to the loader's own list, which holds at most the caller's case cap.
  *   4. Only a load that finishes appends its cases to the caller's list, so a failed load leaves
  *      that list as it was.
  * SPDX-License-Identifier: MIT */
@@ -27,17 +29,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cases_sandbox.h"
 #include "op.h"
 
 #define PATH_LEN 4096
 #define VALUE_TEXT_LEN 48                      /* a value written as text: ample for %.17g */
 #define MAX_INCLUDE_DEPTH 8                    /* tiers including tiers; deeper is a mistake */
-#define MEMORY_LIMIT_BYTES ((size_t)512 << 20) /* a case file that needs more is runaway */
-#define HOOK_EVERY_INSTRUCTIONS 1000
-#define INSTRUCTION_LIMIT_THOUSANDS 300000L /* 3e8 Lua instructions, about a second: far past what
-                                               a real tier needs, which is a few million */
 
 typedef struct loader {
+    mc_sandbox sb;                             /* the state's limits */
+    double wall_limit_s;                       /* its deadline, from the start of the load */
     mc_op_finder find_op;
     char tier_dir[PATH_LEN];                   /* where `include` looks */
     char lib_dir[PATH_LEN];                    /* where `require` looks */
@@ -45,49 +46,29 @@ typedef struct loader {
     int depth;
     mc_case_list cases;                        /* what this load found, in file order */
     mc_status status;                          /* a non-Lua failure behind the error, if any */
-    size_t memory_bytes;                       /* held by the Lua state */
-    long thousands_of_instructions;
 } loader;
 
 static const char MODULES_KEY[] = "mc.cases.modules"; /* registry: name -> a module's value */
 static const char PENDING_KEY[] = "mc.cases.pending"; /* registry: suite body -> "file:line: suite 'x'" */
 
-/* ---- the state: memory cap, instruction budget, error messages ---- */
-
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    loader *ld = ud;
-    size_t old = ptr ? osize : 0; /* without ptr, osize is a type tag, not a size */
-    if (nsize == 0) {
-        free(ptr);
-        ld->memory_bytes -= old;
-        return NULL;
-    }
-    if (nsize > old && ld->memory_bytes - old + nsize > MEMORY_LIMIT_BYTES)
-        return NULL;
-    void *p = realloc(ptr, nsize);
-    if (p)
-        ld->memory_bytes = ld->memory_bytes - old + nsize;
-    return p;
-}
+/* ---- the state and error messages ---- */
 
 static loader *loader_of(lua_State *L)
 {
-    loader *ld;
-    memcpy(&ld, lua_getextraspace(L), sizeof ld);
-    return ld;
+    return mc_sandbox_of(L)->user;
 }
 
-/* Stops endless loops: a case file runs in well under a second. */
-static void count_hook(lua_State *L, lua_Debug *ar)
+/* Pushes and returns "file:line: " of the innermost Lua function above the running one ("" if
+ * none). Unlike luaL_where(L, 1) it looks past C callers, as in pcall(suite, "name", {...}). */
+static const char *push_position(lua_State *L)
 {
-    loader *ld = loader_of(L);
-    if (++ld->thousands_of_instructions <= INSTRUCTION_LIMIT_THOUSANDS)
-        return;
-    luaL_where(L, 0); /* a hook has no frame of its own: level 0 is the function it interrupted */
-    lua_pushfstring(L, "%s case file ran past %d million Lua instructions (an endless loop?)", lua_tostring(L, -1),
-                    (int)(INSTRUCTION_LIMIT_THOUSANDS / 1000));
-    lua_error(L);
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0)
+            return lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+    }
+    return lua_pushstring(L, "");
 }
 
 /* Turns an error object into one "file:line: what" string. Messages from error() and luaL_error
@@ -96,15 +77,7 @@ static int message_handler(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING)
         return 1;
-    lua_Debug ar;
-    const char *where = "";
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
-        lua_getinfo(L, "Sl", &ar);
-        if (ar.currentline > 0) {
-            where = lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
-            break;
-        }
-    }
+    const char *where = push_position(L);
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
         lua_pushfstring(L, "%s%s", where, lua_tostring(L, -1));
     else
@@ -112,54 +85,7 @@ static int message_handler(lua_State *L)
     return 1;
 }
 
-/* ---- the sandbox ---- */
-
-static const char *const safe_functions[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "select", "tonumber", "tostring", "type", NULL,
-};
-static const char *const none_left_out[] = {NULL};
-static const char *const string_left_out[] = {"dump", NULL}; /* makes bytecode */
-/* random is seeded from the clock when a state opens: cases would change from run to run */
-static const char *const math_left_out[] = {"random", "randomseed", NULL};
-
-typedef struct safe_lib {
-    const char *name;
-    const char *const *left_out;
-} safe_lib;
-
-static const safe_lib safe_libs[] = {
-    {"math", math_left_out},
-    {"string", string_left_out},
-    {"table", none_left_out},
-    {"utf8", none_left_out},
-    {NULL, NULL},
-};
-
-static bool name_listed(const char *const *names, const char *name)
-{
-    for (; *names; names++)
-        if (strcmp(*names, name) == 0)
-            return true;
-    return false;
-}
-
-/* Pushes a fresh copy of library `lib` (a global of the private state) without its unsafe entries. */
-static void push_library_copy(lua_State *L, const safe_lib *lib)
-{
-    lua_newtable(L);
-    lua_getglobal(L, lib->name);
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-        if (lua_type(L, -2) == LUA_TSTRING && !name_listed(lib->left_out, lua_tostring(L, -2))) {
-            lua_pushvalue(L, -2);
-            lua_insert(L, -2);
-            lua_rawset(L, -5);
-        } else {
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-}
+/* ---- the files ---- */
 
 static int lua_suite(lua_State *L);
 static int lua_include(lua_State *L);
@@ -173,27 +99,12 @@ static const luaL_Reg case_functions[] = {
     {NULL, NULL},
 };
 
-/* Pushes a new environment table for one file. */
-static void push_sandbox(lua_State *L)
-{
-    lua_newtable(L);
-    for (int i = 0; safe_functions[i]; i++) {
-        lua_getglobal(L, safe_functions[i]);
-        lua_setfield(L, -2, safe_functions[i]);
-    }
-    for (const safe_lib *lib = safe_libs; lib->name; lib++) {
-        push_library_copy(L, lib);
-        lua_setfield(L, -2, lib->name);
-    }
-    luaL_setfuncs(L, case_functions, 0);
-}
-
 /* Loads path as a text chunk, runs it in a fresh sandbox and leaves its one result on the stack. */
 static void run_file(lua_State *L, const char *path)
 {
     if (luaL_loadfilex(L, path, "t") != LUA_OK)
         lua_error(L);
-    push_sandbox(L);
+    mc_sandbox_push_env(L, case_functions);
     lua_setupvalue(L, -2, 1); /* a main chunk's only upvalue is its _ENV */
     lua_call(L, 0, 1);
 }
@@ -481,15 +392,59 @@ static void push_case_table(lua_State *L, const mc_case *c)
     }
 }
 
+/* __newindex of the case where() sees: where decides, it never edits (an edit would be lost). */
+static int case_is_read_only(lua_State *L)
+{
+    return luaL_error(L, "where() must not change its case (it set '%s'): it only answers whether to keep it",
+                      luaL_tolstring(L, 2, NULL));
+}
+
+/* __pairs of that case: walks the table behind it. */
+static int case_pairs(lua_State *L)
+{
+    lua_getglobal(L, "next");
+    lua_getmetatable(L, 1);
+    lua_getfield(L, -1, "__index");
+    lua_remove(L, -2);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Pushes the case table behind an empty, read-only proxy. */
+static void push_read_only_case(lua_State *L, const mc_case *c)
+{
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    push_case_table(L, c);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, case_is_read_only);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, case_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_setmetatable(L, -2);
+}
+
+/* where(c) must answer true or false: nil (a forgotten return) would silently drop every case. */
 static bool where_keeps(lua_State *L, const suite_plan *p, const mc_case *c)
 {
     if (!p->where_fn)
         return true;
     lua_pushvalue(L, p->where_fn);
-    push_case_table(L, c);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+    push_read_only_case(L, c);
+    int rc = lua_pcall(L, 1, 1, 0);
+    if (rc != LUA_OK) {
+        mc_sandbox_after_pcall(L, rc); /* a limit stays a limit */
         const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(a non-string error)";
         lua_pushfstring(L, "where() failed: %s", msg);
+        suite_error(L, p, lua_tostring(L, -1));
+    }
+    if (lua_type(L, -1) != LUA_TBOOLEAN) {
+        const char *got = luaL_typename(L, -1);
+        lua_Debug ar;
+        lua_pushvalue(L, p->where_fn);
+        lua_getinfo(L, ">S", &ar);
+        lua_pushfstring(L, "where() must return true or false, got %s (its function starts at %s:%d)", got,
+                        ar.short_src, ar.linedefined);
         suite_error(L, p, lua_tostring(L, -1));
     }
     bool keep = lua_toboolean(L, -1);
@@ -502,6 +457,7 @@ static void add_combination(lua_State *L, loader *ld, const suite_plan *p, const
 {
     mc_case c = *base;
     mc_err e = {0};
+    mc_sandbox_tick(L);
     for (int k = 0; k < p->n_axes; k++) {
         const axis *a = &p->axes[k];
         if (mc_case_set(&c, p->op->params[a->param].name, p->texts[a->first + idx[k]], &e))
@@ -513,9 +469,10 @@ static void add_combination(lua_State *L, loader *ld, const suite_plan *p, const
         lua_pushfstring(L, "%s (case %s)", e.msg, c.key);
         suite_error(L, p, lua_tostring(L, -1));
     }
-    if (mc_case_list_add(&ld->cases, &c, &e)) {
+    if (mc_case_list_add(&ld->cases, &c, &e)) { /* the case cap: no pcall may swallow it */
         ld->status = e.status;
-        suite_error(L, p, e.msg);
+        lua_pushfstring(L, "%ssuite '%s': %s", p->where, p->name, e.msg);
+        mc_sandbox_trip(L, MC_SANDBOX_CASES, lua_tostring(L, -1));
     }
 }
 
@@ -563,8 +520,7 @@ static void read_op(lua_State *L, suite_plan *p)
 static int expand_suite(lua_State *L, const char *name)
 {
     suite_plan p = {.name = name, .table = 2};
-    luaL_where(L, 1);
-    p.where = lua_tostring(L, -1);
+    p.where = push_position(L);
     check_entries_named(L, &p);
     read_op(L, &p);
     check_suite_keys(L, &p);
@@ -589,7 +545,7 @@ static int lua_suite_body(lua_State *L)
     }
     lua_pop(L, 1);
     if (!lua_istable(L, 1)) {
-        luaL_where(L, 1);
+        push_position(L);
         lua_pushfstring(L, "%ssuite '%s' wants a table { op = ..., ... }, got %s", lua_tostring(L, -1), name,
                         luaL_typename(L, 1));
         return lua_error(L);
@@ -615,7 +571,7 @@ static int lua_suite(lua_State *L)
     /* remembered until called, so a suite whose table was forgotten is an error, not zero cases */
     lua_getfield(L, LUA_REGISTRYINDEX, PENDING_KEY);
     lua_pushvalue(L, -2);
-    luaL_where(L, 1);
+    push_position(L);
     lua_pushfstring(L, "%ssuite '%s'", lua_tostring(L, -1), name);
     lua_remove(L, -2);
     lua_rawset(L, -3);
@@ -648,24 +604,11 @@ static int load_main(lua_State *L)
 {
     loader *ld = loader_of(L);
     const char *path = lua_tostring(L, 1);
-    static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base}, {LUA_TABLIBNAME, luaopen_table}, {LUA_STRLIBNAME, luaopen_string},
-        {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
-    };
-    for (const luaL_Reg *lib = libs; lib->name; lib++) {
-        luaL_requiref(L, lib->name, lib->func, 1);
-        lua_pop(L, 1);
-    }
-    /* Strings share one metatable whose __index is the real string library: ("").dump must go too. */
-    lua_getglobal(L, LUA_STRLIBNAME);
-    lua_pushnil(L);
-    lua_setfield(L, -2, "dump");
-    lua_pop(L, 1);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, MODULES_KEY);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, PENDING_KEY);
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, HOOK_EVERY_INSTRUCTIONS);
+    mc_sandbox_install(L); /* last: from here on, the limits count */
     snprintf(ld->including[0], PATH_LEN, "%s", path);
     ld->depth = 1;
     run_file(L, path);
@@ -695,7 +638,7 @@ static mc_status folder_of(const char *path, char *out, size_t out_len, mc_err *
 }
 
 /* Moves the loader's cases onto out; on failure out is cut back to what it held. */
-static mc_status append_cases(const mc_case_list *found, mc_case_list *out, mc_err *err)
+static mc_status append_cases(const char *path, const mc_case_list *found, mc_case_list *out, mc_err *err)
 {
     int count = out->count, duplicates = out->duplicates;
     for (int i = 0; i < found->count; i++) {
@@ -703,7 +646,9 @@ static mc_status append_cases(const mc_case_list *found, mc_case_list *out, mc_e
         if (st) {
             mc_case_list_truncate(out, count);
             out->duplicates = duplicates;
-            return st;
+            char what[sizeof err->msg];
+            snprintf(what, sizeof what, "%s", err->msg);
+            return mc_err_set(err, st, "%s: %s", path, what);
         }
     }
     out->duplicates += found->duplicates;
@@ -712,10 +657,9 @@ static mc_status append_cases(const mc_case_list *found, mc_case_list *out, mc_e
 
 static mc_status run_loader(loader *ld, const char *path, mc_err *err)
 {
-    lua_State *L = lua_newstate(capped_alloc, ld);
+    lua_State *L = mc_sandbox_open(&ld->sb, ld, ld->wall_limit_s);
     if (!L)
         return mc_err_set(err, MC_ERR_NOMEM, "cannot make a Lua state for %s", path);
-    memcpy(lua_getextraspace(L), &ld, sizeof ld);
     mc_status st = MC_OK;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, load_main);
@@ -723,10 +667,11 @@ static mc_status run_loader(loader *ld, const char *path, mc_err *err)
     int rc = lua_pcall(L, 1, 0, 1);
     if (rc != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        if (rc == LUA_ERRMEM && !ld->status)
-            st = mc_err_set(err, MC_ERR_LUA, "%s: the case file needed more than %zu MiB of Lua memory", path,
-                            MEMORY_LIMIT_BYTES >> 20);
-        else
+        if ((rc == LUA_ERRMEM || ld->sb.limit == MC_SANDBOX_MEMORY) && !ld->status) {
+            char text[sizeof err->msg];
+            mc_sandbox_memory_message(&ld->sb, path, text, sizeof text);
+            st = mc_err_set(err, MC_ERR_LUA, "%s", text);
+        } else
             st = mc_err_set(err, ld->status ? ld->status : MC_ERR_LUA, "%s", msg ? msg : "unknown Lua error");
     }
     lua_close(L);
@@ -734,7 +679,7 @@ static mc_status run_loader(loader *ld, const char *path, mc_err *err)
 }
 
 mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_op_finder find_op,
-                                      mc_case_list *out, mc_err *err)
+                                      double wall_limit_s, mc_case_list *out, mc_err *err)
 {
     if (!path || !find_op || !out)
         return mc_err_set(err, MC_ERR_INTERNAL, "mc_cases_load_file: path, find_op and out are required");
@@ -745,6 +690,8 @@ mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_
     if (!ld)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory loading %s", path);
     ld->find_op = find_op;
+    ld->wall_limit_s = wall_limit_s > 0 ? wall_limit_s : MC_CASES_WALL_LIMIT_S;
+    ld->cases.max_count = mc_case_list_max(out); /* so a runaway file stops before the copy */
     mc_status st = folder_of(path, ld->tier_dir, sizeof ld->tier_dir, err);
     if (!st && lib_dir)
         st = copy_path(ld->lib_dir, sizeof ld->lib_dir, lib_dir, err);
@@ -753,7 +700,7 @@ mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_
     if (!st)
         st = run_loader(ld, path, err);
     if (!st)
-        st = append_cases(&ld->cases, out, err);
+        st = append_cases(path, &ld->cases, out, err);
     mc_case_list_free(&ld->cases);
     free(ld);
     return st;
@@ -761,7 +708,7 @@ mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_
 
 mc_status mc_cases_load_file(const char *path, const char *lib_dir, mc_case_list *out, mc_err *err)
 {
-    return mc_cases_load_file_with_ops(path, lib_dir, mc_op_find, out, err);
+    return mc_cases_load_file_with_ops(path, lib_dir, mc_op_find, 0, out, err);
 }
 
 /* ---- where the cases live ---- */
@@ -826,7 +773,10 @@ static const char *const tier_names[] = {"quick", "precommit", "nightly", "perf"
 
 mc_status mc_cases_load_tier(const char *tier, const char *cases_dir, mc_case_list *out, mc_err *err)
 {
-    if (!tier || !name_listed(tier_names, tier))
+    bool known = false;
+    for (int i = 0; tier && tier_names[i]; i++)
+        known = known || strcmp(tier_names[i], tier) == 0;
+    if (!known)
         return mc_err_set(err, MC_ERR_USAGE, "unknown tier '%s' (expected quick, precommit, nightly or perf)",
                           tier ? tier : "(none)");
     char dir[PATH_LEN], path[PATH_LEN + 32], lib[PATH_LEN + 8];

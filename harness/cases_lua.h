@@ -22,10 +22,11 @@ mc_status mc_cases_load_file(const char *path, const char *lib_dir, mc_case_list
 /* Looks an op up by name (mc_op_find is the one the tool uses). */
 typedef const struct mc_op *(*mc_op_finder)(const char *name);
 
-/* As mc_cases_load_file, with ops found through find_op: tests use it to load suites of ops that
- * only they define. */
+/* As mc_cases_load_file, with ops found through find_op and a wall-clock limit of wall_limit_s
+ * (0: MC_CASES_WALL_LIMIT_S): tests use it to load suites of ops that only they define, and to
+ * keep the deadline out of the way of the limit they test (a loaded machine is slow). */
 mc_status mc_cases_load_file_with_ops(const char *path, const char *lib_dir, mc_op_finder find_op,
-                                      mc_case_list *out, mc_err *err);
+                                      double wall_limit_s, mc_case_list *out, mc_err *err);
 
 /* Finds the cases folder: explicit_dir if non-NULL, else $MC_CASES_DIR, else the first of
  * <dir of the running executable>/../cases, <dir of exe>/cases and MC_SOURCE_DIR/cases that holds

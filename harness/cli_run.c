@@ -27,6 +27,7 @@ static const char run_usage[] =
     "                     matches nothing is an error\n"
     "  --filter EXPR      a glob over case keys ('gemm(dtype=f16*') or terms 'dtype=f16,m=1'\n"
     "  --shard I/N        only cases whose key hash is I modulo N\n"
+    "  --max-cases N      refuse a load of more than N cases (default 200000; docs/cases.md)\n"
     "  --seed N           global seed mixed into every case's inputs, 0..2^64-1 (default 0)\n"
     "  --jobs N           worker processes (default: the number of cores)\n"
     "  --threads N        threads a CPU kernel may use (default 2)\n"
@@ -68,7 +69,7 @@ static const char repro_usage[] =
 enum {
     OPT_TIER = 1000, OPT_CASES, OPT_CASES_DIR, OPT_BACKEND, OPT_OP, OPT_VARIANT, OPT_FILTER, OPT_SHARD, OPT_SEED,
     OPT_JOBS, OPT_THREADS, OPT_TIMEOUT, OPT_GUARD, OPT_DB, OPT_NO_STORE, OPT_COMMIT, OPT_PERF, OPT_JSON, OPT_JUNIT,
-    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE, OPT_MEM_LIMIT, OPT_CPU_LIMIT,
+    OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE, OPT_MEM_LIMIT, OPT_CPU_LIMIT, OPT_MAX_CASES,
 };
 
 static const struct option run_options[] = {
@@ -85,6 +86,7 @@ static const struct option run_options[] = {
     {"verbose", no_argument, NULL, OPT_VERBOSE},       {"include-hidden", no_argument, NULL, OPT_HIDDEN},
     {"budget", required_argument, NULL, OPT_BUDGET},   {"coverage", no_argument, NULL, OPT_COVERAGE},
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT}, {"cpu-limit", required_argument, NULL, OPT_CPU_LIMIT},
+    {"max-cases", required_argument, NULL, OPT_MAX_CASES},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
@@ -200,6 +202,11 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
     case OPT_BUDGET:
         if (mc_cli_parse_seconds(arg, 3600, &o->budget_s) != 0)
             return bad_number(cmd, "--budget (seconds, above 0, at most 3600)", arg);
+        return -1;
+    case OPT_MAX_CASES:
+        if (parse_long(arg, 1, 100000000, &v))
+            return bad_number(cmd, "--max-cases (1..100000000)", arg);
+        o->session.max_cases = (int)v;
         return -1;
     case OPT_GUARD:
         if (parse_long(arg, 64, 1 << 24, &v))

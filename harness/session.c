@@ -16,6 +16,7 @@
 
 static mc_status load_cases(const mc_session_cfg *cfg, mc_session *s, mc_err *err)
 {
+    s->cases.max_count = cfg->max_cases;
     if (cfg->single_key) {
         mc_case c;
         mc_status st = mc_case_from_key(&c, cfg->single_key, err);

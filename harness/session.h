@@ -18,6 +18,7 @@ typedef struct mc_session_cfg {
     int n_case_files;
     const char *cases_dir;      /* NULL: the default lookup */
     const char *single_key;     /* repro: exactly this case */
+    int max_cases;              /* the load's case cap; 0: MC_CASE_LIST_DEFAULT_MAX */
     mc_selection_cfg sel;
     mc_pool_cfg pool;
     bool coverage_check;        /* the tier rule: a runnable variant offered cases that ran none, and a

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -53,7 +54,7 @@ static const mc_op *find_fake(const char *name)
 /* ---- a scratch folder of case files ---- */
 
 static char scratch[64];
-static char created[64][512];
+static char created[128][512];
 static int n_created;
 
 static const char *scratch_path(const char *name)
@@ -73,7 +74,7 @@ static void write_bytes(const char *name, const void *data, size_t len)
     for (int i = 0; i < n_created; i++)
         if (strcmp(created[i], path) == 0)
             return;
-    assert_true(n_created < 64);
+    assert_true(n_created < 128);
     snprintf(created[n_created++], sizeof created[0], "%s", path);
 }
 
@@ -101,13 +102,22 @@ static int remove_scratch(void **state)
     return 0;
 }
 
-/* Loads name from the scratch folder with the fake op. */
-static mc_status load(const char *name, mc_case_list *out, mc_err *err)
+/* Loads name from the scratch folder with the fake op and a wall-clock limit of wall_s. */
+static mc_status load_within(const char *name, double wall_s, mc_case_list *out, mc_err *err)
 {
     char path[512];
     snprintf(path, sizeof path, "%s", scratch_path(name));
     mc_err_clear(err);
-    return mc_cases_load_file_with_ops(path, NULL, find_fake, out, err);
+    return mc_cases_load_file_with_ops(path, NULL, find_fake, wall_s, out, err);
+}
+
+/* A wall-clock limit far past any other: the limit a test wants comes first even on a loaded
+ * machine (at a load of 18 on 2 cores, 10 s came before 300 million instructions). */
+#define PATIENT_S 600.0
+
+static mc_status load(const char *name, mc_case_list *out, mc_err *err)
+{
+    return load_within(name, PATIENT_S, out, err);
 }
 
 static void assert_keys(const mc_case_list *l, const char *const *keys, int n)
@@ -195,6 +205,8 @@ static void test_where_filters_and_sees_every_parameter(void **state)
                             "  where = function(c)\n"
                             "    assert(c.op == \"fake\" and c.n == 8 and c.scale == 1 and c.flag == 0)\n"
                             "    assert(math.type(c.m) == \"integer\" and math.type(c.scale) == \"float\")\n"
+                            "    local n = 0\n    for k, v in pairs(c) do n = n + 1 end\n"
+                            "    assert(n == 6, 'pairs sees op and the five parameters')\n"
                             "    return c.m % 3 == 0 and c.dtype == \"f16\"\n"
                             "  end,\n"
                             "}\n");
@@ -307,6 +319,17 @@ static const error_row error_rows[] = {
     {"e_forgot.lua", "suite \"a\" { op = \"fake\" }\n\nsuite \"b\"\nsuite \"c\"\n", "e_forgot.lua:3:",
      "suite 'b' was never given its table"},
     {"e_memory.lua", "local s = string.rep(\"x\", 600 * 1024 * 1024)\n", "", "Lua memory"},
+    /* where() answers true or false and never edits its case (issue 12, item 15) */
+    {"e_where_nil.lua", "suite \"s\" { op = \"fake\", m = {1, 2},\n"
+                        "  where = function(c) if c.m > 5 then return true end end }\n",
+     "e_where_nil.lua:1:", "where() must return true or false, got nil (its function starts at "},
+    {"e_where_number.lua", "\nsuite \"s\" { op = \"fake\", m = {1, 2}, where = function(c) return c.m end }\n",
+     "e_where_number.lua:2:", "where() must return true or false, got number"},
+    {"e_where_sets.lua", "suite \"s\" {\n  op = \"fake\", m = {1, 2},\n  where = function(c)\n    c.m = 3\n"
+                         "    return true\n  end,\n}\n",
+     "e_where_sets.lua:1:", "e_where_sets.lua:4: where() must not change its case (it set 'm')"},
+    {"e_where_adds.lua", "suite \"s\" { op = \"fake\", where = function(c)\n  c.extra = 1\n  return true\nend }\n",
+     "e_where_adds.lua:1:", "e_where_adds.lua:2: where() must not change its case (it set 'extra')"},
 };
 
 static void test_errors_name_file_line_and_what(void **state)
@@ -440,6 +463,153 @@ static void test_endless_loop_is_stopped(void **state)
     assert_int_equal(load("loop.lua", &l, &e), MC_ERR_LUA);
     assert_non_null(strstr(e.msg, "million Lua instructions"));
     assert_non_null(strstr(e.msg, "loop.lua:2:"));
+}
+
+/* ---- limits no case file can dodge (issue 13, item 3) ---- */
+
+typedef struct limit_row {
+    const char *file;
+    const char *text;
+    const char *what; /* a phrase the message must hold */
+} limit_row;
+
+/* Each of these ran forever (or held the memory) before: pcall swallowed the limit error, or the
+ * work ran inside one C call that the instruction hook never sees. */
+static const limit_row limit_rows[] = {
+    {"l_pcall_loop.lua", "while true do pcall(function() while true do end end) end\n", "million Lua instructions"},
+    {"l_pcall_nested.lua",
+     "local function spin() while true do end end\n"
+     "while true do pcall(pcall, pcall, spin) end\n",
+     "million Lua instructions"},
+    {"l_pcall_where.lua",
+     "suite \"s\" { op = \"fake\", m = {1, 2},\n"
+     "  where = function(c) while true do pcall(function() while true do end end) end end }\n",
+     "million Lua instructions"},
+    {"l_pcall_memory.lua",
+     "local t, kb = {}, string.rep('x', 1024)\n" /* 15 MiB a string: quick even under ASan */
+     "local ok = pcall(function() for i = 1, 1e9 do t[i] = kb:rep(15 * 1024) .. i end end)\n"
+     "t = nil\nsuite \"s\" { op = \"fake\" }\n",
+     "more than 512 MiB of Lua memory"},
+    {"l_pcall_block.lua", "local ok = pcall(string.rep, 'x', 600 * 1024 * 1024)\nsuite \"s\" { op = \"fake\" }\n",
+     "at most 16 MiB"},
+    {"l_pcall_memory_loop.lua",
+     "while true do pcall(function() local t = {} for i = 1, 1e9 do t[i] = i end end) end\n", "Lua memory"},
+    {"l_pattern_find.lua", "string.find(string.rep('a', 40), string.rep('a?', 40) .. string.rep('a', 40))\n",
+     "patterns are not available"},
+    {"l_pattern_method.lua", "local s = ('a'):rep(40)\nreturn s:match(('a?'):rep(40) .. s)\n",
+     "patterns are not available"},
+    {"l_pattern_gsub.lua", "local s = ('a'):rep(40)\nreturn s:gsub(('a?'):rep(40) .. s, '')\n",
+     "patterns are not available"},
+    {"l_pattern_gmatch.lua", "for w in string.gmatch('a b', '%a+') do end\n", "patterns are not available"},
+    {"l_pattern_pcall.lua",
+     "local ok = pcall(string.find, ('a'):rep(40), ('a?'):rep(40) .. ('a'):rep(40))\n"
+     "suite \"s\" { op = \"fake\" }\n",
+     "" /* a plain error, which pcall may catch: the file then loads */},
+    {"l_move.lua", "table.move({}, 1, 1 << 50, 2)\n", "table.move"},
+};
+
+static void test_limits_cannot_be_caught(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof limit_rows / sizeof limit_rows[0]; i++) {
+        const limit_row *r = &limit_rows[i];
+        write_file(r->file, r->text);
+        mc_case_list l = {0};
+        mc_err e;
+        mc_status st = load(r->file, &l, &e);
+        if (!r->what[0]) {
+            assert_int_equal(st, MC_OK);
+            mc_case_list_free(&l);
+            continue;
+        }
+        if (st != MC_ERR_LUA || !strstr(e.msg, r->what))
+            print_error("row %zu (%s): status %d, message: %s\n", i, r->file, (int)st, e.msg);
+        assert_int_equal(st, MC_ERR_LUA);
+        assert_non_null(strstr(e.msg, r->what));
+        assert_non_null(strstr(e.msg, r->file));
+        assert_int_equal(l.count, 0);
+    }
+}
+
+static void test_bounded_library_still_works(void **state)
+{
+    (void)state;
+    write_file("lib_ok.lua", "assert(string.find('gemm_f32', '_', 1, true) == 5)\n"
+                             "assert(('gemm_f32'):find('f32') == 6)\n"
+                             "assert(select(2, string.find('abc', 'bc')) == 3)\n"
+                             "assert(string.find('abc', 'x', 1, true) == nil)\n"
+                             "assert(string.find('abc', '', 2) == 2 and string.find('abc', 'c', -1) == 3)\n"
+                             "assert(string.find('abc', 'a', 5) == nil)\n"
+                             "assert(string.find('abc', 'a', math.mininteger) == 1)\n"
+                             "assert(string.find('a.b', '.', 1, true) == 2)\n"
+                             "assert(string.rep('ab', 3, ',') == 'ab,ab,ab')\n"
+                             "assert(string.rep('', 1 << 62) == '' and string.rep('', 1 << 62, '') == '')\n"
+                             "local t = {5, 3, 9, 1}\ntable.sort(t)\nassert(table.concat(t, ' ') == '1 3 5 9')\n"
+                             "table.sort(t, function(a, b) return a > b end)\nassert(t[1] == 9 and t[4] == 1)\n"
+                             "local w = {'b', 'a'}\ntable.sort(w)\nassert(w[1] == 'a')\n"
+                             "assert(table.move({1, 2, 3}, 1, 3, 2)[4] == 3)\n"
+                             "assert(not pcall(error, 'x'))\n"
+                             "local ok, a, b = pcall(function() return 1, 2 end)\nassert(ok and a == 1 and b == 2)\n"
+                             "assert(select('#', pcall(function() end)) == 1)\n"
+                             "suite \"s\" { op = \"fake\", m = t }\n");
+    mc_case_list l = {0};
+    mc_err e;
+    mc_status st = load("lib_ok.lua", &l, &e);
+    if (st)
+        print_error("%s\n", e.msg);
+    assert_int_equal(st, MC_OK);
+    assert_int_equal(l.count, 4);
+    mc_case_list_free(&l);
+}
+
+/* Sorting copies of one 8 MiB string does ~10^6 comparisons of 8 MiB each inside one C call that
+ * no instruction hook sees (hours before): the wall-clock deadline ends it, here set to 1 s, and
+ * the real 10 s one ends the same file in tests/cli_cases.sh. */
+static void test_deadline_stops_work_inside_library_calls(void **state)
+{
+    (void)state;
+    write_file("l_sort.lua", "local s = string.rep('x', 1 << 23)\nlocal t = {}\n"
+                             "for i = 1, 1 << 16 do t[i] = s end\n"
+                             "pcall(table.sort, t)\n"
+                             "suite \"s\" { op = \"fake\" }\n");
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    mc_case_list l = {0};
+    mc_err e;
+    mc_status st = load_within("l_sort.lua", 1.0, &l, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    print_message("sort of 65536 x 8 MiB strings, 1 s limit: stopped after %.1f s: %s\n", s, e.msg);
+    assert_int_equal(st, MC_ERR_LUA);
+    assert_non_null(strstr(e.msg, "its 1 s wall-clock limit"));
+    assert_non_null(strstr(e.msg, "l_sort.lua:"));
+    assert_true(s < 1.0 + 5);
+}
+
+/* The case cap counts the whole list, is checked while a suite expands (so a runaway file stops
+ * before its cases fill memory) and cannot be caught (issue 13, item 4). */
+static void test_case_cap_stops_a_load(void **state)
+{
+    (void)state;
+    write_file("cap.lua", "suite \"a\" { op = \"fake\", m = {1, 2, 3, 4, 5, 6} }\n"
+                          "local ok = pcall(suite, \"b\", { op = \"fake\", m = {7, 8, 9, 10, 11, 12} })\n"
+                          "suite \"c\" { op = \"fake\", n = 3 }\n");
+    mc_case_list l = {.max_count = 10};
+    mc_err e;
+    assert_int_equal(load("cap.lua", &l, &e), MC_ERR_CONFIG);
+    assert_non_null(strstr(e.msg, "cap.lua:2: suite 'b': more than 10 cases in one load, the cap (--max-cases"));
+    assert_int_equal(l.count, 0);
+
+    write_file("six.lua", "suite \"a\" { op = \"fake\", m = {1, 2, 3, 4, 5, 6} }\n");
+    write_file("five.lua", "suite \"a\" { op = \"fake\", n = {1, 2, 3, 4, 5} }\n");
+    assert_int_equal(load("six.lua", &l, &e), MC_OK);
+    assert_int_equal(load("six.lua", &l, &e), MC_OK); /* duplicates take no room */
+    assert_int_equal(l.count, 6);
+    assert_int_equal(load("five.lua", &l, &e), MC_ERR_CONFIG);
+    assert_non_null(strstr(e.msg, "five.lua: more than 10 cases in one load"));
+    assert_int_equal(l.count, 6);
+    mc_case_list_free(&l);
+    assert_int_equal(mc_case_list_max(&l), MC_CASE_LIST_DEFAULT_MAX);
 }
 
 /* ---- require and include ---- */
@@ -774,6 +944,10 @@ int main(void)
         cmocka_unit_test(test_sandbox_has_only_safe_functions),
         cmocka_unit_test(test_bytecode_is_rejected),
         cmocka_unit_test(test_endless_loop_is_stopped),
+        cmocka_unit_test(test_limits_cannot_be_caught),
+        cmocka_unit_test(test_bounded_library_still_works),
+        cmocka_unit_test(test_deadline_stops_work_inside_library_calls),
+        cmocka_unit_test(test_case_cap_stops_a_load),
         cmocka_unit_test(test_require_loads_lib_once),
         cmocka_unit_test(test_require_cannot_leave_lib),
         cmocka_unit_test(test_include_adds_a_tier_in_place),

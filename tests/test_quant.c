@@ -19,6 +19,7 @@
 #include "harness/half.h"
 #include "harness/op.h"
 #include "harness/ops/op_common.h"
+#include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_common.h"
 #include "reference/ref_quant.h"
 
@@ -403,7 +404,7 @@ static void test_q8_0_block_scale(void **state)
 
 static bool have_avx2(void)
 {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    return mc_cpu_has_avx2();
 }
 
 /* x on the q8_0 grid: integers in [-127, 127] with 127 present, so d_x = 1 (0x3C00) and x's codes

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/gemm_pack.h"
 
 #define MR 6
@@ -15,7 +16,7 @@ static const char *gemm_avx2_probe(mc_backend_ctx *ctx)
         return "cpu lacks AVX2";
     if (!__builtin_cpu_supports("fma"))
         return "cpu lacks FMA";
-    if (!__builtin_cpu_supports("f16c"))
+    if (!mc_cpu_has_f16c())
         return "cpu lacks F16C";
     return NULL;
 }

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/gemm_pack.h"
 
 #define MR 12
@@ -14,7 +15,7 @@ static const char *gemm_avx512_probe(mc_backend_ctx *ctx)
     if (!__builtin_cpu_supports("avx512f"))
         return "cpu lacks AVX-512F";
     /* the f16 packing is the AVX2 kernel's F16C one */
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c"))
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !mc_cpu_has_f16c())
         return "cpu lacks AVX2, FMA or F16C";
     return NULL;
 }
