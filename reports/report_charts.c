@@ -306,7 +306,7 @@ static void consider_axis(const rp_report *r, const sweep_axis *ax, sweep_vars *
         pts[n].var = sweep_var(vars, t);
         n += pts[n].var >= 0;
     }
-    qsort(pts, (size_t)n, sizeof *pts, sweep_cmp);
+    rp_sort(pts, n, sizeof *pts, sweep_cmp);
     for (int i = 0; i < n;) {
         int j = i;
         while (j < n && strcmp(pts[j].group, pts[i].group) == 0)
@@ -576,7 +576,7 @@ static roof_best *variant_bests(const rp_report *r, int *count)
     }
     for (int i = 0; i < r->n_timed; i++)
         idx[i] = &r->timed[i];
-    qsort(idx, (size_t)r->n_timed, sizeof *idx, timed_ptr_cmp);
+    rp_sort(idx, r->n_timed, sizeof *idx, timed_ptr_cmp);
     for (int i = 0; i < r->n_timed;) {
         int j = i;
         roof_best b = {idx[i], 0};

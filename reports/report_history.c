@@ -295,7 +295,7 @@ mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err)
     if (!st)
         st = w.st;
     if (!st) {
-        qsort(w.rows, (size_t)w.n_rows, sizeof *w.rows, hrow_cmp);
+        rp_sort(w.rows, w.n_rows, sizeof *w.rows, hrow_cmp);
         st = build_series(&w, err);
     }
     r->cand_commit = -1;
@@ -303,7 +303,7 @@ mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err)
         if (strcmp(r->commits[c], r->cand.commit) == 0)
             r->cand_commit = c;
     if (!st)
-        qsort(r->hist, (size_t)r->n_hist, sizeof *r->hist, history_cmp);
+        rp_sort(r->hist, r->n_hist, sizeof *r->hist, history_cmp);
     free(w.rows);
     free(w.run_ids);
     free(w.run_commit);

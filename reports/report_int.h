@@ -146,6 +146,9 @@ bool rp_grow(void **items, int *cap, int need, size_t elem);
 char *rp_strdup(const char *s);
 /* Copies src, cut at cap - 1 bytes. */
 void rp_copy(char *dst, size_t cap, const char *src);
+/* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is
+ * undefined (UBSan stops it), so every sort of the report goes through here. */
+void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *));
 
 /* report_history.c: fills r->commits, r->hist (sorted: largest step first) and r->history_runs. */
 mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err);

@@ -48,6 +48,12 @@ char *rp_strdup(const char *s)
     return d;
 }
 
+void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *))
+{
+    if (items && n > 1)
+        qsort(items, (size_t)n, elem, cmp);
+}
+
 void rp_copy(char *dst, size_t cap, const char *src)
 {
     size_t n = src ? strnlen(src, cap - 1) : 0;
@@ -352,8 +358,7 @@ static mc_status load_results(mc_store *s, rp_report *r, mc_err *err)
     free(w.idx.slots);
     if (st)
         return st;
-    if (r->n_failures) /* qsort with a NULL array is undefined even for zero elements */
-        qsort(r->failures, (size_t)r->n_failures, sizeof *r->failures, failure_cmp);
+    rp_sort(r->failures, r->n_failures, sizeof *r->failures, failure_cmp);
     for (int i = RP_MAX_FAILURE_ROWS; i < r->n_failures; i++)
         free(r->failures[i].key);
     if (r->n_failures > RP_MAX_FAILURE_ROWS)

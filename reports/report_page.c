@@ -298,7 +298,7 @@ static const rp_change **sorted_changes(const rp_report *r, mc_verdict v1, mc_ve
     for (int i = 0; i < r->n_changes; i++)
         if (r->changes[i].verdict == v1 || r->changes[i].verdict == v2)
             list[(*count)++] = &r->changes[i];
-    qsort(list, (size_t)*count, sizeof *list, change_cmp);
+    rp_sort(list, *count, sizeof *list, change_cmp);
     return list;
 }
 
@@ -493,7 +493,7 @@ static void collect_axes(const rp_report *r, const char *op, op_axes *ax)
         axis_add(&ax->aligns, c->align);
         ax->layouts |= c->layout_bits;
     }
-    qsort(ax->aligns.v, (size_t)ax->aligns.n, sizeof ax->aligns.v[0], num_cmp);
+    rp_sort(ax->aligns.v, ax->aligns.n, sizeof ax->aligns.v[0], num_cmp);
 }
 
 /* Sums of a variant's cells; field selects which cells (NULL: all). */
@@ -647,7 +647,7 @@ static void write_cross(FILE *out, const rp_report *r, const char *op)
     for (int i = 0; i < r->n_cov; i++)
         if (strcmp(r->cov[i].op, op) == 0)
             rows[n++] = r->cov[i];
-    qsort(rows, (size_t)n, sizeof *rows, cov_cmp);
+    rp_sort(rows, n, sizeof *rows, cov_cmp);
     fprintf(out, "<details><summary>Full cross for ");
     mc_html_text(out, op);
     fprintf(out, ": %d (variant, dtype, layout, align) cells</summary><div class=\"scroll\"><table class=\"sortable "

@@ -609,6 +609,45 @@ static void test_report_coverage_and_roofline(void **state)
     assert_non_null(strstr(html, "id=\"roofline-table\""));
 }
 
+/* ---- a store without a single timing ---- */
+
+/* Issue 13 item 8: every empty list of the report (history rows, sweep points, failures) once
+ * went to qsort as (NULL, 0), which UBSan's nonnull check stops: the sanitizer build could not
+ * report on a correctness-only database. Run under MC_SANITIZE=ON to see it. */
+static void test_report_without_timings(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    snprintf(path, sizeof path, "%s/untimed.db", tmpdir);
+    snprintf(out, sizeof out, "%s/untimed.html", tmpdir);
+    mc_store *s = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_store_open(path, &s, &err), MC_OK);
+    int64_t ids[2] = {0, 0};
+    for (int run = 0; run < 2; run++) {
+        mc_run_info info;
+        fill_machine(&info, run);
+        assert_int_equal(mc_store_begin_run(s, &info, &ids[run], &err), MC_OK);
+        row_spec rows[] = {{"gemm(dtype=f32,m=5)", "gemm", "{\"dtype\":\"f32\",\"m\":5}", "gemm_a", "00000000000000aa",
+                            "pass", "", 0}};
+        store_rows(s, ids[run], rows, 1);
+        assert_int_equal(mc_store_end_run(s, ids[run], "passed", &err), MC_OK);
+    }
+    mc_report_opts o = {.cand_run = ids[1], .base_run = ids[0], .out_path = out};
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    o.base_run = 0; /* and with no base at all */
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    assert_int_equal(st.n_results, 1);
+    assert_int_equal(st.n_compared, 0);
+    assert_int_equal(st.n_history_series, 0);
+    char *page = read_all(out);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "history starts with the second perf run"));
+    free(page);
+}
+
 /* ---- scale: 100 runs x 10,000 cases (MC_REPORT_SCALE=1) ---- */
 
 static double now_s(void)
@@ -729,7 +768,7 @@ int main(void)
         cmocka_unit_test(test_report_sections_in_order),   cmocka_unit_test(test_report_untrusted_text_stays_text),
         cmocka_unit_test(test_report_banner_and_failures), cmocka_unit_test(test_report_regression),
         cmocka_unit_test(test_report_history_and_sweep),   cmocka_unit_test(test_report_coverage_and_roofline),
-        cmocka_unit_test(test_report_scale),
+        cmocka_unit_test(test_report_without_timings), cmocka_unit_test(test_report_scale),
     };
     int failed = cmocka_run_group_tests_name("report units", units, NULL, NULL);
     failed += cmocka_run_group_tests_name("whole report", whole, setup_report, teardown_report);
