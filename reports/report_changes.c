@@ -282,7 +282,7 @@ static void write_details_table(FILE *out, const rp_report *r, rp_class cls, con
     const rp_change **list = sorted_changes(r, cls, cls, &n);
     if (list && n) {
         fprintf(out, "<details><summary>%d %s, largest first</summary>", n, what);
-        write_change_table(out, list, n, cls == RP_CLASS_AMBIGUOUS ? RP_MAX_AMBIGUOUS_ROWS : RP_MAX_CHANGE_ROWS, id);
+        write_change_table(out, list, n, RP_MAX_AMBIGUOUS_ROWS, id);
         fputs("</details>", out);
     }
     free(list);

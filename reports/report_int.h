@@ -17,7 +17,7 @@
  * counted and said on the page. */
 #define RP_MAX_FAILURE_ROWS 200      /* failure rows shown */
 #define RP_MAX_CHANGE_ROWS 200       /* slower/faster rows shown (largest first) */
-#define RP_MAX_AMBIGUOUS_ROWS 50     /* ambiguous rows shown */
+#define RP_MAX_AMBIGUOUS_ROWS 50     /* ambiguous rows shown, and as many "same" rows */
 #define RP_MAX_HISTORY_CHARTS 40     /* variants with a history chart */
 #define RP_MAX_ROOFLINE_POINTS 2500  /* points on the roofline */
 #define RP_MAX_LAYOUT_NAMES 32
