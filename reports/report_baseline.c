@@ -17,10 +17,7 @@ typedef struct pair_ref {
 static int pair_cmp(const void *a, const void *b)
 {
     const pair_ref *x = a, *y = b;
-    int d = strcmp(x->key, y->key);
-    if (!d)
-        d = strcmp(x->backend, y->backend);
-    return d ? d : strcmp(x->variant, y->variant);
+    return rp_pair_cmp(x->key, x->backend, x->variant, y->key, y->backend, y->variant);
 }
 
 /* The base's timed pairs (strings owned here, one block per pair) and the compared ones (borrowed

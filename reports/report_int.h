@@ -212,6 +212,9 @@ bool rp_grow(void **items, int *cap, int need, size_t elem);
 char *rp_strdup(const char *s);
 /* Copies src, cut at cap - 1 bytes. */
 void rp_copy(char *dst, size_t cap, const char *src);
+/* Orders (case key, backend, variant) triples as the store does. */
+int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
+                const char *backend_b, const char *variant_b);
 /* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is
  * undefined (UBSan stops it), so every sort of the report goes through here. */
 void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *));

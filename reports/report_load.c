@@ -459,12 +459,18 @@ static int visit_verdict(const mc_stored_verdict *v, void *user)
     return 0;
 }
 
+int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
+                const char *backend_b, const char *variant_b)
+{
+    int d = strcmp(key_a, key_b);
+    if (!d)
+        d = strcmp(backend_a, backend_b);
+    return d ? d : strcmp(variant_a, variant_b);
+}
+
 static int timing_row_cmp(const mc_timing_row *a, const mc_timing_row *b)
 {
-    int d = strcmp(a->case_key, b->case_key);
-    if (!d)
-        d = strcmp(a->backend, b->backend);
-    return d ? d : strcmp(a->variant, b->variant);
+    return rp_pair_cmp(a->case_key, a->backend, a->variant, b->case_key, b->backend, b->variant);
 }
 
 static int timing_row_qcmp(const void *a, const void *b)
@@ -559,10 +565,7 @@ static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
 static int change_key_cmp(const void *a, const void *b)
 {
     const rp_change *x = a, *y = b;
-    int d = strcmp(x->key, y->key);
-    if (!d)
-        d = strcmp(x->backend, y->backend);
-    return d ? d : strcmp(x->variant, y->variant);
+    return rp_pair_cmp(x->key, x->backend, x->variant, y->key, y->backend, y->variant);
 }
 
 /* Stored verdicts of several (base part, candidate part) pairs: one per (case, variant). */
