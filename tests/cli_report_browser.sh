@@ -30,7 +30,7 @@ if ! command -v chromium > /dev/null 2>&1; then
         exit 1
     fi
     echo "skipped: chromium not installed"
-    exit 0
+    exit 77 # ctest's SKIP_RETURN_CODE for the cli tests
 fi
 
 tmp=$(mktemp -d)
