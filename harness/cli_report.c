@@ -126,15 +126,19 @@ mc_status mc_report_default_base(mc_store *s, int64_t cand_run, int64_t *base_ru
             return MC_OK;
     }
     mc_run_record *runs = NULL;
-    int n = 0;
-    st = mc_store_list_runs(s, cand.fingerprint, 0, &runs, &n, err);
+    int n = 0, n_parts = 0;
+    int64_t parts[64]; /* the shards merged with the candidate are the candidate, never its base */
+    st = mc_report_logical_run(s, cand.id, parts, 64, &n_parts, err);
+    if (!st)
+        st = mc_store_list_runs(s, cand.fingerprint, 0, &runs, &n, err);
     bool older = false; /* runs come newest first: the candidate, then the ones before it */
     for (int i = 0; !st && i < n && !*base_run; i++) {
-        if (runs[i].id == cand.id) {
+        bool part = false;
+        for (int k = 0; k < n_parts; k++)
+            part |= runs[i].id == parts[k];
+        if (runs[i].id == cand.id)
             older = true;
-            continue;
-        }
-        if (older && strcmp(runs[i].status, "incomplete") != 0 && strcmp(runs[i].status, "aborted") != 0 &&
+        if (older && !part && strcmp(runs[i].status, "incomplete") != 0 && strcmp(runs[i].status, "aborted") != 0 &&
             (!timed || runs[i].n_timings > 0))
             *base_run = runs[i].id;
     }
@@ -166,8 +170,12 @@ static void print_summary(const mc_report_opts *o, const mc_report_stats *st)
     if (st->n_compared)
         printf(", %d compared (%d slower, %d faster, %d regressions; verdicts %s)", st->n_compared, st->n_slower,
                st->n_faster, st->n_regressions, st->verdicts_stored ? "as stored" : "computed here");
+    if (st->n_no_baseline)
+        printf(", %d without a baseline", st->n_no_baseline);
     printf("; %d history charts over %d commits; written in %.2f s\n", st->n_history_series, st->n_history_commits,
            st->seconds);
+    if (st->timings_unreliable)
+        printf("report: warning: timings were taken on a loaded or throttled machine (see the page)\n");
     if (st->peaks_measured)
         printf("report: measured this machine's read and copy bandwidth and stored them as machine peaks\n");
 }

@@ -77,11 +77,13 @@ static void fill_stats(const rp_report *r, mc_report_stats *st)
     st->n_results = r->n_results;
     st->n_failures = r->n_failures_total;
     st->n_compared = r->n_changes;
-    for (int i = 0; i < r->n_changes; i++) {
-        st->n_slower += r->changes[i].verdict == MC_VERDICT_SLOWER;
-        st->n_faster += r->changes[i].verdict == MC_VERDICT_FASTER;
-        st->n_regressions += strcmp(r->changes[i].label, MC_LABEL_REGRESSION) == 0;
-    }
+    st->n_slower = rp_count_verdict(r, MC_VERDICT_SLOWER);
+    st->n_faster = rp_count_verdict(r, MC_VERDICT_FASTER);
+    st->n_regressions = rp_count_class(r, RP_CLASS_REGRESSION);
+    st->n_no_baseline = r->nobase_checked ? r->n_nobase : 0;
+    st->timings_unreliable = rp_env_warns(&r->cand_env) || (r->have_base && rp_env_warns(&r->base_env));
+    st->n_cand_runs = r->cand_set.n;
+    st->n_base_runs = r->have_base ? r->base_set.n : 0;
     st->verdicts_stored = r->verdicts_stored;
     st->n_history_commits = r->n_commits;
     st->peaks_measured = r->peaks_measured;

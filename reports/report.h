@@ -26,6 +26,9 @@ typedef struct mc_report_stats {
     long bytes;             /* size of the HTML file */
     int n_results, n_failures;
     int n_compared, n_slower, n_faster, n_regressions;
+    int n_no_baseline;      /* timed pairs of the candidate with no verdict and no base timing */
+    bool timings_unreliable; /* a load or clock warning for the candidate's or the base's timings */
+    int n_cand_runs, n_base_runs; /* stored runs read as one (a run and the shards merged with it) */
     bool verdicts_stored;   /* false: computed by the report from the two runs' samples */
     int n_history_series, n_history_commits;
     int n_sweeps, n_roofline_points;
@@ -38,5 +41,10 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
 
 /* The call for `check`: defaults, measure_peaks on. base_run 0: no comparison. */
 mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path, mc_err *err);
+
+/* The runs that make up run_id's logical run, oldest first: the run itself and, when it ran as a
+ * shard (--shard I/N), the other shards of the same commit, tier and machine that complete it
+ * (reports/report_runs.c says how repeated sharded runs are told apart). At most cap ids. */
+mc_status mc_report_logical_run(mc_store *s, int64_t run_id, int64_t *ids, int cap, int *count, mc_err *err);
 
 #endif

@@ -52,6 +52,10 @@ static void history_y_range(const rp_history *h, int n, double *lo, double *hi)
         *lo = fmin(*lo, fmin(h->y[c], h->lo[c]));
         *hi = fmax(*hi, fmax(h->y[c], h->hi[c]));
     }
+    for (int k = 0; k < h->n_dots; k++) {
+        *lo = fmin(*lo, h->dot_y[k]);
+        *hi = fmax(*hi, h->dot_y[k]);
+    }
     double pad = (*hi - *lo) * 0.08 + 0.005;
     *lo = fmax(*lo - pad, 0);
     *hi += pad;
@@ -109,6 +113,32 @@ static void history_marks(FILE *out, const rp_report *r, const rp_history *h, co
     }
 }
 
+/* Every logical run's own level, as a small hollow dot, where its commit has more than one run:
+ * the point is their median, and the dots show what it is the median of. */
+static void history_dots(FILE *out, const rp_report *r, const rp_history *h, const mc_plot *p)
+{
+    int *runs = calloc((size_t)(r->n_commits ? r->n_commits : 1), sizeof *runs);
+    if (!runs)
+        return;
+    for (int k = 0; k < h->n_dots; k++)
+        runs[h->dot_commit[k]]++;
+    fputs("<g class=\"runs\">", out);
+    for (int k = 0; k < h->n_dots; k++) {
+        int c = h->dot_commit[k];
+        if (runs[c] < 2)
+            continue;
+        char title[96];
+        snprintf(title, sizeof title, "one run of %.12s: %.4g\u00d7 typical", r->commits[c], h->dot_y[k]);
+        fputs("<g><title>", out);
+        mc_html_text(out, title);
+        fputs("</title>", out);
+        mc_svg_marker(out, MC_MARK_CIRCLE, mc_scale_map(&p->x, c), mc_scale_map(&p->y, h->dot_y[k]), 2.2, "dot s0");
+        fputs("</g>", out);
+    }
+    fputs("</g>", out);
+    free(runs);
+}
+
 static void write_history_chart(FILE *out, const rp_report *r, const rp_history *h, double *xs)
 {
     mc_plot p = {.width = 520, .height = 200, .left = 64, .right = 10, .top = 14, .bottom = 52};
@@ -132,6 +162,7 @@ static void write_history_chart(FILE *out, const rp_report *r, const rp_history 
     mc_series s = {.x = xs, .y = h->y, .lo = h->lo, .hi = h->hi, .n = r->n_commits, .mark = MC_MARK_CIRCLE,
                    .style = 0, .line = true, .marker_r = r->n_commits > 40 ? 1.6 : 3};
     mc_svg_series(out, &p, &s);
+    history_dots(out, r, h, &p);
     mc_svg_close(out);
     fputs("</figure>", out);
 }
@@ -146,8 +177,11 @@ int rp_write_history(FILE *out, const rp_report *r)
         return 0;
     }
     fprintf(out, "<p>The last %d commits with timed runs on this machine, oldest left (short SHAs; the candidate is "
-                 "shaded). Per commit: the geometric mean over the variant's cases of its median time divided by "
-                 "that case's median over these commits (1 = typical); the band spans median &plusmn; MAD. Dashed "
+                 "shaded). Per run: the geometric mean over the variant's cases of its median time divided by that "
+                 "case's median over these runs (1 = typical); the shards of one run (<code>--shard</code>, joined "
+                 "by <code>merge</code>) count as one run. Per commit: the median of its runs, so one outlier run "
+                 "cannot move it; hollow dots show each run where a commit has several. The band spans median "
+                 "&plusmn; MAD. Dashed "
                  "lines mark change points (rank-based binary segmentation, permutation test p &lt; 0.01) with the "
                  "step size; \u25C6 marks a commit where the variant's code hash changed.</p><div class=\"charts\">",
             r->n_commits);
@@ -306,7 +340,7 @@ static void consider_axis(const rp_report *r, const sweep_axis *ax, sweep_vars *
         pts[n].var = sweep_var(vars, t);
         n += pts[n].var >= 0;
     }
-    qsort(pts, (size_t)n, sizeof *pts, sweep_cmp);
+    rp_sort(pts, n, sizeof *pts, sweep_cmp);
     for (int i = 0; i < n;) {
         int j = i;
         while (j < n && strcmp(pts[j].group, pts[i].group) == 0)
@@ -576,7 +610,7 @@ static roof_best *variant_bests(const rp_report *r, int *count)
     }
     for (int i = 0; i < r->n_timed; i++)
         idx[i] = &r->timed[i];
-    qsort(idx, (size_t)r->n_timed, sizeof *idx, timed_ptr_cmp);
+    rp_sort(idx, r->n_timed, sizeof *idx, timed_ptr_cmp);
     for (int i = 0; i < r->n_timed;) {
         int j = i;
         roof_best b = {idx[i], 0};

@@ -17,10 +17,33 @@
  * counted and said on the page. */
 #define RP_MAX_FAILURE_ROWS 200      /* failure rows shown */
 #define RP_MAX_CHANGE_ROWS 200       /* slower/faster rows shown (largest first) */
-#define RP_MAX_AMBIGUOUS_ROWS 50     /* ambiguous rows shown */
+#define RP_MAX_AMBIGUOUS_ROWS 50     /* ambiguous rows shown, and as many "same" rows */
 #define RP_MAX_HISTORY_CHARTS 40     /* variants with a history chart */
 #define RP_MAX_ROOFLINE_POINTS 2500  /* points on the roofline */
 #define RP_MAX_LAYOUT_NAMES 32
+#define RP_MAX_NOBASE_ROWS 200       /* "no baseline" rows shown */
+#define RP_MAX_PARTS 32              /* runs of one logical run (shards) read; more are left out */
+#define RP_MAX_OUTPUT 4096           /* bytes of a failure's captured output shown (its tail) */
+
+/* The timing environment's limits (report_env.c). A load average above the logical CPUs plus a
+ * quarter of them plus one means threads waited for a CPU while timed (the run's own worker
+ * accounts for up to one per CPU); clocks of one run further apart than 10% mean throttling or
+ * power saving moved the timings (turbo steps stay within it). */
+#define RP_LOAD_PER_CPU 1.25
+#define RP_LOAD_SLACK 1.0
+#define RP_CLOCK_SPREAD 0.10
+
+/* Logical runs (report_runs.c). */
+typedef struct rp_run_tag {
+    uint64_t commit, tier;          /* equal values: the same commit, the same tier */
+    int shard_index, shard_count;   /* shard_count 0: not a shard */
+} rp_run_tag;
+
+typedef struct rp_run_set {
+    int64_t id[RP_MAX_PARTS];       /* oldest first */
+    char shard[RP_MAX_PARTS][16];   /* "I/N", or "" for a run that is not a shard */
+    int n;
+} rp_run_set;
 
 /* A case's flat params object, parsed: {"dtype":"f16","m":5,...}. */
 #define RP_MAX_PARAMS 32
@@ -43,6 +66,8 @@ typedef struct rp_failure {
     char *key;                          /* owned */
     char op[32], backend[16], variant[64];
     mc_result res;
+    int64_t run_id, case_id, variant_id;
+    char *output;                       /* owned: the captured output's tail; NULL when none is stored */
 } rp_failure;
 
 /* One (case, variant) compared between the base and the candidate. */
@@ -56,6 +81,36 @@ typedef struct rp_change {
     mc_verdict verdict;
     char label[24];
 } rp_change;
+
+/* How a compared item ranks on the page: real regressions first (changed code, slower), then
+ * improvements, then what the environment did to unchanged code, then what cannot be told, then
+ * no change. */
+typedef enum rp_class {
+    RP_CLASS_REGRESSION,
+    RP_CLASS_IMPROVEMENT,
+    RP_CLASS_NOISE,
+    RP_CLASS_AMBIGUOUS,
+    RP_CLASS_SAME,
+    RP_CLASS_COUNT
+} rp_class;
+
+rp_class rp_change_class(const rp_change *c);
+
+/* A (case, variant) the candidate timed that the base did not: not compared, never "same". */
+typedef struct rp_pair {
+    char *key;                          /* owned */
+    char op[32], backend[16], variant[64];
+} rp_pair;
+
+/* The timing environment of a logical run, from its timings' load averages and clocks. */
+typedef struct rp_env {
+    int n_timings;
+    int n_loaded;                       /* timings taken under a load above the limit */
+    double max_load, load_limit;
+    double min_mhz, max_mhz;            /* 0 when the clock is unknown */
+    int cores;
+    bool loaded, clock_varied;          /* the two warnings */
+} rp_env;
 
 /* Coverage counts of one (op, variant, dtype, layout, align). */
 typedef struct rp_cov {
@@ -79,12 +134,16 @@ typedef struct rp_timed {
     double median_ns, gflops, gbs;
 } rp_timed;
 
-/* One variant's history: per commit the geometric mean over its cases of (median time / that
- * case's median over the commits shown), and the same for median -+ MAD. */
+/* One variant's history. Each logical run's level is the geometric mean over its cases of (median
+ * time / that case's median over the commits shown); a commit's point is the median of its runs'
+ * levels (so one outlier run cannot move it), and the same for median -+ MAD. */
 typedef struct rp_history {
     char op[32], backend[16], variant[64];
     int n_cases;
     double *y, *lo, *hi;                /* per commit; NaN where the variant has no timing */
+    double *dot_y;                      /* per logical run: its level */
+    int *dot_commit;                    /* per logical run: its commit index */
+    int n_dots;
     bool *code_changed;                 /* per commit: the code hash differs from the previous point */
     int cps[16];                        /* commit indices where a new segment starts */
     double cp_ratio[16];                /* level after / level before, per change point */
@@ -93,7 +152,9 @@ typedef struct rp_history {
 
 typedef struct rp_report {
     mc_report_opts opts;
-    mc_run_record cand, base;
+    mc_run_record cand, base;           /* the runs asked for; counts summed and status the worst over
+                                           the parts of their logical runs */
+    rp_run_set cand_set, base_set;      /* the parts: a run and the shards merged with it */
     bool have_base;
     mc_machine machine;
     bool have_machine;
@@ -116,6 +177,11 @@ typedef struct rp_report {
                                            did not time: no verdict, never "no regression" */
     mc_compare_group *groups;
     int n_groups;
+    rp_pair *nobase;                    /* timed by the candidate, not by the base */
+    int n_nobase, cap_nobase;
+    bool nobase_checked;                /* the base's timings were read (a comparison was possible) */
+    rp_env cand_env, base_env;
+    bool have_output;                   /* the store keeps failures' captured output */
 
     rp_cov *cov;
     int n_cov, cap_cov;
@@ -148,15 +214,44 @@ bool rp_grow(void **items, int *cap, int need, size_t elem);
 char *rp_strdup(const char *s);
 /* Copies src, cut at cap - 1 bytes. */
 void rp_copy(char *dst, size_t cap, const char *src);
+/* Orders (case key, backend, variant) triples as the store does. */
+int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
+                const char *backend_b, const char *variant_b);
+/* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is
+ * undefined (UBSan stops it), so every sort of the report goes through here. */
+void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *));
 
 /* report_history.c: fills r->commits, r->hist (sorted: largest step first) and r->history_runs. */
 mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err);
 
-/* report_page.c: banner, failures, changes, coverage. */
+/* report_runs.c: logical runs. */
+bool rp_shard_parse(const char *shard, int *index, int *count);
+/* Gives each run (tags in start order) its logical run, numbered 0, 1, ... by first run; returns
+ * the number of logical runs. */
+int rp_group_runs(const rp_run_tag *tags, int n, int *group);
+/* The parts of run_id's logical run. */
+mc_status rp_logical_run(mc_store *s, int64_t run_id, rp_run_set *out, mc_err *err);
+/* group[k]: the logical run of history run k (run_ids[k] of commit index run_commit[k]). */
+mc_status rp_history_groups(mc_store *s, const rp_report *r, const int64_t *run_ids, const int *run_commit, int n,
+                            int *group, mc_err *err);
+
+/* report_baseline.c: the candidate's timed pairs without a base timing (after the changes). */
+mc_status rp_load_no_baseline(mc_store *s, rp_report *r, mc_err *err);
+void rp_write_no_baseline(FILE *out, const rp_report *r);
+
+/* report_env.c: load average and clock of both runs' timings, and the warning they call for. */
+mc_status rp_load_env(mc_store *s, rp_report *r, mc_err *err);
+bool rp_env_warns(const rp_env *e);
+void rp_write_env_warning(FILE *out, const rp_report *r);
+
+/* report_page.c: banner, failures, coverage. */
 void rp_write_banner(FILE *out, const rp_report *r);
 void rp_write_failures(FILE *out, const rp_report *r);
-void rp_write_changes(FILE *out, const rp_report *r);
 void rp_write_coverage(FILE *out, const rp_report *r);
+/* report_changes.c: regressions first, improvements, noise, ambiguous, same; the groups. */
+void rp_write_changes(FILE *out, const rp_report *r);
+int rp_count_verdict(const rp_report *r, mc_verdict v);
+int rp_count_class(const rp_report *r, rp_class cls);
 /* The verdict word of the whole page: "failed", "regressed", "nothing ran", "passed". */
 const char *rp_overall(const rp_report *r);
 

@@ -1,11 +1,15 @@
 /* reports/report_load.c: reads what the report shows from the store into an rp_report.
  *
  * What it reads, so that a big database stays fast:
+ *   0. The candidate's and the base's logical runs (report_runs.c): a run and the shards merged
+ *      with it are read as one run everywhere below.
  *   1. The candidate's results, once, in one walk without samples: counts by kind, failures (at
  *      most RP_MAX_FAILURE_ROWS of each kind), coverage cells (merged in a hash table) and its
- *      timing summaries (sweeps, roofline).
+ *      timing summaries (sweeps, roofline); then the captured output of the failures shown, when
+ *      the store keeps one (a result column `output`; older stores have none).
  *   2. The verdicts stored for (base, candidate); when there are none, both runs' samples, which
- *      mc_compare_items turns into verdicts here (nothing is written back: storing is check's job).
+ *      mc_compare_items turns into verdicts here (nothing is written back: storing is check's job);
+ *      then the candidate's timed pairs that have no base timing (report_baseline.c).
  *   3. The timing summaries (no samples) of the newest opts.history_runs timed runs of the
  *      candidate's machine, for the history charts (report_history.c).
  * SPDX-License-Identifier: MIT */
@@ -46,6 +50,12 @@ char *rp_strdup(const char *s)
     if (d)
         memcpy(d, s ? s : "", n);
     return d;
+}
+
+void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *))
+{
+    if (items && n > 1)
+        qsort(items, (size_t)n, elem, cmp);
 }
 
 void rp_copy(char *dst, size_t cap, const char *src)
@@ -138,6 +148,7 @@ typedef struct cov_index {
 
 typedef struct result_walk {
     rp_report *r;
+    int64_t run_id;                     /* the part being walked */
     cov_index idx;
     int kept_of_kind[MC_RESULT_COUNT];
     mc_status st;
@@ -269,6 +280,9 @@ static int keep_failure(result_walk *w, const mc_stored_result *sr)
     rp_copy(f->backend, sizeof f->backend, sr->backend);
     rp_copy(f->variant, sizeof f->variant, sr->variant);
     f->res = sr->res;
+    f->run_id = w->run_id;
+    f->case_id = sr->case_id;
+    f->variant_id = sr->variant_id;
     r->n_failures++;
     return 0;
 }
@@ -343,32 +357,59 @@ static int failure_cmp(const void *a, const void *b)
     return d ? d : strcmp(x->variant, y->variant);
 }
 
+/* The tail of each shown failure's captured output, when the store has the column (a store of an
+ * older metallic-check has none: the page shows none, nothing fails). */
+static mc_status load_outputs(mc_store *s, rp_report *r, mc_err *err)
+{
+    char sql[256], text[RP_MAX_OUTPUT * 4]; /* substr counts characters: up to 4 bytes each */
+    mc_status st = mc_store_query_text(
+        s, "SELECT count(*) FROM pragma_table_info('result') WHERE name = 'output'", text, sizeof text, err);
+    r->have_output = !st && atoi(text) > 0;
+    for (int i = 0; !st && r->have_output && i < r->n_failures; i++) {
+        rp_failure *f = &r->failures[i];
+        snprintf(sql, sizeof sql,
+                 "SELECT substr(output, -%d) FROM result WHERE run_id = %lld AND case_id = %lld AND variant_id = %lld",
+                 RP_MAX_OUTPUT, (long long)f->run_id, (long long)f->case_id, (long long)f->variant_id);
+        st = mc_store_query_text(s, sql, text, sizeof text, err);
+        if (!st && text[0] && !(f->output = rp_strdup(text)))
+            st = mc_err_set(err, MC_ERR_NOMEM, "no memory for captured output");
+    }
+    return st;
+}
+
 static mc_status load_results(mc_store *s, rp_report *r, mc_err *err)
 {
     result_walk w = {.r = r, .err = err};
-    mc_status st = mc_store_each_result(s, r->cand.id, false, visit_result, &w, err);
-    if (!st)
-        st = w.st;
+    mc_status st = MC_OK;
+    for (int k = 0; !st && k < r->cand_set.n; k++) {
+        w.run_id = r->cand_set.id[k];
+        st = mc_store_each_result(s, w.run_id, false, visit_result, &w, err);
+        if (!st)
+            st = w.st;
+    }
     free(w.idx.slots);
     if (st)
         return st;
-    if (r->n_failures) /* qsort with a NULL array is undefined even for zero elements */
-        qsort(r->failures, (size_t)r->n_failures, sizeof *r->failures, failure_cmp);
+    rp_sort(r->failures, r->n_failures, sizeof *r->failures, failure_cmp);
     for (int i = RP_MAX_FAILURE_ROWS; i < r->n_failures; i++)
         free(r->failures[i].key);
     if (r->n_failures > RP_MAX_FAILURE_ROWS)
         r->n_failures = RP_MAX_FAILURE_ROWS;
-    return MC_OK;
+    return load_outputs(s, r, err);
 }
 
 /* ---- comparison ---- */
 
-static mc_verdict verdict_parse(const char *name)
+/* False for a verdict this build does not know (a newer check's "no baseline", say): such a row
+ * compared nothing, and report_baseline.c counts its pair from the timings. */
+static bool verdict_parse(const char *name, mc_verdict *v)
 {
-    for (int v = 0; v < MC_VERDICT_COUNT; v++)
-        if (strcmp(mc_verdict_name((mc_verdict)v), name) == 0)
-            return (mc_verdict)v;
-    return MC_VERDICT_AMBIGUOUS;
+    for (int k = 0; k < MC_VERDICT_COUNT; k++)
+        if (strcmp(mc_verdict_name((mc_verdict)k), name) == 0) {
+            *v = (mc_verdict)k;
+            return true;
+        }
+    return false;
 }
 
 static rp_change *new_change(rp_report *r, const char *key, const char *params)
@@ -392,6 +433,9 @@ typedef struct verdict_walk {
 static int visit_verdict(const mc_stored_verdict *v, void *user)
 {
     verdict_walk *w = user;
+    mc_verdict verdict;
+    if (!verdict_parse(v->verdict, &verdict))
+        return 0;
     rp_change *c = new_change(w->r, v->case_key, v->params_json);
     if (!c) {
         w->st = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for verdicts");
@@ -411,16 +455,52 @@ static int visit_verdict(const mc_stored_verdict *v, void *user)
     c->q = v->q;
     c->threshold = v->threshold;
     c->same_code = v->same_code;
-    c->verdict = verdict_parse(v->verdict);
+    c->verdict = verdict;
     return 0;
+}
+
+int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
+                const char *backend_b, const char *variant_b)
+{
+    int d = strcmp(key_a, key_b);
+    if (!d)
+        d = strcmp(backend_a, backend_b);
+    return d ? d : strcmp(variant_a, variant_b);
 }
 
 static int timing_row_cmp(const mc_timing_row *a, const mc_timing_row *b)
 {
-    int d = strcmp(a->case_key, b->case_key);
-    if (!d)
-        d = strcmp(a->backend, b->backend);
-    return d ? d : strcmp(a->variant, b->variant);
+    return rp_pair_cmp(a->case_key, a->backend, a->variant, b->case_key, b->backend, b->variant);
+}
+
+static int timing_row_qcmp(const void *a, const void *b)
+{
+    return timing_row_cmp(a, b);
+}
+
+/* Every timing of a logical run, sorted as mc_store_load_timings sorts one run's. */
+static mc_status load_timing_union(mc_store *s, const rp_run_set *set, mc_timing_set *out, mc_err *err)
+{
+    mc_status st = mc_store_load_timings(s, set->id[0], out, err);
+    for (int k = 1; !st && k < set->n; k++) {
+        mc_timing_set part = {0};
+        st = mc_store_load_timings(s, set->id[k], &part, err);
+        mc_timing_row *rows = st ? NULL : realloc(out->rows, (size_t)(out->count + part.count + 1) * sizeof *rows);
+        if (!st && !rows)
+            st = mc_err_set(err, MC_ERR_NOMEM, "no memory for %d timings", out->count + part.count);
+        if (!st) { /* the rows move: their samples and params now belong to out */
+            if (part.count)
+                memcpy(rows + out->count, part.rows, (size_t)part.count * sizeof *rows);
+            out->rows = rows;
+            out->count += part.count;
+            free(part.rows);
+        } else {
+            mc_timing_set_free(&part);
+        }
+    }
+    if (!st && set->n > 1)
+        rp_sort(out->rows, out->count, sizeof *out->rows, timing_row_qcmp);
+    return st;
 }
 
 /* Verdicts from the two runs' samples, matched by (case key, backend, variant). */
@@ -429,9 +509,9 @@ static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
     mc_timing_set base = {0}, cand = {0};
     mc_compare_item *items = NULL;
     int n = 0;
-    mc_status st = mc_store_load_timings(s, r->base.id, &base, err);
+    mc_status st = load_timing_union(s, &r->base_set, &base, err);
     if (!st)
-        st = mc_store_load_timings(s, r->cand.id, &cand, err);
+        st = load_timing_union(s, &r->cand_set, &cand, err);
     if (!st && !(items = calloc((size_t)(cand.count ? cand.count : 1), sizeof *items)))
         st = mc_err_set(err, MC_ERR_NOMEM, "no memory to compare %d timings", cand.count);
     bool paired = strcmp(r->cand.mode, "paired") == 0 && r->cand.paired_with == r->base.id;
@@ -482,6 +562,30 @@ static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
     return st;
 }
 
+static int change_key_cmp(const void *a, const void *b)
+{
+    const rp_change *x = a, *y = b;
+    return rp_pair_cmp(x->key, x->backend, x->variant, y->key, y->backend, y->variant);
+}
+
+/* Stored verdicts of several (base part, candidate part) pairs: one per (case, variant). */
+static void drop_duplicate_changes(rp_report *r)
+{
+    if (r->base_set.n * r->cand_set.n < 2)
+        return;
+    rp_sort(r->changes, r->n_changes, sizeof *r->changes, change_key_cmp);
+    int kept = 0;
+    for (int i = 0; i < r->n_changes; i++) {
+        if (kept && change_key_cmp(&r->changes[kept - 1], &r->changes[i]) == 0) {
+            free(r->changes[i].key);
+            free(r->changes[i].params);
+            continue;
+        }
+        r->changes[kept++] = r->changes[i];
+    }
+    r->n_changes = kept;
+}
+
 static mc_status group_changes(rp_report *r, mc_err *err)
 {
     if (r->n_changes == 0)
@@ -512,11 +616,16 @@ static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
         return MC_OK;
     }
     verdict_walk w = {.r = r, .err = err};
-    mc_status st = mc_store_each_verdict(s, r->base.id, r->cand.id, visit_verdict, &w, err);
-    if (!st)
-        st = w.st;
+    mc_status st = MC_OK;
+    for (int b = 0; !st && b < r->base_set.n; b++)
+        for (int c = 0; !st && c < r->cand_set.n; c++) {
+            st = mc_store_each_verdict(s, r->base_set.id[b], r->cand_set.id[c], visit_verdict, &w, err);
+            if (!st)
+                st = w.st;
+        }
     if (st)
         return st;
+    drop_duplicate_changes(r);
     r->verdicts_stored = r->n_changes > 0;
     if (!r->verdicts_stored && !r->same_machine)
         snprintf(r->compare_note, sizeof r->compare_note,
@@ -684,14 +793,43 @@ static mc_status load_selection(mc_store *s, rp_report *r, mc_err *err)
 
 /* ---- the whole load ---- */
 
+/* Worse statuses rank higher: a logical run is as bad as its worst part. */
+static int status_rank(const char *status)
+{
+    static const char *const order[] = {"nothing", "passed", "incomplete", "failed", "aborted"};
+    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
+        if (strcmp(order[i], status) == 0)
+            return i;
+    return 0;
+}
+
+/* The run asked for and the parts of its logical run; rec's counts become the sums over the parts
+ * and its status the worst of theirs. */
+static mc_status load_run(mc_store *s, int64_t id, mc_run_record *rec, rp_run_set *set, mc_err *err)
+{
+    mc_status st = mc_store_get_run(s, id, rec, err);
+    if (!st)
+        st = rp_logical_run(s, id, set, err);
+    for (int k = 0; !st && k < set->n; k++) {
+        mc_run_record part;
+        if (set->id[k] == id || (st = mc_store_get_run(s, set->id[k], &part, err)) != MC_OK)
+            continue;
+        rec->n_results += part.n_results;
+        rec->n_timings += part.n_timings;
+        if (status_rank(part.status) > status_rank(rec->status))
+            rp_copy(rec->status, sizeof rec->status, part.status);
+    }
+    return st;
+}
+
 mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err *err)
 {
     memset(r, 0, sizeof *r);
     r->opts = *opts;
     r->cand_commit = -1;
-    mc_status st = mc_store_get_run(s, opts->cand_run, &r->cand, err);
+    mc_status st = load_run(s, opts->cand_run, &r->cand, &r->cand_set, err);
     if (!st && opts->base_run) {
-        st = mc_store_get_run(s, opts->base_run, &r->base, err);
+        st = load_run(s, opts->base_run, &r->base, &r->base_set, err);
         r->have_base = !st;
         r->same_machine = !st && strcmp(r->base.fingerprint, r->cand.fingerprint) == 0;
     }
@@ -706,6 +844,10 @@ mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err 
     if (!st)
         st = load_changes(s, r, err);
     if (!st)
+        st = rp_load_no_baseline(s, r, err);
+    if (!st)
+        st = rp_load_env(s, r, err);
+    if (!st)
         st = rp_load_history(s, r, err);
     if (!st)
         st = load_peaks(s, r, err);
@@ -714,8 +856,12 @@ mc_status rp_load(mc_store *s, const mc_report_opts *opts, rp_report *r, mc_err 
 
 void rp_free(rp_report *r)
 {
-    for (int i = 0; i < r->n_failures; i++)
+    for (int i = 0; i < r->n_failures; i++) {
         free(r->failures[i].key);
+        free(r->failures[i].output);
+    }
+    for (int i = 0; i < r->n_nobase; i++)
+        free(r->nobase[i].key);
     for (int i = 0; i < r->n_changes; i++) {
         free(r->changes[i].key);
         free(r->changes[i].params);
@@ -729,12 +875,15 @@ void rp_free(rp_report *r)
         free(r->hist[i].lo);
         free(r->hist[i].hi);
         free(r->hist[i].code_changed);
+        free(r->hist[i].dot_y);
+        free(r->hist[i].dot_commit);
     }
     free(r->failures);
     free(r->changes);
     free(r->groups);
     free(r->cov);
     free(r->gated);
+    free(r->nobase);
     free(r->timed);
     free(r->commits);
     free(r->hist);

@@ -18,9 +18,8 @@ const char *rp_overall(const rp_report *r)
 {
     if (r->n_failures_total > 0 || strcmp(r->cand.status, "failed") == 0 || strcmp(r->cand.status, "aborted") == 0)
         return "failed";
-    for (int i = 0; i < r->n_changes; i++)
-        if (strcmp(r->changes[i].label, MC_LABEL_REGRESSION) == 0)
-            return "regressed";
+    if (rp_count_class(r, RP_CLASS_REGRESSION) > 0)
+        return "regressed";
     if (r->n_results == 0 || r->kind_count[MC_RESULT_PASS] == 0)
         return "nothing ran";
     return "passed";
@@ -59,22 +58,6 @@ static void write_run_line(FILE *out, const mc_run_record *run)
     mc_html_text(out, run->started_at);
 }
 
-static int count_verdict(const rp_report *r, mc_verdict v)
-{
-    int n = 0;
-    for (int i = 0; i < r->n_changes; i++)
-        n += r->changes[i].verdict == v;
-    return n;
-}
-
-static int count_label(const rp_report *r, const char *label)
-{
-    int n = 0;
-    for (int i = 0; i < r->n_changes; i++)
-        n += strcmp(r->changes[i].label, label) == 0;
-    return n;
-}
-
 static void write_kind_counts(FILE *out, const rp_report *r)
 {
     fputs("<ul class=\"counts\" id=\"status-counts\">", out);
@@ -89,15 +72,43 @@ static void write_kind_counts(FILE *out, const rp_report *r)
     fprintf(out, "<li><b data-count=\"total\">%d</b> results</li></ul>", r->n_results);
 }
 
-/* Timed pairs the base did not time: said in so many words, so a narrowed or missing base never
- * reads as a clean pass (issue 12). */
-static void write_no_baseline(FILE *out, const rp_report *r)
+/* The timing verdicts in one line: what a reader must not miss (regressions, pairs nobody
+ * compared, an unquiet machine) is in it. */
+static void write_verdict_counts(FILE *out, const rp_report *r)
 {
-    if (r->n_no_baseline)
+    if (r->n_changes)
         fprintf(out,
-                "<p class=\"verdicts\" id=\"no-baseline\"><b data-count=\"no-baseline\">%d</b> of <b>%d</b> timed "
-                "(case, variant) pairs had no baseline: no timing verdict for them.</p>",
-                r->n_no_baseline, r->n_timed_pairs);
+                "<p class=\"verdicts\">Timing verdicts against the base: <b>%d</b> slower (<b>%d</b> regressions), "
+                "<b>%d</b> faster, <b>%d</b> same, <b>%d</b> ambiguous",
+                rp_count_verdict(r, MC_VERDICT_SLOWER), rp_count_class(r, RP_CLASS_REGRESSION),
+                rp_count_verdict(r, MC_VERDICT_FASTER), rp_count_verdict(r, MC_VERDICT_SAME),
+                rp_count_verdict(r, MC_VERDICT_AMBIGUOUS));
+    else if (r->nobase_checked && r->n_nobase)
+        fputs("<p class=\"verdicts\">No timing was compared with the base", out);
+    if (r->n_changes || (r->nobase_checked && r->n_nobase))
+        fprintf(out, "%s<b id=\"no-baseline-count\">%d</b> no baseline.</p>", r->n_changes ? ", " : ": ",
+                r->nobase_checked ? r->n_nobase : 0);
+    if (rp_env_warns(&r->cand_env) || (r->have_base && rp_env_warns(&r->base_env)))
+        fputs("<p class=\"warn\">\u26A0 Timings were taken on a machine that was not quiet: see "
+              "<a href=\"#env-warning\">the warning</a> before trusting a verdict.</p>",
+              out);
+}
+
+/* The parts of a logical run beyond the one named: the shards merged with it. */
+static void write_parts(FILE *out, const rp_run_set *set)
+{
+    if (set->n < 2)
+        return;
+    fputs(" <span class=\"parts\">&middot; one run of ", out);
+    for (int k = 0; k < set->n; k++) {
+        fprintf(out, "%s#%lld", k ? " + " : "", (long long)set->id[k]);
+        if (set->shard[k][0]) {
+            fputs(" (shard ", out);
+            mc_html_text(out, set->shard[k]);
+            fputs(")", out);
+        }
+    }
+    fputs(", merged</span>", out);
 }
 
 void rp_write_banner(FILE *out, const rp_report *r)
@@ -111,11 +122,14 @@ void rp_write_banner(FILE *out, const rp_report *r)
             overall_looks[look].cls, overall_looks[look].glyph, overall);
     fputs("<dl class=\"facts\"><dt>Candidate</dt><dd id=\"cand-commit\">", out);
     write_run_line(out, &r->cand);
+    write_parts(out, &r->cand_set);
     fputs("</dd><dt>Base</dt><dd id=\"base-commit\">", out);
-    if (r->have_base)
+    if (r->have_base) {
         write_run_line(out, &r->base);
-    else
+        write_parts(out, &r->base_set);
+    } else {
         fputs("none", out);
+    }
     fputs("</dd><dt>Machine</dt><dd>", out);
     if (r->have_machine) {
         mc_html_text(out, r->machine.cpu_model);
@@ -138,14 +152,7 @@ void rp_write_banner(FILE *out, const rp_report *r)
         fprintf(out, "<dt>Planted bugs</dt><dd>%d of %d caught</dd>", r->mut_caught, r->mut_total);
     fputs("</dl>", out);
     write_kind_counts(out, r);
-    if (r->n_changes)
-        fprintf(out,
-                "<p class=\"verdicts\">Timing verdicts against the base: <b>%d</b> slower (<b>%d</b> regressions), "
-                "<b>%d</b> faster, <b>%d</b> same, <b>%d</b> ambiguous.</p>",
-                count_verdict(r, MC_VERDICT_SLOWER), count_label(r, MC_LABEL_REGRESSION),
-                count_verdict(r, MC_VERDICT_FASTER), count_verdict(r, MC_VERDICT_SAME),
-                count_verdict(r, MC_VERDICT_AMBIGUOUS));
-    write_no_baseline(out, r);
+    write_verdict_counts(out, r);
     fputs("</header>\n", out);
 }
 
@@ -223,6 +230,18 @@ static void write_repro(FILE *out, const char *key, const char *variant)
     fputs("</code>", out);
 }
 
+/* What the case printed (its captured stdout and stderr, the tail the store keeps), collapsed:
+ * untrusted text, escaped like every other. Nothing when the store keeps no output. */
+static void write_output(FILE *out, const rp_failure *f)
+{
+    if (!f->output || !f->output[0])
+        return;
+    fprintf(out, "<details class=\"output\"><summary>captured output (its last %zu bytes)</summary><pre>",
+            strlen(f->output));
+    mc_html_text(out, f->output);
+    fputs("</pre></details>", out);
+}
+
 void rp_write_failures(FILE *out, const rp_report *r)
 {
     fprintf(out, "<section id=\"failures\"><h2>Failures <span class=\"count\">%d</span></h2>", r->n_failures_total);
@@ -254,191 +273,13 @@ void rp_write_failures(FILE *out, const rp_report *r)
             write_coverage_repro(out, r->selection, f->variant);
         else
             write_repro(out, f->key, f->variant);
+        write_output(out, f);
         fputs("</td></tr>", out);
     }
     fputs("</tbody></table></div>", out);
     if (r->n_failures_total > r->n_failures)
         fprintf(out, "<p class=\"more\">%d more failures are not listed (at most %d per kind and %d in all are).</p>",
                 r->n_failures_total - r->n_failures, RP_MAX_FAILURE_ROWS, RP_MAX_FAILURE_ROWS);
-    fputs("</section>\n", out);
-}
-
-/* ---- regressions and improvements ---- */
-
-static const char *verdict_cls(mc_verdict v)
-{
-    static const char *const cls[MC_VERDICT_COUNT] = {
-        [MC_VERDICT_SAME] = "same", [MC_VERDICT_FASTER] = "faster", [MC_VERDICT_SLOWER] = "slower",
-        [MC_VERDICT_AMBIGUOUS] = "ambiguous"};
-    return (int)v >= 0 && v < MC_VERDICT_COUNT ? cls[v] : "ambiguous";
-}
-
-static mc_marker verdict_marker(mc_verdict v)
-{
-    return v == MC_VERDICT_SLOWER ? MC_MARK_TRIANGLE_UP
-           : v == MC_VERDICT_FASTER ? MC_MARK_TRIANGLE_DOWN
-           : v == MC_VERDICT_SAME  ? MC_MARK_CIRCLE
-                                   : MC_MARK_DIAMOND;
-}
-
-static const char *verdict_glyph(mc_verdict v)
-{
-    return mc_marker_glyph(verdict_marker(v));
-}
-
-static double change_size(const rp_change *c)
-{
-    return c->ratio > 0 ? fabs(log(c->ratio)) : 0;
-}
-
-static int change_cmp(const void *a, const void *b)
-{
-    const rp_change *x = *(const rp_change *const *)a, *y = *(const rp_change *const *)b;
-    double sx = change_size(x), sy = change_size(y);
-    if (sx != sy)
-        return sx > sy ? -1 : 1;
-    return strcmp(x->key, y->key);
-}
-
-/* Indices of the changes with one of the two verdicts, largest first. */
-static const rp_change **sorted_changes(const rp_report *r, mc_verdict v1, mc_verdict v2, int *count)
-{
-    const rp_change **list = malloc((size_t)(r->n_changes ? r->n_changes : 1) * sizeof *list);
-    *count = 0;
-    if (!list)
-        return NULL;
-    for (int i = 0; i < r->n_changes; i++)
-        if (r->changes[i].verdict == v1 || r->changes[i].verdict == v2)
-            list[(*count)++] = &r->changes[i];
-    qsort(list, (size_t)*count, sizeof *list, change_cmp);
-    return list;
-}
-
-/* One log axis for every interval plot of a table, so rows compare by eye. */
-static void common_domain(const rp_change **list, int n, double *dmin, double *dmax)
-{
-    double lo = 1 / 1.1, hi = 1.1;
-    for (int i = 0; i < n; i++) {
-        const rp_change *c = list[i];
-        lo = fmin(lo, c->bounded ? c->lo : c->ratio);
-        hi = fmax(hi, c->bounded ? c->hi : c->ratio);
-    }
-    *dmin = fmax(lo / 1.05, 0.25);
-    *dmax = fmin(hi * 1.05, 4);
-}
-
-static void write_change_row(FILE *out, const rp_change *c, double dmin, double dmax)
-{
-    char ratio[32], change[32], lo[32], hi[32], q[32];
-    mc_fmt_num(ratio, sizeof ratio, c->ratio);
-    mc_fmt_change(change, sizeof change, c->ratio);
-    mc_fmt_num(lo, sizeof lo, c->lo);
-    mc_fmt_num(hi, sizeof hi, c->hi);
-    mc_fmt_num(q, sizeof q, c->q);
-    const char *cls = verdict_cls(c->verdict);
-    fprintf(out, "<tr class=\"v-%s\"><td class=\"num\" data-sort=\"%.6g\">%s <small>&times;%s</small></td><td>", cls,
-            c->ratio, change, ratio);
-    mc_ratio_plot rp = {.ratio = c->ratio, .lo = c->lo, .hi = c->hi, .threshold = c->threshold, .dmin = dmin,
-                        .dmax = dmax, .mark = verdict_marker(c->verdict), .cls = cls};
-    mc_svg_ratio_interval(out, 200, 18, &rp);
-    fprintf(out, "</td><td class=\"num\">%s&ndash;%s</td>", c->bounded ? lo : "0", c->bounded ? hi : "&infin;");
-    fprintf(out, "<td><span class=\"verdict %s\">%s %s</span>", cls, verdict_glyph(c->verdict), cls);
-    if (c->label[0]) {
-        fputs(" <small>", out);
-        mc_html_text(out, c->label);
-        fputs("</small>", out);
-    }
-    fprintf(out, "</td><td>%s</td><td class=\"key\">", c->same_code ? "same code" : "<b>changed</b>");
-    mc_html_text(out, c->key);
-    fputs("</td><td>", out);
-    mc_html_text(out, c->variant);
-    fprintf(out, "</td><td class=\"num\">%s</td></tr>", q);
-}
-
-static void write_change_table(FILE *out, const rp_change **list, int n, int max_rows, const char *id)
-{
-    double dmin, dmax;
-    int shown = n < max_rows ? n : max_rows;
-    common_domain(list, shown, &dmin, &dmax);
-    fprintf(out, "<div class=\"scroll\"><table class=\"sortable\" id=\"%s\"><thead><tr><th>Change</th>"
-                 "<th>Ratio and CI <small>(log axis %.3g&times; to %.3g&times;, band = same)</small></th><th>CI</th>"
-                 "<th>Verdict</th><th>Code</th><th>Case</th><th>Variant</th><th>q</th></tr></thead><tbody>",
-            id, dmin, dmax);
-    for (int i = 0; i < shown; i++)
-        write_change_row(out, list[i], dmin, dmax);
-    fputs("</tbody></table></div>", out);
-    if (n > shown)
-        fprintf(out, "<p class=\"more\">%d smaller ones are not listed.</p>", n - shown);
-}
-
-static void write_groups(FILE *out, const rp_report *r)
-{
-    if (r->n_groups == 0)
-        return;
-    fputs("<h3>Regressions by shared parameters</h3><div class=\"scroll\"><table id=\"group-table\"><thead><tr>"
-          "<th>Variant</th><th>Regressed</th><th>Where</th></tr></thead><tbody>",
-          out);
-    for (int i = 0; i < r->n_groups; i++) {
-        const mc_compare_group *g = &r->groups[i];
-        fputs("<tr><td>", out);
-        mc_html_text(out, g->variant);
-        fputs(" <small>", out);
-        mc_html_text(out, g->op);
-        fprintf(out, "</small></td><td class=\"num\">%d of %d</td><td>", g->n_regressed, g->n_compared);
-        mc_html_text(out, g->description);
-        fputs("</td></tr>", out);
-    }
-    fputs("</tbody></table></div>", out);
-}
-
-static void write_compare_source(FILE *out, const rp_report *r)
-{
-    char thr[32];
-    double t = r->n_changes ? r->changes[0].threshold : 0;
-    snprintf(thr, sizeof thr, "%.3g%%", 100 * t);
-    fputs("<p>", out);
-    if (r->verdicts_stored)
-        fputs("Verdicts as stored by <code>check</code>. ", out);
-    else
-        fputs("Verdicts computed by this report from both runs' samples (Mann-Whitney U and the Hodges-Lehmann "
-              "shift with its CI, Benjamini-Hochberg q-values); they are not stored. ",
-              out);
-    fprintf(out, "A verdict needs the whole CI of the ratio (candidate time / base time) beyond &plusmn;%s; "
-                 "a slower verdict on byte-identical code is labelled noise/environment, not a regression.</p>",
-            thr);
-}
-
-void rp_write_changes(FILE *out, const rp_report *r)
-{
-    int n_moved = 0, n_amb = 0;
-    fputs("<section id=\"changes\"><h2>Regressions and improvements</h2>", out);
-    if (r->n_changes == 0) {
-        fputs("<p class=\"note\">", out);
-        mc_html_text(out, r->compare_note[0] ? r->compare_note : "no (case, variant) was timed in both runs");
-        fputs("</p></section>\n", out);
-        return;
-    }
-    write_compare_source(out, r);
-    fprintf(out, "<p class=\"verdicts\"><b>%d</b> compared: <b>%d</b> slower, <b>%d</b> faster, <b>%d</b> same, "
-                 "<b>%d</b> ambiguous.</p>",
-            r->n_changes, count_verdict(r, MC_VERDICT_SLOWER), count_verdict(r, MC_VERDICT_FASTER),
-            count_verdict(r, MC_VERDICT_SAME), count_verdict(r, MC_VERDICT_AMBIGUOUS));
-    write_groups(out, r);
-    const rp_change **moved = sorted_changes(r, MC_VERDICT_SLOWER, MC_VERDICT_FASTER, &n_moved);
-    const rp_change **amb = sorted_changes(r, MC_VERDICT_AMBIGUOUS, MC_VERDICT_AMBIGUOUS, &n_amb);
-    if (moved && n_moved) {
-        fputs("<h3>Slower and faster, largest first</h3>", out);
-        write_change_table(out, moved, n_moved, RP_MAX_CHANGE_ROWS, "change-table");
-    } else {
-        fputs("<p class=\"ok\">\u2713 No case is slower or faster beyond the threshold.</p>", out);
-    }
-    if (amb && n_amb) {
-        fprintf(out, "<details><summary>%d ambiguous (the data cannot tell), largest first</summary>", n_amb);
-        write_change_table(out, amb, n_amb, RP_MAX_AMBIGUOUS_ROWS, "ambiguous-table");
-        fputs("</details>", out);
-    }
-    free(moved);
-    free(amb);
     fputs("</section>\n", out);
 }
 
@@ -505,7 +346,7 @@ static void collect_axes(const rp_report *r, const char *op, op_axes *ax)
         axis_add(&ax->aligns, c->align);
         ax->layouts |= c->layout_bits;
     }
-    qsort(ax->aligns.v, (size_t)ax->aligns.n, sizeof ax->aligns.v[0], num_cmp);
+    rp_sort(ax->aligns.v, ax->aligns.n, sizeof ax->aligns.v[0], num_cmp);
 }
 
 /* Sums of a variant's cells; field selects which cells (NULL: all). */
@@ -659,7 +500,7 @@ static void write_cross(FILE *out, const rp_report *r, const char *op)
     for (int i = 0; i < r->n_cov; i++)
         if (strcmp(r->cov[i].op, op) == 0)
             rows[n++] = r->cov[i];
-    qsort(rows, (size_t)n, sizeof *rows, cov_cmp);
+    rp_sort(rows, n, sizeof *rows, cov_cmp);
     fprintf(out, "<details><summary>Full cross for ");
     mc_html_text(out, op);
     fprintf(out, ": %d (variant, dtype, layout, align) cells</summary><div class=\"scroll\"><table class=\"sortable "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli_report_browser.sh: the HTML report from two real perf runs, rendered by headless Chromium.
 # Focus: `report` exit codes and --help; the page renders (screenshot) and its DOM, after the
-# browser ran it, holds every section's heading and the same numbers the command printed.
+# browser ran it, holds every section's heading and the same numbers the command printed; shards
+# joined by `merge` read as one run of their commit.
 # Usage: cli_report_browser.sh <metallic-check binary> <source dir>
 # SPDX-License-Identifier: MIT
 set -u
@@ -29,7 +30,7 @@ if ! command -v chromium > /dev/null 2>&1; then
         exit 1
     fi
     echo "skipped: chromium not installed"
-    exit 0
+    exit 77 # ctest's SKIP_RETURN_CODE for the cli tests
 fi
 
 tmp=$(mktemp -d)
@@ -124,6 +125,28 @@ urls=$(grep -o 'https\?://[^" ]*' "$tmp/report.html" | grep -v '^http://www.w3.o
 [ -z "$urls" ] && pass || fail "external references: $urls"
 svgs=$(grep -o '<svg' "$tmp/dom.html" | wc -l)
 [ "$svgs" -ge 10 ] && pass || fail "only $svgs inline SVG charts"
+
+# ---- merged shards read as one run (issue 12 item 14) ----
+# Two commits, each run as shards 0/2 and 1/2 into two databases, then merged: the newest shard's
+# page covers both of its commit's shards, and its base is the other commit, not its own shard.
+for sha in 3333333333333333333333333333333333333333 4444444444444444444444444444444444444444; do
+    for i in 0 1; do
+        "$BIN" run --cases "$tmp/cases.lua" --backend cpu --perf --budget 1 --db "$tmp/shard$i.db" --commit "$sha" \
+            --shard "$i/2" --quiet > "$tmp/run.log" 2>&1
+        rc=$?
+        if [ "$rc" -le 1 ]; then pass; else fail "shard $i/2 of $sha exited $rc: $(tail -3 "$tmp/run.log")"; fi
+    done
+done
+expect_rc 0 "merge the shards" "$BIN" merge "$tmp/shard0.db" "$tmp/shard1.db" -o "$tmp/merged.db"
+expect_rc 0 "report on merged shards" "$BIN" report --db "$tmp/merged.db" --out "$tmp/merged.html"
+# both shards' results, as many passes as one unsharded run of the same cases
+passes() { sed -n 's/.*data-count="pass">\([0-9]*\)<.*/\1/p' "$1"; }
+[ -n "$(passes "$tmp/report.html")" ] && [ "$(passes "$tmp/merged.html")" = "$(passes "$tmp/report.html")" ] && pass ||
+    fail "the merged shards' page has $(passes "$tmp/merged.html") passes, one unsharded run $(passes "$tmp/report.html")"
+cand_line=$(grep -o '<dd id="cand-commit">.*</dd><dt>Base' "$tmp/merged.html")
+base_line=$(grep -o '<dd id="base-commit">.*</dd><dt>Machine' "$tmp/merged.html")
+case "$cand_line" in *444444444444*shard*merged*) pass ;; *) fail "candidate is not commit 4444's merged shards: $cand_line" ;; esac
+case "$base_line" in *333333333333*shard*merged*) pass ;; *) fail "base is not commit 3333's merged shards: $base_line" ;; esac
 
 echo "$((checks - failures)) passed, $failures failed out of $checks"
 [ "$failures" -eq 0 ]

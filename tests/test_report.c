@@ -16,8 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "db/store.h"
+#include "harness/cli_report.h"
 #include "reports/html.h"
 #include "reports/report.h"
 #include "reports/report_int.h"
@@ -342,7 +344,8 @@ typedef struct row_spec {
     double samples_at;
 } row_spec;
 
-static void store_rows(mc_store *s, int64_t run, const row_spec *specs, int n)
+/* loadavg (NULL: all 0) gives each timing's load average. */
+static void store_rows_load(mc_store *s, int64_t run, const row_spec *specs, int n, const double *loadavg)
 {
     enum { MAX_ROWS = 24 };
     mc_result_row rows[MAX_ROWS];
@@ -379,11 +382,18 @@ static void store_rows(mc_store *s, int64_t run, const row_spec *specs, int n)
             tim[i].calls_per_sample = 1;
             assert_int_equal(mc_timing_finish(&tim[i], 0.95, NULL), MC_OK);
             mc_timing_set_rates(&tim[i], 2e6, 1e6);
+            tim[i].loadavg = loadavg ? loadavg[i] : 0;
+            tim[i].cpu_mhz = 3000;
             rows[i].timing = &tim[i];
         }
     }
     mc_err err = {0};
     assert_int_equal(mc_store_add_results(s, run, rows, n, &err), MC_OK);
+}
+
+static void store_rows(mc_store *s, int64_t run, const row_spec *specs, int n)
+{
+    store_rows_load(s, run, specs, n, NULL);
 }
 
 #define SDPA_PARAMS(nkv) "{\"dtype\":\"f32\",\"n_q\":1,\"n_kv\":" #nkv ",\"heads\":2,\"q_offset\":0}"
@@ -609,6 +619,374 @@ static void test_report_coverage_and_roofline(void **state)
     assert_non_null(strstr(html, "id=\"roofline-table\""));
 }
 
+/* ---- a store without a single timing ---- */
+
+/* Issue 13 item 8: every empty list of the report (history rows, sweep points, failures) once
+ * went to qsort as (NULL, 0), which UBSan's nonnull check stops: the sanitizer build could not
+ * report on a correctness-only database. Run under MC_SANITIZE=ON to see it. */
+static void test_report_without_timings(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    snprintf(path, sizeof path, "%s/untimed.db", tmpdir);
+    snprintf(out, sizeof out, "%s/untimed.html", tmpdir);
+    mc_store *s = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_store_open(path, &s, &err), MC_OK);
+    int64_t ids[2] = {0, 0};
+    for (int run = 0; run < 2; run++) {
+        mc_run_info info;
+        fill_machine(&info, run);
+        assert_int_equal(mc_store_begin_run(s, &info, &ids[run], &err), MC_OK);
+        row_spec rows[] = {{"gemm(dtype=f32,m=5)", "gemm", "{\"dtype\":\"f32\",\"m\":5}", "gemm_a", "00000000000000aa",
+                            "pass", "", 0}};
+        store_rows(s, ids[run], rows, 1);
+        assert_int_equal(mc_store_end_run(s, ids[run], "passed", &err), MC_OK);
+    }
+    mc_report_opts o = {.cand_run = ids[1], .base_run = ids[0], .out_path = out};
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    o.base_run = 0; /* and with no base at all */
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    assert_int_equal(st.n_results, 1);
+    assert_int_equal(st.n_compared, 0);
+    assert_int_equal(st.n_history_series, 0);
+    char *page = read_all(out);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "history starts with the second perf run"));
+    free(page);
+}
+
+/* ---- what a change means comes before how large it is (issue 12 item 14) ---- */
+
+/* A run of commit number `commit` (several runs may share one), with shard "I/N" or "". */
+static int64_t begin_run(mc_store *s, int run, int commit, const char *shard)
+{
+    mc_run_info info;
+    fill_machine(&info, run);
+    snprintf(info.commit, sizeof info.commit, "%08x%032x", (unsigned)(commit + 1) * 2654435761u, commit);
+    info.parent[0] = '\0'; /* no parent: the default base is the newest earlier run */
+    snprintf(info.shard, sizeof info.shard, "%s", shard);
+    int64_t id = 0;
+    mc_err err = {0};
+    assert_int_equal(mc_store_begin_run(s, &info, &id, &err), MC_OK);
+    return id;
+}
+
+static void end_run(mc_store *s, int64_t id)
+{
+    mc_err err = {0};
+    assert_int_equal(mc_store_end_run(s, id, "passed", &err), MC_OK);
+}
+
+static mc_store *open_db(const char *name, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", tmpdir, name);
+    mc_store *s = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_store_open(path, &s, &err), MC_OK);
+    return s;
+}
+
+/* The body of the first <tr> of the table with this id. */
+static char *first_row_of(const char *page, const char *table_id)
+{
+    char want[64];
+    snprintf(want, sizeof want, "id=\"%s\"", table_id);
+    const char *t = strstr(page, want);
+    assert_non_null(t);
+    const char *row = strstr(strstr(t, "<tbody>"), "<tr");
+    const char *end = strstr(row, "</tr>");
+    assert_non_null(end);
+    size_t n = (size_t)(end - row);
+    char *out = malloc(n + 1);
+    memcpy(out, row, n);
+    out[n] = '\0';
+    return out;
+}
+
+#define KEYS_N 20
+
+/* A real +14% regression (its code changed) among 19 larger slower or faster changes of
+ * unchanged code (noise/environment) and one improvement: the old order (largest first) put the
+ * regression last. */
+static void test_report_regression_first(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    mc_store *s = open_db("order.db", path, sizeof path);
+    snprintf(out, sizeof out, "%s/order.html", tmpdir);
+    static char keys[KEYS_N][48], params[KEYS_N][64];
+    int64_t ids[2];
+    for (int run = 0; run < 2; run++) {
+        ids[run] = begin_run(s, run, run, "");
+        row_spec rows[KEYS_N];
+        for (int k = 0; k < KEYS_N; k++) {
+            snprintf(keys[k], sizeof keys[k], "gemm(dtype=f32,m=%d)", 10 + k);
+            snprintf(params[k], sizeof params[k], "{\"dtype\":\"f32\",\"m\":%d}", 10 + k);
+            double noise = k % 2 ? 1.3 + 0.02 * k : 1 / (1.3 + 0.02 * k); /* slower and faster, same code */
+            rows[k] = (row_spec){keys[k], "gemm", params[k], "gemm_noisy", "00000000000000aa", "pass", "",
+                                 1000.0 * (run ? noise : 1)};
+        }
+        rows[3] = (row_spec){keys[3], "gemm", params[3], "gemm_real", run ? "00000000000000c2" : "00000000000000c1",
+                             "pass", "", 1000.0 * (run ? 1.14 : 1)};
+        rows[4] = (row_spec){keys[4], "gemm", params[4], "gemm_better", run ? "00000000000000d2" : "00000000000000d1",
+                             "pass", "", 1000.0 * (run ? 0.5 : 1)};
+        store_rows(s, ids[run], rows, KEYS_N);
+        end_run(s, ids[run]);
+    }
+    mc_report_opts o = {.cand_run = ids[1], .base_run = ids[0], .out_path = out};
+    mc_report_stats st;
+    mc_err err = {0};
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    assert_int_equal(st.n_compared, KEYS_N);
+    assert_int_equal(st.n_regressions, 1);
+    char *page = read_all(out);
+    assert_non_null(page);
+    char *first = first_row_of(page, "change-table");
+    assert_non_null(strstr(first, "gemm_real")); /* row 1: the regression */
+    assert_non_null(strstr(first, "+14.0%"));
+    assert_non_null(strstr(first, "regression"));
+    free(first);
+    /* then the improvement, then the noise rows */
+    const char *table = strstr(page, "id=\"change-table\"");
+    const char *better = strstr(table, "gemm_better"), *noisy = strstr(table, "gemm_noisy");
+    assert_non_null(better);
+    assert_non_null(noisy);
+    assert_true(better < noisy);
+    /* the group carries its size and CI: a change of +14.0% and the CI bounds in numbers */
+    char *group = first_row_of(page, "group-table");
+    assert_non_null(strstr(group, "gemm_real"));
+    assert_non_null(strstr(group, "+14.0%"));
+    assert_non_null(strstr(group, "class=\"bar slower\""));
+    assert_non_null(strstr(group, "<td class=\"num\">1.1")); /* CI 1.1x-1.1x */
+    free(group);
+    free(page);
+}
+
+/* ---- the history point is the median of a commit's runs ---- */
+
+static const rp_history *history_of(const rp_report *r, const char *variant)
+{
+    for (int i = 0; i < r->n_hist; i++)
+        if (strcmp(r->hist[i].variant, variant) == 0)
+            return &r->hist[i];
+    return NULL;
+}
+
+/* Five commits at one level, then a commit whose kernel regressed +14% in two runs and ran once
+ * 3.3x faster (an outlier): the geometric mean of the three runs (0.73) drew the regression as
+ * faster; the median (1.14) draws it as it is, and the three runs show as dots. */
+static void test_report_history_median(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    mc_store *s = open_db("median.db", path, sizeof path);
+    snprintf(out, sizeof out, "%s/median.html", tmpdir);
+    static const double last[] = {1.14, 0.3, 1.14};
+    int64_t cand = 0;
+    for (int run = 0; run < 8; run++) {
+        int commit = run < 5 ? run : 5;
+        cand = begin_run(s, run, commit, "");
+        double level = run < 5 ? 1 : last[run - 5];
+        row_spec rows[] = {{"softmax(rows=4,cols=256)", "softmax", "{\"dtype\":\"f32\",\"rows\":4,\"cols\":256}",
+                            "softmax_x", "00000000000000aa", "pass", "", 1000 * level}};
+        store_rows(s, cand, rows, 1);
+        end_run(s, cand);
+    }
+    mc_report_opts o = {.cand_run = cand, .out_path = out};
+    rp_report r;
+    mc_err err = {0};
+    assert_int_equal(rp_load(s, &o, &r, &err), MC_OK);
+    assert_int_equal(r.n_commits, 6);
+    const rp_history *h = history_of(&r, "softmax_x");
+    assert_non_null(h);
+    for (int c = 0; c < 5; c++)
+        assert_true(fabs(h->y[c] - 1) < 1e-9);
+    assert_true(fabs(h->y[5] - 1.14) < 1e-9); /* the median run, not exp(mean log) = 0.73 */
+    assert_int_equal(h->n_dots, 8);
+    rp_free(&r);
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    char *page = read_all(out);
+    assert_non_null(page);
+    assert_int_equal(count_of(page, "class=\"dot s0\""), 3); /* the runs of the commit that has three */
+    free(page);
+}
+
+/* ---- merged shards read as one run ---- */
+
+static void test_group_runs(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int n;
+        rp_run_tag tags[6];
+        int want[6], groups;
+    } cases[] = {
+        {"unsharded runs are one each", 3, {{1, 1, 0, 0}, {1, 1, 0, 0}, {2, 1, 0, 0}}, {0, 1, 2}, 3},
+        {"two shards of one commit", 2, {{1, 1, 0, 2}, {1, 1, 1, 2}}, {0, 0}, 1},
+        {"a sharded run done twice", 4, {{1, 1, 0, 2}, {1, 1, 1, 2}, {1, 1, 0, 2}, {1, 1, 1, 2}}, {0, 0, 1, 1}, 2},
+        {"interleaved commits", 4, {{1, 1, 1, 2}, {2, 1, 0, 2}, {1, 1, 0, 2}, {2, 1, 1, 2}}, {0, 1, 0, 1}, 2},
+        {"another tier or N stays apart", 4, {{1, 1, 0, 2}, {1, 2, 1, 2}, {1, 1, 1, 3}, {1, 1, 2, 3}}, {0, 1, 2, 2}, 3},
+        {"a shard between unsharded runs", 3, {{1, 1, 0, 0}, {1, 1, 0, 2}, {1, 1, 1, 2}}, {0, 1, 1}, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int group[6];
+        int n = rp_group_runs(cases[i].tags, cases[i].n, group);
+        if (n != cases[i].groups)
+            fail_msg("%s: %d groups, wanted %d", cases[i].name, n, cases[i].groups);
+        for (int k = 0; k < cases[i].n; k++)
+            if (group[k] != cases[i].want[k])
+                fail_msg("%s: run %d in group %d, wanted %d", cases[i].name, k, group[k], cases[i].want[k]);
+    }
+    int index = 0, count = 0;
+    assert_true(rp_shard_parse("1/2", &index, &count));
+    assert_int_equal(index, 1);
+    assert_int_equal(count, 2);
+    assert_false(rp_shard_parse("2/2", &index, &count));
+    assert_false(rp_shard_parse("0/1", &index, &count));
+    assert_false(rp_shard_parse("1/2x", &index, &count));
+    assert_false(rp_shard_parse("", &index, &count));
+}
+
+/* Commit 0 ran as shards 0/2 and 1/2 twice (two logical runs), commit 1 once; each shard holds two
+ * of the four cases. The candidate is commit 1's last shard: its base is commit 0, never its own
+ * other shard, and its page covers all four cases. */
+static void test_report_merged_shards(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    mc_store *s = open_db("shards.db", path, sizeof path);
+    snprintf(out, sizeof out, "%s/shards.html", tmpdir);
+    static const char *const keys[] = {"gemv(m=1)", "gemv(m=2)", "gemv(m=3)", "gemv(m=4)"};
+    static const char *const shards[] = {"0/2", "1/2"};
+    int64_t ids[6];
+    for (int run = 0; run < 6; run++) {
+        int commit = run < 4 ? 0 : 1, shard = run % 2;
+        ids[run] = begin_run(s, run, commit, shards[shard]);
+        double t = commit ? 1300 : (run < 2 ? 1000 : 1010);
+        row_spec rows[2];
+        for (int k = 0; k < 2; k++)
+            rows[k] = (row_spec){keys[2 * shard + k], "gemv", "{\"dtype\":\"f32\",\"m\":1}", "gemv_y",
+                                 commit ? "00000000000000b2" : "00000000000000b1", "pass", "", t};
+        store_rows(s, ids[run], rows, 2);
+        end_run(s, ids[run]);
+    }
+    mc_err err = {0};
+    int64_t base = 0, parts[8];
+    int n_parts = 0;
+    assert_int_equal(mc_report_logical_run(s, ids[5], parts, 8, &n_parts, &err), MC_OK);
+    assert_int_equal(n_parts, 2);
+    assert_true(parts[0] == ids[4] && parts[1] == ids[5]);
+    assert_int_equal(mc_report_logical_run(s, ids[0], parts, 8, &n_parts, &err), MC_OK);
+    assert_int_equal(n_parts, 2); /* the first of the two sharded runs of commit 0 */
+    assert_true(parts[0] == ids[0] && parts[1] == ids[1]);
+    assert_int_equal(mc_report_default_base(s, ids[5], &base, &err), MC_OK);
+    assert_true(base == ids[3]); /* commit 0's newest run, not shard 0/2 of the candidate's own run */
+    mc_report_opts o = {.cand_run = ids[5], .base_run = base, .out_path = out};
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    assert_int_equal(st.n_cand_runs, 2);
+    assert_int_equal(st.n_base_runs, 2);
+    assert_int_equal(st.n_results, 4);
+    assert_int_equal(st.n_compared, 4); /* every case against its shard in the base */
+    assert_int_equal(st.n_no_baseline, 0);
+    assert_int_equal(st.n_regressions, 4);
+    assert_int_equal(st.n_history_commits, 2);
+    rp_report r;
+    assert_int_equal(rp_load(s, &o, &r, &err), MC_OK);
+    const rp_history *h = history_of(&r, "gemv_y");
+    assert_non_null(h);
+    assert_int_equal(h->n_dots, 3); /* two logical runs of commit 0, one of commit 1: not six */
+    rp_free(&r);
+    mc_store_close(s);
+    char *page = read_all(out);
+    assert_non_null(page);
+    char want[96];
+    snprintf(want, sizeof want, "one run of #%lld (shard 0/2) + #%lld (shard 1/2), merged", (long long)ids[4],
+             (long long)ids[5]);
+    assert_non_null(strstr(page, want));
+    free(page);
+}
+
+/* ---- data other parts of the tool may store: no baseline, load, captured output ---- */
+
+/* The base timed one of the candidate's four pairs (a narrowed run): three pairs have no
+ * baseline, said in numbers, never read as "no regression". Both runs ran under a load average
+ * of 9 on 4 CPUs (limit 6). A store with a result column `output` shows a failure's output. */
+static void test_report_no_baseline_load_and_output(void **state)
+{
+    (void)state;
+    char path[160], out[160];
+    mc_store *s = open_db("nobase.db", path, sizeof path);
+    snprintf(out, sizeof out, "%s/nobase.html", tmpdir);
+    static const char *const keys[] = {"softmax(cols=1)", "softmax(cols=2)", "softmax(cols=3)", "softmax(cols=4)"};
+    int64_t ids[2];
+    for (int run = 0; run < 2; run++) {
+        ids[run] = begin_run(s, run, run, "");
+        row_spec rows[5];
+        double load[5] = {9, 0.5, 0.5, 0.5, 0.5};
+        int n = run ? 4 : 1;
+        for (int k = 0; k < n; k++)
+            rows[k] = (row_spec){keys[k], "softmax", "{\"dtype\":\"f32\",\"cols\":1}", "softmax_z", "00000000000000ab",
+                                 "pass", "", 1000};
+        if (run)
+            rows[n++] = (row_spec){"softmax(cols=5)", "softmax", "{\"cols\":5}", "softmax_z", "00000000000000ab", "bound",
+                                   "out of bound", 0};
+        store_rows_load(s, ids[run], rows, n, load);
+        end_run(s, ids[run]);
+    }
+    mc_store_close(s);
+    /* a later store keeps the failing case's output: a column `output` on result */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE result ADD COLUMN output TEXT; UPDATE result SET output = "
+                                  "'kernel says <b>hi</b>' || char(10) || 'last line' WHERE kind = 'bound'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    mc_err err = {0};
+    s = open_db("nobase.db", path, sizeof path);
+    mc_report_opts o = {.cand_run = ids[1], .base_run = ids[0], .out_path = out};
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    assert_int_equal(st.n_compared, 1);
+    assert_int_equal(st.n_no_baseline, 3);
+    assert_true(st.timings_unreliable);
+    char *page = read_all(out);
+    assert_non_null(page);
+    assert_non_null(strstr(page, "<b id=\"no-baseline-count\">3</b> no baseline"));
+    assert_non_null(strstr(page, "<b>3</b> of the candidate's 4 timed (case, variant) pairs have <b>no baseline</b>"));
+    assert_non_null(strstr(page, "id=\"nobase-table\""));
+    assert_non_null(strstr(page, "softmax(cols=4)"));
+    assert_non_null(strstr(page, "id=\"env-warning\""));
+    assert_non_null(strstr(page, "<b>1 of 4 timings</b> ran with a 1-minute load average above 6 (up to <b>9</b>"));
+    assert_non_null(strstr(page, "<li>The base: <b>1 of 1 timings</b>"));
+    assert_non_null(strstr(page, "<pre>kernel says &lt;b&gt;hi&lt;/b&gt;\nlast line</pre>"));
+    free(page);
+}
+
+/* Without those data (the main fixture's store: no output column, quiet timings, a full base),
+ * none of it shows and nothing breaks. */
+static void test_report_absent_data_degrades(void **state)
+{
+    (void)state;
+    assert_null(strstr(html, "captured output"));
+    assert_null(strstr(html, "id=\"env-warning\""));
+    assert_null(strstr(html, "id=\"no-baseline\""));
+    assert_non_null(strstr(html, "<b id=\"no-baseline-count\">0</b> no baseline"));
+    assert_int_equal(stats.n_no_baseline, 0);
+    assert_false(stats.timings_unreliable);
+    assert_int_equal(stats.n_cand_runs, 1);
+}
+
 /* ---- scale: 100 runs x 10,000 cases (MC_REPORT_SCALE=1) ---- */
 
 static double now_s(void)
@@ -723,13 +1101,16 @@ int main(void)
         cmocka_unit_test(test_scales),                cmocka_unit_test(test_ticks),
         cmocka_unit_test(test_markers),               cmocka_unit_test(test_svg_text_is_escaped),
         cmocka_unit_test(test_ratio_interval),        cmocka_unit_test(test_series_breaks_at_nan),
-        cmocka_unit_test(test_params_parse),
+        cmocka_unit_test(test_params_parse),          cmocka_unit_test(test_group_runs),
     };
     const struct CMUnitTest whole[] = {
         cmocka_unit_test(test_report_sections_in_order),   cmocka_unit_test(test_report_untrusted_text_stays_text),
         cmocka_unit_test(test_report_banner_and_failures), cmocka_unit_test(test_report_regression),
         cmocka_unit_test(test_report_history_and_sweep),   cmocka_unit_test(test_report_coverage_and_roofline),
-        cmocka_unit_test(test_report_scale),
+        cmocka_unit_test(test_report_without_timings),
+        cmocka_unit_test(test_report_regression_first),    cmocka_unit_test(test_report_history_median),
+        cmocka_unit_test(test_report_merged_shards),       cmocka_unit_test(test_report_no_baseline_load_and_output),
+        cmocka_unit_test(test_report_absent_data_degrades), cmocka_unit_test(test_report_scale),
     };
     int failed = cmocka_run_group_tests_name("report units", units, NULL, NULL);
     failed += cmocka_run_group_tests_name("whole report", whole, setup_report, teardown_report);
