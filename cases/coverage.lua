@@ -26,11 +26,14 @@ suite "coverage.gemm.threads" {
   where = function(c) return c.layout_a == "contiguous" or (c.beta == 1 and c.bias == 1) end,
 }
 
--- GEMVs (plain and quantised) with fewer rows than threads and enough work to want them all,
--- and with odd row counts to split.
+-- GEMVs with odd row counts to split among threads, and quantised ones with fewer rows than
+-- threads but the work for more (mc_qgemv_run caps its threads at the rows: 5 threads, 3 rows).
 suite "coverage.gemv.threads" {
-  op = "gemv", dtype = "f32", wtype = {"same", "q8_0", "q4_0"}, m = {3, 4099}, k = 4096,
-  where = function(c) return c.m == 3 or c.wtype == "same" end,
+  op = "gemv", dtype = "f32", wtype = {"same", "q8_0", "q4_0"}, m = {3, 4099}, k = {4096, 131072},
+  where = function(c)
+    if c.wtype == "same" then return c.m == 4099 and c.k == 4096 end
+    return c.m == 3 and c.k == 131072
+  end,
 }
 
 -- Softmax rows longer than the work one thread takes, fewer rows than threads: softmax_blocked
@@ -47,8 +50,8 @@ suite "coverage.softmax.neg_inf_strided" {
   neg_inf = 0.5, causal = {0, 1},
 }
 
--- SDPA with bf16 absent (the kernels take f32 and f16) but a long causal cache seen from query 0:
--- the flash variant's later key chunks are wholly masked for the first rows.
+-- A long causal cache seen from query 0: the flash variant's later key chunks are wholly masked
+-- for the first rows, and its merge skips them.
 suite "coverage.sdpa.masked_chunks" {
   op = "sdpa", dtype = {"f32", "f16"}, heads = 2, kv_heads = 1, head_dim = 64, n_q = 7,
   n_kv = 1024, causal = 1, q_offset = 0,

@@ -14,11 +14,11 @@ function jstr(s) {
 }
 function fail_config(msg) { print "kernel-coverage: " msg > "/dev/stderr"; config_error = 1; exit 2 }
 
-# An allowlist reason applies on this machine: isa:F,G when it lacks one of them; without-isa:F when
-# it has them all; defensive: always.
+# An allowlist reason applies on this machine: isa:F,G when it lacks one of them; without-isa:F,G
+# when it has them all; defensive: and outside-cases: always.
 function applies(reason,    kind, feats, n, i, f, lacks) {
     kind = reason; sub(/:.*/, "", kind)
-    if (kind == "defensive")
+    if (kind == "defensive" || kind == "outside-cases")
         return 1
     feats = reason; sub(/^[^:]*:/, "", feats); sub(/[ \t].*/, "", feats)
     n = split(feats, f, ",")
@@ -44,9 +44,10 @@ function read_allowlist(    line, n, parts, rest, i, k, r) {
             rest = substr(rest, k + 3)
         }
         parts[4] = trim(rest)
-        if (parts[3] !~ /^(isa:[a-z0-9_]+(,[a-z0-9_]+)*|without-isa:[a-z0-9_]+(,[a-z0-9_]+)*|defensive:) *[^ ]/)
+        if (parts[3] !~ /^(isa|without-isa):[a-z0-9_]+(,[a-z0-9_]+)* +[^ ]/ &&
+            parts[3] !~ /^(defensive|outside-cases): *[^ ]/)
             fail_config(allow ":" lineno_allow ": the reason must be 'isa:FEATURE[,FEATURE] why', " \
-                        "'without-isa:FEATURE why' or 'defensive: why', got '" parts[3] "'")
+                        "'without-isa:FEATURE[,FEATURE] why', 'defensive: why' or 'outside-cases: why', got '" parts[3] "'")
         if (parts[1] == "" || parts[2] == "" || parts[4] == "")
             fail_config(allow ":" lineno_allow ": empty field in '" line "'")
         n_allow++
