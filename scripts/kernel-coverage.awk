@@ -259,9 +259,9 @@ END {
             printf "%-30s %s\n", v, "not run here: " vstatus[v]
             continue
         }
-        printf "%-30s %7d %7d %9d %7d of %-5d\n", v, vt[v], vr[v], vu[v], va[v] - vat[v], va[v]
+        printf "%-30s %7d %7d %9d %7d of %d\n", v, vt[v], vr[v], vu[v], va[v] - vat[v], va[v]
     }
-    printf "\n%-30s %7d %7d %9d %7d of %-5d\n", "all variants (the gate)", lines_total, lines_reached,
+    printf "\n%-30s %7d %7d %9d %7d of %d\n", "all variants (the gate)", lines_total, lines_reached,
            n_unreached, arcs_total - arcs_taken, arcs_total
     printf "\n%-36s %7s %7s\n", "file", "lines", "reached"
     for (i = 1; i <= n_files; i++)
