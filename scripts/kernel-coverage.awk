@@ -70,20 +70,10 @@ BEGIN {
 
 FNR == 1 {
     v = FILENAME; sub(/.*\//, "", v); sub(/\.txt$/, "", v)
-    keep = 0; cur = ""; curfn = ""; tu = ""
+    keep = 0; cur = ""; curfn = ""; cand = 0; tu = ""
 }
 
-/^function / {
-    if (!keep)
-        next
-    split($0, w, " ")
-    curfn = w[2]
-    if (w[4] + 0 > 0) {
-        entered[v, cur, curfn] = 1
-        anyentered[cur, curfn] = 1
-    }
-    next
-}
+/^function / { next }
 
 /^branch / {
     if (!keep || lastfl == "")
@@ -112,7 +102,7 @@ FNR == 1 {
             src = substr(txt, 8)
             keep = (src ~ /(^|\/)kernels\/cpu\/[^\/]+$/)
             sub(/.*kernels\/cpu\//, "kernels/cpu/", src)
-            cur = src; curfn = ""
+            cur = src; curfn = ""; cand = 0
             if (keep)
                 files[src] = 1
         } else if (txt ~ /^Graph:/) {
@@ -124,8 +114,22 @@ FNR == 1 {
         next
     fl = cur SUBSEP ln
     text[fl] = txt
+    # The function a line is in, from the source as this project writes it (the signature from
+    # column 0, "{" alone at column 0), not from gcov, which names only functions left out of line.
+    if (txt ~ /^[A-Za-z_]/ && index(txt, "(") && txt !~ /;[ \t]*$/) {
+        cand = ln; candname = txt
+        sub(/\(.*/, "", candname); sub(/.*[^A-Za-z0-9_]/, "", candname)
+    } else if (txt ~ /^\{/ && cand) {
+        for (i = cand; i < ln; i++)
+            fn[cur SUBSEP i] = candname
+        curfn = candname; cand = 0
+    } else if (txt ~ /^[^ \t]/) {
+        cand = 0
+    }
     if (!(fl in fn))
         fn[fl] = curfn == "" ? "-" : curfn
+    if (txt ~ /^}/)
+        curfn = ""
     if (ln > maxline[cur])
         maxline[cur] = ln
     if (cnt == "-")
@@ -185,6 +189,16 @@ END {
     if (config_error)
         exit 2
     sort_files()
+    # A variant entered a function when it reached one of its lines.
+    for (k in vreach) {
+        split(k, kp, SUBSEP)
+        entered[kp[1], kp[2], fn[kp[2] SUBSEP kp[3]]] = 1
+        anyentered[kp[2], fn[kp[2] SUBSEP kp[3]]] = 1
+    }
+    for (k in reached) {
+        split(k, kp, SUBSEP)
+        anyentered[kp[1], fn[k]] = 1
+    }
     # ---- the tier as a whole: every line of every kernel file ----
     lines_total = 0; lines_reached = 0; n_unreached = 0; n_new = 0; arcs_total = 0; arcs_taken = 0
     for (b in arcs) {

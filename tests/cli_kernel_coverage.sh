@@ -13,8 +13,8 @@ check() { # check WHAT CONDITION-STATUS
   if [ "$2" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL: $1" >&2; fi
 }
 
-# Two variants over one file, k.c: f() is entered by both, g() (lines 20-21) by none; line 12 is
-# reached by no one, line 13 only by vb; line 11's second arc only by vb.
+# Two variants over one file, k.c: f() is entered by both, g() (inlined: gcov names no function;
+# lines 21-22) by none; line 12 is reached by no one, line 13 only by vb; line 11's second arc only by vb.
 mkdir -p "$tmp/gcov"
 gcov_file() { # gcov_file NAME COUNT_F COUNT_13 COUNT_11_BRANCH1
   cat >"$tmp/gcov/$1.txt" <<EOF
@@ -22,16 +22,19 @@ gcov_file() { # gcov_file NAME COUNT_F COUNT_13 COUNT_11_BRANCH1
         -:    0:Graph:/b/k.c.gcno
         -:    1:/* k.c */
 function f called $2 returned 100% blocks executed 50%
-        $2:   10:int f(int x)
+        $2:    9:int f(int x)
+        -:   10:{
         $2:   11:    if (x)
 branch  0 taken $2
 branch  1 taken $4
     #####:   12:        return 1;
         $3:   13:    return 0;
         -:   14:}
-function g called 0 returned 0% blocks executed 0%
-    #####:   20:int g(void)
+        -:   15:
+        -:   19:static int g(void)
+        -:   20:{
     #####:   21:    return 0;
+    #####:   22:}
         -:    0:Source:/usr/include/stdio.h
     #####:    5:int printf_like(void);
 EOF
@@ -91,9 +94,9 @@ if command -v python3 >/dev/null; then
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["verdict"] == "fail" and d["new_unreached"] == 3, d
-assert [u["line"] for u in d["unreached"]] == [12, 20, 21] and d["unreached"][0]["allowed"] is None
+assert [u["line"] for u in d["unreached"]] == [12, 21, 22] and d["unreached"][0]["allowed"] is None
 va = d["variants"][0]
-assert va["name"] == "va" and va["lines"] == 6 and [u["line"] for u in va["unreached"]] == [12, 13, 20, 21], va
+assert va["name"] == "va" and va["lines"] == 6 and [u["line"] for u in va["unreached"]] == [12, 13, 21, 22], va
 assert va["arcs"] == 2 and va["arcs_taken"] == 1 and va["arcs_not_taken"] == [{"file": "kernels/cpu/k.c", "line": 11, "arcs": 1}]
 assert d["variants"][2]["status"] == "cpu lacks AVX-512F"
 PY
