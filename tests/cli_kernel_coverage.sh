@@ -105,5 +105,12 @@ else
   echo "note: python3 absent, the JSON's content is not checked" >&2
 fi
 
+# Without gcc (so without gcov) the whole check is skipped with ctest's skip status, and says so.
+mkdir -p "$tmp/bin"
+for t in dirname nproc mkdir; do ln -s "$(command -v "$t")" "$tmp/bin/$t"; done
+rc=0; out="$(PATH="$tmp/bin" "$BASH" "$src/scripts/kernel-coverage" --build "$tmp/cov" 2>&1)" || rc=$?
+check "no gcc: exit 77 (got $rc)" "$([ "$rc" -eq 77 ]; echo $?)"
+grep -q "^skipped: gcc is not installed" <<<"$out"; check "no gcc: says skipped and why" $?
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
