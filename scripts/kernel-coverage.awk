@@ -15,10 +15,11 @@ function jstr(s) {
 function fail_config(msg) { print "kernel-coverage: " msg > "/dev/stderr"; config_error = 1; exit 2 }
 
 # An allowlist reason applies on this machine: isa:F,G when it lacks one of them; without-isa:F,G
-# when it has them all; defensive: and outside-cases: always.
+# when it has them all; defensive:, outside-cases: and timing: always (timing: entries, reached on
+# some runs and not on others, are never stale).
 function applies(reason,    kind, feats, n, i, f, lacks) {
     kind = reason; sub(/:.*/, "", kind)
-    if (kind == "defensive" || kind == "outside-cases")
+    if (kind == "defensive" || kind == "outside-cases" || kind == "timing")
         return 1
     feats = reason; sub(/^[^:]*:/, "", feats); sub(/[ \t].*/, "", feats)
     n = split(feats, f, ",")
@@ -45,14 +46,15 @@ function read_allowlist(    line, n, parts, rest, i, k, r) {
         }
         parts[4] = trim(rest)
         if (parts[3] !~ /^(isa|without-isa):[a-z0-9_]+(,[a-z0-9_]+)* +[^ ]/ &&
-            parts[3] !~ /^(defensive|outside-cases): *[^ ]/)
+            parts[3] !~ /^(defensive|outside-cases|timing): *[^ ]/)
             fail_config(allow ":" lineno_allow ": the reason must be 'isa:FEATURE[,FEATURE] why', " \
-                        "'without-isa:FEATURE[,FEATURE] why', 'defensive: why' or 'outside-cases: why', got '" parts[3] "'")
+                        "'without-isa:FEATURE[,FEATURE] why', 'defensive: why', 'outside-cases: why' or 'timing: why', got '" parts[3] "'")
         if (parts[1] == "" || parts[2] == "" || parts[4] == "")
             fail_config(allow ":" lineno_allow ": empty field in '" line "'")
         n_allow++
         a_file[n_allow] = parts[1]; a_fn[n_allow] = parts[2]; a_reason[n_allow] = parts[3]
         a_text[n_allow] = parts[4]; a_line[n_allow] = lineno_allow; a_on[n_allow] = applies(parts[3])
+        a_timing[n_allow] = parts[3] ~ /^timing:/
     }
     if (r < 0)
         fail_config("cannot read the allowlist " allow)
@@ -292,7 +294,7 @@ END {
     }
     n_stale = 0
     for (i = 1; i <= n_allow; i++)
-        if (a_on[i] && !used[i]) {
+        if (a_on[i] && !used[i] && !a_timing[i]) {
             n_stale++
             printf "%swarning: %s:%d matches no unreached line (stale): %s | %s | %s\n", (n_stale == 1 ? "\n" : ""),
                    allow, a_line[i], a_file[i], a_fn[i], a_text[i]
@@ -331,7 +333,7 @@ END {
     printf "\n  ],\n  \"stale_allowlist\": [" > json
     k = 0
     for (i = 1; i <= n_allow; i++)
-        if (a_on[i] && !used[i])
+        if (a_on[i] && !used[i] && !a_timing[i])
             printf "%s\n    {\"line\": %d, \"file\": %s, \"function\": %s, \"text\": %s}", (k++ ? "," : ""), a_line[i],
                    jstr(a_file[i]), jstr(a_fn[i]), jstr(a_text[i]) > json
     printf "\n  ],\n  \"variants\": [" > json

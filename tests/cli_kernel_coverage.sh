@@ -82,6 +82,10 @@ kernels/cpu/k.c | f | defensive: gone | return 2;"
 grep -q "allow.txt:2 matches no unreached line (stale)" <<<"$out"; check "a stale entry is a warning" $?
 check "a stale entry alone does not fail (exit $rc)" "$([ "$rc" -eq 0 ]; echo $?)"
 
+run "kernels/cpu/k.c | * | defensive: all | *
+kernels/cpu/k.c | f | timing: as threads run | return 0;"
+grep -q "stale" <<<"$out"; check "a timing: entry for a reached line is not stale" "$((! $?))"
+
 run "kernels/cpu/k.c | f | because | return 1;"
 check "a reason of no known kind is exit 2 (got $rc)" "$([ "$rc" -eq 2 ]; echo $?)"
 grep -q "allow.txt:1: the reason must be" <<<"$out"; check "it names the allowlist line" $?
