@@ -47,8 +47,10 @@ suite "precommit.threads.gemm.tiled" {
   op = "gemm", dtype = {"f32", "f16"}, m = 331, n = 333, k = 335, threads = threads.sweep,
   where = function(c) return c.dtype == "f32" or c.threads == "3" end,
 }
-suite "precommit.threads.gemv" {
-  op = "gemv", dtype = "f32", m = 4099, k = 1025, layout_a = {"contiguous", "transposed"}, threads = threads.sweep,
+suite "precommit.threads.gemv" { -- every dtype: gemv_f16_avx2 and gemv_bf16_avx2 take only their own
+  op = "gemv", dtype = dtypes.all, m = 4099, k = 1025, layout_a = {"contiguous", "transposed"},
+  threads = threads.sweep,
+  where = function(c) return c.dtype == "f32" or c.layout_a == "contiguous" end,
 }
 suite "precommit.threads.gemv.quant" {
   op = "gemv", wtype = {"q8_0", "q4_0"}, dtype = "f32", m = 4099, k = 1024, xq = {"none", "q8_0"},

@@ -358,6 +358,22 @@ static void test_gemm_dispatch_may_choose(void **state)
             assert_int_equal(may[i], want);
         }
     }
+    /* a tuning file's default row puts its kernel first for that class on this machine */
+    char path[] = "/tmp/mc_test_select_tuning_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char row[] = "default tiny gemm_tiled_portable\n";
+    assert_int_equal(write(fd, row, sizeof row - 1), (ssize_t)(sizeof row - 1));
+    close(fd);
+    setenv("MC_GEMM_TUNING", path, 1);
+    for (int i = 0; i < n; i++)
+        runnable[i] = true;
+    mc_gemm_dispatch_info.may_choose(runnable, may);
+    unsetenv("MC_GEMM_TUNING");
+    unlink(path);
+    for (int i = 0; i < n; i++)
+        if (strcmp(acc[i]->name, "gemm_tiled_portable") == 0)
+            assert_true(may[i]);
 }
 
 static void test_rng_is_reproducible(void **state)

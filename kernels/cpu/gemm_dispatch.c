@@ -442,16 +442,25 @@ static int choice_index(const char *name)
 }
 
 /* From the class table alone (not from the code that chooses, which is what is under test): in
- * every class, the first candidate that can run here is a kernel this dispatcher must choose for
- * that class's shapes. A tuning file's "default" rows are not counted: the tiers run without one. */
+ * every class, the kernel the $MC_GEMM_TUNING file puts first when it can run here, else the first
+ * candidate that can, is a kernel this dispatcher must choose for that class's shapes. An unreadable
+ * tuning file is reported by every call of the dispatcher itself, so it is passed over here. */
 static void dispatch_may_choose(const bool *runnable, bool *may_choose)
 {
     for (int i = 0; i < N_CHOICES; i++)
         may_choose[i] = false;
     for (int cls = 0; cls < MC_GEMM_CLASS_COUNT; cls++) {
         const mc_gemm_class_info *info = mc_gemm_class_info_of((mc_gemm_class)cls);
+        char tuned[64];
+        int found = 0, i;
+        mc_err err = {0};
+        if (mc_gemm_default_lookup((mc_gemm_class)cls, tuned, sizeof tuned, &found, &err) == MC_OK && found &&
+            (i = choice_index(tuned)) >= 0 && runnable[i]) {
+            may_choose[i] = true;
+            continue;
+        }
         for (int c = 0; c < MC_GEMM_MAX_CANDIDATES && info->candidates[c]; c++) {
-            int i = choice_index(info->candidates[c]);
+            i = choice_index(info->candidates[c]);
             if (i >= 0 && runnable[i]) {
                 may_choose[i] = true;
                 break;
