@@ -4,8 +4,12 @@
 # Focus: `check` on commits of a throw-away repository (first commit: nothing to compare; unchanged
 # commit: exit 0; twice as slow: exit 3), ambiguous verdicts re-measured a bounded number of times, a 10%
 # slowdown flagged (exit 3) by paired ABBA rounds and an unchanged candidate not flagged, kill -9 in the
-# middle of a run leaving a sound database, and `db` usage errors. Sizes were chosen so that noise cannot
-# flip an assertion (docs/detection-power.md gives the measured rates they rest on).
+# middle of a run leaving a sound database, and `db` usage errors. Issue 12: check rejects bad options
+# before any work; over commits with every backend live (PoCL) an unchanged commit is same code on cpu
+# and opencl, a 10% slower kernel is exit 3 and listed first, a narrowed parent run gives "no baseline"
+# counts, re-measuring an OpenCL pair completes, a variant has one identity whatever ran, and a setup
+# error is stored as aborted. Sizes were chosen so that noise cannot flip an assertion
+# (docs/detection-power.md gives the measured rates they rest on; the issue-12 block says why).
 # SPDX-License-Identifier: MIT
 set -u
 bin="$1"; src="$2"
