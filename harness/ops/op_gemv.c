@@ -26,10 +26,10 @@ static const mc_param_def gemv_params[P_COUNT] = {
     [P_MAG] = {"mag", MC_PARAM_NUM, "1", "inputs uniform in [-mag, mag]"},
     [P_XQ] = {"xq", MC_PARAM_STR, "none",
               "none|q8_0|q8_0_ref: q8_0: a variant may quantise x to q8_0 blocks (ggml's q8_0 dot), the "
-              "bound allows either tie rule; q8_0_ref: it must, byte-exactly by quant-formats.md's rule, and "
+              "bound allows either tie rule; q8_0_ref: it must, byte-exactly by docs/quant.md's rule, and "
               "the reference uses those activations (quantised wtype only)"},
     [P_WGEN] = {"wgen", MC_PARAM_STR, "random",
-                "quantised A: random|zero|twin_max|ties|tiny|large|nan (quant-formats.md test vectors)"},
+                "quantised A: random|zero|twin_max|ties|tiny|large|nan (docs/quant.md test vectors)"},
     [P_XGEN] = {"xgen", MC_PARAM_STR, "random",
                 "x: random (uniform in [-mag, mag]) | ties (needs xq: every 32-block has amax 127, so q8_0's "
                 "d = id = 1, and all other entries on n + 1/2, exact ties)"},
@@ -251,7 +251,7 @@ static mc_status add_act_quant_bound(const mc_tensor_spec specs[MC_MAX_TENSORS],
     return MC_OK;
 }
 
-/* x as the reference quantiser (quant-formats.md: roundf, ties away from zero) makes it, block
+/* x as the reference quantiser (docs/quant.md: roundf, ties away from zero) makes it, block
  * by block, dequantised: q d16 is exact in f32 and in double (8-bit code, 11-bit scale). */
 static mc_status quantised_x(const mc_tensor *x, const uint8_t *host, double *xd, mc_err *err)
 {
