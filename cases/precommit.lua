@@ -2,6 +2,7 @@
 -- the timing comparison between commits watches (GEMMs of 256..1024, the Qwen2.5 GEMVs).
 -- SPDX-License-Identifier: MIT
 include "quick"
+include "coverage" -- code no other suite reaches (docs/coverage.md)
 
 local dtypes = require "dtypes"
 local models = require "models"
