@@ -128,7 +128,7 @@ mc_status mc_report_default_base(mc_store *s, int64_t cand_run, int64_t *base_ru
     mc_run_record *runs = NULL;
     int n = 0, n_parts = 0;
     int64_t parts[64]; /* the shards merged with the candidate are the candidate, never its base */
-    st = mc_report_logical_run(s, cand.id, parts, 64, &n_parts, err);
+    st = mc_report_logical_run(s, cand.id, parts, (int)(sizeof parts / sizeof parts[0]), &n_parts, err);
     if (!st)
         st = mc_store_list_runs(s, cand.fingerprint, 0, &runs, &n, err);
     bool older = false; /* runs come newest first: the candidate, then the ones before it */
