@@ -3,6 +3,7 @@
 #ifndef MC_CLI_H
 #define MC_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "session.h"
@@ -27,6 +28,7 @@ typedef struct mc_run_options {
     int verbose;
     int perf;
     int no_store;
+    int perf_table_when_quiet; /* run: the timings are the result, printed even with --quiet */
     int threads_set;        /* --threads given (perf runs default to every core) */
     int jobs_set;           /* --jobs given */
     double budget_s;        /* perf: per-case timing budget */
@@ -57,6 +59,8 @@ typedef struct mc_exec_outcome {
     int64_t run_id;         /* the stored run, 0 when nothing was stored */
     char fingerprint[17];   /* the machine's */
     char commit[41], parent[41];
+    bool timings_unreliable; /* a perf stage ran on a loaded or throttled machine (perf_table.h):
+                              * its verdicts deserve re-measuring, not trust */
 } mc_exec_outcome;
 
 /* Prepares and runs the session o describes, prints its summary (and perf table), and, with a

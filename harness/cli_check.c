@@ -456,8 +456,10 @@ int mc_cli_check(int argc, char **argv)
     check_options c;
     memset(&c, 0, sizeof c);
     int rc = take_check_options(&argc, argv, &c);
-    if (rc >= 0)
+    if (rc >= 0) {
+        mc_cli_outputs_early_error("check", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
+    }
     int pos;
     rc = mc_cli_parse_run_options("check", check_usage, argc, argv, &c.run, &pos);
     if (rc >= 0) {

@@ -202,7 +202,7 @@ static void print_outcome(const mc_run_options *o, const mc_session *s, const mc
                           const char *fingerprint)
 {
     mc_summary_print(stdout, s, o->seed, o->verbose, o->session.quiet);
-    if (o->perf && !o->session.quiet)
+    if (o->perf && (!o->session.quiet || o->perf_table_when_quiet))
         print_perf(o, s, store, fingerprint);
     if (env)
         mc_perf_env_warn(stdout, env); /* even when quiet: it qualifies the verdict */
@@ -257,6 +257,7 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     }
     mc_perf_env env_space;
     const mc_perf_env *env = assess_env(o, &s, &env_space);
+    out->timings_unreliable |= env && (env->loaded || env->throttled);
     print_outcome(o, &s, env, store, out->fingerprint);
     mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, env, out->commit, out->run_id);
     int rc = mc_session_exit_code(&s);
@@ -291,7 +292,7 @@ static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **ar
             rc = mc_cli_report_error(cmd, &err);
         else if (aborted)
             fprintf(stderr, "metallic-check %s: run %lld in %s is marked aborted\n", cmd, (long long)out.run_id, path);
-        else if (!o->session.quiet && !o->json)
+        else /* even when quiet: scripts read the run id from it */
             printf("stored as run %lld in %s\n", (long long)out.run_id, path);
     }
     mc_store_close(store);

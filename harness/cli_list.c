@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sanitize.h"
 #include "op.h"
 #include "registry.h"
 
@@ -45,9 +46,13 @@ static int list_variants(bool hidden)
     mc_err err = {0};
     if (mc_probe_collect(all, n, &pr, &err))
         return mc_cli_report_error("list", &err);
-    for (int i = 0; i < n; i++)
-        printf("%-34s %-8s %-8s %s%s\n", all[i]->name, mc_op_get(all[i]->op)->name, all[i]->backend,
-               pr.reason[i][0] ? "unavailable: " : "runs here", pr.reason[i][0] ? pr.reason[i] : variant_kind(all[i]));
+    for (int i = 0; i < n; i++) { /* a plugin's names and reasons are untrusted text */
+        char name[256], reason[1024];
+        mc_sanitize(MC_SINK_TERM, name, sizeof name, all[i]->name);
+        mc_sanitize(MC_SINK_TERM, reason, sizeof reason, pr.reason[i]);
+        printf("%-34s %-8s %-8s %s%s\n", name, mc_op_get(all[i]->op)->name, all[i]->backend,
+               reason[0] ? "unavailable: " : "runs here", reason[0] ? reason : variant_kind(all[i]));
+    }
     mc_probe_free(&pr);
     return MC_EXIT_OK;
 }
@@ -58,9 +63,11 @@ static int list_backends(void)
     mc_err err = {0};
     if (mc_probe_collect(NULL, 0, &pr, &err))
         return mc_cli_report_error("list", &err);
-    for (int i = 0; i < pr.n_backends; i++)
-        printf("%-8s %s: %s\n", pr.backends[i].name, pr.backends[i].available ? "available" : "unavailable",
-               pr.backends[i].info);
+    for (int i = 0; i < pr.n_backends; i++) {
+        char info[1024]; /* a driver's or a plugin's words */
+        mc_sanitize(MC_SINK_TERM, info, sizeof info, pr.backends[i].info);
+        printf("%-8s %s: %s\n", pr.backends[i].name, pr.backends[i].available ? "available" : "unavailable", info);
+    }
     mc_probe_free(&pr);
     return MC_EXIT_OK;
 }

@@ -47,7 +47,8 @@ static const char run_usage[] =
     "                     when it failed, its timing when timed; an error as {\"error\": ...}\n"
     "                     (human output goes to stderr)\n"
     "  --junit FILE       also write a JUnit XML file (one <testsuite> per stage; '-' for stdout)\n"
-    "  --quiet            the failures (with reproducers) and the verdict only: no progress, no tables\n"
+    "  --quiet            no progress, no per-variant table: the failures (with reproducers), the\n"
+    "                     counts, the perf rows of a perf run and where the run was stored\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
     "  --coverage         hold --cases files to a tier's coverage rule (a tier always is): a variant\n"
@@ -310,6 +311,7 @@ int mc_cli_run(int argc, char **argv)
         return MC_EXIT_USAGE;
     }
     o.session.coverage_check = mc_session_wants_coverage(&o.session);
+    o.perf_table_when_quiet = 1;
     return mc_cli_run_and_store("run", &o, argc, argv);
 }
 

@@ -121,8 +121,8 @@ static void print_table(FILE *out, const mc_session *s)
     }
 }
 
-/* What only a person reading the whole summary wants: unavailable backends and variants, the table. */
-static void print_details(FILE *out, const mc_session *s)
+/* Backends not present are listed, never counted as passes: even a quiet summary says so. */
+static void print_unavailable_backends(FILE *out, const mc_session *s)
 {
     for (int i = 0; i < s->probe.n_backends; i++) {
         if (s->probe.backends[i].available)
@@ -131,6 +131,11 @@ static void print_details(FILE *out, const mc_session *s)
         term(out, s->probe.backends[i].info);
         fputc('\n', out);
     }
+}
+
+/* What only a person reading the whole summary wants: unavailable variants, the table. */
+static void print_details(FILE *out, const mc_session *s)
+{
     for (int i = 0; i < s->n_selected; i++) {
         if (!s->probe.reason[i][0])
             continue;
@@ -140,8 +145,6 @@ static void print_details(FILE *out, const mc_session *s)
     }
     print_table(out, s);
 }
-
-
 
 void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose, bool quiet)
 {
@@ -159,6 +162,7 @@ void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose
         }
     for (int i = 0; i < s->n_coverage; i++)
         print_failure(out, s, &s->coverage[i], NULL, seed);
+    print_unavailable_backends(out, s);
     if (!quiet)
         print_details(out, s);
     int failed = 0;

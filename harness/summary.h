@@ -17,7 +17,7 @@ size_t mc_summary_repro_command(char *dst, size_t cap, const mc_session *s, cons
 /* The reproducer line of one failure. */
 void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed);
 /* One line per failure (with its reproducer), the unavailable variants, a per-variant table and
- * the closing counts; quiet: the failures and the counts line only. */
+ * the closing counts; quiet: the failures, the unavailable backends and the counts line only. */
 void mc_summary_print(FILE *out, const mc_session *s, uint64_t seed, int verbose, bool quiet);
 /* One stage of a command (correctness, perf) as a JSON object: counts, unavailable variants, per
  * result its verdict, a reproducer when it failed and its timing when it was timed, and for a
