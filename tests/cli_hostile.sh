@@ -53,7 +53,7 @@ except ValueError as e:
     print(f"FAIL: --json output is not JSON: {e}", file=sys.stderr)
     sys.exit(1)
 def results(doc):
-    return {(r["case"], r["variant"]): r for r in doc["results"]}
+    return {(r["case"], r["variant"]): r for stage in doc["stages"] for r in stage["results"]}
 c, h = results(clean), results(hostile)
 if wall > len(h) * timeout_s:
     bad.append(f"the run took {wall} s, more than {len(h)} items x {timeout_s} s")
