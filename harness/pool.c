@@ -680,6 +680,7 @@ mc_status mc_pool_run(const mc_pool_cfg *cfg, const mc_case *cases, const mc_var
             st = mc_err_set(err, MC_ERR_NOMEM, "out of memory");
     }
     void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    void (*old_child)(int) = signal(SIGCHLD, SIG_DFL); /* ignored, workers would vanish unseen */
     for (int i = 0; i < jobs && !st; i++) {
         st = spawn(&p, &p.w[i], err);
         if (!st) {
@@ -691,6 +692,7 @@ mc_status mc_pool_run(const mc_pool_cfg *cfg, const mc_case *cases, const mc_var
         st = serve(&p, err);
     stop_workers(&p);
     signal(SIGPIPE, old_pipe);
+    signal(SIGCHLD, old_child);
     for (int i = 0; i < jobs; i++)
         free(p.w[i].in);
     free(p.queue);
