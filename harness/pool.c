@@ -178,6 +178,13 @@ static void run_item(pool *p, mc_runner *r, int item, int fd)
         snprintf(res.message, sizeof res.message, "harness error: %.220s", err.msg);
     }
     res.elapsed_ms = (now_s() - t0) * 1e3;
+    long pid = 0;
+    int left = mc_isolate_kill_leftovers(&pid);
+    if (left && res.kind == MC_RESULT_PASS) {
+        res.kind = MC_RESULT_ERROR;
+        snprintf(res.message, sizeof res.message, "the kernel left %d process%s running (pid %ld): killed", left,
+                 left == 1 ? "" : "es", pid);
+    }
     size_t extra_len = 0;
     if (p->cfg->take_extra && res.kind == MC_RESULT_PASS)
         extra_len = p->cfg->take_extra(p->cfg->after_user, p->extra, MC_EXTRA_MAX);
