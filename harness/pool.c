@@ -11,7 +11,8 @@
  *      a message that is malformed or not the one expected (a kernel wrote to the pipe) ends the
  *      worker at once: its item is a crash.
  *   4. A worker is gone when its process exits (seen with WNOWAIT, so its pid still names its
- *      process group), when its result pipe reaches EOF, or when its item runs past the timeout.
+ *      process group), when its result pipe reaches EOF, when its item runs past the timeout, or
+ *      when an item sent is not STARTed within the timeout (a new worker takes that one over).
  *      EOF while the process lives (a kernel closed its descriptors) gives it until the item's
  *      timeout to exit. Past the timeout its whole process group is killed (SIGKILL) and it gets
  *      MC_POOL_KILL_GRACE_S more to be reaped; one that will not even die then is given up on.
@@ -76,6 +77,7 @@ typedef struct worker {
     range work;              /* the items of the case it holds */
     int next;                /* first item of work with no result yet */
     int sent;                /* item sent and not answered, or -1 */
+    double sent_at;
     int started;             /* item STARTed and not finished, or -1 */
     double started_at;
     bool gone;               /* no more messages: settle it once reaped */
@@ -392,6 +394,7 @@ static void give_work(pool *p, worker *w)
     }
     range one = {w->next, w->next + 1};
     w->sent = w->next;
+    w->sent_at = now_s();
     if (write_all(w->cmd_fd, &one, sizeof one))
         mark_gone(p, w, MC_RESULT_CRASH, false, NULL); /* it died: reaping tells how */
 }
@@ -566,6 +569,10 @@ static mc_status check_workers(pool *p, mc_err *err)
             continue;
         double t = now_s();
         if (!w->gone && w->started >= 0 && t - w->started_at > p->cfg->timeout_s)
+            mark_gone(p, w, MC_RESULT_TIMEOUT, true, NULL);
+        /* sent an item and never STARTed it (stuck between cases, say on a lock a kernel's stray
+         * thread holds): a new worker takes the item over */
+        if (!w->gone && w->sent >= 0 && w->started < 0 && t - w->sent_at > p->cfg->timeout_s)
             mark_gone(p, w, MC_RESULT_TIMEOUT, true, NULL);
         if (!w->gone && has_exited(w)) {
             read_results(p, w); /* what it sent before it died counts */
