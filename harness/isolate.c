@@ -3,11 +3,13 @@
  * SPDX-License-Identifier: MIT */
 #include "isolate.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -81,6 +83,39 @@ static void limit_cpu_for_item(double limit_s)
         soft = rl.rlim_max;
     rl.rlim_cur = soft;
     setrlimit(RLIMIT_CPU, &rl);
+}
+
+/* Kills and reaps the children listed in one /proc/self/task/<tid>/children file. */
+static int kill_children_of(const char *tid, long *first_pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%.20s/children", tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int n = 0;
+    long pid;
+    while (fscanf(f, "%ld", &pid) == 1) {
+        kill((pid_t)pid, SIGKILL);
+        waitpid((pid_t)pid, NULL, 0);
+        if (n++ == 0)
+            *first_pid = pid;
+    }
+    fclose(f);
+    return n;
+}
+
+int mc_isolate_kill_leftovers(long *first_pid)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 0;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            n += kill_children_of(e->d_name, first_pid);
+    closedir(d);
+    return n;
 }
 
 void mc_isolate_before_item(double cpu_limit_s)

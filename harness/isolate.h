@@ -19,6 +19,10 @@ void mc_isolate_enter(pid_t parent, int cmd, int res, int out, long mem_limit_mi
  * the sanitizer's handlers), and RLIMIT_CPU to what was used + cpu_limit_s (0: none). */
 void mc_isolate_before_item(double cpu_limit_s);
 
+/* In the worker, after each case: kills and reaps every process the case left running (its
+ * threads' children, from /proc/self/task/<tid>/children); returns how many, and the first pid. */
+int mc_isolate_kill_leftovers(long *first_pid);
+
 /* The defaults of the limits: physical memory / jobs, at least 1 GiB (the machine split between
  * the workers); and the timeout times the cores online (a backstop for when the parent cannot
  * enforce the timeout: a case that reaches it is already past its wall clock). */

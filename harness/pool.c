@@ -11,7 +11,8 @@
  *      a message that is malformed or not the one expected (a kernel wrote to the pipe) ends the
  *      worker at once: its item is a crash.
  *   4. A worker is gone when its process exits (seen with WNOWAIT, so its pid still names its
- *      process group), when its result pipe reaches EOF, or when its item runs past the timeout.
+ *      process group), when its result pipe reaches EOF, when its item runs past the timeout, or
+ *      when an item sent is not STARTed within the timeout (a new worker takes that one over).
  *      EOF while the process lives (a kernel closed its descriptors) gives it until the item's
  *      timeout to exit. Past the timeout its whole process group is killed (SIGKILL) and it gets
  *      MC_POOL_KILL_GRACE_S more to be reaped; one that will not even die then is given up on.
@@ -76,6 +77,7 @@ typedef struct worker {
     range work;              /* the items of the case it holds */
     int next;                /* first item of work with no result yet */
     int sent;                /* item sent and not answered, or -1 */
+    double sent_at;
     int started;             /* item STARTed and not finished, or -1 */
     double started_at;
     bool gone;               /* no more messages: settle it once reaped */
@@ -178,6 +180,13 @@ static void run_item(pool *p, mc_runner *r, int item, int fd)
         snprintf(res.message, sizeof res.message, "harness error: %.220s", err.msg);
     }
     res.elapsed_ms = (now_s() - t0) * 1e3;
+    long pid = 0;
+    int left = mc_isolate_kill_leftovers(&pid);
+    if (left && res.kind == MC_RESULT_PASS) {
+        res.kind = MC_RESULT_ERROR;
+        snprintf(res.message, sizeof res.message, "the kernel left %d process%s running (pid %ld): killed", left,
+                 left == 1 ? "" : "es", pid);
+    }
     size_t extra_len = 0;
     if (p->cfg->take_extra && res.kind == MC_RESULT_PASS)
         extra_len = p->cfg->take_extra(p->cfg->after_user, p->extra, MC_EXTRA_MAX);
@@ -385,6 +394,7 @@ static void give_work(pool *p, worker *w)
     }
     range one = {w->next, w->next + 1};
     w->sent = w->next;
+    w->sent_at = now_s();
     if (write_all(w->cmd_fd, &one, sizeof one))
         mark_gone(p, w, MC_RESULT_CRASH, false, NULL); /* it died: reaping tells how */
 }
@@ -560,6 +570,10 @@ static mc_status check_workers(pool *p, mc_err *err)
         double t = now_s();
         if (!w->gone && w->started >= 0 && t - w->started_at > p->cfg->timeout_s)
             mark_gone(p, w, MC_RESULT_TIMEOUT, true, NULL);
+        /* sent an item and never STARTed it (stuck between cases, say on a lock a kernel's stray
+         * thread holds): a new worker takes the item over */
+        if (!w->gone && w->sent >= 0 && w->started < 0 && t - w->sent_at > p->cfg->timeout_s)
+            mark_gone(p, w, MC_RESULT_TIMEOUT, true, NULL);
         if (!w->gone && has_exited(w)) {
             read_results(p, w); /* what it sent before it died counts */
             mark_gone(p, w, MC_RESULT_CRASH, false, NULL);
@@ -680,6 +694,7 @@ mc_status mc_pool_run(const mc_pool_cfg *cfg, const mc_case *cases, const mc_var
             st = mc_err_set(err, MC_ERR_NOMEM, "out of memory");
     }
     void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    void (*old_child)(int) = signal(SIGCHLD, SIG_DFL); /* ignored, workers would vanish unseen */
     for (int i = 0; i < jobs && !st; i++) {
         st = spawn(&p, &p.w[i], err);
         if (!st) {
@@ -691,6 +706,7 @@ mc_status mc_pool_run(const mc_pool_cfg *cfg, const mc_case *cases, const mc_var
         st = serve(&p, err);
     stop_workers(&p);
     signal(SIGPIPE, old_pipe);
+    signal(SIGCHLD, old_child);
     for (int i = 0; i < jobs; i++)
         free(p.w[i].in);
     free(p.queue);

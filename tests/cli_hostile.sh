@@ -21,8 +21,10 @@ cat >"$tmp/tiny.lua" <<'LUA'
 suite "tiny" { op = "gemm", m = {3, 5}, n = 4, k = 6 }
 LUA
 db="$tmp/t.db"
-timeout_s=2
-common=(--cases "$tmp/tiny.lua" --db "$db" --quiet --jobs 2 --timeout "$timeout_s" --mem-limit 256)
+# the malloc bomb touches all it may map before it fails: a small limit keeps that well inside the
+# timeout on a loaded machine (256 MiB took over 2 s there)
+timeout_s=4
+common=(--cases "$tmp/tiny.lua" --db "$db" --quiet --jobs 2 --timeout "$timeout_s" --mem-limit 128)
 
 # the clean run: normal variants only (gemm_scalar, gemm_small_n, gemm_tiled_*)
 "$bin" run "${common[@]}" --variant 'gemm_[st][!e]*' --json \
@@ -43,7 +45,7 @@ survivors=$(grep -lsa -- "MC_HOSTILE_MARKER=$marker" /proc/[0-9]*/environ 2>/dev
 [ "$survivors" -eq 0 ] || fail "$survivors processes of the hostile run outlived it"
 
 python3 - "$tmp/clean.json" "$tmp/hostile.json" "$db" "$wall" "$timeout_s" <<'PY' || failed=$((failed + 1))
-import json, sqlite3, sys
+import json, os, sqlite3, sys
 clean_path, hostile_path, db_path, wall, timeout_s = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
 bad = []
 try:
@@ -64,7 +66,9 @@ for key, r in c.items():
         bad.append(f"{key}: {h[key]['kind']} {h[key]['max_ratio']} beside hostile kernels, {r['kind']} {r['max_ratio']} alone")
 want = {"segfault": "crash", "hang": "timeout", "overflow": "guard", "slowdown": "pass",
         "fdwrite": "crash", "closehang": "timeout", "exit": "crash", "thread_exit": "crash",
-        "sigstop": "timeout", "fork": "pass", "mallocbomb": "crash", "print": "pass", "wild": "crash"}
+        "sigstop": "timeout",
+        # a leftover process fails its case where the kernel lists children (CONFIG_PROC_CHILDREN)
+        "fork": "error" if os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children") else "pass", "mallocbomb": "crash", "print": "pass", "wild": "crash"}
 outputs = {}
 db = sqlite3.connect(db_path)
 integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
