@@ -441,7 +441,10 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
     int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
     if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
         return mc_cli_report_error("check", &err);
-    printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
+    if (final == MC_EXIT_USAGE) /* never "stored" for what ended in a setup error */
+        fprintf(stderr, "metallic-check check: run %lld in %s is marked aborted\n", (long long)out.run_id, db);
+    else
+        printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
     if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE && final != MC_EXIT_USAGE) {
         final = MC_EXIT_USAGE;
         if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)

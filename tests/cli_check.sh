@@ -250,6 +250,7 @@ if command -v git >/dev/null; then
         'ffffffffffffffff') WHERE id = 1;"
       out="$("$bin" "${rm_ck[@]}" --base run:1 --remeasure 0 2>&1)"; rc=$?
       want 2 "different machines|another machine|on this machine" "check --base on another machine" "$out" "$rc"
+      lacks "stored as run" "check --base on another machine: an aborted run is never 'stored'" "$out"
       status="$("$bin" db check --db "$rdb" 2>&1 | awk '$1 == 3 { print $2 }')"
       if [ "$status" = aborted ]; then pass; else fail "setup error stored as '$status', want aborted" "$out"; fi
     fi
