@@ -163,6 +163,7 @@ typedef struct rp_report {
 
     char selection[1024];               /* the run's case-selection options (--tier, --cases, ...),
                                            shell-quoted, for reproducer lines */
+    uint64_t seed;                      /* the run's seed: reproducers re-run with the same inputs */
     int kind_count[MC_RESULT_COUNT];
     int n_results;
     rp_failure *failures;               /* the first RP_MAX_FAILURE_ROWS by kind order */

@@ -766,11 +766,16 @@ static void append_quoted(char *dst, size_t cap, size_t *len, const char *word)
         *len += (size_t)snprintf(dst + *len, cap - *len, " %s", q);
 }
 
+/* The run's selection options and its seed (stored as a signed 64-bit integer). */
 static mc_status load_selection(mc_store *s, rp_report *r, mc_err *err)
 {
     char sql[96], line[2048], tok[512];
+    snprintf(sql, sizeof sql, "SELECT seed FROM run WHERE id = %lld", (long long)r->cand.id);
+    mc_status st = mc_store_query_text(s, sql, tok, sizeof tok, err);
+    r->seed = st ? 0 : (uint64_t)strtoll(tok, NULL, 10);
     snprintf(sql, sizeof sql, "SELECT command_line FROM run WHERE id = %lld", (long long)r->cand.id);
-    mc_status st = mc_store_query_text(s, sql, line, sizeof line, err);
+    if (!st)
+        st = mc_store_query_text(s, sql, line, sizeof line, err);
     size_t len = 0;
     r->selection[0] = '\0';
     for (const char *p = line; !st && *p;) {

@@ -48,6 +48,18 @@ slow=(--variant gemm_testonly_slowdown --include-hidden --quiet)
 out="$(MC_SLOWDOWN=0.5 "$bin" run --cases "$tmp/one.lua" --variant gemm_testonly_slowdown --include-hidden --no-store 2>&1)"; rc=$?
 want 1 "not a factor in \[1, 100\]" "MC_SLOWDOWN=0.5" "$out" "$rc"
 
+# ---- the report's reproducer of a hidden variant re-runs it: --include-hidden, and the run's seed ----
+hdb="$tmp/hidden.db"
+"$bin" run --cases "$tmp/one.lua" --variant gemm_testonly_segfault --include-hidden --seed 7 --db "$hdb" \
+  --quiet >/dev/null 2>&1
+"$bin" report --db "$hdb" --out "$tmp/hidden.html" >/dev/null 2>&1
+line="$(grep -o '<code class="repro">metallic-check repro [^<]*</code>' "$tmp/hidden.html" | head -1 |
+  sed -e 's/<[^>]*>//g' -e "s/&#39;/'/g" -e 's/&amp;/\&/g' -e 's/&lt;/</g' -e 's/&gt;/>/g')"
+want 0 "^metallic-check repro .* --variant gemm_testonly_segfault --include-hidden --seed 7$" \
+  "report reproducer of a test-only variant" "$line" 0
+out="$(eval "\"\$bin\" ${line#metallic-check } --no-store" 2>&1)"; rc=$?
+want 1 "FAIL crash" "report reproducer of a test-only variant, run" "$out" "$rc"
+
 # ---- db usage ----
 out="$("$bin" db 2>&1)"; rc=$?; want 2 "check or import-paired" "db without action" "$out" "$rc"
 out="$("$bin" db frob 2>&1)"; rc=$?; want 2 "unknown action" "db frob" "$out" "$rc"
