@@ -174,8 +174,6 @@ typedef struct rp_report {
     bool verdicts_stored;
     bool same_machine;                  /* base and candidate share the fingerprint */
     char compare_note[256];             /* why nothing was compared, or "" */
-    int n_timed_pairs, n_no_baseline;   /* the candidate's timed (case, variant) pairs; those the base
-                                           did not time: no verdict, never "no regression" */
     mc_compare_group *groups;
     int n_groups;
     rp_pair *nobase;                    /* timed by the candidate, not by the base */

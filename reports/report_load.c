@@ -605,12 +605,6 @@ static mc_status group_changes(rp_report *r, mc_err *err)
 
 static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
 {
-    int covered = 0;
-    int64_t base = r->have_base ? r->base.id : 0;
-    mc_status cover = mc_store_base_cover(s, base, r->cand.id, &covered, &r->n_timed_pairs, err);
-    if (cover)
-        return cover;
-    r->n_no_baseline = r->n_timed_pairs - covered;
     if (!r->have_base) {
         rp_copy(r->compare_note, sizeof r->compare_note, "no base run: nothing to compare the candidate with");
         return MC_OK;
