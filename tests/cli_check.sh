@@ -22,7 +22,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-passed=0; failed=0
+passed=0; failed=0; skipped=""
 
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $1" >&2; [ -n "${2:-}" ] && head -40 <<<"$2" >&2; }
@@ -38,7 +38,7 @@ lacks() {
 
 if ! "$bin" list variants --include-hidden 2>/dev/null | grep -q gemm_testonly_slowdown; then
   echo "skipped: built without the test-only variants (MC_TEST_VARIANTS=OFF)"
-  exit 0
+  exit 77
 fi
 printf 'suite "one" { op = "gemm", dtype = "f32", m = 64, n = 64, k = 64 }\n' >"$tmp/one.lua"
 printf 'suite "big" { op = "gemm", dtype = "f32", m = 128, n = 128, k = 128 }\n' >"$tmp/big.lua"
@@ -127,7 +127,7 @@ if command -v git >/dev/null; then
   want 0 "0 same, 1 ambiguous" "check re-measure, still ambiguous" "$out" "$rc"
   unset MC_SOURCE_DIR MC_SLOWDOWN
 else
-  echo "note: no git: check on commits not tested" >&2
+  skipped="$skipped check on commits (no git);"
 fi
 
 # ---- check over commits with every backend live: identity, base selection, re-measuring (issue 12) ----
@@ -145,7 +145,7 @@ fi
 #   fails both trials alike, so the retry hides no bug.
 if command -v git >/dev/null; then
   if "$bin" list backends 2>/dev/null | grep -q '^opencl *available'; then ocl=1; else ocl=0; fi
-  [ "$ocl" = 1 ] || echo "note: no OpenCL device: the OpenCL part of the commit checks is skipped (cpu only)" >&2
+  [ "$ocl" = 1 ] || skipped="$skipped the OpenCL part of the commit checks (no OpenCL device);"
   repo="$tmp/repo3"
   mkdir -p "$repo"
   g3() { git -C "$repo" -c user.email=ci@example.com -c user.name=ci "$@" >/dev/null; }
@@ -228,7 +228,7 @@ if command -v git >/dev/null; then
       if [ "$(wc -l <<<"$hashes")" -eq 1 ] && grep -qE '^[0-9a-f]{16}$' <<<"$hashes"; then pass; else
         fail "gemv_q8_0_opencl declined and run: one identity of 16 hex digits wanted, got: $hashes"; fi
     else
-      echo "note: no sqlite3 command: the one-identity check is skipped" >&2
+      skipped="$skipped the one-identity check (no sqlite3 command);"
     fi
 
     # re-measuring ambiguous OpenCL pairs completes: gemm_opencl_tiled_32x32x8 takes ~0.9 s a call at
@@ -247,7 +247,7 @@ if command -v git >/dev/null; then
       want 0 "re-measured gemm\(m=1024,n=1024,k=1024\) \[opencl gemm_opencl_tiled_32x32x8\]: \+[1-9]" \
         "check re-measures an OpenCL pair" "$out" "$rc"
     else
-      echo "note: this device timed the OpenCL pair well enough that nothing was ambiguous" >&2
+      skipped="$skipped re-measuring an OpenCL pair (this device timed it well enough that nothing was ambiguous);"
     fi
     status="$("$bin" db check --db "$rdb" 2>&1 | awk '$1 == 2 { print $2 }')"
     if [ "$status" = passed ]; then pass; else fail "re-measured check stored as '$status', want passed"; fi
@@ -264,9 +264,13 @@ if command -v git >/dev/null; then
       want 2 "different machines|another machine|on this machine" "check --base on another machine" "$out" "$rc"
       status="$("$bin" db check --db "$rdb" 2>&1 | awk '$1 == 3 { print $2 }')"
       if [ "$status" = aborted ]; then pass; else fail "setup error stored as '$status', want aborted" "$out"; fi
+    else
+      skipped="$skipped the setup-error status check (no sqlite3 command);"
     fi
   fi
   unset MC_SOURCE_DIR
+else
+  skipped="$skipped check over commits with every backend (no git);"
 fi
 
 # ---- paired A/B (scripts/ab-compare with prebuilt binaries) ----
@@ -286,7 +290,7 @@ if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
   out="$("${ab[@]}" --cand-bin "$tmp/same.sh" --rounds 6 --db "$tmp/ab.db" base cand-same 2>&1)"; rc=$?
   want 0 "0 slower \(0 regressions" "ab-compare unchanged speed" "$out" "$rc"
 else
-  echo "note: $src is not a git checkout: ab-compare not tested" >&2
+  skipped="$skipped ab-compare ($src is not a git checkout);"
 fi
 
 # ---- kill -9 in the middle of a run ----
@@ -317,4 +321,6 @@ else
 fi
 
 echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+[ "$failed" -eq 0 ] || exit 1
+# rows that could not run here: the test did not prove everything, so ctest shows it skipped
+[ -z "$skipped" ] || { echo "skipped: $skipped"; exit 77; }
