@@ -20,7 +20,8 @@ static const char report_usage[] =
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db); it must exist\n"
     "  --out FILE         the page to write (default metallic-check-report.html)\n"
     "  --cand RUN|COMMIT  the run the page is about: a run id (12, #12, run:12), 'latest', or a commit\n"
-    "                     SHA or prefix (its newest finished run); default: the newest finished run\n"
+    "                     (SHA, prefix or git revision: its newest finished run); default: the newest\n"
+    "                     finished run\n"
     "  --base RUN|COMMIT  the run to compare with (a commit means its newest finished timed run), or\n"
     "                     'none'; default: the newest finished run of the candidate's parent commit on\n"
     "                     the same machine, else the newest earlier one there (timed ones when the\n"
@@ -106,7 +107,8 @@ static mc_status resolve_cand(mc_store *s, const char *spec, int64_t *run, mc_er
 {
     if (spec && is_run_id(spec))
         return mc_store_resolve_run(s, spec, NULL, run, err);
-    mc_run_query q = {.commit_prefix = spec && strcmp(spec, "latest") != 0 ? spec : NULL};
+    char sha[MC_SHA_LEN];
+    mc_run_query q = {.commit_prefix = spec && strcmp(spec, "latest") != 0 ? mc_runinfo_run_spec(spec, sha) : NULL};
     return mc_store_newest_run(s, &q, run, err);
 }
 
@@ -155,7 +157,8 @@ static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts 
         return MC_OK;
     if (!a->base)
         return mc_report_default_base(s, o->cand_run, &o->base_run, err);
-    st = mc_store_resolve_run(s, a->base, NULL, &o->base_run, err);
+    char sha[MC_SHA_LEN];
+    st = mc_store_resolve_run(s, mc_runinfo_run_spec(a->base, sha), NULL, &o->base_run, err);
     if (!st && o->base_run == o->cand_run)
         st = mc_err_set(err, MC_ERR_USAGE, "--base and --cand name the same run (%lld)", (long long)o->cand_run);
     return st;

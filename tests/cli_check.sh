@@ -111,6 +111,11 @@ if command -v git >/dev/null; then
   out="$(MC_SLOWDOWN=2 "$bin" "${ck[@]}" --no-report 2>&1)"; rc=$?
   want 3 "slower .*gemm_testonly_slowdown\]  regression" "check, 2x slower commit" "$out" "$rc"
   want 3 "verdict: performance regression \(exit 3\)" "check, 2x slower commit" "$out" "$rc"
+  # a revision git knows (the README's `compare --base HEAD~1 --cand HEAD`) names that commit's run
+  out="$("$bin" compare --db "$db" --base HEAD~1 --cand HEAD 2>&1)"; rc=$?
+  want 3 "slower .*gemm_testonly_slowdown\]  regression" "compare --base HEAD~1 --cand HEAD" "$out" "$rc"
+  out="$("$bin" compare --db "$db" --base 'HEAD~1;x' --cand HEAD 2>&1)"; rc=$?
+  want 2 "'HEAD~1;x' is neither a run nor a commit" "compare --base junk" "$out" "$rc"
 
   # re-measuring: when one call outlasts the 1 s budget, a timing holds one or two samples, and a
   # comparison of such timings has no bounded 95% CI (Mann-Whitney cannot reach p < 0.05 with m <= 2
