@@ -127,6 +127,13 @@ typedef struct rp_gated {
     char message[256];
 } rp_gated;
 
+/* A row of scripts/kernel-coverage's TSV: the gate or one CPU variant. */
+typedef struct rp_kcov_row {
+    char *variant, *status;
+    int lines, reached, arcs, arcs_taken;
+    char *unreached, *not_taken;        /* "file:line" words, blank-separated */
+} rp_kcov_row;
+
 /* A timed result of the candidate run. */
 typedef struct rp_timed {
     char *key, *params;                 /* owned */
@@ -181,6 +188,9 @@ typedef struct rp_report {
     bool nobase_checked;                /* the base's timings were read (a comparison was possible) */
     rp_env cand_env, base_env;
     bool have_output;                   /* the store keeps failures' captured output */
+    rp_kcov_row *kcov;                  /* --kernel-coverage: the gate, then a row a variant */
+    int n_kcov, cap_kcov;
+    bool have_kcov;
 
     rp_cov *cov;
     int n_cov, cap_cov;
@@ -219,6 +229,11 @@ int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a,
 /* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is
  * undefined (UBSan stops it), so every sort of the report goes through here. */
 void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *));
+
+/* report_kcov.c: the kernel-coverage section, from scripts/kernel-coverage's TSV. */
+mc_status rp_load_kernel_coverage(const char *path, rp_report *r, mc_err *err);
+void rp_kcov_row_free(rp_kcov_row *row);
+void rp_write_kernel_coverage(FILE *out, const rp_report *r);
 
 /* report_history.c: fills r->commits, r->hist (sorted: largest step first) and r->history_runs. */
 mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err);

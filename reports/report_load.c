@@ -861,6 +861,9 @@ void rp_free(rp_report *r)
     }
     for (int i = 0; i < r->n_nobase; i++)
         free(r->nobase[i].key);
+    for (int i = 0; i < r->n_kcov; i++)
+        rp_kcov_row_free(&r->kcov[i]);
+    free(r->kcov);
     for (int i = 0; i < r->n_changes; i++) {
         free(r->changes[i].key);
         free(r->changes[i].params);
