@@ -1,6 +1,7 @@
-/* reports/report.c: writes the report page: head with inline CSS, the sections in order (kernel coverage only when asked)
- * (banner, failures, changes, history, variant comparison, coverage, roofline) and the optional
- * script; through harness/outfile.h: renamed over a regular out_path, a device or pipe written in place.
+/* reports/report.c: writes the report page: head with inline CSS, the sections in order
+ * (banner, failures, changes, history, variant comparison, coverage, kernel coverage when asked,
+ * roofline) and the optional script; through harness/outfile.h: renamed over a regular out_path,
+ * a device or pipe written in place.
  * SPDX-License-Identifier: MIT */
 #include "report.h"
 
