@@ -942,7 +942,7 @@ static void test_report_no_baseline_load_and_output(void **state)
         end_run(s, ids[run]);
     }
     mc_store_close(s);
-    /* the store keeps the failing case's output (result.output, schema 2) */
+    /* the store keeps each result's captured output in result.output (schema migration 3+) */
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
