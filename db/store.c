@@ -823,7 +823,7 @@ mc_status mc_store_newest_run(mc_store *s, const mc_run_query *q, int64_t *run_i
 {
     const char *prefix = q->commit_prefix;
     if (prefix && !is_hex_prefix(prefix) && strcmp(prefix, "unknown") != 0)
-        return mc_err_set(err, MC_ERR_USAGE, "'%s' is neither a run nor a commit (4 to 40 hex digits)", prefix);
+        return mc_err_set(err, MC_ERR_USAGE, "'%s' is neither a run nor a commit (4 to 40 hex digits, or a revision git knows)", prefix);
     /* the commits that match, to catch an ambiguous prefix */
     static const char sql[] =
         "SELECT r.id, r.commit_sha FROM run r JOIN machine m ON m.id = r.machine_id "

@@ -149,7 +149,8 @@ static int validate(check_options *c, mc_store *store)
             return check_usage_error("--report: cannot write into the folder of '%s'", c->report);
     }
     int64_t base = 0;
-    if (c->base && mc_store_resolve_run(store, c->base, NULL, &base, &err) != MC_OK) {
+    char sha[MC_SHA_LEN];
+    if (c->base && mc_store_resolve_run(store, mc_runinfo_run_spec(c->base, sha), NULL, &base, &err) != MC_OK) {
         fprintf(stderr, "metallic-check check: --base %s: %s\n", c->base, err.msg);
         return MC_EXIT_USAGE;
     }

@@ -28,8 +28,9 @@ static const char compare_usage[] =
     "  --base RUN|COMMIT  the baseline (default: the run the candidate was paired with, else the\n"
     "                     run of the candidate's parent commit on the same machine that timed most of\n"
     "                     the candidate's pairs, newest first; runs aborted by a setup error never)\n"
-    "                     RUN is run:N, #N or a number under 7 digits; COMMIT is a SHA or a prefix\n"
-    "                     of 4+ hex digits (its newest finished timed run); 'latest' also works\n"
+    "                     RUN is run:N, #N or a number under 7 digits; COMMIT is a SHA, a prefix\n"
+    "                     of 4+ hex digits or a git revision (HEAD~1, a branch): its newest\n"
+    "                     finished timed run; 'latest' also works\n"
     "  --threshold PCT    smallest change that matters, in percent (default 3)\n"
     "  --force            compare runs from different machine fingerprints\n"
     "  --json             print the verdicts as JSON on stdout\n"
@@ -140,14 +141,15 @@ static int parse_compare(int argc, char **argv, compare_opts *o)
 static mc_status pick_runs(mc_store *s, const compare_opts *o, mc_run_record *base, mc_run_record *cand, mc_err *err)
 {
     int64_t cand_id = 0, base_id = 0;
-    mc_status st = mc_store_resolve_run(s, o->cand ? o->cand : "latest", NULL, &cand_id, err);
+    char sha[MC_SHA_LEN];
+    mc_status st = mc_store_resolve_run(s, o->cand ? mc_runinfo_run_spec(o->cand, sha) : "latest", NULL, &cand_id, err);
     if (!st)
         st = mc_store_get_run(s, cand_id, cand, err);
     if (st)
         return st;
     const char *fp = o->force ? NULL : cand->fingerprint;
     if (o->base) {
-        st = mc_store_resolve_run(s, o->base, fp, &base_id, err);
+        st = mc_store_resolve_run(s, mc_runinfo_run_spec(o->base, sha), fp, &base_id, err);
     } else if (cand->paired_with) {
         base_id = cand->paired_with;
     } else if (cand->parent[0]) {

@@ -20,7 +20,8 @@ static const char report_usage[] =
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db); it must exist\n"
     "  --out FILE         the page to write (default metallic-check-report.html)\n"
     "  --cand RUN|COMMIT  the run the page is about: a run id (12, #12, run:12), 'latest', or a commit\n"
-    "                     SHA or prefix (its newest finished run); default: the newest finished run\n"
+    "                     (SHA, prefix or git revision: its newest finished run); default: the newest\n"
+    "                     finished run\n"
     "  --base RUN|COMMIT  the run to compare with (a commit means its newest finished timed run), or\n"
     "                     'none'; default: the newest finished run of the candidate's parent commit on\n"
     "                     the same machine, else the newest earlier one there (timed ones when the\n"
@@ -30,23 +31,26 @@ static const char report_usage[] =
     "                     pair and the report computes them from the samples (default 3)\n"
     "  --no-measure       do not measure the machine's bandwidth when the store lacks it (the report\n"
     "                     measures it only when it runs on the candidate's machine)\n"
+    "  --kernel-coverage FILE  add the kernel lines and branches no case reached, per CPU variant, from\n"
+    "                     the TSV scripts/kernel-coverage writes (docs/coverage.md)\n"
     "  -h, --help         this text\n"
     "\n"
     "Verdicts stored by `check` are shown as stored; otherwise they are computed here and not stored.\n"
     "Exit status: 0 the page was written; 2 usage error, missing or unreadable database, unknown run.\n";
 
-enum { OPT_DB = 1000, OPT_OUT, OPT_BASE, OPT_CAND, OPT_HISTORY, OPT_THRESHOLD, OPT_NO_MEASURE };
+enum { OPT_DB = 1000, OPT_OUT, OPT_BASE, OPT_CAND, OPT_HISTORY, OPT_THRESHOLD, OPT_NO_MEASURE, OPT_KCOV };
 
 static const struct option report_options[] = {
     {"db", required_argument, NULL, OPT_DB},           {"out", required_argument, NULL, OPT_OUT},
     {"base", required_argument, NULL, OPT_BASE},       {"cand", required_argument, NULL, OPT_CAND},
     {"history", required_argument, NULL, OPT_HISTORY}, {"threshold", required_argument, NULL, OPT_THRESHOLD},
     {"no-measure", no_argument, NULL, OPT_NO_MEASURE}, {"help", no_argument, NULL, 'h'},
+    {"kernel-coverage", required_argument, NULL, OPT_KCOV},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct report_args {
-    const char *db, *out, *base, *cand;
+    const char *db, *out, *base, *cand, *kernel_coverage;
     int history;
     double threshold;
     bool measure;
@@ -76,6 +80,7 @@ static int parse_args(int argc, char **argv, report_args *a)
         case OPT_BASE: a->base = optarg; break;
         case OPT_CAND: a->cand = optarg; break;
         case OPT_NO_MEASURE: a->measure = false; break;
+        case OPT_KCOV: a->kernel_coverage = optarg; break;
         case OPT_HISTORY:
             a->history = (int)strtol(optarg, &end, 10);
             if (end == optarg || *end || a->history < 1 || a->history > 100000)
@@ -106,7 +111,8 @@ static mc_status resolve_cand(mc_store *s, const char *spec, int64_t *run, mc_er
 {
     if (spec && is_run_id(spec))
         return mc_store_resolve_run(s, spec, NULL, run, err);
-    mc_run_query q = {.commit_prefix = spec && strcmp(spec, "latest") != 0 ? spec : NULL};
+    char sha[MC_SHA_LEN];
+    mc_run_query q = {.commit_prefix = spec && strcmp(spec, "latest") != 0 ? mc_runinfo_run_spec(spec, sha) : NULL};
     return mc_store_newest_run(s, &q, run, err);
 }
 
@@ -155,7 +161,8 @@ static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts 
         return MC_OK;
     if (!a->base)
         return mc_report_default_base(s, o->cand_run, &o->base_run, err);
-    st = mc_store_resolve_run(s, a->base, NULL, &o->base_run, err);
+    char sha[MC_SHA_LEN];
+    st = mc_store_resolve_run(s, mc_runinfo_run_spec(a->base, sha), NULL, &o->base_run, err);
     if (!st && o->base_run == o->cand_run)
         st = mc_err_set(err, MC_ERR_USAGE, "--base and --cand name the same run (%lld)", (long long)o->cand_run);
     return st;
@@ -192,7 +199,7 @@ int mc_cli_report(int argc, char **argv)
     if (mc_store_open_existing(path, false, &s, &err) != MC_OK) /* never a schema into a file it reads */
         return mc_cli_report_error("report", &err);
     mc_report_opts o = {.out_path = a.out, .history_runs = a.history, .measure_peaks = a.measure,
-                        .compare = mc_compare_defaults()};
+                        .kernel_coverage = a.kernel_coverage, .compare = mc_compare_defaults()};
     o.compare.threshold = a.threshold / 100;
     mc_report_stats st;
     if (resolve_runs(s, &a, &o, &err) != MC_OK || mc_report_write_opts(s, &o, &st, &err) != MC_OK) {

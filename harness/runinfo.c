@@ -89,6 +89,28 @@ static bool git_line(const char *dir, const char *args, char *out, size_t cap)
     return got || more;
 }
 
+/* The full SHA of a revision git knows in dir (HEAD~1, a branch, a tag) into sha; false, sha
+ * untouched, when it is none. */
+static bool revision_sha(const char *dir, const char *rev, char sha[MC_SHA_LEN])
+{
+    char args[200], buf[1024];
+    if (!shell_safe(rev) || strlen(rev) >= 100)
+        return false;
+    snprintf(args, sizeof args, "rev-parse --verify -q '%s^{commit}'", rev);
+    if (!git_line(dir, args, buf, sizeof buf) || strlen(buf) != 40)
+        return false;
+    copy_text(sha, MC_SHA_LEN, buf);
+    return true;
+}
+
+const char *mc_runinfo_run_spec(const char *spec, char sha[MC_SHA_LEN])
+{
+    size_t n = strlen(spec);
+    bool stored_form = strcmp(spec, "latest") == 0 || strncmp(spec, "run:", 4) == 0 || spec[0] == '#' ||
+                       strspn(spec, "0123456789abcdefABCDEF") == n;
+    return !stored_form && revision_sha(source_dir(), spec, sha) ? sha : spec;
+}
+
 static void collect_git(const char *commit_override, mc_run_info *info)
 {
     const char *dir = source_dir();
@@ -98,13 +120,9 @@ static void collect_git(const char *commit_override, mc_run_info *info)
     info->dirty = false;
     info->branch[0] = info->parent[0] = '\0';
     if (commit_override && *commit_override) {
-        char args[200];
         copy_text(info->commit, sizeof info->commit, commit_override);
-        if (in_git && shell_safe(commit_override) && strlen(commit_override) < 100) {
-            snprintf(args, sizeof args, "rev-parse --verify -q '%s^{commit}'", commit_override);
-            if (git_line(dir, args, buf, sizeof buf) && strlen(buf) == 40)
-                copy_text(info->commit, sizeof info->commit, buf);
-        }
+        if (in_git)
+            revision_sha(dir, commit_override, info->commit);
     }
     if (!in_git || strlen(info->commit) != 40)
         return;

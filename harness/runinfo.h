@@ -56,6 +56,11 @@ typedef struct mc_run_info {
 mc_status mc_runinfo_collect(int argc, char **argv, const char *tier, const char *commit_override,
                              const char *devices, mc_run_info *out, mc_err *err);
 
+/* A run spec as the store reads it (run:N, #N, N, 'latest', a commit's hex digits): a revision git
+ * knows in the source tree (HEAD~1, a branch, a tag) becomes its full SHA in sha, which is
+ * returned; any other spec is returned as it is. */
+const char *mc_runinfo_run_spec(const char *spec, char sha[MC_SHA_LEN]);
+
 /* Fills the machine record and its fingerprint (devices as above). */
 void mc_machine_collect(const char *devices, mc_machine *out);
 /* Recomputes out->fingerprint from the other fields. */

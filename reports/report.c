@@ -1,6 +1,7 @@
-/* reports/report.c: writes the report page: head with inline CSS, the seven sections in order
- * (banner, failures, changes, history, variant comparison, coverage, roofline) and the optional
- * script; through harness/outfile.h: renamed over a regular out_path, a device or pipe written in place.
+/* reports/report.c: writes the report page: head with inline CSS, the sections in order
+ * (banner, failures, changes, history, variant comparison, coverage, kernel coverage when asked,
+ * roofline) and the optional script; through harness/outfile.h: renamed over a regular out_path,
+ * a device or pipe written in place.
  * SPDX-License-Identifier: MIT */
 #include "report.h"
 
@@ -48,9 +49,9 @@ static void write_nav(FILE *out, const rp_report *r)
 {
     fprintf(out, "<nav><a href=\"#failures\">Failures (%d)</a><a href=\"#changes\">Regressions</a>"
                  "<a href=\"#history\">History</a><a href=\"#sweeps\">Variants</a><a href=\"#coverage\">Coverage</a>"
-                 "<a href=\"#roofline\">Roofline</a>"
+                 "%s<a href=\"#roofline\">Roofline</a>"
                  "<input id=\"failure-filter\" type=\"search\" placeholder=\"filter failures\" hidden></nav>\n",
-            r->n_failures_total);
+            r->n_failures_total, r->have_kcov ? "<a href=\"#kernel-coverage\">Kernel coverage</a>" : "");
 }
 
 static void write_page(FILE *out, const rp_report *r, mc_report_stats *st)
@@ -65,6 +66,7 @@ static void write_page(FILE *out, const rp_report *r, mc_report_stats *st)
     st->n_history_series = rp_write_history(out, r);
     st->n_sweeps = rp_write_sweeps(out, r);
     rp_write_coverage(out, r);
+    rp_write_kernel_coverage(out, r);
     st->n_roofline_points = rp_write_roofline(out, r);
     fprintf(out, "<footer>Written by metallic-check %s at %s. One self-contained file: no scripts, fonts or images "
                  "are fetched; the page reads the same without JavaScript.</footer>\n",
@@ -99,6 +101,8 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
         return mc_err_set(err, MC_ERR_USAGE, "the report needs an output path");
     rp_report r;
     mc_status rc = rp_load(s, opts, &r, err);
+    if (!rc && opts->kernel_coverage)
+        rc = rp_load_kernel_coverage(opts->kernel_coverage, &r, err);
     mc_outfile out; /* renamed over a regular file only: never over a device or a pipe */
     if (!rc)
         rc = mc_outfile_open(&out, opts->out_path, "report", err);

@@ -19,6 +19,7 @@ typedef struct mc_report_opts {
     mc_compare_cfg compare; /* when the store holds no verdicts for (base, cand); zero: defaults */
     bool measure_peaks;     /* measure and store the machine's bandwidth when the store lacks it and
                                this process runs on that machine (a second or two) */
+    const char *kernel_coverage; /* scripts/kernel-coverage's TSV for the kernel-coverage section; NULL: none */
 } mc_report_opts;
 
 /* What a written report holds, for the caller's summary line and for tests. */

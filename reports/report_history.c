@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/codehash.h"
 #include "harness/stats.h"
 
 #define HISTORY_RUNS_DEFAULT 100
@@ -120,11 +121,6 @@ static double median_of(double *v, int n)
     return mc_stats_median_sorted(v, n);
 }
 
-static bool real_hash(const char *h)
-{
-    return strlen(h) == 16 && strspn(h, "0123456789abcdef") == 16;
-}
-
 /* Change points of the series' commits that have data, and the level ratio at each. */
 static mc_status find_change_points(rp_history *h, int n_commits, mc_err *err)
 {
@@ -221,7 +217,7 @@ static mc_status finish_series(rp_history *h, const hist_acc *a, int n_commits, 
         h->hi[c] = commit_median(a, a->shi, c);
         if (!isfinite(h->y[c]))
             continue;
-        h->code_changed[c] = prev >= 0 && real_hash(a->hash[c]) && real_hash(a->hash[prev]) &&
+        h->code_changed[c] = prev >= 0 && mc_code_hash_is_real(a->hash[c]) && mc_code_hash_is_real(a->hash[prev]) &&
                              strcmp(a->hash[c], a->hash[prev]) != 0;
         prev = c;
     }

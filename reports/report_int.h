@@ -127,6 +127,13 @@ typedef struct rp_gated {
     char message[256];
 } rp_gated;
 
+/* A row of scripts/kernel-coverage's TSV: the gate or one CPU variant. */
+typedef struct rp_kcov_row {
+    char *variant, *status;
+    int lines, reached, arcs, arcs_taken;
+    char *unreached, *not_taken;        /* "file:line" words, blank-separated */
+} rp_kcov_row;
+
 /* A timed result of the candidate run. */
 typedef struct rp_timed {
     char *key, *params;                 /* owned */
@@ -163,6 +170,7 @@ typedef struct rp_report {
 
     char selection[1024];               /* the run's case-selection options (--tier, --cases, ...),
                                            shell-quoted, for reproducer lines */
+    uint64_t seed;                      /* the run's seed: reproducers re-run with the same inputs */
     int kind_count[MC_RESULT_COUNT];
     int n_results;
     rp_failure *failures;               /* the first RP_MAX_FAILURE_ROWS by kind order */
@@ -173,8 +181,6 @@ typedef struct rp_report {
     bool verdicts_stored;
     bool same_machine;                  /* base and candidate share the fingerprint */
     char compare_note[256];             /* why nothing was compared, or "" */
-    int n_timed_pairs, n_no_baseline;   /* the candidate's timed (case, variant) pairs; those the base
-                                           did not time: no verdict, never "no regression" */
     mc_compare_group *groups;
     int n_groups;
     rp_pair *nobase;                    /* timed by the candidate, not by the base */
@@ -182,6 +188,9 @@ typedef struct rp_report {
     bool nobase_checked;                /* the base's timings were read (a comparison was possible) */
     rp_env cand_env, base_env;
     bool have_output;                   /* the store keeps failures' captured output */
+    rp_kcov_row *kcov;                  /* --kernel-coverage: the gate, then a row a variant */
+    int n_kcov, cap_kcov;
+    bool have_kcov;
 
     rp_cov *cov;
     int n_cov, cap_cov;
@@ -220,6 +229,11 @@ int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a,
 /* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is
  * undefined (UBSan stops it), so every sort of the report goes through here. */
 void rp_sort(void *items, int n, size_t elem, int (*cmp)(const void *, const void *));
+
+/* report_kcov.c: the kernel-coverage section, from scripts/kernel-coverage's TSV. */
+mc_status rp_load_kernel_coverage(const char *path, rp_report *r, mc_err *err);
+void rp_kcov_row_free(rp_kcov_row *row);
+void rp_write_kernel_coverage(FILE *out, const rp_report *r);
 
 /* report_history.c: fills r->commits, r->hist (sorted: largest step first) and r->history_runs. */
 mc_status rp_load_history(mc_store *s, rp_report *r, mc_err *err);

@@ -605,12 +605,6 @@ static mc_status group_changes(rp_report *r, mc_err *err)
 
 static mc_status load_changes(mc_store *s, rp_report *r, mc_err *err)
 {
-    int covered = 0;
-    int64_t base = r->have_base ? r->base.id : 0;
-    mc_status cover = mc_store_base_cover(s, base, r->cand.id, &covered, &r->n_timed_pairs, err);
-    if (cover)
-        return cover;
-    r->n_no_baseline = r->n_timed_pairs - covered;
     if (!r->have_base) {
         rp_copy(r->compare_note, sizeof r->compare_note, "no base run: nothing to compare the candidate with");
         return MC_OK;
@@ -766,11 +760,16 @@ static void append_quoted(char *dst, size_t cap, size_t *len, const char *word)
         *len += (size_t)snprintf(dst + *len, cap - *len, " %s", q);
 }
 
+/* The run's selection options and its seed (stored as a signed 64-bit integer). */
 static mc_status load_selection(mc_store *s, rp_report *r, mc_err *err)
 {
     char sql[96], line[2048], tok[512];
+    snprintf(sql, sizeof sql, "SELECT seed FROM run WHERE id = %lld", (long long)r->cand.id);
+    mc_status st = mc_store_query_text(s, sql, tok, sizeof tok, err);
+    r->seed = st ? 0 : (uint64_t)strtoll(tok, NULL, 10);
     snprintf(sql, sizeof sql, "SELECT command_line FROM run WHERE id = %lld", (long long)r->cand.id);
-    mc_status st = mc_store_query_text(s, sql, line, sizeof line, err);
+    if (!st)
+        st = mc_store_query_text(s, sql, line, sizeof line, err);
     size_t len = 0;
     r->selection[0] = '\0';
     for (const char *p = line; !st && *p;) {
@@ -862,6 +861,9 @@ void rp_free(rp_report *r)
     }
     for (int i = 0; i < r->n_nobase; i++)
         free(r->nobase[i].key);
+    for (int i = 0; i < r->n_kcov; i++)
+        rp_kcov_row_free(&r->kcov[i]);
+    free(r->kcov);
     for (int i = 0; i < r->n_changes; i++) {
         free(r->changes[i].key);
         free(r->changes[i].params);

@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: MIT */
 #include "report_int.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -199,21 +200,33 @@ static void write_worst(FILE *out, const mc_result *res)
             isfinite(res->max_ratio) ? " of bound)" : "");
 }
 
+/* What a reproducer needs beyond its variant: --include-hidden for a test-only or mutant variant
+ * (they run only with it), and the run's seed when it is not the default. */
+static void write_repro_tail(FILE *out, const rp_report *r, const char *variant)
+{
+    const mc_variant *v = mc_registry_find(variant);
+    if (v && v->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT))
+        fputs(" --include-hidden", out);
+    if (r->seed != 0)
+        fprintf(out, " --seed %" PRIu64, r->seed);
+}
+
 /* A coverage failure has no case to re-run: the line re-runs the variant on the run's own
  * selection (tier, case files, backends) and lists the cases it declined, with their reasons. */
-static void write_coverage_repro(FILE *out, const char *selection, const char *variant)
+static void write_coverage_repro(FILE *out, const rp_report *r, const char *variant)
 {
     char qvar[160];
     mc_shell_quote(qvar, sizeof qvar, variant);
     fputs("<code class=\"repro\">metallic-check run", out);
-    mc_html_text(out, selection);
+    mc_html_text(out, r->selection);
     fputs(" --variant ", out);
     mc_html_text(out, qvar);
+    write_repro_tail(out, r, variant);
     fputs(" --verbose</code>", out);
 }
 
 /* The reproducer line, shell-quoted, then HTML-escaped. */
-static void write_repro(FILE *out, const char *key, const char *variant)
+static void write_repro(FILE *out, const rp_report *r, const char *key, const char *variant)
 {
     char qkey[2 * MC_KEY_LEN], qvar[160];
     mc_shell_quote(qkey, sizeof qkey, key);
@@ -227,6 +240,7 @@ static void write_repro(FILE *out, const char *key, const char *variant)
     mc_html_text(out, qkey);
     fputs(" --variant ", out);
     mc_html_text(out, qvar);
+    write_repro_tail(out, r, variant);
     fputs("</code>", out);
 }
 
@@ -270,9 +284,9 @@ void rp_write_failures(FILE *out, const rp_report *r)
         mc_html_text(out, f->res.message);
         fputs("</td></tr><tr class=\"repro-row\"><td></td><td colspan=\"5\">", out);
         if (f->res.kind == MC_RESULT_FAIL_COVERAGE)
-            write_coverage_repro(out, r->selection, f->variant);
+            write_coverage_repro(out, r, f->variant);
         else
-            write_repro(out, f->key, f->variant);
+            write_repro(out, r, f->key, f->variant);
         write_output(out, f);
         fputs("</td></tr>", out);
     }

@@ -2,7 +2,7 @@
 # summary, the JSON and the verdict against the allowlist (scripts/kernel-coverage, docs/coverage.md).
 # SPDX-License-Identifier: MIT
 # vars: allow (allowlist path), have (" flag flag ... " from /proc/cpuinfo), order (variants, in
-#       registry order, "name=status;..."), json (output path), tier (what ran), names (exit code 2 on
+#       registry order, "name=status;..."), json and tsv (output paths), tier (what ran), names (exit code 2 on
 #       a bad allowlist line). Inputs: DIR/<variant>.txt from `gcov -b -c -t`; _static.txt (no counts)
 #       and _harness.txt (the parent process) are not variants.
 
@@ -231,7 +231,7 @@ END {
     # ---- per variant: in the files it reached, the lines of the functions it entered (and of
     # functions no variant entered) that none of its cases reached; arcs never taken on its lines ----
     for (vi = 1; vi <= n_order; vi++) {
-        v = vname[vi]; vt[v] = 0; vr[v] = 0; vu[v] = 0; va[v] = 0; vat[v] = 0; vlist[v] = ""; vblist[v] = ""
+        v = vname[vi]; vt[v] = 0; vr[v] = 0; vu[v] = 0; va[v] = 0; vat[v] = 0; vlist[v] = ""; vblist[v] = ""; vwords[v] = ""
         for (i = 1; i <= n_files; i++) {
             f = flist[i]
             if (!((v SUBSEP f) in touched))
@@ -247,6 +247,7 @@ END {
                 if (!((v SUBSEP f SUBSEP fn[fl]) in entered) && ((f SUBSEP fn[fl]) in anyentered))
                     continue
                 vt[v]++; vu[v]++
+                vwords[v] = vwords[v] (vwords[v] == "" ? "" : " ") f ":" ln
                 vlist[v] = vlist[v] (vlist[v] == "" ? "" : ",") "\n        {\"file\": " jstr(f) ", \"line\": " ln \
                            ", \"function\": " jstr(fn[fl]) ", \"text\": " jstr(trim(text[fl])) "}"
             }
@@ -355,5 +356,25 @@ END {
     }
     printf "\n  ]\n}\n" > json
     close(json)
+    # ---- the TSV the HTML report reads (`metallic-check report --kernel-coverage`; docs/coverage.md):
+    # the gate's row, then a row a variant; unreached lines and arcs not taken as "file:line" words ----
+    printf "variant\tstatus\tlines\tlines_reached\tarcs\tarcs_taken\tunreached\tarcs_not_taken\n" > tsv
+    gate = ""
+    for (i = 1; i <= n_unreached; i++)
+        if (!u_allow[i])
+            gate = gate (gate == "" ? "" : " ") u_file[i] ":" u_line[i]
+    printf "%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", "all variants (the gate)", (n_new ? "fail: " n_new " new unreached" : "pass"),
+           lines_total, lines_reached, arcs_total, arcs_taken, gate > tsv
+    for (vi = 1; vi <= n_order; vi++) {
+        v = vname[vi]
+        printf "%s\t%s\t%d\t%d\t%d\t%d\t%s\t", v, vstatus[v], vt[v], vr[v], va[v], vat[v], vwords[v] > tsv
+        k = 0
+        for (i = 1; i <= n_files; i++)
+            for (ln = 1; ln <= maxline[flist[i]]; ln++)
+                if ((v SUBSEP flist[i] SUBSEP ln) in vbn)
+                    printf "%s%s:%d", (k++ ? " " : ""), flist[i], ln > tsv
+        printf "\n" > tsv
+    }
+    close(tsv)
     exit n_new ? 1 : 0
 }
