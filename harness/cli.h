@@ -66,6 +66,11 @@ typedef struct mc_exec_outcome {
 /* Prepares and runs the session o describes, prints its summary (and perf table), and, with a
  * store, writes its results as they arrive into run *run_id (begun here when *run_id is 0; the
  * caller ends it). Returns the exit status. */
+/* Ctrl-C (and SIGTERM) while the run run_id (0: not stored) is being written or timed again: says
+ * "interrupted: N results kept in run R (incomplete)" and dies of the signal; release restores what was there. */
+void mc_cli_interrupts_catch(int64_t run_id);
+void mc_cli_interrupts_release(void);
+
 int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, struct mc_store *store,
                    mc_exec_outcome *out);
 /* run's whole job: mc_cli_execute with the store that o names (unless --no-store), then the run's

@@ -179,6 +179,7 @@ static int timing(check_options *c, int argc, char **argv, mc_store *store, mc_e
         o.budget_s = 1;
     mc_exec_outcome perf = *out;
     int rc = mc_cli_execute("check", &o, argc, argv, store, &perf);
+    out->timings_unreliable = perf.timings_unreliable; /* what the comparison must know of the machine */
     return rc == MC_EXIT_NOTHING ? MC_EXIT_OK : rc; /* no timed case here is not a failure */
 }
 
@@ -241,14 +242,18 @@ typedef struct ambiguous_pair {
 typedef struct ambiguous_list {
     ambiguous_pair pairs[REMEASURE_MAX];
     int n;       /* kept for re-measuring */
-    int n_total; /* ambiguous verdicts seen */
+    int n_total; /* ambiguous verdicts seen (and slower ones on changed code, when slower_too) */
+    bool slower_too; /* the timings are unreliable (a loaded or throttled machine): a "slower" verdict
+                      * on changed code is measured again before it is believed */
 } ambiguous_list;
 
 /* Keeps changed-code pairs before same-code ones: only changed code can turn into a regression. */
 static int collect_ambiguous(const mc_stored_verdict *v, void *user)
 {
     ambiguous_list *l = user;
-    if (strcmp(v->verdict, "ambiguous") != 0)
+    bool doubtful = strcmp(v->verdict, "ambiguous") == 0 ||
+                    (l->slower_too && !v->same_code && strcmp(v->verdict, "slower") == 0);
+    if (!doubtful)
         return 0;
     l->n_total++;
     int at = l->n;
@@ -337,20 +342,25 @@ static mc_status remeasure_pair(const check_options *c, mc_store *store, int64_t
 
 /* Steps 3 and 4: compare, re-measure what is ambiguous, compare again; the last comparison is the
  * one printed and the one whose verdicts stay stored. */
-static int compare_until_clear(const check_options *c, mc_store *store, const char *db, int64_t base, int64_t cand)
+static int compare_until_clear(const check_options *c, mc_store *store, const char *db, int64_t base, int64_t cand,
+                               bool unreliable)
 {
+    if (unreliable && c->remeasure_rounds > 0)
+        printf("check: timings were taken on a loaded or throttled machine: slower verdicts on changed code are "
+               "re-measured too before they count\n");
     for (int round = 1; round <= c->remeasure_rounds; round++) {
         int rc = compare(c, db, base, cand, true);
         if (rc != MC_EXIT_OK && rc != MC_EXIT_REGRESSION)
             break; /* nothing in common, or an error: the loud comparison below says which */
-        ambiguous_list list = {.n = 0};
+        ambiguous_list list = {.n = 0, .slower_too = unreliable};
         mc_err err = {0};
         if (mc_store_each_verdict(store, base, cand, collect_ambiguous, &list, &err) != MC_OK)
             return mc_cli_report_error("check", &err);
         if (list.n == 0)
             break;
-        printf("check: %d ambiguous verdict%s: re-measuring %d (case, variant) pair%s, round %d of %d\n", list.n_total,
-               list.n_total == 1 ? "" : "s", list.n, list.n == 1 ? "" : "s", round, c->remeasure_rounds);
+        printf("check: %d %s verdict%s: re-measuring %d (case, variant) pair%s, round %d of %d\n", list.n_total,
+               unreliable ? "ambiguous or slower" : "ambiguous", list.n_total == 1 ? "" : "s", list.n,
+               list.n == 1 ? "" : "s", round, c->remeasure_rounds);
         fflush(stdout);
         for (int i = 0; i < list.n; i++)
             if (remeasure_pair(c, store, cand, &list.pairs[i], &err) != MC_OK)
@@ -432,8 +442,11 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
         reg_rc = find_base(c, store, &out, &base);
         if (reg_rc == MC_EXIT_OK)
             reg_rc = cover_of(store, base, out.run_id, &bc);
-        if (reg_rc == MC_EXIT_OK && base)
-            reg_rc = compare_until_clear(c, store, db, base, out.run_id);
+        if (reg_rc == MC_EXIT_OK && base) {
+            mc_cli_interrupts_catch(out.run_id); /* re-measuring appends to the run: Ctrl-C says what it keeps */
+            reg_rc = compare_until_clear(c, store, db, base, out.run_id, out.timings_unreliable);
+            mc_cli_interrupts_release();
+        }
     }
     /* the run ends after re-measuring: until then its timings may still grow */
     mc_err err = {0};

@@ -82,7 +82,7 @@ static void catch_one(int sig, struct sigaction *saved)
         sigaction(sig, &sa, NULL);
 }
 
-static void catch_interrupts(int64_t run_id)
+void mc_cli_interrupts_catch(int64_t run_id)
 {
     interrupt_run = (sig_atomic_t)run_id;
     interrupt_pid = (sig_atomic_t)getpid();
@@ -90,7 +90,7 @@ static void catch_interrupts(int64_t run_id)
     catch_one(SIGTERM, &saved_term);
 }
 
-static void release_interrupts(void)
+void mc_cli_interrupts_release(void)
 {
     sigaction(SIGINT, &saved_int, NULL);
     sigaction(SIGTERM, &saved_term, NULL);
@@ -244,12 +244,12 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         o->session.sink = counting_no_store;
     }
     if (!st) {
-        catch_interrupts(store ? out->run_id : 0);
+        mc_cli_interrupts_catch(store ? out->run_id : 0);
         st = mc_session_execute(&o->session, &s, &err);
     }
     if (!st && store && !(st = mc_recorder_finish(&rec, &s, &err)))
         results_kept = results_done;
-    release_interrupts();
+    mc_cli_interrupts_release();
     mc_recorder_free(&rec);
     if (st) {
         mc_session_free(&s);

@@ -117,6 +117,15 @@ if command -v git >/dev/null; then
   out="$("$bin" compare --db "$db" --base 'HEAD~1;x' --cand HEAD 2>&1)"; rc=$?
   want 2 "'HEAD~1;x' is neither a run nor a commit" "compare --base junk" "$out" "$rc"
 
+  # a loaded machine (the load average is faked in test builds, MC_TEST_LOADAVG): a "slower" verdict on
+  # changed code is measured again before it counts, and a true 3x slowdown stays a regression
+  g commit -q --allow-empty -m slower-loaded
+  out="$(MC_TEST_LOADAVG=64 MC_SLOWDOWN=3 "$bin" "${ck[@]}" --no-report 2>&1)"; rc=$?
+  want 3 "slower verdicts on changed code are re-measured too" "check on a loaded machine" "$out" "$rc"
+  want 3 "1 ambiguous or slower verdict: re-measuring 1 \(case, variant\) pair, round 1 of 2" \
+    "check on a loaded machine re-measures the slower pair" "$out" "$rc"
+  want 3 "verdict: performance regression \(exit 3\)" "check on a loaded machine, 3x slower" "$out" "$rc"
+
   # re-measuring: when one call outlasts the 1 s budget, a timing holds one or two samples, and a
   # comparison of such timings has no bounded 95% CI (Mann-Whitney cannot reach p < 0.05 with m <= 2
   # and n <= 6), so the verdict is ambiguous whatever the machine does: two rounds, then reported
@@ -126,10 +135,22 @@ if command -v git >/dev/null; then
   "$bin" "${ck2[@]}" >/dev/null 2>&1
   g commit -q --allow-empty -m remeasure
   out="$("$bin" "${ck2[@]}" 2>&1)"; rc=$?
-  want 0 "1 ambiguous verdict: re-measuring 1 \(case, variant\) pair, round 2 of 2" "check re-measure" "$out" "$rc"
+  want 0 "1 ambiguous( or slower)? verdict: re-measuring 1 \(case, variant\) pair, round 2 of 2" "check re-measure" "$out" "$rc"
   want 0 "re-measured gemm\(m=128,n=128,k=128\) \[cpu gemm_testonly_slowdown\]: \+[1-9][0-9]* samples" \
     "check re-measure appends" "$out" "$rc"
   want 0 "0 same, 1 ambiguous" "check re-measure, still ambiguous" "$out" "$rc"
+  # interrupted while re-measuring (SIGTERM: a script's background job ignores SIGINT): it says what it
+  # keeps, and the run stays incomplete
+  g commit -q --allow-empty -m interrupted
+  "$bin" "${ck2[@]}" >"$tmp/int.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do grep -q "re-measuring" "$tmp/int.out" && break; sleep 0.1; done
+  kill -TERM "$pid" 2>/dev/null; wait "$pid"; rc=$?
+  out="$(cat "$tmp/int.out")"
+  want 143 "interrupted: [0-9]+ results kept in run [0-9]+ \(incomplete\)" "check interrupted while re-measuring" "$out" "$rc"
+  run_id="$(sed -n 's/.*results kept in run \([0-9]*\).*/\1/p' "$tmp/int.out")"
+  status="$("$bin" db check --db "$db2" 2>&1 | awk -v r="$run_id" '$1 == r { print $2 }')"
+  if [ "$status" = incomplete ]; then pass; else fail "interrupted check's run $run_id is '$status', want incomplete" "$out"; fi
   unset MC_SOURCE_DIR MC_SLOWDOWN
 else
   skipped="$skipped check on commits (no git);"
