@@ -34,7 +34,7 @@ static const char run_usage[] =
     "  --timeout SEC      per case; a case past it is killed and recorded as a timeout (default 120)\n"
     "  --guard BYTES      guard zone before and after every buffer (default 4096, at least 64)\n"
     "  --mem-limit MIB    address space a worker may add to what it holds at start (RLIMIT_AS;\n"
-    "                     default: physical memory / jobs, at least 1024; 0: none)\n"
+    "                     default: physical memory / (2 x jobs), at least 1024; 0: none)\n"
     "  --cpu-limit SEC    CPU seconds per case (RLIMIT_CPU, a crash past it; default: timeout x\n"
     "                     cores online; 0: none)\n"
     "  --db PATH          results database (default $MC_DB, else ./metallic-check.db)\n"

@@ -21,7 +21,7 @@ long mc_isolate_default_mem_limit_mib(int jobs)
 {
     long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     long mib = pages > 0 && page > 0 ? (long)((double)pages * (double)page / (1 << 20)) : 0;
-    mib /= jobs > 0 ? jobs : 1;
+    mib /= 2 * (jobs > 0 ? jobs : 1); /* every worker at its limit still leaves half the machine */
     return mib < MC_ISOLATE_MIN_MEM_MIB ? MC_ISOLATE_MIN_MEM_MIB : mib;
 }
 

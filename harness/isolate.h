@@ -23,7 +23,7 @@ void mc_isolate_before_item(double cpu_limit_s);
  * threads' children, from /proc/self/task/<tid>/children); returns how many, and the first pid. */
 int mc_isolate_kill_leftovers(long *first_pid);
 
-/* The defaults of the limits: physical memory / jobs, at least 1 GiB (the machine split between
+/* The defaults of the limits: physical memory / (2 x jobs), at least 1 GiB (half the machine split between
  * the workers); and the timeout times the cores online (a backstop for when the parent cannot
  * enforce the timeout: a case that reaches it is already past its wall clock). */
 long mc_isolate_default_mem_limit_mib(int jobs);

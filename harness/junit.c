@@ -13,7 +13,8 @@ static void xml_text(FILE *f, const char *s)
     mc_sanitize_write(MC_SINK_XML, f, s);
 }
 
-static void write_case(FILE *f, const mc_session *s, const mc_result *r, const char *stage, uint64_t seed)
+static void write_case(FILE *f, const mc_session *s, const mc_result *r, const char *output, const char *stage,
+                       uint64_t seed)
 {
     const char *key = r->case_index >= 0 ? s->cases.items[r->case_index].key : "(coverage)";
     fprintf(f, "    <testcase classname=\"%s.", stage);
@@ -38,6 +39,11 @@ static void write_case(FILE *f, const mc_session *s, const mc_result *r, const c
         }
         fputs("</failure>", f);
     }
+    if (output && output[0]) { /* the tail of what the worker printed during the case */
+        fputs("<system-out>", f);
+        xml_text(f, output);
+        fputs("</system-out>", f);
+    }
     fputs("</testcase>\n", f);
 }
 
@@ -60,9 +66,9 @@ void mc_junit_suite(FILE *f, const mc_session *s, const char *stage, uint64_t se
     xml_text(f, commit && *commit ? commit : "unknown");
     fprintf(f, "\"/>\n      <property name=\"version\" value=\"%s\"/>\n    </properties>\n", MC_VERSION);
     for (int i = 0; i < s->n_items; i++)
-        write_case(f, s, &s->results[i], stage, seed);
+        write_case(f, s, &s->results[i], s->outputs ? s->outputs[i] : NULL, stage, seed);
     for (int i = 0; i < s->n_coverage; i++)
-        write_case(f, s, &s->coverage[i], stage, seed);
+        write_case(f, s, &s->coverage[i], NULL, stage, seed);
     fputs("  </testsuite>\n", f);
 }
 

@@ -218,6 +218,10 @@ static void json_result(FILE *out, const mc_session *s, const mc_result *r, int 
         fputs(",\"repro\":", out);
         mc_json_string(out, repro);
     }
+    if (item >= 0 && s->outputs && s->outputs[item] && s->outputs[item][0]) {
+        fputs(",\"output\":", out); /* the tail of what the worker printed during the case */
+        mc_json_string(out, s->outputs[item]);
+    }
     mc_timing t;
     if (item >= 0 && mc_perf_timing_of(s, item, &t)) {
         fputs(",\"timing\":", out);

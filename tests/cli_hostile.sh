@@ -35,7 +35,7 @@ common=(--cases "$tmp/tiny.lua" --db "$db" --quiet --jobs 2 --timeout "$timeout_
 marker="mc-hostile-$$-$RANDOM"
 start=$(date +%s)
 env MC_HOSTILE_MARKER="$marker" "$bin" run "${common[@]}" --variant 'gemm_[st]*' --include-hidden --json \
-  --commit bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb >"$tmp/hostile.json" 2>"$tmp/hostile.err"
+  --junit "$tmp/hostile.xml" --commit bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb >"$tmp/hostile.json" 2>"$tmp/hostile.err"
 rc=$?
 wall=$(( $(date +%s) - start ))
 [ "$rc" -eq 1 ] || fail "the hostile run exited $rc (want 1: failures, crashes, timeouts): $(tail -5 "$tmp/hostile.err")"
@@ -95,6 +95,8 @@ for (case, variant), r in h.items():
         bad.append(f"{variant} {case}: its output was not captured: {out!r}")
     if name == "fdwrite" and "hostile fdwrite junk" not in out:
         bad.append(f"{variant} {case}: its junk on stdout was not captured: {out!r}")
+    if name == "print" and "hostile-stdout-marker" not in r.get("output", ""):
+        bad.append(f"{variant} {case}: --json lacks its captured output: {r!r}")
 if seen != set(want):
     bad.append(f"hostile variants that did not run: {sorted(set(want) - seen)}")
 for b in bad:
@@ -102,6 +104,8 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 
+# the JUnit file carries each case's captured output too
+grep -q "<system-out>[^<]*hostile-stdout-marker" "$tmp/hostile.xml" || fail "--junit lacks the captured output"
 # the printing kernel passes, so what it printed belongs to its stored result alone
 grep -q "hostile-stdout-marker" "$tmp/hostile.err" && fail "kernel output reached the harness's stderr"
 if [ "$failed" -ne 0 ]; then

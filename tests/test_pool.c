@@ -17,6 +17,7 @@
 #include "db/store.h"
 #include "harness/op.h"
 #include "harness/pool.h"
+#include "harness/isolate.h"
 #include "harness/registry.h"
 
 #define MAX_ITEMS 16
@@ -258,6 +259,20 @@ static void test_forked_child_does_not_outlive_the_run(void **state)
 }
 
 /* Item 6: a malloc bomb meets the address-space limit: a crash, and the run goes on. */
+/* The default address-space limit: every worker at its limit still leaves half the machine (at
+ * least 1 GiB a worker), so the default can never let the cases of one run take it all. */
+static void test_default_mem_limit_leaves_half_the_machine(void **state)
+{
+    (void)state;
+    double mib = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE) / (1 << 20);
+    static const int jobs[] = {1, 2, 3, 8};
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+        long limit = mc_isolate_default_mem_limit_mib(jobs[i]);
+        assert_true(limit == 1024 || (double)limit * jobs[i] <= mib / 2 + 1);
+        assert_true(limit >= 1024);
+    }
+}
+
 static void test_malloc_bomb_is_bounded(void **state)
 {
     (void)state;
@@ -283,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_exits_mid_case_are_crashes),
         cmocka_unit_test(test_output_is_captured_per_case),
         cmocka_unit_test(test_forked_child_does_not_outlive_the_run),
+        cmocka_unit_test(test_default_mem_limit_leaves_half_the_machine),
         cmocka_unit_test(test_malloc_bomb_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
