@@ -247,18 +247,20 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
         mc_cli_interrupts_catch(store ? out->run_id : 0);
         st = mc_session_execute(&o->session, &s, &err);
     }
+    bool ran = !st; /* the cases ran: what they found is shown even if storing it failed */
     if (!st && store && !(st = mc_recorder_finish(&rec, &s, &err)))
         results_kept = results_done;
     mc_cli_interrupts_release();
     mc_recorder_free(&rec);
+    mc_perf_env env_space;
+    const mc_perf_env *env = ran ? assess_env(o, &s, &env_space) : NULL;
+    if (ran)
+        print_outcome(o, &s, env, st ? NULL : store, out->fingerprint);
     if (st) {
         mc_session_free(&s);
         return out->rc = mc_cli_report_error(cmd, &err);
     }
-    mc_perf_env env_space;
-    const mc_perf_env *env = assess_env(o, &s, &env_space);
     out->timings_unreliable |= env && (env->loaded || env->throttled);
-    print_outcome(o, &s, env, store, out->fingerprint);
     mc_cli_outputs_add_session(o->outputs, o->perf ? "perf" : "correctness", &s, env, out->commit, out->run_id);
     int rc = mc_session_exit_code(&s);
     int caught, total;

@@ -34,6 +34,16 @@ grep -q "for run 1:" "$tmp/report.out" || fail "report did not pick the finished
 # how far it got depends on where the limit bit: either way it must not read as finished
 grep -qE "^ *2 +(aborted|incomplete) " "$tmp/check.out" || fail "run 2 reads as finished: $(cat "$tmp/check.out")"
 
+# what the cases found is shown even when it could not be stored (the exit stays 2: the store failed)
+db3="$tmp/c.db"
+"$bin" run --cases "$tmp/tiny.lua" --variant gemm_scalar --db "$db3" --quiet >/dev/null 2>&1 || fail "run on c.db failed"
+(ulimit -f 32; exec "$bin" run --cases "$tmp/tiny.lua" --variant gemm_testonly_segfault --include-hidden --db "$db3" \
+  --quiet --commit cccccccccccccccccccccccccccccccccccccccc) >"$tmp/crash.out" 2>"$tmp/crash.err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "crashing cases on a full store exited $rc (want 2)"
+grep -q "^FAIL crash" "$tmp/crash.out" "$tmp/crash.err" ||
+  fail "the crashes found were not shown because storing failed: $(cat "$tmp/crash.out" "$tmp/crash.err" | head -5)"
+
 if [ "$failed" -ne 0 ]; then
   echo "$failed failed" >&2
   exit 1
