@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../harness/half.h"
+#include "core/half.h"
 
 /* Point 4: the value an x86-64 build of ggml stores for (int8_t)v. */
 static int8_t int8_as_x86_cast(float v)

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/sanitize.h"
+#include "core/sanitize.h"
 
 void mc_html_text(FILE *out, const char *s)
 {

@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/outfile.h"
-#include "harness/runinfo.h"
+#include "core/outfile.h"
+#include "core/runinfo.h"
 #include "html.h"
 #include "report_int.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/op.h"
+#include "core/op.h"
 #include "html.h"
 #include "svg.h"
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "stats/stats.h"
 
 #define HISTORY_RUNS_DEFAULT 100
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 
 #include "db/store.h"
-#include "harness/compare.h"
-#include "harness/result.h"
+#include "stats/compare.h"
+#include "core/result.h"
 #include "report.h"
 
 /* Limits that keep a page over a big database small enough to attach; what is left out is

@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/case.h"
-#include "harness/op.h"
-#include "harness/peaks.h"
-#include "harness/registry.h"
+#include "core/case.h"
+#include "core/op.h"
+#include "stats/peaks.h"
+#include "engine/registry.h"
 #include "html.h"
 
 #define PEAK_PROBE_MIB 256   /* far beyond the last-level caches of the machines we run on */

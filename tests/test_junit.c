@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/junit.h"
-#include "harness/summary.h"
+#include "cli/junit.h"
+#include "cli/summary.h"
 
 static const char hostile[] = "bad \x1b[31mred\r\nFAIL forged \xff\xfe <tag> & \"q\" \x01 caf\xc3\xa9";
 

@@ -21,8 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/registry.h"
-#include "harness/session.h"
+#include "engine/registry.h"
+#include "engine/session.h"
 
 #define MUTANT_TIMEOUT_S 20 /* per case: the slowest mutant case takes < 1 s; the hang is killed */
 #define MIN_MUTANTS 24      /* issue 8: at least 24 planted bugs */

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/outfile.h"
+#include "core/outfile.h"
 
 static char dir[256];
 

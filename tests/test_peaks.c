@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/peaks.h"
-#include "harness/perf_table.h"
+#include "stats/peaks.h"
+#include "engine/perf_table.h"
 
 static void test_level_names(void **state)
 {

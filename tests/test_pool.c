@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "db/store.h"
-#include "harness/op.h"
-#include "harness/pool.h"
-#include "harness/registry.h"
+#include "core/op.h"
+#include "engine/pool.h"
+#include "engine/registry.h"
 
 #define MAX_ITEMS 16
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/progress.h"
+#include "engine/progress.h"
 
 typedef struct fit_row {
     int done, total, failed;

@@ -14,11 +14,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/cli_quant.h"
-#include "harness/generate.h"
-#include "harness/half.h"
-#include "harness/op.h"
-#include "harness/ops/op_common.h"
+#include "cli/cli_quant.h"
+#include "engine/generate.h"
+#include "core/half.h"
+#include "core/op.h"
+#include "engine/ops/op_common.h"
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_common.h"
 #include "reference/ref_quant.h"

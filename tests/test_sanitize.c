@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/sanitize.h"
+#include "core/sanitize.h"
 #include "reports/html.h"
 
 typedef struct row {

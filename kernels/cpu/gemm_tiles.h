@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 /* One tile configuration of the blocked GEMM (BLIS's MC, NC, KC). */
 typedef struct mc_gemm_tiles {

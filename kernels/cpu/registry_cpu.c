@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include <stddef.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 extern const mc_variant mc_variant_gemm_scalar;
 extern const mc_variant mc_variant_gemm_tiled_portable;

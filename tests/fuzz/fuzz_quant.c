@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "harness/cli_quant.h"
+#include "cli/cli_quant.h"
 #include "reference/ref_quant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
