@@ -1,4 +1,4 @@
-/* harness/cli.h: the commands of the metallic-check binary and their shared helpers.
+/* cli/cli.h: the commands of the metallic-check binary and their shared helpers.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_H
 #define MC_CLI_H

@@ -1,4 +1,4 @@
-/* harness/cli_check.c: `metallic-check check`, the per-commit job.
+/* cli/cli_check.c: `metallic-check check`, the per-commit job.
  *
  * Steps (each result goes to the store as it arrives, so an interrupted check loses nothing):
  *   0. every option is checked before any work (the threshold, the perf case file, the report's

@@ -1,4 +1,4 @@
-/* harness/cli_compare.c: `metallic-check compare` and `metallic-check merge`.
+/* cli/cli_compare.c: `metallic-check compare` and `metallic-check merge`.
  * SPDX-License-Identifier: MIT */
 #include "cli_compare.h"
 

@@ -1,4 +1,4 @@
-/* harness/cli_compare.h: `metallic-check compare` (regression verdicts between two stored runs)
+/* cli/cli_compare.h: `metallic-check compare` (regression verdicts between two stored runs)
  * and `metallic-check merge` (joining shard databases).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_COMPARE_H

@@ -1,4 +1,4 @@
-/* harness/cli_db.c: `metallic-check db`: upkeep of the results database: an integrity check (after
+/* cli/cli_db.c: `metallic-check db`: upkeep of the results database: an integrity check (after
  * a crash, say) and the import of paired A/B rounds from scripts/ab-compare as two paired runs.
  *
  * Paired import:

@@ -1,4 +1,4 @@
-/* harness/cli_db.h: `metallic-check db`: integrity check and paired A/B import.
+/* cli/cli_db.h: `metallic-check db`: integrity check and paired A/B import.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_DB_H
 #define MC_CLI_DB_H

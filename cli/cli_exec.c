@@ -1,4 +1,4 @@
-/* harness/cli_exec.c: executes a configured session for run, repro and check: progress, store,
+/* cli/cli_exec.c: executes a configured session for run, repro and check: progress, store,
  * summary, perf table; each stage's JSON and JUnit go to the command's outputs (cli_outputs.c).
  * SPDX-License-Identifier: MIT */
 #include <signal.h>

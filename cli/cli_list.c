@@ -1,4 +1,4 @@
-/* harness/cli_list.c: `metallic-check list ops|variants|backends|cases`.
+/* cli/cli_list.c: `metallic-check list ops|variants|backends|cases`.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* harness/cli_outputs.c: one JSON document and one JUnit file per command, whatever its stages.
+/* cli/cli_outputs.c: one JSON document and one JUnit file per command, whatever its stages.
  *
  *   1. begin: with --json, fd 1 is saved and pointed at stderr: from then on only this module
  *      writes the real stdout. The JUnit file opens (outfile.c: never renamed over a device).

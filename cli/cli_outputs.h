@@ -1,4 +1,4 @@
-/* harness/cli_outputs.h: the machine outputs of one command (--json, --junit): collected over its
+/* cli/cli_outputs.h: the machine outputs of one command (--json, --junit): collected over its
  * stages and written once at its end, so a command prints one JSON document and one JUnit file.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_OUTPUTS_H

@@ -1,4 +1,4 @@
-/* harness/cli_quant.c: `quantize` and `dequantize`: raw little-endian f32 files <-> GGUF blocks,
+/* cli/cli_quant.c: `quantize` and `dequantize`: raw little-endian f32 files <-> GGUF blocks,
  * through the reference quantisers (so the bytes are ggml's).
  * SPDX-License-Identifier: MIT */
 #include "cli_quant.h"

@@ -1,4 +1,4 @@
-/* harness/cli_quant.h: the quantize and dequantize commands (raw f32 <-> GGUF Q8_0/Q4_0 blocks).
+/* cli/cli_quant.h: the quantize and dequantize commands (raw f32 <-> GGUF Q8_0/Q4_0 blocks).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_QUANT_H
 #define MC_CLI_QUANT_H

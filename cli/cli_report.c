@@ -1,4 +1,4 @@
-/* harness/cli_report.c: `metallic-check report`: resolves the candidate and base runs, measures
+/* cli/cli_report.c: `metallic-check report`: resolves the candidate and base runs, measures
  * the machine's bandwidth once when the store lacks it, and writes the HTML report.
  * SPDX-License-Identifier: MIT */
 #include "cli_report.h"

@@ -1,4 +1,4 @@
-/* harness/cli_report.h: `metallic-check report`, and the library call `check` uses to write the
+/* cli/cli_report.h: `metallic-check report`, and the library call `check` uses to write the
  * same page (mc_report_write, from reports/report.h).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_REPORT_H

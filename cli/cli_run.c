@@ -1,4 +1,4 @@
-/* harness/cli_run.c: `metallic-check run` and `metallic-check repro`, and the options they share.
+/* cli/cli_run.c: `metallic-check run` and `metallic-check repro`, and the options they share.
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
 #include "cli_outputs.h"

@@ -1,4 +1,4 @@
-/* harness/cli_tune.c: `metallic-check tune --op gemm`: the tile sweep behind the GEMM tuning table, and a
+/* cli/cli_tune.c: `metallic-check tune --op gemm`: the tile sweep behind the GEMM tuning table, and a
  * head-to-head benchmark against OpenBLAS sgemm at the same thread count.
  * SPDX-License-Identifier: MIT
  *

@@ -1,4 +1,4 @@
-/* harness/cli_tune.h: `metallic-check tune`: sweeps the tiled GEMM's tile sizes and writes the tuning table.
+/* cli/cli_tune.h: `metallic-check tune`: sweeps the tiled GEMM's tile sizes and writes the tuning table.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_TUNE_H
 #define MC_CLI_TUNE_H

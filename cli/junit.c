@@ -1,4 +1,4 @@
-/* harness/junit.c: JUnit XML output. Case keys, messages and names pass through the XML sink of
+/* cli/junit.c: JUnit XML output. Case keys, messages and names pass through the XML sink of
  * sanitize.c: valid UTF-8 and no character XML 1.0 forbids, so xmllint accepts every file.
  * SPDX-License-Identifier: MIT */
 #include "junit.h"

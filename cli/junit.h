@@ -1,4 +1,4 @@
-/* harness/junit.h: a JUnit XML file of a command, for CI systems that show test results: one
+/* cli/junit.h: a JUnit XML file of a command, for CI systems that show test results: one
  * <testsuites> holding one <testsuite> per stage (correctness, perf) of the command.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_JUNIT_H

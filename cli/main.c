@@ -1,4 +1,4 @@
-/* harness/main.c: the metallic-check command line: one table of commands.
+/* cli/main.c: the metallic-check command line: one table of commands.
  * SPDX-License-Identifier: MIT */
 #include <signal.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* harness/summary.c: terminal summary and the JSON of a session (untrusted text sanitised per sink).
+/* cli/summary.c: terminal summary and the JSON of a session (untrusted text sanitised per sink).
  * SPDX-License-Identifier: MIT */
 #include "summary.h"
 

@@ -1,4 +1,4 @@
-/* harness/summary.h: what a run tells a person (failures with reproducers, a table) and a machine
+/* cli/summary.h: what a run tells a person (failures with reproducers, a table) and a machine
  * (--json).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_SUMMARY_H

@@ -1,4 +1,4 @@
-/* harness/backend.h: the device interface every backend implements (cpu, opencl, cuda).
+/* core/backend.h: the device interface every backend implements (cpu, opencl, cuda).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_BACKEND_H
 #define MC_BACKEND_H

@@ -1,4 +1,4 @@
-/* harness/case.c: parameter values, canonical keys and the case list.
+/* core/case.c: parameter values, canonical keys and the case list.
  *
  * Key rules (the identity that history, filters and reproducers rely on):
  *   1. A key is op(name=value,...) with parameters in schema order.

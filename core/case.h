@@ -1,4 +1,4 @@
-/* harness/case.h: a case (an op plus one value per parameter) and its canonical key.
+/* core/case.h: a case (an op plus one value per parameter) and its canonical key.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CASE_H
 #define MC_CASE_H

@@ -1,4 +1,4 @@
-/* harness/codehash.c: the code hash of a variant (its machine code, normalised, plus the build's
+/* core/codehash.c: the code hash of a variant (its machine code, normalised, plus the build's
  * flags), so that "same code, different time" can be told from a real change.
  *
  * Design notes:

@@ -1,4 +1,4 @@
-/* harness/codehash.h: the identity of the code a variant runs: a hash of its machine code and the
+/* core/codehash.h: the identity of the code a variant runs: a hash of its machine code and the
  * build's flags, so that a timing change on byte-identical code reads as noise, not a regression.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CODEHASH_H

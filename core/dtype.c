@@ -1,4 +1,4 @@
-/* harness/dtype.c: the dtype table.
+/* core/dtype.c: the dtype table.
  * SPDX-License-Identifier: MIT */
 #include "dtype.h"
 

@@ -1,4 +1,4 @@
-/* harness/dtype.h: element types, their storage sizes and precisions.
+/* core/dtype.h: element types, their storage sizes and precisions.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_DTYPE_H
 #define MC_DTYPE_H

@@ -1,4 +1,4 @@
-/* harness/half.c: bit-exact fp16/bf16 conversions without compiler extensions.
+/* core/half.c: bit-exact fp16/bf16 conversions without compiler extensions.
  * SPDX-License-Identifier: MIT */
 #include "half.h"
 

@@ -1,4 +1,4 @@
-/* harness/half.h: portable fp16 and bf16 conversions (round to nearest, ties to even).
+/* core/half.h: portable fp16 and bf16 conversions (round to nearest, ties to even).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_HALF_H
 #define MC_HALF_H

@@ -1,4 +1,4 @@
-/* harness/json.c: JSON string and number output.
+/* core/json.c: JSON string and number output.
  * SPDX-License-Identifier: MIT */
 #include "json.h"
 

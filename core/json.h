@@ -1,4 +1,4 @@
-/* harness/json.h: writing JSON strings safely (labels and messages are untrusted text).
+/* core/json.h: writing JSON strings safely (labels and messages are untrusted text).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_JSON_H
 #define MC_JSON_H

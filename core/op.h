@@ -1,4 +1,4 @@
-/* harness/op.h: what an op is: its parameters, tensors, reference, error bound and cost.
+/* core/op.h: what an op is: its parameters, tensors, reference, error bound and cost.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_OP_H
 #define MC_OP_H

@@ -1,4 +1,4 @@
-/* harness/outfile.c: outputs are renamed into place only over regular files or new paths; devices,
+/* core/outfile.c: outputs are renamed into place only over regular files or new paths; devices,
  * pipes and links are written in place (report --out /dev/null as root once replaced /dev/null).
  * SPDX-License-Identifier: MIT */
 #include "outfile.h"

@@ -1,4 +1,4 @@
-/* harness/outfile.h: writing an output (report, JUnit, JSON, tuning table) without ever replacing
+/* core/outfile.h: writing an output (report, JUnit, JSON, tuning table) without ever replacing
  * a device, a pipe or anything else that is not a regular file.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_OUTFILE_H

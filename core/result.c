@@ -1,4 +1,4 @@
-/* harness/result.c: names of result kinds.
+/* core/result.c: names of result kinds.
  * SPDX-License-Identifier: MIT */
 #include "result.h"
 

@@ -1,4 +1,4 @@
-/* harness/result.h: the outcome of one (case, variant) run, as checks, workers, store and
+/* core/result.h: the outcome of one (case, variant) run, as checks, workers, store and
  * report all see it.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RESULT_H

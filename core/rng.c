@@ -1,4 +1,4 @@
-/* harness/rng.c: xoshiro256** (Blackman and Vigna), seeded through splitmix64.
+/* core/rng.c: xoshiro256** (Blackman and Vigna), seeded through splitmix64.
  * SPDX-License-Identifier: MIT */
 #include "rng.h"
 

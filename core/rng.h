@@ -1,4 +1,4 @@
-/* harness/rng.h: a small seeded generator (splitmix64 seeding xoshiro256**) for case inputs.
+/* core/rng.h: a small seeded generator (splitmix64 seeding xoshiro256**) for case inputs.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RNG_H
 #define MC_RNG_H

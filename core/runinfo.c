@@ -1,5 +1,5 @@
-/* harness/runinfo.c: run metadata: the git state, the command line, the machine fingerprint and
- * the environment around a measurement. (Each variant's code hash is harness/codehash.c.)
+/* core/runinfo.c: run metadata: the git state, the command line, the machine fingerprint and
+ * the environment around a measurement. (Each variant's code hash is core/codehash.c.)
  * SPDX-License-Identifier: MIT */
 #include "runinfo.h"
 

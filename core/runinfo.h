@@ -1,4 +1,4 @@
-/* harness/runinfo.h: what a run records about itself: the commit, the command, the machine
+/* core/runinfo.h: what a run records about itself: the commit, the command, the machine
  * fingerprint and the environment around a measurement (code identity: codehash.h).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RUNINFO_H

@@ -1,4 +1,4 @@
-/* harness/sanitize.c: one walker over UTF-8 text and one rule per sink for what each character
+/* core/sanitize.c: one walker over UTF-8 text and one rule per sink for what each character
  * becomes. Invalid bytes never pass: U+FFFD where the sink is Unicode text, \xNN on a terminal.
  * SPDX-License-Identifier: MIT */
 #include "sanitize.h"

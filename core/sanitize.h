@@ -1,4 +1,4 @@
-/* harness/sanitize.h: untrusted text (case labels, suite names, kernel messages, captured output)
+/* core/sanitize.h: untrusted text (case labels, suite names, kernel messages, captured output)
  * made safe for each place it is written: XML, JSON, HTML and the terminal.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_SANITIZE_H

@@ -1,4 +1,4 @@
-/* harness/status.c: the status message table and the error setter.
+/* core/status.c: the status message table and the error setter.
  * SPDX-License-Identifier: MIT */
 #include "status.h"
 

@@ -1,4 +1,4 @@
-/* harness/status.h: status codes and the one error record every fallible call fills.
+/* core/status.h: status codes and the one error record every fallible call fills.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_STATUS_H
 #define MC_STATUS_H

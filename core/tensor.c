@@ -1,4 +1,4 @@
-/* harness/tensor.c: view construction for every layout, addressing and element access.
+/* core/tensor.c: view construction for every layout, addressing and element access.
  * SPDX-License-Identifier: MIT */
 #include "tensor.h"
 

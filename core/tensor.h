@@ -1,4 +1,4 @@
-/* harness/tensor.h: strided tensor views (dtype, shape, byte strides, byte offset, buffer).
+/* core/tensor.h: strided tensor views (dtype, shape, byte strides, byte offset, buffer).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_TENSOR_H
 #define MC_TENSOR_H

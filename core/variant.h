@@ -1,4 +1,4 @@
-/* harness/variant.h: the registration header. The one harness header kernels may include:
+/* core/variant.h: the registration header. The one harness header kernels may include:
  * per-op argument structs, the kernel context and the variant record.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_VARIANT_H

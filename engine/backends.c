@@ -1,4 +1,4 @@
-/* harness/backends.c: the list of backends compiled into this binary.
+/* engine/backends.c: the list of backends compiled into this binary.
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 

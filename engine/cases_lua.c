@@ -1,4 +1,4 @@
-/* harness/cases_lua.c: the Lua case loader: a sandbox, `suite` expansion and the cases folder.
+/* engine/cases_lua.c: the Lua case loader: a sandbox, `suite` expansion and the cases folder.
  *
  * How one load works:
  *   1. mc_cases_load_file makes a private Lua state (cases_sandbox.c: memory, instruction and

@@ -1,4 +1,4 @@
-/* harness/cases_lua.h: loads sandboxed Lua case files (tiers and suites) into case lists.
+/* engine/cases_lua.h: loads sandboxed Lua case files (tiers and suites) into case lists.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CASES_LUA_H
 #define MC_CASES_LUA_H

@@ -1,4 +1,4 @@
-/* harness/cases_sandbox.c: the private Lua state of a case-file load: limits no file can dodge and
+/* engine/cases_sandbox.c: the private Lua state of a case-file load: limits no file can dodge and
  * a library whose every call does bounded work.
  *
  * Why each limit holds (issue 13: each of these was once dodged):

@@ -1,4 +1,4 @@
-/* harness/cases_sandbox.h: the private Lua state a case file runs in: its limits and its library.
+/* engine/cases_sandbox.h: the private Lua state a case file runs in: its limits and its library.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CASES_SANDBOX_H
 #define MC_CASES_SANDBOX_H

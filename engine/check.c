@@ -1,4 +1,4 @@
-/* harness/check.c: every check on a kernel's output. Lower checks never print: the result's
+/* engine/check.c: every check on a kernel's output. Lower checks never print: the result's
  * message says what failed and where.
  * SPDX-License-Identifier: MIT */
 #include "check.h"

@@ -1,4 +1,4 @@
-/* harness/check.h: the verdict on one kernel run: guards, inputs, gaps, every output element
+/* engine/check.h: the verdict on one kernel run: guards, inputs, gaps, every output element
  * against its bound, NaN/Inf, mistrust.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CHECK_H

@@ -1,4 +1,4 @@
-/* harness/cpu_features.c: reads the "flags" line of /proc/cpuinfo once.
+/* engine/cpu_features.c: reads the "flags" line of /proc/cpuinfo once.
  * SPDX-License-Identifier: MIT */
 #include "cpu_features.h"
 

@@ -1,4 +1,4 @@
-/* harness/cpu_features.h: the CPU's feature flags as the kernel reports them (/proc/cpuinfo),
+/* engine/cpu_features.h: the CPU's feature flags as the kernel reports them (/proc/cpuinfo),
  * independent of any variant's own cpuid probe.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CPU_FEATURES_H

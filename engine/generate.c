@@ -1,4 +1,4 @@
-/* harness/generate.c: input generation. Values are produced in logical order (i0 fastest) from a
+/* engine/generate.c: input generation. Values are produced in logical order (i0 fastest) from a
  * stream seeded per tensor, so they do not depend on the layout: a transposed case holds the same
  * logical matrix as its contiguous twin.
  * SPDX-License-Identifier: MIT */

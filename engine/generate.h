@@ -1,4 +1,4 @@
-/* harness/generate.h: seeded input values for placed tensors.
+/* engine/generate.h: seeded input values for placed tensors.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_GENERATE_H
 #define MC_GENERATE_H

@@ -1,4 +1,4 @@
-/* harness/isolate.c: the walls a worker builds around itself between fork and its first case, and
+/* engine/isolate.c: the walls a worker builds around itself between fork and its first case, and
  * the signal and CPU state it resets before each case (docs/isolation.md).
  * SPDX-License-Identifier: MIT */
 #include "isolate.h"

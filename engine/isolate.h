@@ -1,4 +1,4 @@
-/* harness/isolate.h: the walls around a worker process: its own process group, no descriptor but
+/* engine/isolate.h: the walls around a worker process: its own process group, no descriptor but
  * its pipes, address-space, CPU and core-file limits, death with its parent (docs/isolation.md).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_ISOLATE_H

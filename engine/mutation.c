@@ -1,4 +1,4 @@
-/* harness/mutation.c: scoring the planted-bug variants of a run.
+/* engine/mutation.c: scoring the planted-bug variants of a run.
  * SPDX-License-Identifier: MIT */
 #include "mutation.h"
 

@@ -1,4 +1,4 @@
-/* harness/mutation.h: the planted-bug score of a session: a mutant is caught when at least one of
+/* engine/mutation.h: the planted-bug score of a session: a mutant is caught when at least one of
  * its results has the failure kind it declares (its .expect).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_MUTATION_H

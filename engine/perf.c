@@ -1,4 +1,4 @@
-/* harness/perf.c: timing inside workers. Only cases that passed are timed: a wrong kernel has no
+/* engine/perf.c: timing inside workers. Only cases that passed are timed: a wrong kernel has no
  * speed worth recording.
  * SPDX-License-Identifier: MIT */
 #include "perf.h"

@@ -1,4 +1,4 @@
-/* harness/perf.h: the perf-tier hook: inside a worker, after a case passes its checks, time the
+/* engine/perf.h: the perf-tier hook: inside a worker, after a case passes its checks, time the
  * same kernel call on the same buffers and ship every sample back with the result.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PERF_H

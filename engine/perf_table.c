@@ -1,4 +1,4 @@
-/* harness/perf_table.c: ratios, not absolute times, are what these shared machines can vouch for.
+/* engine/perf_table.c: ratios, not absolute times, are what these shared machines can vouch for.
  * SPDX-License-Identifier: MIT */
 #include "perf_table.h"
 

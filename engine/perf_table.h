@@ -1,4 +1,4 @@
-/* harness/perf_table.h: the perf tier's printout: medians, rates, and ratios against a peer
+/* engine/perf_table.h: the perf tier's printout: medians, rates, and ratios against a peer
  * measured in the same run (OpenBLAS, the three-stage SDPA, the machine's bandwidth).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PERF_TABLE_H

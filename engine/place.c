@@ -1,4 +1,4 @@
-/* harness/place.c: guarded host images of tensors.
+/* engine/place.c: guarded host images of tensors.
  *
  * Invariants of a placed buffer (the checks rely on each):
  *   1. Bytes [0, guard) and [guard + data, total) hold mc_place_guard_byte(i): any change is a write

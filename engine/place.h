@@ -1,4 +1,4 @@
-/* harness/place.h: puts a tensor in a guarded buffer: canary guard zones before and after,
+/* engine/place.h: puts a tensor in a guarded buffer: canary guard zones before and after,
  * NaN in every byte that is not an element, a NaN sentinel in outputs, any base misalignment.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PLACE_H

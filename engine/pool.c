@@ -1,4 +1,4 @@
-/* harness/pool.c: the worker protocol: work out, results and output back, every wait bounded.
+/* engine/pool.c: the worker protocol: work out, results and output back, every wait bounded.
  *
  * Protocol (per worker: a command pipe, a result pipe, and one output pipe that is its stdout and
  * its stderr):

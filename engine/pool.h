@@ -1,4 +1,4 @@
-/* harness/pool.h: worker processes that run (case, variant) items, isolated from the parent, so a
+/* engine/pool.h: worker processes that run (case, variant) items, isolated from the parent, so a
  * crash or a hang costs one result, never the run.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_POOL_H

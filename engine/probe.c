@@ -1,4 +1,4 @@
-/* harness/probe.c: capability probes run in a child, so the parent never initialises a device.
+/* engine/probe.c: capability probes run in a child, so the parent never initialises a device.
  * SPDX-License-Identifier: MIT */
 #include "probe.h"
 

@@ -1,4 +1,4 @@
-/* harness/probe.h: asks, in a throw-away child process, which backends and variants can run here.
+/* engine/probe.h: asks, in a throw-away child process, which backends and variants can run here.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PROBE_H
 #define MC_PROBE_H

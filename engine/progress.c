@@ -1,4 +1,4 @@
-/* harness/progress.c: done/total, failures so far and an ETA weighted by each item's cost, on one
+/* engine/progress.c: done/total, failures so far and an ETA weighted by each item's cost, on one
  * line that fits the terminal.
  * SPDX-License-Identifier: MIT */
 #include "progress.h"

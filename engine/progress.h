@@ -1,4 +1,4 @@
-/* harness/progress.h: progress on long runs: a bar on a terminal, plain periodic lines otherwise.
+/* engine/progress.h: progress on long runs: a bar on a terminal, plain periodic lines otherwise.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PROGRESS_H
 #define MC_PROGRESS_H

@@ -1,4 +1,4 @@
-/* harness/record.c: session results into the store, batch by batch.
+/* engine/record.c: session results into the store, batch by batch.
  *
  * Code identity (issue 12): a variant has ONE code hash per run, whatever ran.
  *   1. Host code: mc_variant_code_hash of the variant, computed once.

@@ -1,4 +1,4 @@
-/* harness/record.h: writes a session's results to the store as they arrive, in batches, so a
+/* engine/record.h: writes a session's results to the store as they arrive, in batches, so a
  * killed run keeps every finished batch.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RECORD_H

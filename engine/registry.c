@@ -1,4 +1,4 @@
-/* harness/registry.c: joins the backends' variant tables into one ordered list.
+/* engine/registry.c: joins the backends' variant tables into one ordered list.
  * SPDX-License-Identifier: MIT */
 #include "registry.h"
 

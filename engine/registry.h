@@ -1,4 +1,4 @@
-/* harness/registry.h: every variant and backend compiled into this binary.
+/* engine/registry.h: every variant and backend compiled into this binary.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_REGISTRY_H
 #define MC_REGISTRY_H

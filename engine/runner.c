@@ -1,4 +1,4 @@
-/* harness/runner.c: one (case, variant) run, start to verdict.
+/* engine/runner.c: one (case, variant) run, start to verdict.
  *
  * The life of a run:
  *   1. The case is prepared once for all its variants: tensors described, placed in guarded host

@@ -1,4 +1,4 @@
-/* harness/runner.h: runs one (case, variant) pair in this process and judges it. Only worker
+/* engine/runner.h: runs one (case, variant) pair in this process and judges it. Only worker
  * processes call it: the parent process never touches a device.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RUNNER_H

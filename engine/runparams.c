@@ -1,4 +1,4 @@
-/* harness/runparams.c: threads= and kernel=, the run parameters every op shares.
+/* engine/runparams.c: threads= and kernel=, the run parameters every op shares.
  * SPDX-License-Identifier: MIT */
 #include "runparams.h"
 

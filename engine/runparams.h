@@ -1,4 +1,4 @@
-/* harness/runparams.h: the parameters every op shares that say how a case runs rather than what
+/* engine/runparams.h: the parameters every op shares that say how a case runs rather than what
  * it computes: the CPU thread count (threads=) and the kernel a dispatcher is forced to (kernel=).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_RUNPARAMS_H

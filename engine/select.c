@@ -1,4 +1,4 @@
-/* harness/select.c: selection of variants, cases and the work list.
+/* engine/select.c: selection of variants, cases and the work list.
  * SPDX-License-Identifier: MIT */
 #include "select.h"
 

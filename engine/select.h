@@ -1,4 +1,4 @@
-/* harness/select.h: which variants and cases a command runs (backends, globs, filters, shards).
+/* engine/select.h: which variants and cases a command runs (backends, globs, filters, shards).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_SELECT_H
 #define MC_SELECT_H

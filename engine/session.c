@@ -1,4 +1,4 @@
-/* harness/session.c: a run from case files to results.
+/* engine/session.c: a run from case files to results.
  * SPDX-License-Identifier: MIT */
 #include "session.h"
 

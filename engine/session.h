@@ -1,4 +1,4 @@
-/* harness/session.h: one correctness (or perf) run from case files to results: load, select,
+/* engine/session.h: one correctness (or perf) run from case files to results: load, select,
  * probe, run in workers, coverage. Shared by run, check and repro.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_SESSION_H

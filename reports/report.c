@@ -1,6 +1,6 @@
 /* reports/report.c: writes the report page: head with inline CSS, the seven sections in order
  * (banner, failures, changes, history, variant comparison, coverage, roofline) and the optional
- * script; through harness/outfile.h: renamed over a regular out_path, a device or pipe written in place.
+ * script; through core/outfile.h: renamed over a regular out_path, a device or pipe written in place.
  * SPDX-License-Identifier: MIT */
 #include "report.h"
 

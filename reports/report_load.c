@@ -26,7 +26,7 @@
 #include "html.h"
 
 #define PEAK_PROBE_MIB 256   /* far beyond the last-level caches of the machines we run on */
-#define PEAK_MAX_THREADS 64  /* harness/peaks.c's limit */
+#define PEAK_MAX_THREADS 64  /* stats/peaks.c's limit */
 
 bool rp_grow(void **items, int *cap, int need, size_t elem)
 {

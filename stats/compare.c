@@ -1,4 +1,4 @@
-/* harness/compare.c: per-case regression verdicts and their grouping.
+/* stats/compare.c: per-case regression verdicts and their grouping.
  *
  * The rules (docs/statistics.md says why):
  *   1. Work on log-times, so a shift is a ratio and the threshold is symmetric:

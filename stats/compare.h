@@ -1,4 +1,4 @@
-/* harness/compare.h: regression verdicts between two sets of timings: per (case, variant) a
+/* stats/compare.h: regression verdicts between two sets of timings: per (case, variant) a
  * ratio with its CI, a p-value, Benjamini-Hochberg q-values across cases, a verdict, a label, and
  * regressions grouped by the parameters they share.
  * SPDX-License-Identifier: MIT */

@@ -1,4 +1,4 @@
-/* harness/peaks.c: bandwidth probes, at a fixed size (the machine's peaks) or at a case's working
+/* stats/peaks.c: bandwidth probes, at a fixed size (the machine's peaks) or at a case's working
  * set (its roof where its data lives). Each thread streams its own slice; the median of several
  * repeats is kept, since these machines are shared and noisy.
  * SPDX-License-Identifier: MIT */

@@ -1,4 +1,4 @@
-/* harness/peaks.h: the machine's own ceilings (memory read and copy bandwidth), measured once per
+/* stats/peaks.h: the machine's own ceilings (memory read and copy bandwidth), measured once per
  * machine, so kernels are judged as a share of what this machine can do.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_PEAKS_H

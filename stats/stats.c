@@ -1,4 +1,4 @@
-/* harness/stats.c: robust, distribution-free statistics for timing samples.
+/* stats/stats.c: robust, distribution-free statistics for timing samples.
  *
  * Design notes:
  *   1. Timings are skewed and heavy-tailed (interrupts, frequency steps), so everything here is

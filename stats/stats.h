@@ -1,4 +1,4 @@
-/* harness/stats.h: robust statistics for timings: medians and quantiles, distribution-free
+/* stats/stats.h: robust statistics for timings: medians and quantiles, distribution-free
  * confidence intervals, Mann-Whitney U, Hodges-Lehmann shifts, FDR q-values and change points.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_STATS_H

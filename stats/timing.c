@@ -1,4 +1,4 @@
-/* harness/timing.c: adaptive timing of one kernel call.
+/* stats/timing.c: adaptive timing of one kernel call.
  *
  * The measurement, step by step:
  *   1. Warm-up and batch sizing together: time batches of calls, growing the batch until one

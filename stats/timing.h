@@ -1,4 +1,4 @@
-/* harness/timing.h: adaptive timing of one kernel call: warm-up, batch sizing against the timer's
+/* stats/timing.h: adaptive timing of one kernel call: warm-up, batch sizing against the timer's
  * resolution, and repeats until the median is known to 1% or the case's budget is spent.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_TIMING_H

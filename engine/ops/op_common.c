@@ -1,4 +1,4 @@
-/* harness/ops/op_common.c: parameter checks, tensor specs and the error-bound formulas.
+/* engine/ops/op_common.c: parameter checks, tensor specs and the error-bound formulas.
  *
  * The error model, numbered (every bound below rests on these and on nothing else):
  *   1. Kernels compute in fp32 at least, round to nearest: fl(x op y) = (x op y)(1 + d) + e with

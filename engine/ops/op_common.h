@@ -1,4 +1,4 @@
-/* harness/ops/op_common.h: helpers the four op files share: parameter checks, tensor specs,
+/* engine/ops/op_common.h: helpers the four op files share: parameter checks, tensor specs,
  * and the error-bound formulas with their constants (one table per op).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_OP_COMMON_H

@@ -1,4 +1,4 @@
-/* harness/ops/op_gemm.c: the gemm op: C = alpha A B + beta C + bias, batched, over strided views.
+/* engine/ops/op_gemm.c: the gemm op: C = alpha A B + beta C + bias, batched, over strided views.
  * SPDX-License-Identifier: MIT */
 #include <float.h>
 #include <stdlib.h>

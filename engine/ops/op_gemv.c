@@ -1,4 +1,4 @@
-/* harness/ops/op_gemv.c: the gemv op: y = A x, the shape of LLM decode (one token, many weights).
+/* engine/ops/op_gemv.c: the gemv op: y = A x, the shape of LLM decode (one token, many weights).
  * SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <stdio.h>

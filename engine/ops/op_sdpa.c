@@ -1,4 +1,4 @@
-/* harness/ops/op_sdpa.c: the sdpa op: softmax(scale Q K^T + causal mask) V with grouped-query heads.
+/* engine/ops/op_sdpa.c: the sdpa op: softmax(scale Q K^T + causal mask) V with grouped-query heads.
  * SPDX-License-Identifier: MIT */
 #include <float.h>
 #include <math.h>

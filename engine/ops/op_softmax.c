@@ -1,4 +1,4 @@
-/* harness/ops/op_softmax.c: the softmax op: row softmax of scale * x with a causal mask and -inf entries.
+/* engine/ops/op_softmax.c: the softmax op: row softmax of scale * x with a causal mask and -inf entries.
  * SPDX-License-Identifier: MIT */
 #include <float.h>
 #include <math.h>

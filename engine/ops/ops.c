@@ -1,4 +1,4 @@
-/* harness/ops/ops.c: the op table, indexed by mc_op_id.
+/* engine/ops/ops.c: the op table, indexed by mc_op_id.
  * SPDX-License-Identifier: MIT */
 #include <assert.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_gemm.c: planted-bug copies of the scalar GEMM (gemm_scalar.c), one classic
+/* kernels/cpu/mutants/mutant_gemm.c: planted-bug copies of the scalar GEMM (gemm_scalar.c), one classic
  * defect each, so the mutant suite can show that the harness catches every one.
  * SPDX-License-Identifier: MIT
  *

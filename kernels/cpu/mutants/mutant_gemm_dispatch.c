@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_gemm_dispatch.c: a planted-bug copy of the GEMM dispatcher (gemm_dispatch.c) that
+/* kernels/cpu/mutants/mutant_gemm_dispatch.c: a planted-bug copy of the GEMM dispatcher (gemm_dispatch.c) that
  * falls back silently when $MC_GEMM_KERNEL names a kernel nothing recognises.
  * SPDX-License-Identifier: MIT
  *

@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_gemm_dispatch_gate.c: a planted-bug copy of the GEMM dispatcher whose AVX2 fast
+/* kernels/cpu/mutants/mutant_gemm_dispatch_gate.c: a planted-bug copy of the GEMM dispatcher whose AVX2 fast
  * path sits behind a compile-time gate that no build opens, so it is never chosen.
  * SPDX-License-Identifier: MIT
  *

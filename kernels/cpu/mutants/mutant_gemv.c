@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_gemv.c: planted-bug copies of the GEMVs (gemv_scalar.c, gemv_variants.c), one
+/* kernels/cpu/mutants/mutant_gemv.c: planted-bug copies of the GEMVs (gemv_scalar.c, gemv_variants.c), one
  * classic defect each: a gate that always says no, alignment, tails, gaps, precision, threads.
  * SPDX-License-Identifier: MIT
  *

@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_qgemv.c: planted-bug copies of the quantised GEMV (qgemv_scalar.c): the Q4_0
+/* kernels/cpu/mutants/mutant_qgemv.c: planted-bug copies of the quantised GEMV (qgemv_scalar.c): the Q4_0
  * nibble order swapped, and Q8_0 activation rounding ties to even instead of away from zero.
  * SPDX-License-Identifier: MIT
  *

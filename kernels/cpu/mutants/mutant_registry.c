@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_registry.c: the planted-bug (mutant) variant table, built with -DMC_MUTANTS=ON only.
+/* kernels/cpu/mutants/mutant_registry.c: the planted-bug (mutant) variant table, built with -DMC_MUTANTS=ON only.
  * SPDX-License-Identifier: MIT
  *
  * One row per mutant, grouped by op. Each mutant's .expect names the failure kind that must catch

@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_sdpa.c: planted-bug copies of the scalar attention (sdpa_scalar.c): the causal
+/* kernels/cpu/mutants/mutant_sdpa.c: planted-bug copies of the scalar attention (sdpa_scalar.c): the causal
  * mask off by one, and the grouped-query head mapping wrong.
  * SPDX-License-Identifier: MIT
  *

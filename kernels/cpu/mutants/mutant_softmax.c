@@ -1,4 +1,4 @@
-/* kernels/cpu/mutant_softmax.c: planted-bug copies of the softmaxes (softmax_scalar.c, softmax_variants.c),
+/* kernels/cpu/mutants/mutant_softmax.c: planted-bug copies of the softmaxes (softmax_scalar.c, softmax_variants.c),
  * one classic defect each: no max, overflow at large logits, segments merged wrongly, input as scratch.
  * SPDX-License-Identifier: MIT
  *

@@ -1,4 +1,4 @@
-/* kernels/cpu/testonly_hostile.c: gemm variants that attack the harness itself (its descriptors, its
+/* kernels/cpu/testonly/testonly_hostile.c: gemm variants that attack the harness itself (its descriptors, its
  * waits, its process, its memory, its terminal), so tests can prove a worker contains them
  * (docs/isolation.md). Test-only: hidden unless --include-hidden.
  * SPDX-License-Identifier: MIT */

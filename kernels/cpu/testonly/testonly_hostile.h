@@ -1,4 +1,4 @@
-/* kernels/cpu/testonly_hostile.h: the hostile test-only gemm variants (testonly_hostile.c).
+/* kernels/cpu/testonly/testonly_hostile.h: the hostile test-only gemm variants (testonly_hostile.c).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_TESTONLY_HOSTILE_H
 #define MC_TESTONLY_HOSTILE_H

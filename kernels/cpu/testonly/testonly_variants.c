@@ -1,4 +1,4 @@
-/* kernels/cpu/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write;
+/* kernels/cpu/testonly/testonly_variants.c: gemm variants that fail on purpose (crash, hang, out-of-bounds write;
  * the hostile set of testonly_hostile.c), so the harness can prove it isolates crashes, times out
  * hangs and checks guard zones; and one slow on purpose, by a known factor, for detection power.
  * SPDX-License-Identifier: MIT */
