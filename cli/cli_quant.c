@@ -25,8 +25,8 @@ typedef struct quant_format {
 } quant_format;
 
 static const quant_format formats[] = {
-    {MC_DTYPE_Q8_0, MC_Q8_0_BLOCK_BYTES, mc_ref_quantize_row_q8_0, mc_ref_dequantize_row_q8_0},
-    {MC_DTYPE_Q4_0, MC_Q4_0_BLOCK_BYTES, mc_ref_quantize_row_q4_0, mc_ref_dequantize_row_q4_0},
+    {MC_DTYPE_Q8_0, MC_Q8_0_BLOCK_BYTES, mc_ref_quantize_row_q8_0, mc_dtype_dequantize_row_q8_0},
+    {MC_DTYPE_Q4_0, MC_Q4_0_BLOCK_BYTES, mc_ref_quantize_row_q4_0, mc_dtype_dequantize_row_q4_0},
 };
 
 typedef struct quant_opts {

@@ -32,4 +32,18 @@ bool mc_dtype_parse(const char *name, mc_dtype *out);
 /* Bytes of one element (plain floats only). */
 int mc_dtype_elem_bytes(mc_dtype dt);
 
+/* The Q8_0/Q4_0 block format (GGUF): a fp16 scale d, then 32 codes. */
+#define MC_QK 32               /* elements per block */
+#define MC_Q8_0_BLOCK_BYTES 34 /* fp16 d + 32 x int8 */
+#define MC_Q4_0_BLOCK_BYTES 18 /* fp16 d + 16 x packed nibbles */
+
+/* Dequantises n/32 blocks at in into n floats, as ggml's dequantize_row_*: q * fp16-to-f32(d)
+ * in float arithmetic. */
+void mc_dtype_dequantize_row_q8_0(const uint8_t *in, float *out, int64_t n);
+void mc_dtype_dequantize_row_q4_0(const uint8_t *in, float *out, int64_t n);
+
+/* Dequantises element j (0..31) of the block at blk (exact: the float product widened). */
+double mc_dtype_dequant_q8_0_elem(const uint8_t *blk, int j);
+double mc_dtype_dequant_q4_0_elem(const uint8_t *blk, int j);
+
 #endif

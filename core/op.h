@@ -27,7 +27,7 @@ typedef struct mc_tensor_spec {
     double gen_lo, gen_hi; /* inputs: uniform values in [lo, hi], rounded to the dtype */
     double neg_inf_share;  /* inputs: share of entries set to -inf (never in column 0) */
     bool absent;           /* optional tensor not used by this case (e.g. no bias) */
-    int quant_pattern;     /* quantised inputs: an mc_quant_pattern (reference/ref_quant.h) applied
+    int quant_pattern;     /* quantised inputs: an mc_quant_pattern (engine/generate_quant.h) applied
                               to each generated row before it is quantised; 0 = random rows */
     int value_pattern;     /* plain inputs: an mc_quant_pattern applied (as for q8_0) to each
                               generated row, for a tensor a kernel quantises itself (gemv's x);

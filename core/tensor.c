@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "half.h"
-#include "reference/ref_quant.h"
+#include "dtype.h"
 
 static const char *const layout_names[MC_LAYOUT_COUNT] = {
     [MC_LAYOUT_CONTIGUOUS] = "contiguous", [MC_LAYOUT_TRANSPOSED] = "transposed",
@@ -176,9 +176,9 @@ double mc_tensor_get(const mc_tensor *t, const uint8_t *base, const int64_t idx[
         memcpy(&h, p, sizeof h);
         return mc_bf16_to_f32(h);
     case MC_DTYPE_Q8_0:
-        return mc_ref_dequant_q8_0_elem(p, (int)(idx[0] % 32));
+        return mc_dtype_dequant_q8_0_elem(p, (int)(idx[0] % 32));
     case MC_DTYPE_Q4_0:
-        return mc_ref_dequant_q4_0_elem(p, (int)(idx[0] % 32));
+        return mc_dtype_dequant_q4_0_elem(p, (int)(idx[0] % 32));
     default:
         return NAN;
     }

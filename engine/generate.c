@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "engine/generate_quant.h"
 #include "reference/ref_quant.h"
 
 uint64_t mc_generate_case_seed(const mc_case *c, uint64_t global_seed)
@@ -48,7 +49,7 @@ static mc_status fill_plain_pattern(mc_placed *p, mc_rng *r, mc_err *err)
     do {
         for (int64_t i = 0; i < k; i++)
             row[i] = (float)next_value(r, &p->spec, i);
-        mc_ref_quant_pattern_apply((mc_quant_pattern)p->spec.value_pattern, true,
+        mc_quant_pattern_apply((mc_quant_pattern)p->spec.value_pattern, true,
                                    idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
         for (idx[0] = 0; idx[0] < k; idx[0]++)
             mc_tensor_set(t, p->image, idx, row[idx[0]]);
@@ -74,7 +75,7 @@ static mc_status fill_quant(mc_placed *p, mc_rng *r, mc_err *err)
     do {
         for (int64_t i = 0; i < k; i++)
             row[i] = (float)next_value(r, &p->spec, i);
-        mc_ref_quant_pattern_apply((mc_quant_pattern)p->spec.quant_pattern, t->dtype == MC_DTYPE_Q8_0,
+        mc_quant_pattern_apply((mc_quant_pattern)p->spec.quant_pattern, t->dtype == MC_DTYPE_Q8_0,
                                    idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
         if (t->dtype == MC_DTYPE_Q8_0)
             mc_ref_quantize_row_q8_0(row, blocks, k);

@@ -8,6 +8,7 @@
 #include "engine/ops/op_common.h"
 #include "engine/runparams.h"
 #include "reference/ref_gemv.h"
+#include "engine/generate_quant.h"
 #include "reference/ref_quant.h"
 
 enum {
@@ -269,7 +270,7 @@ static mc_status quantised_x(const mc_tensor *x, const uint8_t *host, double *xd
     }
     mc_ref_quantize_row_q8_0(xf, blocks, k);
     for (int64_t p = 0; p < k; p++)
-        xd[p] = mc_ref_dequant_q8_0_elem(blocks + (p / MC_QK) * MC_Q8_0_BLOCK_BYTES, (int)(p % MC_QK));
+        xd[p] = mc_dtype_dequant_q8_0_elem(blocks + (p / MC_QK) * MC_Q8_0_BLOCK_BYTES, (int)(p % MC_QK));
     free(xf);
     free(blocks);
     return MC_OK;
