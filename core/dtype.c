@@ -7,7 +7,7 @@
 
 #include "half.h"
 
-static const mc_dtype_info dtype_table[MC_DTYPE_COUNT] = {
+static const mc_dtype_info dtype_table[] = {
     [MC_DTYPE_F32] = {"f32", 1, 4, 0x1p-24, false},
     [MC_DTYPE_F16] = {"f16", 1, 2, 0x1p-11, false},
     [MC_DTYPE_BF16] = {"bf16", 1, 2, 0x1p-8, false},

@@ -5,7 +5,7 @@
 #include <assert.h>
 #include <string.h>
 
-static const char *const kind_names[MC_RESULT_COUNT] = {
+static const char *const kind_names[] = {
     [MC_RESULT_PASS] = "pass",
     [MC_RESULT_FAIL_BOUND] = "bound",
     [MC_RESULT_FAIL_NAN] = "nan",

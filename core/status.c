@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const status_names[MC_STATUS_COUNT] = {
+static const char *const status_names[] = {
     [MC_OK] = "ok",
     [MC_ERR_USAGE] = "usage error",
     [MC_ERR_CONFIG] = "configuration error",

@@ -8,7 +8,7 @@
 #include "half.h"
 #include "dtype.h"
 
-static const char *const layout_names[MC_LAYOUT_COUNT] = {
+static const char *const layout_names[] = {
     [MC_LAYOUT_CONTIGUOUS] = "contiguous", [MC_LAYOUT_TRANSPOSED] = "transposed",
     [MC_LAYOUT_PADDED] = "padded",         [MC_LAYOUT_STRIDE2] = "stride2",
     [MC_LAYOUT_BROADCAST] = "broadcast",   [MC_LAYOUT_SLICED] = "sliced",

@@ -8,7 +8,7 @@
 
 #include "core/dtype.h"
 
-static const char *const pattern_names[MC_QPATTERN_COUNT] = {
+static const char *const pattern_names[] = {
     [MC_QPATTERN_RANDOM] = "random", [MC_QPATTERN_ZERO] = "zero",   [MC_QPATTERN_TWIN_MAX] = "twin_max",
     [MC_QPATTERN_TIES] = "ties",     [MC_QPATTERN_TINY] = "tiny",   [MC_QPATTERN_LARGE] = "large",
     [MC_QPATTERN_NAN] = "nan",

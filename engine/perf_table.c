@@ -8,7 +8,7 @@
 #include "core/op.h"
 
 /* Which variant each op is measured against. Configuration as data. */
-static const char *const peers[MC_OP_COUNT] = {
+static const char *const peers[] = {
     [MC_OP_GEMM] = "gemm_openblas_sgemm",
     [MC_OP_GEMV] = "gemv_openblas_sgemv",
     [MC_OP_SOFTMAX] = NULL, /* against copy bandwidth */

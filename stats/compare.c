@@ -25,7 +25,7 @@ mc_compare_cfg mc_compare_defaults(void)
     return (mc_compare_cfg){.threshold = 0.03, .fdr = 0.05, .conf = 0.95};
 }
 
-static const char *const verdict_names[MC_VERDICT_COUNT] = {
+static const char *const verdict_names[] = {
     [MC_VERDICT_SAME] = "same",
     [MC_VERDICT_FASTER] = "faster",
     [MC_VERDICT_SLOWER] = "slower",

@@ -10,7 +10,7 @@ extern const mc_op mc_op_gemv;
 extern const mc_op mc_op_softmax;
 extern const mc_op mc_op_sdpa;
 
-static const mc_op *const op_table[MC_OP_COUNT] = {
+static const mc_op *const op_table[] = {
     [MC_OP_GEMM] = &mc_op_gemm,
     [MC_OP_GEMV] = &mc_op_gemv,
     [MC_OP_SOFTMAX] = &mc_op_softmax,
