@@ -3,6 +3,7 @@
 #ifndef MC_BACKEND_H
 #define MC_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,23 @@ typedef struct mc_backend {
      * NULL when unknown. Host-code backends leave it NULL: the store hashes their machine code. */
     const char *(*program_hash)(mc_backend_ctx *ctx, const char *variant);
 } mc_backend;
+
+struct mc_variant;
+
+/* One backend's row, defined in kernels/<backend>/ beside its variant table: the backend, its
+ * variants, and why it is not built when it is not. The rows are listed in one place,
+ * mc_backend_rows[], which CMake generates from its MC_BACKENDS list (CMakeLists.txt); selection,
+ * `list backends`, the "not built" reasons and the registry all read it. */
+typedef struct mc_backend_row {
+    const char *name;                         /* "cpu", "opencl", "cuda" */
+    const mc_backend *backend;                /* NULL when not built */
+    const struct mc_variant *const *variants; /* NULL-terminated; NULL when not built */
+    const char *not_built;                    /* why, when backend is NULL */
+    bool hidden; /* a test-only or mutant table of a built backend: listed with --include-hidden */
+} mc_backend_row;
+
+/* Every row, NULL-terminated, in MC_BACKENDS order (hidden tables last). Generated. */
+extern const mc_backend_row *const mc_backend_rows[];
 
 /* All backends compiled into this binary, NULL-terminated, in a fixed order. */
 const mc_backend *const *mc_backends_all(void);

@@ -1,31 +1,30 @@
-/* engine/backends.c: the list of backends compiled into this binary.
+/* engine/backends.c: the backends built into this binary, read from the backend rows.
  * SPDX-License-Identifier: MIT */
 #include <string.h>
 
 #include "core/backend.h"
 
-extern const mc_backend mc_backend_cpu;
-#ifdef MC_HAVE_OPENCL
-extern const mc_backend mc_backend_opencl;
-#endif
-
-static const mc_backend *const backend_table[] = {
-    &mc_backend_cpu,
-#ifdef MC_HAVE_OPENCL
-    &mc_backend_opencl,
-#endif
-    NULL,
-};
+#define MC_BACKENDS_MAX 16
 
 const mc_backend *const *mc_backends_all(void)
 {
-    return backend_table;
+    static const mc_backend *built[MC_BACKENDS_MAX + 1];
+    static int n = -1;
+    if (n < 0) {
+        n = 0;
+        for (int i = 0; mc_backend_rows[i] && n < MC_BACKENDS_MAX; i++)
+            if (mc_backend_rows[i]->backend && !mc_backend_rows[i]->hidden)
+                built[n++] = mc_backend_rows[i]->backend;
+        built[n] = NULL;
+    }
+    return built;
 }
 
 const mc_backend *mc_backend_find(const char *name)
 {
-    for (int i = 0; backend_table[i]; i++)
-        if (strcmp(backend_table[i]->name, name) == 0)
-            return backend_table[i];
+    const mc_backend *const *all = mc_backends_all();
+    for (int i = 0; all[i]; i++)
+        if (strcmp(all[i]->name, name) == 0)
+            return all[i];
     return NULL;
 }

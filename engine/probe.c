@@ -74,8 +74,9 @@ mc_status mc_probe_collect(const mc_variant *const *variants, int n, mc_probe_re
     waitpid(pid, &status, 0);
     if (got != 3 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return mc_err_set(err, MC_ERR_BACKEND, "the capability probe process died (status %d)", status);
-    add_unbuilt(out, "opencl", "not built: no OpenCL loader found at build time");
-    add_unbuilt(out, "cuda", "not built: nvcc was not found at build time");
+    for (int i = 0; mc_backend_rows[i]; i++)
+        if (!mc_backend_rows[i]->backend)
+            add_unbuilt(out, mc_backend_rows[i]->name, mc_backend_rows[i]->not_built);
     return MC_OK;
 }
 

@@ -7,16 +7,10 @@
 
 #include "core/variant.h"
 
-/* All variants in a fixed order: cpu, opencl, cuda, then test-only and mutants when built.
+/* All variants in the backend rows' order (core/backend.h), then test-only and mutants when built.
  * Test-only and mutant variants are listed only when include_hidden is true. */
 const mc_variant *const *mc_registry_variants(bool include_hidden, int *count /* out */);
 /* Looks a variant up by exact name among all compiled variants (hidden ones too). */
 const mc_variant *mc_registry_find(const char *name);
-
-/* Tables each backend's registration file provides (NULL-terminated arrays). */
-extern const mc_variant *const mc_cpu_variants[];
-extern const mc_variant *const mc_testonly_variants[];
-extern const mc_variant *const mc_mutant_variants[];
-extern const mc_variant *const mc_opencl_variants[];
 
 #endif

@@ -24,14 +24,27 @@ static bool list_contains(const char *list, const char *word)
     return false;
 }
 
+/* A backend any row names, built or not (an unbuilt one is refused later, as unavailable). */
+static bool row_named(const char *name)
+{
+    for (int i = 0; mc_backend_rows[i]; i++)
+        if (strcmp(mc_backend_rows[i]->name, name) == 0)
+            return true;
+    return false;
+}
+
 static mc_status check_backend_names(const char *list, mc_err *err)
 {
-    char copy[256];
+    char copy[256], known[256] = "";
+    size_t len = 0;
+    for (int i = 0; mc_backend_rows[i]; i++)
+        if (!mc_backend_rows[i]->hidden && len < sizeof known)
+            len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", mc_backend_rows[i]->name);
     snprintf(copy, sizeof copy, "%s", list);
     char *save = NULL;
     for (char *b = strtok_r(copy, ",", &save); b; b = strtok_r(NULL, ",", &save))
-        if (!mc_backend_find(b) && strcmp(b, "cuda") != 0 && strcmp(b, "opencl") != 0)
-            return mc_err_set(err, MC_ERR_CONFIG, "--backend: unknown backend '%s' (known: cpu, opencl, cuda)", b);
+        if (!row_named(b))
+            return mc_err_set(err, MC_ERR_CONFIG, "--backend: unknown backend '%s' (known: %s)", b, known);
     return MC_OK;
 }
 

@@ -22,6 +22,9 @@
 #include <cmocka.h>
 
 #include "engine/registry.h"
+
+/* The mutants' table (kernels/cpu/mutants/mutant_registry.c), row cpu_mutants. */
+extern const mc_variant *const mc_mutant_variants[];
 #include "engine/session.h"
 
 #define MUTANT_TIMEOUT_S 20 /* per case: the slowest mutant case takes < 1 s; the hang is killed */

@@ -7,6 +7,7 @@
  */
 #include <stddef.h>
 
+#include "core/backend.h"
 #include "core/variant.h"
 
 extern const mc_variant mc_mutant_gemm_tile_topleft;
@@ -68,4 +69,10 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_sdpa_causal_off_by_one,
     &mc_mutant_sdpa_gqa_round_robin,
     NULL,
+};
+
+/* The mutants' (hidden) row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
+extern const mc_backend mc_backend_cpu;
+const mc_backend_row mc_backend_row_cpu_mutants = {
+    .name = "cpu", .backend = &mc_backend_cpu, .variants = mc_mutant_variants, .hidden = true,
 };

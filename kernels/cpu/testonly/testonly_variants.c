@@ -141,3 +141,9 @@ const mc_variant *const mc_testonly_variants[] = {
     &mc_testonly_hostile[8],
     NULL,
 };
+
+/* The test-only variants' (hidden) row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
+extern const mc_backend mc_backend_cpu;
+const mc_backend_row mc_backend_row_cpu_testonly = {
+    .name = "cpu", .backend = &mc_backend_cpu, .variants = mc_testonly_variants, .hidden = true,
+};
