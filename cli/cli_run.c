@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
 #include "cli_outputs.h"
+#include "core/op.h"
 #include "core/sanitize.h"
 
 #include <errno.h>
@@ -14,7 +15,8 @@
 #include <unistd.h>
 
 
-static const char run_usage[] =
+/* The run usage; %s is the op names, from the op records (run_usage_text). */
+static const char run_usage_fmt[] =
     "usage: metallic-check run [options]\n"
     "Runs every selected kernel variant against the fp64 reference, in worker processes.\n"
     "\n"
@@ -22,7 +24,7 @@ static const char run_usage[] =
     "  --cases FILE       a case file instead of a tier (repeatable)\n"
     "  --cases-dir DIR    where tiers and cases/lib live (default: $MC_CASES_DIR, then next to the binary)\n"
     "  --backend LIST     comma list of backends (cpu, opencl, cuda); an unavailable one is an error\n"
-    "  --op GLOB          only ops matching GLOB (gemm, gemv, softmax, sdpa)\n"
+    "  --op GLOB          only ops matching GLOB (%s)\n"
     "  --variant GLOB     only variants matching GLOB (repeatable, or a comma list); a glob that\n"
     "                     matches nothing is an error\n"
     "  --filter EXPR      a glob over case keys ('gemm(dtype=f16*') or terms 'dtype=f16,m=1'\n"
@@ -58,6 +60,18 @@ static const char run_usage[] =
     "\n"
     "Exit status: 0 all passed; 1 a failure, crash or timeout; 2 usage or configuration error;\n"
     "4 nothing ran.\n";
+
+/* run_usage_fmt with every op's name, in op order. */
+static const char *run_usage_text(void)
+{
+    static char text[sizeof run_usage_fmt + 256];
+    char ops[256] = "";
+    size_t len = 0;
+    for (int o = 0; o < MC_OP_COUNT && len < sizeof ops; o++)
+        len += (size_t)snprintf(ops + len, sizeof ops - len, "%s%s", o ? ", " : "", mc_op_get((mc_op_id)o)->name);
+    snprintf(text, sizeof text, run_usage_fmt, ops);
+    return text;
+}
 
 static const char repro_usage[] =
     "usage: metallic-check repro CASE-KEY [--variant V] [--seed N] [--verbose] [other run options]\n"
@@ -300,13 +314,13 @@ int mc_cli_run(int argc, char **argv)
 {
     mc_run_options o;
     int pos;
-    int rc = mc_cli_parse_run_options("run", run_usage, argc, argv, &o, &pos);
+    int rc = mc_cli_parse_run_options("run", run_usage_text(), argc, argv, &o, &pos);
     if (rc >= 0) {
         mc_cli_outputs_early_error("run", argc, argv, rc, "invalid command line (the reason is on stderr)");
         return rc;
     }
     if (pos < argc) {
-        fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage);
+        fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage_text());
         mc_cli_outputs_early_error("run", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }

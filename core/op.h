@@ -40,6 +40,26 @@ typedef struct mc_ref_out {
     double *bound;    /* the largest |out - expected| the error analysis allows */
 } mc_ref_out;
 
+/* What an op's speed is held to in the perf table and the report: the machine's compute rate, or
+ * the bandwidth of reading (its data is read once) or copying (read once, written once). */
+typedef enum mc_roof {
+    MC_ROOF_COMPUTE,
+    MC_ROOF_READ_BW,
+    MC_ROOF_COPY_BW,
+    MC_ROOF_COUNT
+} mc_roof;
+
+/* One parameter the report compares an op's variants across. Parameters in `ignore` move with
+ * the swept one (left out when grouping); equal_to_x demands they equal it. */
+typedef struct mc_sweep_axis {
+    const char *x;
+    const char *ignore[3];
+    bool equal_to_x;
+    const char *label;
+} mc_sweep_axis;
+
+#define MC_MAX_SWEEP_AXES 6
+
 typedef struct mc_op {
     mc_op_id id;
     const char *name;
@@ -63,7 +83,16 @@ typedef struct mc_op {
      * has at most a tenth of that share (benchdnn's trick: a kernel that writes zeros passes
      * loose checks). */
     double mistrust_zero_share;
+    /* The variant its timings are compared with in the same run (the perf table's "x1.8 vs"), or
+     * NULL when the op is held to its roof alone. */
+    const char *perf_peer;
+    mc_roof roof;
+    /* The report's variant comparison: axes in order of preference, ended by one with x NULL. */
+    mc_sweep_axis sweep_axes[MC_MAX_SWEEP_AXES];
 } mc_op;
+
+/* "compute", "read" or "copy". */
+const char *mc_roof_name(mc_roof r);
 
 /* All ops, indexed by mc_op_id. */
 const mc_op *mc_op_get(mc_op_id id);

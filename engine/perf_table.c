@@ -7,18 +7,9 @@
 
 #include "core/op.h"
 
-/* Which variant each op is measured against. Configuration as data. */
-static const char *const peers[] = {
-    [MC_OP_GEMM] = "gemm_openblas_sgemm",
-    [MC_OP_GEMV] = "gemv_openblas_sgemv",
-    [MC_OP_SOFTMAX] = NULL, /* against copy bandwidth */
-    [MC_OP_SDPA] = "sdpa_three_stage",
-};
-_Static_assert(sizeof peers / sizeof peers[0] == MC_OP_COUNT, "one peer entry per op");
-
 const char *mc_perf_peer_of(mc_op_id op)
 {
-    return peers[op];
+    return mc_op_get(op)->perf_peer;
 }
 
 bool mc_perf_timing_of(const mc_session *s, int item, mc_timing *out)
@@ -93,11 +84,12 @@ static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t,
     if (pm > 0)
         fprintf(out, "  x%.2f vs %s", pm / t->median_ns, peer);
     double bytes = c->op && c->op->bytes ? c->op->bytes(c) : 0;
-    const mc_peaks *roof = roofs && (v->op == MC_OP_GEMV || v->op == MC_OP_SOFTMAX) ? roof_for(roofs, bytes) : NULL;
+    const mc_roof kind = mc_op_get(v->op)->roof;
+    const mc_peaks *roof = roofs && kind != MC_ROOF_COMPUTE ? roof_for(roofs, bytes) : NULL;
     if (roof && roof->read_gbs > 0)
         fprintf(out, "  %.0f%% of %s bw at %.1f MB (%s)",
-                100 * t->gbs / (v->op == MC_OP_GEMV ? roof->read_gbs : roof->copy_gbs),
-                v->op == MC_OP_GEMV ? "read" : "copy", bytes / 1e6, mc_peaks_level(bytes, &roofs->caches));
+                100 * t->gbs / (kind == MC_ROOF_READ_BW ? roof->read_gbs : roof->copy_gbs),
+                mc_roof_name(kind), bytes / 1e6, mc_peaks_level(bytes, &roofs->caches));
     fputc('\n', out);
 }
 

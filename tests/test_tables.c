@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "engine/generate_quant.h"
+#include "engine/registry.h"
 #include "kernels/cpu/gemm_tiles.h"
 #include "reports/svg.h"
 #include "stats/compare.h"
@@ -62,6 +63,37 @@ static void test_core_tables(void **state)
     assert_names(names, MC_DTYPE_COUNT);
 }
 
+/* True when the op has a parameter called name. */
+static int has_param(const mc_op *op, const char *name)
+{
+    for (int i = 0; i < op->n_params; i++)
+        if (strcmp(op->params[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The op record is complete: a roof, a peer that is a compiled variant of that op, and report
+ * axes over parameters the op has. */
+static void assert_op_record_complete(const mc_op *op)
+{
+    assert_true((int)op->roof >= 0 && op->roof < MC_ROOF_COUNT);
+    assert_string_not_equal(mc_roof_name(op->roof), "?");
+    if (op->perf_peer) {
+        const mc_variant *peer = mc_registry_find(op->perf_peer);
+        assert_non_null(peer);
+        assert_int_equal(peer->op, op->id);
+    } else {
+        assert_true(op->roof != MC_ROOF_COMPUTE); /* no peer: held to a measured bandwidth */
+    }
+    assert_non_null(op->sweep_axes[0].x);
+    for (int a = 0; a < MC_MAX_SWEEP_AXES && op->sweep_axes[a].x; a++) {
+        assert_true(has_param(op, op->sweep_axes[a].x));
+        assert_non_null(op->sweep_axes[a].label);
+        for (int i = 0; i < 3 && op->sweep_axes[a].ignore[i]; i++)
+            assert_true(has_param(op, op->sweep_axes[a].ignore[i]));
+    }
+}
+
 static void test_op_table(void **state)
 {
     (void)state;
@@ -73,6 +105,7 @@ static void test_op_table(void **state)
         assert_true(op->tensors && op->args && op->reference && op->flops && op->bytes);
         names[i] = op->name;
         assert_ptr_equal(mc_op_find(op->name), op);
+        assert_op_record_complete(op);
     }
     assert_names(names, MC_OP_COUNT);
 }

@@ -188,4 +188,12 @@ const mc_op mc_op_gemm = {
     .flops = gemm_flops,
     .bytes = gemm_bytes,
     .mistrust_zero_share = 0.3,
+    .perf_peer = "gemm_openblas_sgemm",
+    .roof = MC_ROOF_COMPUTE,
+    .sweep_axes = {
+        {"m", {"n", "k"}, true, "size (m = n = k)"},
+        {"m", {0}, false, "m"},
+        {"n", {0}, false, "n"},
+        {"k", {0}, false, "k"},
+    },
 };

@@ -356,4 +356,10 @@ const mc_op mc_op_gemv = {
     .flops = gemv_flops,
     .bytes = gemv_bytes,
     .mistrust_zero_share = 0.3,
+    .perf_peer = "gemv_openblas_sgemv",
+    .roof = MC_ROOF_READ_BW,
+    .sweep_axes = {
+        {"m", {0}, false, "m (rows)"},
+        {"k", {0}, false, "k (columns)"},
+    },
 };

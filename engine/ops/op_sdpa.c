@@ -237,4 +237,10 @@ const mc_op mc_op_sdpa = {
     .flops = sdpa_flops,
     .bytes = sdpa_bytes,
     .mistrust_zero_share = 0.3,
+    .perf_peer = "sdpa_three_stage",
+    .roof = MC_ROOF_COMPUTE,
+    .sweep_axes = {
+        {"n_kv", {"q_offset"}, false, "n_kv (keys per head)"},
+        {"n_q", {"q_offset"}, false, "n_q (queries per head)"},
+    },
 };

@@ -199,4 +199,10 @@ const mc_op mc_op_softmax = {
     .flops = softmax_flops,
     .bytes = softmax_bytes,
     .mistrust_zero_share = 0.3,
+    .perf_peer = NULL,
+    .roof = MC_ROOF_COPY_BW,
+    .sweep_axes = {
+        {"cols", {0}, false, "cols (row length)"},
+        {"rows", {0}, false, "rows"},
+    },
 };

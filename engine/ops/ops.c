@@ -31,3 +31,15 @@ const mc_op *mc_op_find(const char *name)
             return op_table[i];
     return NULL;
 }
+
+static const char *const roof_names[] = {
+    [MC_ROOF_COMPUTE] = "compute",
+    [MC_ROOF_READ_BW] = "read",
+    [MC_ROOF_COPY_BW] = "copy",
+};
+static_assert(sizeof roof_names / sizeof roof_names[0] == MC_ROOF_COUNT, "one name per roof");
+
+const char *mc_roof_name(mc_roof r)
+{
+    return (int)r >= 0 && r < MC_ROOF_COUNT ? roof_names[r] : "?";
+}
