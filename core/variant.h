@@ -12,11 +12,10 @@
 #include "status.h"
 #include "tensor.h"
 
+/* One id per op, in CMakeLists.txt's MC_OPS order (MC_OP_GEMM, MC_OP_GEMV, MC_OP_SOFTMAX,
+ * MC_OP_SDPA, then any MC_EXTRA_OPS): generated with the op table (engine/ops/ops.c). */
 typedef enum mc_op_id {
-    MC_OP_GEMM,
-    MC_OP_GEMV,
-    MC_OP_SOFTMAX,
-    MC_OP_SDPA,
+#include "mc_op_ids.h"
     MC_OP_COUNT
 } mc_op_id;
 
