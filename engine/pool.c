@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "isolate.h"
+#include "core/clock.h"
 
 #define MC_POOL_MAX_JOBS 64
 #define MC_EXTRA_MAX (1u << 20) /* a timing record with its samples fits easily */
@@ -107,13 +108,6 @@ typedef struct pool {
     void *extra;     /* worker side: the extra bytes of one result */
 } pool;
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static int write_all(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
@@ -171,13 +165,13 @@ static void run_item(pool *p, mc_runner *r, int item, int fd)
     memset(&res, 0, sizeof res);
     res.case_index = it->case_index;
     res.variant_index = it->variant_index;
-    double t0 = now_s();
+    double t0 = mc_now_s();
     mc_err err = {0};
     if (mc_runner_run(r, &p->cases[it->case_index], p->variants[it->variant_index], &res, &err) != MC_OK) {
         res.kind = MC_RESULT_ERROR;
         snprintf(res.message, sizeof res.message, "harness error: %.220s", err.msg);
     }
-    res.elapsed_ms = (now_s() - t0) * 1e3;
+    res.elapsed_ms = (mc_now_s() - t0) * 1e3;
     size_t extra_len = 0;
     if (p->cfg->take_extra && res.kind == MC_RESULT_PASS)
         extra_len = p->cfg->take_extra(p->cfg->after_user, p->extra, MC_EXTRA_MAX);
@@ -360,7 +354,7 @@ static void mark_gone(pool *p, worker *w, mc_result_kind kind, bool kill_now, co
     snprintf(w->why, sizeof w->why, "%s", why ? why : "");
     close_fd(&w->cmd_fd);
     close_fd(&w->res_fd);
-    double t = now_s();
+    double t = mc_now_s();
     if (kill_now) {
         kill(-w->pid, SIGKILL);
         w->killed = true;
@@ -519,7 +513,7 @@ static void parse_messages(pool *p, worker *w)
             break;
         if (h.type == MSG_START) {
             w->started = h.item;
-            w->started_at = now_s();
+            w->started_at = mc_now_s();
         } else {
             mc_result res;
             memcpy(&res, w->in + used + sizeof h, sizeof res);
@@ -557,7 +551,7 @@ static mc_status check_workers(pool *p, mc_err *err)
         worker *w = &p->w[i];
         if (!w->alive)
             continue;
-        double t = now_s();
+        double t = mc_now_s();
         if (!w->gone && w->started >= 0 && t - w->started_at > p->cfg->timeout_s)
             mark_gone(p, w, MC_RESULT_TIMEOUT, true, NULL);
         if (!w->gone && has_exited(w)) {
@@ -622,8 +616,8 @@ static mc_status serve(pool *p, mc_err *err)
         mc_status st = check_workers(p, err);
         if (st)
             return st;
-        if (p->cb->on_tick && now_s() - last_tick > 0.2) {
-            last_tick = now_s();
+        if (p->cb->on_tick && mc_now_s() - last_tick > 0.2) {
+            last_tick = mc_now_s();
             p->cb->on_tick(p->cb->user);
         }
     }
@@ -642,17 +636,17 @@ static void stop_workers(pool *p)
         close_fd(&w->res_fd);
         close_fd(&w->out_fd);
     }
-    double until = now_s() + MC_POOL_KILL_GRACE_S;
+    double until = mc_now_s() + MC_POOL_KILL_GRACE_S;
     for (int i = 0; i < p->n_workers; i++) {
         worker *w = &p->w[i];
         if (!w->alive)
             continue;
-        while (!has_exited(w) && now_s() < until) {
+        while (!has_exited(w) && mc_now_s() < until) {
             struct timespec nap = {0, 2000000};
             nanosleep(&nap, NULL);
         }
         kill(-w->pid, SIGKILL);
-        for (double give_up = now_s() + MC_POOL_KILL_GRACE_S; !has_exited(w) && now_s() < give_up;) {
+        for (double give_up = mc_now_s() + MC_POOL_KILL_GRACE_S; !has_exited(w) && mc_now_s() < give_up;) {
             struct timespec nap = {0, 2000000};
             nanosleep(&nap, NULL);
         }

@@ -10,21 +10,15 @@
 #include <unistd.h>
 
 #include "core/op.h"
+#include "core/clock.h"
 
 #define ITEM_OVERHEAD_FLOPS 2e6 /* a small case's fixed cost (fork round trip, tensors, checks), in flops */
 #define MIN_BAR 10              /* narrower than this, the bar is left out */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 void mc_progress_init(mc_progress *p, FILE *out, int total, const char *label, bool quiet)
 {
     *p = (mc_progress){.out = out, .tty = isatty(fileno(out)), .quiet = quiet, .total = total,
-                       .started = now_s(), .label = label};
+                       .started = mc_now_s(), .label = label};
     p->last_print = p->started;
 }
 
@@ -131,7 +125,7 @@ void mc_progress_show(mc_progress *p)
 {
     if (p->quiet)
         return;
-    double t = now_s();
+    double t = mc_now_s();
     if (t - p->last_print >= (p->tty ? 0.1 : 10.0))
         draw(p, t);
 }
@@ -140,7 +134,7 @@ void mc_progress_finish(mc_progress *p)
 {
     if (p->quiet)
         return;
-    draw(p, now_s());
+    draw(p, mc_now_s());
     if (p->tty)
         fputc('\n', p->out);
 }

@@ -18,20 +18,14 @@
 #include "core/backend.h"
 #include "core/op.h"
 #include "perf_table.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+#include "core/clock.h"
 
 void mc_recorder_init(mc_recorder *r, mc_store *store, int64_t run_id)
 {
     memset(r, 0, sizeof *r);
     r->store = store;
     r->run_id = run_id;
-    r->last_flush_s = now_s();
+    r->last_flush_s = mc_now_s();
 }
 
 static bool device_code(const mc_variant *v)
@@ -159,14 +153,14 @@ static void flush(mc_recorder *r, const mc_session *s, bool final)
     free(waiting);
     write_ready(r, s, r->pending, r->n_pending, final);
     r->n_pending = 0;
-    r->last_flush_s = now_s();
+    r->last_flush_s = mc_now_s();
 }
 
 void mc_recorder_sink(void *user, const mc_session *s, int item)
 {
     mc_recorder *r = user;
     r->pending[r->n_pending++] = item;
-    if (r->n_pending == MC_RECORD_BATCH || now_s() - r->last_flush_s > 1.0)
+    if (r->n_pending == MC_RECORD_BATCH || mc_now_s() - r->last_flush_s > 1.0)
         flush(r, s, false);
 }
 

@@ -13,6 +13,7 @@
 #include "core/op.h"
 #include "progress.h"
 #include "runparams.h"
+#include "core/clock.h"
 
 static mc_status load_cases(const mc_session_cfg *cfg, mc_session *s, mc_err *err)
 {
@@ -310,13 +311,6 @@ static void add_coverage_failures(mc_session *s)
     add_dispatch_failures(s);
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *err)
 {
     s->results = calloc((size_t)s->n_items + 1, sizeof *s->results);
@@ -330,9 +324,9 @@ mc_status mc_session_execute(const mc_session_cfg *cfg, mc_session *s, mc_err *e
     for (int i = 0; i < s->n_items; i++)
         mc_progress_add_cost(&ctx.progress, mc_progress_item_cost(&s->cases.items[s->items[i].case_index]));
     mc_pool_callbacks cb = {.user = &ctx, .on_result = on_result, .on_tick = on_tick};
-    double t0 = now_s();
+    double t0 = mc_now_s();
     mc_status st = mc_pool_run(&cfg->pool, s->cases.items, s->variants, s->items, s->n_items, &cb, err);
-    s->wall_s = now_s() - t0;
+    s->wall_s = mc_now_s() - t0;
     if (s->n_items)
         mc_progress_finish(&ctx.progress);
     if (st)

@@ -14,13 +14,7 @@
 #include "core/runinfo.h"
 #include "html.h"
 #include "report_int.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+#include "core/clock.h"
 
 static void write_head(FILE *out, const rp_report *r)
 {
@@ -91,7 +85,7 @@ static void fill_stats(const rp_report *r, mc_report_stats *st)
 
 mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_report_stats *stats, mc_err *err)
 {
-    double t0 = now_s();
+    double t0 = mc_now_s();
     mc_report_stats local;
     mc_report_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
@@ -112,7 +106,7 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
         fill_stats(&r, st);
     }
     rp_free(&r);
-    st->seconds = now_s() - t0;
+    st->seconds = mc_now_s() - t0;
     return rc;
 }
 

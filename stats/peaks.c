@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "stats.h"
+#include "core/clock.h"
 
 #define PEAK_REPEATS 7
 #define PEAK_MAX_THREADS 64
@@ -87,22 +88,15 @@ static void *copy_slice(void *arg)
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static double timed_pass(void *(*fn)(void *), slice *slices, int threads)
 {
     pthread_t tid[PEAK_MAX_THREADS];
-    double t0 = now_s();
+    double t0 = mc_now_s();
     for (int i = 0; i < threads; i++)
         pthread_create(&tid[i], NULL, fn, &slices[i]);
     for (int i = 0; i < threads; i++)
         pthread_join(tid[i], NULL);
-    return now_s() - t0;
+    return mc_now_s() - t0;
 }
 
 /* The median of the repeats (the machine's peaks, stored and compared across runs), or their best
