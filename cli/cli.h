@@ -37,6 +37,15 @@ typedef struct mc_run_options {
     struct mc_cli_outputs *outputs; /* the command's --json/--junit collector, NULL for none */
 } mc_run_options;
 
+/* What a usage error shows after its message: the whole usage text, its first line, or a pointer
+ * to --help. */
+typedef enum mc_usage_show { MC_USAGE_FULL, MC_USAGE_FIRST_LINE, MC_USAGE_HINT } mc_usage_show;
+
+/* The one usage error: "metallic-check CMD: <message>" and what `show` asks for, on stderr.
+ * Returns MC_EXIT_USAGE. */
+int mc_cli_usage_error(const char *cmd, const char *usage, mc_usage_show show, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Parses the shared options; positional arguments are left in *rest (repro's key). Returns an exit
  * status >= 0 when the command must stop (help printed: 0; error: 2), -1 to go on. */
 int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,

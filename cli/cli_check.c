@@ -70,10 +70,7 @@ typedef struct check_options {
 
 static int check_usage_error(const char *fmt, const char *value)
 {
-    fprintf(stderr, "metallic-check check: ");
-    fprintf(stderr, fmt, value);
-    fprintf(stderr, "\n\n%s", check_usage);
-    return MC_EXIT_USAGE;
+    return mc_cli_usage_error("check", check_usage, MC_USAGE_FULL, fmt, value);
 }
 
 /* Pulls check's own options out of argv, leaving the run options in place. */

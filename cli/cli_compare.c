@@ -78,19 +78,6 @@ static const struct option compare_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int usage_error(const char *cmd, const char *usage, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int usage_error(const char *cmd, const char *usage, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "metallic-check %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n\n%s", usage);
-    return MC_EXIT_USAGE;
-}
-
 bool mc_cli_parse_threshold(const char *text, double *fraction)
 {
     char *end = NULL;
@@ -123,15 +110,15 @@ static int parse_compare(int argc, char **argv, compare_opts *o)
         case OPT_QUIET: o->quiet = true; break;
         case OPT_THRESHOLD:
             if (!mc_cli_parse_threshold(optarg, &o->cfg.threshold))
-                return usage_error("compare", compare_usage, "--threshold wants a percentage in (0, 100), got '%s'",
+                return mc_cli_usage_error("compare", compare_usage, MC_USAGE_FULL, "--threshold wants a percentage in (0, 100), got '%s'",
                                    optarg);
             break;
         default:
-            return usage_error("compare", compare_usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return mc_cli_usage_error("compare", compare_usage, MC_USAGE_FULL, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return usage_error("compare", compare_usage, "unexpected argument '%s'", argv[optind]);
+        return mc_cli_usage_error("compare", compare_usage, MC_USAGE_FULL, "unexpected argument '%s'", argv[optind]);
     return -1;
 }
 
@@ -552,16 +539,16 @@ int mc_cli_merge(int argc, char **argv)
             return MC_EXIT_OK;
         }
         if (c != 'o')
-            return usage_error("merge", merge_usage, "unknown or incomplete option '%s'", argv[optind - 1]);
+            return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "unknown or incomplete option '%s'", argv[optind - 1]);
         out = optarg;
     }
     if (!out)
-        return usage_error("merge", merge_usage, "%s", "-o OUT.db is required");
+        return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "%s", "-o OUT.db is required");
     if (optind >= argc)
-        return usage_error("merge", merge_usage, "%s", "no database to merge");
+        return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "%s", "no database to merge");
     for (int i = optind; i < argc; i++)
         if (access(argv[i], R_OK) != 0)
-            return usage_error("merge", merge_usage, "cannot read '%s'", argv[i]);
+            return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "cannot read '%s'", argv[i]);
     mc_store *s = NULL;
     mc_err err = {0};
     if (mc_outfile_check_regular(out, "-o", &err) != MC_OK || mc_store_open(out, &s, &err) != MC_OK)

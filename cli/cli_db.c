@@ -48,8 +48,7 @@ static const char *const side_names[SIDES] = {"base", "candidate"};
 
 static int usage_error(const char *what)
 {
-    fprintf(stderr, "metallic-check db: %s\n\n%s", what, db_usage);
-    return MC_EXIT_USAGE;
+    return mc_cli_usage_error("db", db_usage, MC_USAGE_FULL, "%s", what);
 }
 
 /* ---- db check ---- */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "core/dtype.h"
 #include "core/status.h"
 #include "reference/ref_quant.h"
@@ -63,9 +64,7 @@ static int report(const char *cmd, const mc_err *err)
 /* One line saying what is wrong, then the usage's first line (the synopsis). */
 static int usage_error(const char *cmd, const char *usage, const char *what, const char *arg)
 {
-    fprintf(stderr, "metallic-check %s: %s%s%s\n%.*s", cmd, what, arg ? " " : "", arg ? arg : "",
-            (int)(strchr(usage, '\n') - usage + 1), usage);
-    return EXIT_USAGE;
+    return mc_cli_usage_error(cmd, usage, MC_USAGE_FIRST_LINE, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
 }
 
 /* Takes "--name value" or "--name=value" at argv[*i]; NULL when argv[*i] is not --name. */

@@ -54,10 +54,7 @@ typedef struct report_args {
 
 static int usage_error(const char *fmt, const char *what)
 {
-    fputs("metallic-check report: ", stderr);
-    fprintf(stderr, fmt, what);
-    fputs("\n(metallic-check report --help for usage)\n", stderr);
-    return MC_EXIT_USAGE;
+    return mc_cli_usage_error("report", NULL, MC_USAGE_HINT, fmt, what);
 }
 
 /* Returns -1 to go on, else the exit status. */

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cli.h"
 #include "core/op.h"
 #include "core/outfile.h"
 #include "core/runinfo.h"
@@ -695,9 +696,7 @@ static mc_status write_merged(const char *path, const mc_gemm_tuning_entry *rows
 
 static int usage_error(const char *what, const char *arg)
 {
-    fprintf(stderr, "metallic-check tune: %s%s%s\n%.*s", what, arg ? " " : "", arg ? arg : "",
-            (int)(strchr(tune_usage, '\n') - tune_usage + 1), tune_usage);
-    return EXIT_USAGE;
+    return mc_cli_usage_error("tune", tune_usage, MC_USAGE_FIRST_LINE, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
 }
 
 static int parse_int(const char *text, int min, int max, int *out)
