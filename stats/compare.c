@@ -19,6 +19,7 @@
 
 #include "core/codehash.h"
 #include "stats.h"
+#include "core/json.h"
 
 mc_compare_cfg mc_compare_defaults(void)
 {
@@ -186,74 +187,6 @@ bool mc_compare_any_regression(const mc_compare_item *items, int n)
 
 /* ---- grouping by shared parameters ---- */
 
-#define MAX_PARAMS 32
-
-typedef struct param {
-    char name[32];
-    bool is_num;
-    double num;
-    char text[64];
-} param;
-
-typedef struct param_set {
-    param p[MAX_PARAMS];
-    int n;
-} param_set;
-
-/* Parses the store's flat params object: {"name":"word","m":5,...}. Unknown shapes are skipped. */
-static void parse_params(const char *json, param_set *out)
-{
-    out->n = 0;
-    const char *s = json ? strchr(json, '{') : NULL;
-    if (!s)
-        return;
-    s++;
-    while (*s && out->n < MAX_PARAMS) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        if (*s != '"')
-            return;
-        const char *name = ++s;
-        while (*s && *s != '"')
-            s++;
-        if (*s != '"')
-            return;
-        param *p = &out->p[out->n];
-        snprintf(p->name, sizeof p->name, "%.*s", (int)(s - name), name);
-        s++;
-        while (*s == ' ' || *s == ':')
-            s++;
-        if (*s == '"') {
-            const char *v = ++s;
-            while (*s && *s != '"')
-                s += (*s == '\\' && s[1]) ? 2 : 1;
-            snprintf(p->text, sizeof p->text, "%.*s", (int)(s - v), v);
-            p->is_num = false;
-            if (*s)
-                s++;
-        } else {
-            char *end = NULL;
-            p->num = strtod(s, &end);
-            if (end == s)
-                return;
-            snprintf(p->text, sizeof p->text, "%.*s", (int)(end - s), s);
-            p->is_num = true;
-            s = end;
-        }
-        out->n++;
-        if (*s == '}')
-            return;
-    }
-}
-
-static const param *find_param(const param_set *ps, const char *name)
-{
-    for (int i = 0; i < ps->n; i++)
-        if (strcmp(ps->p[i].name, name) == 0)
-            return &ps->p[i];
-    return NULL;
-}
-
 /* One condition on a parameter: equal to a word or number, >= a number, or <= a number. */
 typedef enum cond_kind { COND_EQ, COND_GE, COND_LE } cond_kind;
 
@@ -265,9 +198,9 @@ typedef struct cond {
     char text[64];
 } cond;
 
-static bool cond_holds(const cond *c, const param_set *ps)
+static bool cond_holds(const cond *c, const mc_json_params *ps)
 {
-    const param *p = find_param(ps, c->name);
+    const mc_json_param *p = mc_json_params_find(ps, c->name);
     if (!p || p->is_num != c->is_num)
         return false;
     if (!c->is_num)
@@ -276,11 +209,11 @@ static bool cond_holds(const cond *c, const param_set *ps)
 }
 
 typedef struct group_work {
-    param_set *sets;   /* per item of the group */
+    mc_json_params *sets;   /* per item of the group */
     bool *regressed;   /* per item of the group */
     int n;
-    cond conds[2 * MAX_PARAMS];
-    bool use[2 * MAX_PARAMS];
+    cond conds[2 * MC_JSON_MAX_PARAMS];
+    bool use[2 * MC_JSON_MAX_PARAMS];
     int n_conds;
 } group_work;
 
@@ -302,17 +235,17 @@ static int unregressed_matching(const group_work *g)
 /* Candidate conditions: each holds for every regressed item and excludes some unregressed one. */
 static void candidate_conds(group_work *g)
 {
-    const param_set *first = NULL;
+    const mc_json_params *first = NULL;
     for (int i = 0; i < g->n && !first; i++)
         if (g->regressed[i])
             first = &g->sets[i];
     g->n_conds = 0;
     for (int k = 0; first && k < first->n; k++) {
-        const param *p0 = &first->p[k];
+        const mc_json_param *p0 = &first->p[k];
         double lo = p0->num, hi = p0->num;
         bool same_text = true, consistent = true;
         for (int i = 0; i < g->n; i++) {
-            const param *p = find_param(&g->sets[i], p0->name);
+            const mc_json_param *p = mc_json_params_find(&g->sets[i], p0->name);
             if (!g->regressed[i])
                 continue;
             if (!p || p->is_num != p0->is_num) {
@@ -437,7 +370,7 @@ mc_status mc_compare_group_regressions(const mc_compare_item *items, int n, mc_c
             if (!same_group(&items[i], &items[j]))
                 continue;
             done[j] = true;
-            parse_params(items[j].params_json, &g.sets[g.n]);
+            mc_json_params_parse(items[j].params_json, &g.sets[g.n]);
             g.regressed[g.n] = is_regression(&items[j]);
             grp.n_regressed += g.regressed[g.n];
             g.n++;
