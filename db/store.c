@@ -23,7 +23,7 @@
 
 #include <sqlite3.h>
 
-#include "harness/op.h"
+#include "core/op.h"
 
 #define BUSY_TIMEOUT_MS 60000 /* a writer waits this long for another run's batch to commit */
 

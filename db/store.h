@@ -7,11 +7,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "harness/case.h"
-#include "harness/result.h"
-#include "harness/runinfo.h"
-#include "harness/status.h"
-#include "harness/timing.h"
+#include "core/case.h"
+#include "core/result.h"
+#include "core/runinfo.h"
+#include "core/status.h"
+#include "stats/timing.h"
 
 #define MC_STORE_VERSION 2 /* PRAGMA user_version of a database this build writes */
 

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "harness/status.h"
-#include "harness/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 /* The inputs as views over host images (each host pointer is its buffer's first byte).
  * a: ne = {k, m, batch}; b: ne = {n, k, batch}; c: ne = {n, m, batch}; bias: ne = {n}. */

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "harness/tensor.h"
+#include "core/tensor.h"
 
 /* a: ne = {k, m}; x: ne = {k}; hosts are the buffers' first bytes.
  * out[i] = sum_p A[i][p] x[p]; mag[i] = sum_p |A[i][p] x[p]|. */

@@ -17,7 +17,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../harness/half.h"
+#include "core/half.h"
 
 /* Point 4: the value an x86-64 build of ggml stores for (int8_t)v. */
 static int8_t int8_as_x86_cast(float v)
@@ -35,11 +35,6 @@ static void store_scale(uint8_t *blk, float d)
     uint16_t h = mc_f32_to_f16(d);
     blk[0] = (uint8_t)(h & 0xFFu);
     blk[1] = (uint8_t)(h >> 8);
-}
-
-static float load_scale(const uint8_t *blk)
-{
-    return mc_f16_to_f32((uint16_t)(blk[0] | (blk[1] << 8)));
 }
 
 /* Point 2: ggml's amax scan, NaN behaviour included. */
@@ -111,40 +106,6 @@ void mc_ref_quantize_row_q4_0(const float *x, uint8_t *out, int64_t n)
         quantize_block_q4_0(x + b * MC_QK, out + b * MC_Q4_0_BLOCK_BYTES);
 }
 
-void mc_ref_dequantize_row_q8_0(const uint8_t *in, float *out, int64_t n)
-{
-    for (int64_t b = 0; b < n / MC_QK; b++) {
-        const uint8_t *blk = in + b * MC_Q8_0_BLOCK_BYTES;
-        const float d = load_scale(blk);
-        for (int j = 0; j < MC_QK; j++)
-            out[b * MC_QK + j] = (float)(int8_t)blk[2 + j] * d;
-    }
-}
-
-void mc_ref_dequantize_row_q4_0(const uint8_t *in, float *out, int64_t n)
-{
-    for (int64_t b = 0; b < n / MC_QK; b++) {
-        const uint8_t *blk = in + b * MC_Q4_0_BLOCK_BYTES;
-        const float d = load_scale(blk);
-        for (int j = 0; j < MC_QK / 2; j++) {
-            out[b * MC_QK + j] = (float)((blk[2 + j] & 0x0F) - 8) * d;
-            out[b * MC_QK + j + MC_QK / 2] = (float)((blk[2 + j] >> 4) - 8) * d;
-        }
-    }
-}
-
-double mc_ref_dequant_q8_0_elem(const uint8_t *blk, int j)
-{
-    return (double)(int8_t)blk[2 + j] * (double)load_scale(blk);
-}
-
-double mc_ref_dequant_q4_0_elem(const uint8_t *blk, int j)
-{
-    uint8_t byte = blk[2 + (j % 16)];
-    int q = j < 16 ? (byte & 0x0F) : (byte >> 4);
-    return (double)(q - 8) * (double)load_scale(blk);
-}
-
 /* ---- the activation error of a q8_0 x q8_0 dot ----------------------------------------------
  * With s = amax / 127 (real), a quantiser of ggml's kind computes t = fl(x id) with id within
  * two fp32 roundings of 1 / s, so t = (x / s)(1 + r), |r| <= 4u (u = 2^-24), and picks q with
@@ -165,89 +126,3 @@ double mc_ref_q8_0_act_error(const float *x)
     return s * (0.5 + 0x1p-15 + 0x1p-40) + 127.0 * fabs(s - d16);
 }
 
-/* ---- test-vector patterns for weight rows --------------------------------------------------- */
-
-static const char *const pattern_names[MC_QPATTERN_COUNT] = {
-    [MC_QPATTERN_RANDOM] = "random", [MC_QPATTERN_ZERO] = "zero",   [MC_QPATTERN_TWIN_MAX] = "twin_max",
-    [MC_QPATTERN_TIES] = "ties",     [MC_QPATTERN_TINY] = "tiny",   [MC_QPATTERN_LARGE] = "large",
-    [MC_QPATTERN_NAN] = "nan",
-};
-_Static_assert(sizeof pattern_names / sizeof pattern_names[0] == MC_QPATTERN_COUNT, "one name per pattern");
-
-const char *mc_quant_pattern_name(mc_quant_pattern p)
-{
-    return (p >= 0 && p < MC_QPATTERN_COUNT) ? pattern_names[p] : "?";
-}
-
-bool mc_quant_pattern_parse(const char *name, mc_quant_pattern *out)
-{
-    for (int i = 0; i < MC_QPATTERN_COUNT; i++) {
-        if (strcmp(name, pattern_names[i]) == 0) {
-            *out = (mc_quant_pattern)i;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The largest power of two <= v (v > 0, finite). */
-static float pow2_at_most(double v)
-{
-    int e;
-    frexp(v, &e); /* v = f 2^e, f in [1/2, 1) */
-    return ldexpf(1.0f, e - 1);
-}
-
-/* Ties: the block's largest element is top * s (top = 127 for q8_0, 8 for q4_0), so d = s (or
- * -s) exactly and id = 1 / s exactly; every other element is (n + 1/2) s with |n + 1/2| < top,
- * so x id lands exactly on n + 1/2. All of it is exact in fp32 (9-bit integers times 2^e). */
-static void pattern_ties(float *x, bool q8_0, int64_t t, double mag)
-{
-    const int top = q8_0 ? 127 : 8;
-    const float s = pow2_at_most(mag / top);
-    for (int j = 1; j < MC_QK; j++) {
-        double n = floor((double)x[j] / mag * (top - 1)); /* -(top - 1) .. top - 1 */
-        x[j] = ((float)n + 0.5f) * s;
-    }
-    x[0] = (float)(t % 2 ? -top : top) * s;
-}
-
-static void pattern_block(mc_quant_pattern p, bool q8_0, int64_t t, float *x, double mag)
-{
-    switch (p) {
-    case MC_QPATTERN_ZERO:
-        if (t % 2 == 0)
-            memset(x, 0, MC_QK * sizeof *x);
-        break;
-    case MC_QPATTERN_TWIN_MAX: /* q4_0 keeps the first: d's sign alternates with t */
-        x[3] = (float)(t % 2 ? 1.25 * mag : -1.25 * mag);
-        x[20] = -x[3];
-        break;
-    case MC_QPATTERN_TIES:
-        pattern_ties(x, q8_0, t, mag);
-        break;
-    case MC_QPATTERN_TINY:
-    case MC_QPATTERN_LARGE: {
-        const float f = (float)((p == MC_QPATTERN_TINY ? 1e-6 : 3e4) / mag);
-        for (int j = 0; j < MC_QK; j++)
-            x[j] *= f;
-        break;
-    }
-    case MC_QPATTERN_NAN: /* q8_0: amax restarts after the NaN, so 3 mag wraps (ggml's int8 cast) */
-        if (t % 2 == 0) {
-            x[0] = (float)(3.0 * mag);
-            x[10] = NAN;
-        }
-        break;
-    default:
-        break;
-    }
-}
-
-void mc_ref_quant_pattern_apply(mc_quant_pattern p, bool q8_0, int64_t row, float *x, int64_t n, double mag)
-{
-    if (p == MC_QPATTERN_RANDOM || !(mag > 0))
-        return;
-    for (int64_t b = 0; b < n / MC_QK; b++)
-        pattern_block(p, q8_0, row + b, x + b * MC_QK, mag);
-}

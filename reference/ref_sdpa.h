@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "harness/status.h"
-#include "harness/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 /* What the error bound needs of one query row (query i of head h), over its visible keys j,
  * with scores s_j = scale q.k_j and probabilities p_j = softmax(s)_j. */

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "harness/status.h"
-#include "harness/tensor.h"
+#include "core/status.h"
+#include "core/tensor.h"
 
 /* What the error bound needs of one row, over its visible (unmasked) entries, t_j = scale x_j. */
 typedef struct mc_ref_softmax_row {

@@ -1,13 +1,13 @@
 /* reports/html.c: escaping and formatting for the HTML report. Everything that came from a case
  * file, a kernel or git is untrusted and passes through mc_html_text or mc_html_escape (the HTML
- * sink of harness/sanitize.c: invalid UTF-8 too becomes U+FFFD).
+ * sink of core/sanitize.c: invalid UTF-8 too becomes U+FFFD).
  * SPDX-License-Identifier: MIT */
 #include "html.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "harness/sanitize.h"
+#include "core/sanitize.h"
 
 void mc_html_text(FILE *out, const char *s)
 {

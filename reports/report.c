@@ -1,6 +1,6 @@
 /* reports/report.c: writes the report page: head with inline CSS, the sections in order
  * (banner, failures, changes, history, variant comparison, coverage, kernel coverage when asked,
- * roofline) and the optional script; through harness/outfile.h: renamed over a regular out_path,
+ * roofline) and the optional script; through core/outfile.h: renamed over a regular out_path,
  * a device or pipe written in place.
  * SPDX-License-Identifier: MIT */
 #include "report.h"
@@ -11,17 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/outfile.h"
-#include "harness/runinfo.h"
+#include "core/outfile.h"
+#include "core/runinfo.h"
 #include "html.h"
 #include "report_int.h"
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
+#include "core/clock.h"
 
 static void write_head(FILE *out, const rp_report *r)
 {
@@ -93,7 +87,7 @@ static void fill_stats(const rp_report *r, mc_report_stats *st)
 
 mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_report_stats *stats, mc_err *err)
 {
-    double t0 = now_s();
+    double t0 = mc_now_s();
     mc_report_stats local;
     mc_report_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
@@ -116,7 +110,7 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
         fill_stats(&r, st);
     }
     rp_free(&r);
-    st->seconds = now_s() - t0;
+    st->seconds = mc_now_s() - t0;
     return rc;
 }
 

@@ -8,8 +8,8 @@
 #include <stdint.h>
 
 #include "db/store.h"
-#include "harness/compare.h"
-#include "harness/status.h"
+#include "stats/compare.h"
+#include "core/status.h"
 
 typedef struct mc_report_opts {
     int64_t cand_run;       /* the run the page is about */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "stats/stats.h"
 #include "html.h"
 #include "svg.h"
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/op.h"
+#include "core/op.h"
 #include "html.h"
 #include "svg.h"
 
@@ -201,27 +201,13 @@ int rp_write_history(FILE *out, const rp_report *r)
 
 /* ---- variant comparison across a swept parameter ---- */
 
-/* Which parameter each op's variants are compared across, in order of preference. Parameters in
- * `ignore` move with the swept one (left out when grouping); equal_to_x demands they equal it. */
+/* Which parameter each op's variants are compared across: the op record's sweep_axes. */
 typedef struct sweep_axis {
     const char *op, *x;
-    const char *ignore[3];
+    const char *const *ignore; /* 3 entries */
     bool equal_to_x;
     const char *label;
 } sweep_axis;
-
-static const sweep_axis sweep_axes[] = {
-    {"sdpa", "n_kv", {"q_offset"}, false, "n_kv (keys per head)"},
-    {"sdpa", "n_q", {"q_offset"}, false, "n_q (queries per head)"},
-    {"gemm", "m", {"n", "k"}, true, "size (m = n = k)"},
-    {"gemm", "m", {0}, false, "m"},
-    {"gemm", "n", {0}, false, "n"},
-    {"gemm", "k", {0}, false, "k"},
-    {"gemv", "m", {0}, false, "m (rows)"},
-    {"gemv", "k", {0}, false, "k (columns)"},
-    {"softmax", "cols", {0}, false, "cols (row length)"},
-    {"softmax", "rows", {0}, false, "rows"},
-};
 
 #define MAX_SWEEP_VARIANTS 16
 #define GROUP_LEN 256
@@ -558,9 +544,13 @@ int rp_write_sweeps(FILE *out, const rp_report *r)
         const char *op = mc_op_get((mc_op_id)o)->name;
         sweep_vars vars = {.n = 0};
         sweep_pick best = {0};
-        for (size_t a = 0; a < sizeof sweep_axes / sizeof sweep_axes[0]; a++)
-            if (strcmp(sweep_axes[a].op, op) == 0)
-                consider_axis(r, &sweep_axes[a], &vars, &best);
+        const mc_op *rec = mc_op_get((mc_op_id)o);
+        sweep_axis axes[MC_MAX_SWEEP_AXES];
+        for (int a = 0; a < MC_MAX_SWEEP_AXES && rec->sweep_axes[a].x; a++) {
+            const mc_sweep_axis *ax = &rec->sweep_axes[a];
+            axes[a] = (sweep_axis){op, ax->x, ax->ignore, ax->equal_to_x, ax->label};
+            consider_axis(r, &axes[a], &vars, &best);
+        }
         if (best.pts) {
             write_sweep(out, &best, &vars);
             drawn++;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/codehash.h"
-#include "harness/stats.h"
+#include "core/codehash.h"
+#include "stats/stats.h"
 
 #define HISTORY_RUNS_DEFAULT 100
 

@@ -8,9 +8,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/json.h"
 #include "db/store.h"
-#include "harness/compare.h"
-#include "harness/result.h"
+#include "stats/compare.h"
+#include "core/result.h"
 #include "report.h"
 
 /* Limits that keep a page over a big database small enough to attach; what is left out is
@@ -46,18 +47,9 @@ typedef struct rp_run_set {
 } rp_run_set;
 
 /* A case's flat params object, parsed: {"dtype":"f16","m":5,...}. */
-#define RP_MAX_PARAMS 32
-typedef struct rp_param {
-    char name[32];
-    char text[64];  /* the value as written (strings without quotes) */
-    bool is_num;
-    double num;
-} rp_param;
-
-typedef struct rp_params {
-    rp_param p[RP_MAX_PARAMS];
-    int n;
-} rp_params;
+#define RP_MAX_PARAMS MC_JSON_MAX_PARAMS
+typedef mc_json_param rp_param;
+typedef mc_json_params rp_params;
 
 void rp_params_parse(const char *json, rp_params *out);
 const rp_param *rp_param_find(const rp_params *ps, const char *name);

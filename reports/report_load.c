@@ -19,14 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/case.h"
-#include "harness/op.h"
-#include "harness/peaks.h"
-#include "harness/registry.h"
+#include "core/case.h"
+#include "core/op.h"
+#include "stats/peaks.h"
+#include "engine/registry.h"
 #include "html.h"
 
 #define PEAK_PROBE_MIB 256   /* far beyond the last-level caches of the machines we run on */
-#define PEAK_MAX_THREADS 64  /* harness/peaks.c's limit */
+#define PEAK_MAX_THREADS 64  /* stats/peaks.c's limit */
 
 bool rp_grow(void **items, int *cap, int need, size_t elem)
 {
@@ -68,60 +68,14 @@ void rp_copy(char *dst, size_t cap, const char *src)
 
 /* ---- params ---- */
 
-/* Reads one "..." token starting after the opening quote; returns the byte after the closing one. */
-static const char *read_string(const char *s, char *out, size_t cap)
-{
-    size_t len = 0;
-    while (*s && *s != '"') {
-        if (*s == '\\' && s[1])
-            s++; /* the store escapes only quotes and backslashes in words */
-        if (len + 1 < cap)
-            out[len++] = *s;
-        s++;
-    }
-    out[len] = '\0';
-    return *s ? s + 1 : s;
-}
-
 void rp_params_parse(const char *json, rp_params *out)
 {
-    out->n = 0;
-    const char *s = json ? strchr(json, '{') : NULL;
-    if (!s)
-        return;
-    s++;
-    while (*s && out->n < RP_MAX_PARAMS) {
-        while (*s == ' ' || *s == ',')
-            s++;
-        if (*s != '"')
-            return;
-        rp_param *p = &out->p[out->n];
-        s = read_string(s + 1, p->name, sizeof p->name);
-        while (*s == ' ' || *s == ':')
-            s++;
-        if (*s == '"') {
-            s = read_string(s + 1, p->text, sizeof p->text);
-            p->is_num = false;
-            p->num = NAN;
-        } else {
-            char *end = NULL;
-            p->num = strtod(s, &end);
-            if (end == s)
-                return;
-            snprintf(p->text, sizeof p->text, "%.*s", (int)(end - s), s);
-            p->is_num = true;
-            s = end;
-        }
-        out->n++;
-    }
+    mc_json_params_parse(json, out);
 }
 
 const rp_param *rp_param_find(const rp_params *ps, const char *name)
 {
-    for (int i = 0; i < ps->n; i++)
-        if (strcmp(ps->p[i].name, name) == 0)
-            return &ps->p[i];
-    return NULL;
+    return mc_json_params_find(ps, name);
 }
 
 /* ---- the candidate's results ---- */

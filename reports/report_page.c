@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/op.h"
-#include "harness/registry.h"
+#include "core/op.h"
+#include "engine/registry.h"
 #include "html.h"
 #include "svg.h"
 

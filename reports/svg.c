@@ -89,7 +89,7 @@ int mc_nice_ticks(double lo, double hi, bool log, int max_ticks, double *out, in
     return n;
 }
 
-static const char *const glyphs[MC_MARK_COUNT] = {
+static const char *const glyphs[] = {
     [MC_MARK_CIRCLE] = "\u25CF",        [MC_MARK_SQUARE] = "\u25A0",   [MC_MARK_TRIANGLE_UP] = "\u25B2",
     [MC_MARK_DIAMOND] = "\u25C6",       [MC_MARK_TRIANGLE_DOWN] = "\u25BC", [MC_MARK_CROSS] = "\u2715",
     [MC_MARK_PLUS] = "+",               [MC_MARK_STAR] = "\u2605",

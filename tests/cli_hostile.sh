@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/cli_hostile.sh: every hostile kernel (kernels/cpu/testonly_hostile.c) in one run beside the
+# tests/cli_hostile.sh: every hostile kernel (kernels/cpu/testonly/testonly_hostile.c) in one run beside the
 # normal gemm variants, into a database that already holds a clean run.
 # Focus: the run ends within (items x timeout); each normal result equals the clean run's; each
 # hostile case has its sensible kind and its captured output; --json stays parseable; no process

@@ -42,7 +42,7 @@ hex_file() {
 zeros() { printf '0%.0s' $(seq 1 "$1"); } # $1 hex digits of zeros
 
 if ! "$bin" --help 2>&1 | grep -q "quantize"; then
-  echo "FAIL: $bin --help does not list 'quantize': the command is not wired into harness/main.c" >&2
+  echo "FAIL: $bin --help does not list 'quantize': the command is not wired into cli/main.c" >&2
   exit 1
 fi
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <stdnoreturn.h>
 
-#include "harness/runner.h"
+#include "engine/runner.h"
 
 void __gcov_dump(void);
 void __gcov_reset(void);

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/half.h"
-#include "harness/op.h"
-#include "harness/ops/op_common.h"
+#include "core/half.h"
+#include "core/op.h"
+#include "engine/ops/op_common.h"
 
 extern const mc_op mc_op_gemm, mc_op_gemv, mc_op_softmax, mc_op_sdpa;
 

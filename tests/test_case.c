@@ -8,8 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/case.h"
-#include "harness/op.h"
+#include "core/case.h"
+#include "core/op.h"
 
 static const mc_param_def toy_params[] = {
     {"dtype", MC_PARAM_STR, "f32", "element type"},

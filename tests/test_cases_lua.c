@@ -19,8 +19,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include "harness/cases_lua.h"
-#include "harness/op.h"
+#include "engine/cases_lua.h"
+#include "core/op.h"
 
 /* ---- a fake op, so the loader is tested apart from the real schemas ---- */
 

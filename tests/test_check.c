@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/check.h"
-#include "harness/generate.h"
+#include "engine/check.h"
+#include "engine/generate.h"
 
 static const mc_op fake_op = {.name = "fake", .mistrust_zero_share = 0.3};
 

@@ -13,8 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/codehash.h"
-#include "harness/registry.h"
+#include "core/codehash.h"
+#include "engine/registry.h"
 
 static bool is_hex(const char *s, size_t len)
 {

@@ -16,10 +16,10 @@
 #include <cmocka.h>
 
 #include "db/store.h"
-#include "harness/cli.h"
-#include "harness/cli_compare.h"
-#include "harness/compare.h"
-#include "harness/stats.h"
+#include "cli/cli.h"
+#include "cli/cli_compare.h"
+#include "stats/compare.h"
+#include "stats/stats.h"
 
 static uint64_t rng_state = 12345;
 

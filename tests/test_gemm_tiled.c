@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/dtype.h"
-#include "harness/registry.h"
-#include "harness/tensor.h"
+#include "core/dtype.h"
+#include "engine/registry.h"
+#include "core/tensor.h"
 #include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/gemm_pack.h"
 #include "kernels/cpu/gemm_tiles.h"

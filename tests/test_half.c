@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "harness/half.h"
+#include "core/half.h"
 
 typedef struct {
     float in;

@@ -1,4 +1,4 @@
-/* tests/test_junit.c: JUnit and JSON writers on hostile text (harness/junit.c, harness/summary.c).
+/* tests/test_junit.c: JUnit and JSON writers on hostile text (cli/junit.c, cli/summary.c).
  * Focus: a result whose key, variant name and message hold ESC, CR/LF, NUL-free control bytes,
  * invalid UTF-8 and markup still gives a JUnit file xmllint accepts and a JSON stage jq parses,
  * with the text kept (escaped), never dropped silently or passed raw.
@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/junit.h"
-#include "harness/summary.h"
+#include "cli/junit.h"
+#include "cli/summary.h"
 
 static const char hostile[] = "bad \x1b[31mred\r\nFAIL forged \xff\xfe <tag> & \"q\" \x01 caf\xc3\xa9";
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/softmax_avx2.h"
 

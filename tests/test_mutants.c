@@ -21,8 +21,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/registry.h"
-#include "harness/session.h"
+#include "engine/registry.h"
+
+/* The mutants' table (kernels/cpu/mutants/mutant_registry.c), row cpu_mutants. */
+extern const mc_variant *const mc_mutant_variants[];
+#include "engine/session.h"
 
 #define MUTANT_TIMEOUT_S 20 /* per case: the slowest mutant case takes < 1 s; the hang is killed */
 #define MIN_MUTANTS 24      /* issue 8: at least 24 planted bugs */

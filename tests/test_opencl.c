@@ -16,10 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/codehash.h"
-#include "harness/half.h"
-#include "harness/registry.h"
-#include "harness/variant.h"
+#include "core/codehash.h"
+#include "core/half.h"
+#include "engine/registry.h"
+#include "core/variant.h"
 #ifdef MC_HAVE_OPENCL
 #include "kernels/opencl/backend_opencl.h"
 extern const mc_backend mc_backend_opencl;

@@ -1,4 +1,4 @@
-/* tests/test_outfile.c: outputs written without replacing what is not a regular file (harness/outfile.c).
+/* tests/test_outfile.c: outputs written without replacing what is not a regular file (core/outfile.c).
  * Focus: a table of targets {new path, regular file, FIFO, link to /dev/null, directory} and what
  * each must be after a write: a regular file renamed into place, a FIFO still a FIFO that its
  * reader read, a link still a link (/dev/null is never touched: the link stands in for it).
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/outfile.h"
+#include "core/outfile.h"
 
 static char dir[256];
 

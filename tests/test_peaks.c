@@ -1,5 +1,5 @@
-/* tests/test_peaks.c: roofs where the data lives (harness/peaks.c) and when timings are unreliable
- * (harness/perf_table.c).
+/* tests/test_peaks.c: roofs where the data lives (stats/peaks.c) and when timings are unreliable
+ * (engine/perf_table.c).
  * Focus: a working set is named by the cache that holds it; a cache-resident working set reads
  * faster than DRAM, so a roof measured at the case's own size is not DRAM's; load and clock
  * verdicts over a table of recorded timings.
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/peaks.h"
-#include "harness/perf_table.h"
+#include "stats/peaks.h"
+#include "engine/perf_table.h"
 
 static void test_level_names(void **state)
 {

@@ -15,10 +15,10 @@
 #include <cmocka.h>
 
 #include "db/store.h"
-#include "harness/op.h"
-#include "harness/pool.h"
-#include "harness/isolate.h"
-#include "harness/registry.h"
+#include "core/op.h"
+#include "engine/isolate.h"
+#include "engine/pool.h"
+#include "engine/registry.h"
 
 #define MAX_ITEMS 16
 

@@ -1,4 +1,4 @@
-/* tests/test_progress.c: the progress line (harness/progress.c).
+/* tests/test_progress.c: the progress line (engine/progress.c).
  * Focus: the line fits the terminal whatever the counts (a wrapped line cannot be redrawn in
  * place), and the ETA weighs items by their cost: a tier that ends on its big cases is not "ETA 0s".
  * SPDX-License-Identifier: MIT */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/progress.h"
+#include "engine/progress.h"
 
 typedef struct fit_row {
     int done, total, failed;

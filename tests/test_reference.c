@@ -13,8 +13,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/op.h"
-#include "harness/ops/op_common.h"
+#include "core/op.h"
+#include "engine/ops/op_common.h"
 #include "reference/ref_gemm.h"
 
 extern const mc_op mc_op_gemm, mc_op_gemv, mc_op_softmax, mc_op_sdpa;

@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #include "db/store.h"
-#include "harness/cli_report.h"
+#include "cli/cli_report.h"
 #include "reports/html.h"
 #include "reports/report.h"
 #include "reports/report_int.h"

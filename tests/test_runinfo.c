@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/runinfo.h"
+#include "core/runinfo.h"
 
 static bool is_hex(const char *s, size_t len)
 {

@@ -1,4 +1,4 @@
-/* tests/test_sanitize.c: untrusted text for each sink (harness/sanitize.c).
+/* tests/test_sanitize.c: untrusted text for each sink (core/sanitize.c).
  * Focus: for each sink, a table {input, expected}: markup and quotes escaped, control characters and
  * invalid UTF-8 never pass raw, valid UTF-8 passes untouched, buffers are cut only between pieces.
  * SPDX-License-Identifier: MIT */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/sanitize.h"
+#include "core/sanitize.h"
 #include "reports/html.h"
 
 typedef struct row {

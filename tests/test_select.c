@@ -12,13 +12,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "harness/json.h"
-#include "harness/op.h"
-#include "harness/registry.h"
-#include "harness/rng.h"
-#include "harness/runner.h"
-#include "harness/runparams.h"
-#include "harness/select.h"
+#include "core/json.h"
+#include "core/op.h"
+#include "engine/registry.h"
+#include "core/rng.h"
+#include "engine/runner.h"
+#include "engine/runparams.h"
+#include "engine/select.h"
 #include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/gemm_tiles.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/stats.h"
+#include "stats/stats.h"
 
 #define N_OF(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

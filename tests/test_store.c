@@ -19,7 +19,7 @@
 #include <sqlite3.h>
 
 #include "db/store.h"
-#include "harness/op.h"
+#include "core/op.h"
 
 static char tmpdir[64];
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/half.h"
-#include "harness/tensor.h"
+#include "core/half.h"
+#include "core/tensor.h"
 
 typedef struct layout_row {
     mc_dtype dt;

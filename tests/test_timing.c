@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "harness/timing.h"
+#include "stats/timing.h"
 
 /* A workload whose cost the fake timer invents: cost_ns per call (cold_factor times that for the
  * first cold_calls), each batch scaled by (1 + noise * u) with u uniform in [-1, 1]. */

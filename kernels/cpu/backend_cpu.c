@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/backend.h"
+#include "core/backend.h"
 
 #define CPU_BUFFER_ALIGN 4096 /* page-aligned, so any base misalignment is the case's own */
 

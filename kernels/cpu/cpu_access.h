@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 #define MC_CPU_QBLOCK 32 /* elements per q8_0 / q4_0 block */
 

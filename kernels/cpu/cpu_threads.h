@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "harness/status.h"
+#include "core/status.h"
 
 #define MC_CPU_MAX_THREADS 256 /* the CLI's --threads limit */
 

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 #include "kernels/cpu/gemm_tiles.h"
 
 /* A strided matrix of plain floats (f32, f16, bf16) over host memory: element (r, c) lives at

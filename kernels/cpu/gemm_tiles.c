@@ -60,7 +60,7 @@ static const class_rule class_rules[] = {
  * gemm_tiled_portable follows avx2 for CPUs without AVX2, FMA and F16C (x0.17-0.30 where both run).
  * gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
  * faster kernels decline still has a kernel. */
-static const mc_gemm_class_info class_infos[MC_GEMM_CLASS_COUNT] = {
+static const mc_gemm_class_info class_infos[] = {
     [MC_GEMM_CLASS_GEMV] = {"gemv", "n == 1", {"gemm_gemv", "gemm_scalar", NULL}},
     [MC_GEMM_CLASS_SMALL_N] = {"small_n", "n <= 8", {"gemm_small_n", "gemm_scalar", NULL}},
     [MC_GEMM_CLASS_TINY] = {"tiny", "m*n*k <= 32^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},

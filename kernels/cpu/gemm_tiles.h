@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 /* One tile configuration of the blocked GEMM (BLIS's MC, NC, KC). */
 typedef struct mc_gemm_tiles {
@@ -76,7 +76,7 @@ typedef struct mc_gemm_tuning_entry {
  * malformed lines are MC_ERR_CONFIG naming the file and line. */
 mc_status mc_gemm_tuning_read(const char *path, mc_gemm_tuning_entry *entries, int cap, int *count /* out */,
                               mc_err *err);
-/* Prints a tuning table to f (the CLI writes it through harness/outfile.h). */
+/* Prints a tuning table to f (the CLI writes it through core/outfile.h). */
 void mc_gemm_tuning_print(FILE *f, const mc_gemm_tuning_entry *entries, int count, const char *comment);
 /* Writes a tuning file; `comment` (may be NULL) goes into its header. */
 mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *entries, int count,

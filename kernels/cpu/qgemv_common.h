@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 #define MC_QGEMV_QK 32          /* elements per q8_0 / q4_0 block */
 #define MC_QGEMV_Q8_0_BYTES 34  /* fp16 d + 32 x int8: also the layout of quantised x */

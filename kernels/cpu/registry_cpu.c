@@ -2,7 +2,8 @@
  * SPDX-License-Identifier: MIT */
 #include <stddef.h>
 
-#include "harness/variant.h"
+#include "core/backend.h"
+#include "core/variant.h"
 
 extern const mc_variant mc_variant_gemm_scalar;
 extern const mc_variant mc_variant_gemm_tiled_portable;
@@ -65,4 +66,10 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_sdpa_fused_qk_softmax,
     &mc_variant_sdpa_flash,
     NULL,
+};
+
+/* The cpu backend's row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
+extern const mc_backend mc_backend_cpu;
+const mc_backend_row mc_backend_row_cpu = {
+    .name = "cpu", .backend = &mc_backend_cpu, .variants = mc_cpu_variants,
 };

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 /* C (m x n) = alpha * A (m x k) B (k x n), plus C when accumulate, all f32, row-major with leading
  * dimensions lda, ldb, ldc. n must be a multiple of 16. Summation over k runs in order, one FMA

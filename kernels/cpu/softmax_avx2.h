@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 /* Every function here runs AVX2/FMA/F16C code: call it only when mc_cpu_has_avx2() said yes.
  * "Dense" rows have packed elements and start on an element boundary (mc_cpu_row_is_dense_aligned);

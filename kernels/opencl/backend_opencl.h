@@ -9,7 +9,7 @@
 
 #include <CL/cl.h>
 
-#include "harness/variant.h"
+#include "core/variant.h"
 
 #define MC_OPENCL_OPTIONS_LEN 512 /* longest build-option string a variant composes */
 

@@ -47,3 +47,9 @@ const mc_opencl_program_def *const mc_opencl_programs[] = {
     &mc_opencl_program_sdpa_fused,
     NULL,
 };
+
+/* The opencl backend's row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
+extern const mc_backend mc_backend_opencl;
+const mc_backend_row mc_backend_row_opencl = {
+    .name = "opencl", .backend = &mc_backend_opencl, .variants = mc_opencl_variants,
+};

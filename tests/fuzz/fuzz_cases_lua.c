@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "harness/cases_lua.h"
+#include "engine/cases_lua.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "harness/cli_db.h"
+#include "cli/cli_db.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,40 @@
+/* engine/perf_table.h: the perf tier's printout: medians, rates, and ratios against a peer
+ * measured in the same run (OpenBLAS, the three-stage SDPA, the machine's bandwidth).
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_PERF_TABLE_H
+#define MC_PERF_TABLE_H
+
+#include <stdio.h>
+
+#include "stats/peaks.h"
+#include "session.h"
+#include "stats/timing.h"
+
+/* The peer variant an op's timings are compared with, or NULL (bandwidth-bound ops). */
+const char *mc_perf_peer_of(mc_op_id op);
+/* Unpacks item i's timing; false when it has none. */
+bool mc_perf_timing_of(const mc_session *s, int item, mc_timing *out);
+/* Prints one line per timed item; peaks may be NULL (no roofs). A bandwidth-bound row is held to
+ * the bandwidth measured at its own working set with `threads` threads, and says where that set
+ * lives ("62% of read bw at 45.2 MB (L3)"). */
+void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, int threads);
+
+/* When timings cannot be trusted: other programs' load on the cores, or a falling clock. */
+#define MC_PERF_LOAD_SHARE 0.5  /* others held half the cores or more (load average, own threads off) */
+#define MC_PERF_CLOCK_SHARE 0.9 /* the clock fell below 90% of the highest seen or allowed */
+
+typedef struct mc_perf_env {
+    int n_timed;            /* timings looked at */
+    int cores, kernel_threads;
+    double max_loadavg;     /* 1-minute load average, highest at the end of a timing */
+    double min_mhz, max_mhz; /* CPU clock around the timings, 0 when unknown */
+    double nominal_mhz;     /* cpufreq's maximum, 0 when unknown */
+    bool loaded, throttled; /* the verdicts: either makes the timings unreliable */
+} mc_perf_env;
+
+/* Looks at every timing of s (the load and clock recorded with it, and stored with it). */
+mc_perf_env mc_perf_env_assess(const mc_session *s, int cores, int kernel_threads);
+/* One warning line per reason the timings are unreliable; nothing when they are not. */
+void mc_perf_env_warn(FILE *out, const mc_perf_env *e);
+
+#endif

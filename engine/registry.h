@@ -1,0 +1,16 @@
+/* engine/registry.h: every variant and backend compiled into this binary.
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_REGISTRY_H
+#define MC_REGISTRY_H
+
+#include <stdbool.h>
+
+#include "core/variant.h"
+
+/* All variants in the backend rows' order (core/backend.h), then test-only and mutants when built.
+ * Test-only and mutant variants are listed only when include_hidden is true. */
+const mc_variant *const *mc_registry_variants(bool include_hidden, int *count /* out */);
+/* Looks a variant up by exact name among all compiled variants (hidden ones too). */
+const mc_variant *mc_registry_find(const char *name);
+
+#endif

@@ -1,0 +1,12 @@
+/* kernels/cpu/testonly/testonly_hostile.h: the hostile test-only gemm variants (testonly_hostile.c).
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_TESTONLY_HOSTILE_H
+#define MC_TESTONLY_HOSTILE_H
+
+#include "core/variant.h"
+
+#define MC_TESTONLY_HOSTILE_COUNT 9
+
+extern const mc_variant mc_testonly_hostile[MC_TESTONLY_HOSTILE_COUNT];
+
+#endif
