@@ -388,7 +388,7 @@ static void give_work(pool *p, worker *w)
     }
     range one = {w->next, w->next + 1};
     w->sent = w->next;
-    w->sent_at = now_s();
+    w->sent_at = mc_now_s();
     if (write_all(w->cmd_fd, &one, sizeof one))
         mark_gone(p, w, MC_RESULT_CRASH, false, NULL); /* it died: reaping tells how */
 }
