@@ -82,9 +82,9 @@ typedef struct mc_case_list {
 mc_status mc_case_list_add(mc_case_list *l, const mc_case *c, mc_err *err);
 /* The list's cap: max_count, or the default. */
 int mc_case_list_max(const mc_case_list *l);
-/* Drops cases for which keep(c) is false, keeping the order (and the index in step). */
 /* Cuts the list back to its first count cases. */
 void mc_case_list_truncate(mc_case_list *l, int count);
+/* Drops cases for which keep(c) is false, keeping the order (and the index in step). */
 void mc_case_list_filter(mc_case_list *l, bool (*keep)(const mc_case *c, const void *user), const void *user);
 void mc_case_list_free(mc_case_list *l);
 

@@ -225,7 +225,7 @@ mc_status mc_store_merge_from(mc_store *s, const char *src_path, mc_merge_stats 
  * text into out ("" when no row). Read-only use only: writing is the store's job. */
 mc_status mc_store_query_text(mc_store *s, const char *sql, char *out, size_t cap, mc_err *err);
 
-/* ==== Report queries (added by the report helper; read-only; keep this block together) ==== */
+/* ==== Report queries (read-only: what the report asks of the store) ==== */
 
 /* One stored result of a run, with its case, variant and (perf runs) timing summary. The strings
  * are valid only during the visit call. */
