@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -152,6 +153,13 @@ static void close_from(int first)
 void mc_isolate_enter(pid_t parent, int cmd, int res, int out, long mem_limit_mib)
 {
     setpgid(0, 0);
+    /* no controlling terminal: a kernel cannot write around the captured stdout and stderr, nor
+     * read the keyboard (setsid would do it, but fails when the parent has made us a group leader) */
+    int tty = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (tty >= 0) {
+        ioctl(tty, TIOCNOTTY);
+        close(tty);
+    }
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)

@@ -2,6 +2,7 @@
  * waits, its process, its memory, its terminal), so tests can prove a worker contains them
  * (docs/isolation.md). Test-only: hidden unless --include-hidden.
  * SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -124,6 +125,21 @@ static mc_status gemm_testonly_print_run(mc_kernel_ctx *kc, const mc_args *args,
     return mc_variant_gemm_scalar.run(kc, args, err);
 }
 
+/* Writes to the controlling terminal, around the captured stdout and stderr: a worker must have
+ * none (tests/cli_tty.sh runs it under a pseudo-terminal). */
+static mc_status gemm_testonly_tty_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    int fd = open("/dev/tty", O_WRONLY | O_NOCTTY);
+    if (fd >= 0) {
+        static const char marker[] = "hostile-tty-marker\n";
+        ssize_t ignored = write(fd, marker, sizeof marker - 1);
+        (void)ignored;
+        close(fd);
+        return mc_err_set(err, MC_ERR_INTERNAL, "gemm_testonly_tty reached the controlling terminal");
+    }
+    return mc_variant_gemm_scalar.run(kc, args, err);
+}
+
 /* A store through a wild pointer: a sanitizer build must leave its report in the case's output. */
 static mc_status gemm_testonly_wild_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
@@ -151,6 +167,8 @@ const mc_variant mc_testonly_hostile[] = {
      .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_mallocbomb_run},
     {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_print", .run = gemm_testonly_print_run,
      .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_print_run},
+    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_tty", .run = gemm_testonly_tty_run,
+     .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_tty_run},
     {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_wild", .run = gemm_testonly_wild_run,
      .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_wild_run},
 };

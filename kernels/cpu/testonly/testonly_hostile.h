@@ -5,7 +5,7 @@
 
 #include "core/variant.h"
 
-#define MC_TESTONLY_HOSTILE_COUNT 9
+#define MC_TESTONLY_HOSTILE_COUNT 10
 
 extern const mc_variant mc_testonly_hostile[MC_TESTONLY_HOSTILE_COUNT];
 
