@@ -80,6 +80,9 @@ typedef struct mc_exec_outcome {
 void mc_cli_interrupts_catch(int64_t run_id);
 void mc_cli_interrupts_release(void);
 
+/* The run status stored for a command that exits with rc: the one policy of run, repro and check. */
+const char *mc_cli_run_status(int rc);
+
 int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, struct mc_store *store,
                    mc_exec_outcome *out);
 /* run's whole job: mc_cli_execute with the store that o names (unless --no-store), then the run's

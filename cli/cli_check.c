@@ -388,17 +388,6 @@ static int combine(int correctness_rc, int regression_rc)
     return correctness_rc;
 }
 
-/* The stored status of a check that exits with rc (step 6): a setup error is never "passed". */
-static const char *run_status(int rc)
-{
-    switch (rc) {
-    case MC_EXIT_OK:
-    case MC_EXIT_REGRESSION: return "passed"; /* every case passed; the regression is the verdict's */
-    case MC_EXIT_FAIL: return "failed";
-    case MC_EXIT_NOTHING: return "nothing";
-    default: return "aborted";
-    }
-}
 
 static void print_verdict(int final, const base_cover *bc)
 {
@@ -450,7 +439,7 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
     if (mc_cli_outputs_add_verdicts(c->run.outputs, store, base, out.run_id, &err) != MC_OK)
         reg_rc = mc_cli_report_error("check", &err);
     int final = combine(rc, reg_rc == MC_EXIT_NOTHING ? MC_EXIT_OK : reg_rc);
-    if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
+    if (mc_store_end_run(store, out.run_id, mc_cli_run_status(final), &err) != MC_OK)
         return mc_cli_report_error("check", &err);
     if (final == MC_EXIT_USAGE) /* never "stored" for what ended in a setup error */
         fprintf(stderr, "metallic-check check: run %lld in %s is marked aborted\n", (long long)out.run_id, db);
@@ -458,7 +447,7 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
         printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
     if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE && final != MC_EXIT_USAGE) {
         final = MC_EXIT_USAGE;
-        if (mc_store_end_run(store, out.run_id, run_status(final), &err) != MC_OK)
+        if (mc_store_end_run(store, out.run_id, mc_cli_run_status(final), &err) != MC_OK)
             return mc_cli_report_error("check", &err);
     }
     print_verdict(final, &bc);

@@ -273,9 +273,15 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     return out->rc = rc;
 }
 
-static const char *run_status_for(int rc)
+const char *mc_cli_run_status(int rc)
 {
-    return rc == MC_EXIT_OK ? "passed" : rc == MC_EXIT_FAIL ? "failed" : rc == MC_EXIT_NOTHING ? "nothing" : "aborted";
+    switch (rc) {
+    case MC_EXIT_OK:
+    case MC_EXIT_REGRESSION: return "passed"; /* every case passed; a regression is the verdict's */
+    case MC_EXIT_FAIL: return "failed";
+    case MC_EXIT_NOTHING: return "nothing";
+    default: return "aborted"; /* a setup or store error: never "passed", never a default base */
+    }
 }
 
 static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **argv)
@@ -289,8 +295,8 @@ static int run_and_store(const char *cmd, mc_run_options *o, int argc, char **ar
     int rc = mc_cli_execute(cmd, o, argc, argv, store, &out);
     if (store && out.run_id) {
         /* an aborted run (a write that failed, a full disk) is not "stored": no report picks it */
-        bool aborted = strcmp(run_status_for(rc), "aborted") == 0;
-        if (mc_store_end_run(store, out.run_id, run_status_for(rc), &err) != MC_OK)
+        bool aborted = strcmp(mc_cli_run_status(rc), "aborted") == 0;
+        if (mc_store_end_run(store, out.run_id, mc_cli_run_status(rc), &err) != MC_OK)
             rc = mc_cli_report_error(cmd, &err);
         else if (aborted)
             fprintf(stderr, "metallic-check %s: run %lld in %s is marked aborted\n", cmd, (long long)out.run_id, path);
