@@ -139,8 +139,11 @@ const mc_variant *const mc_testonly_variants[] = {
     &mc_testonly_hostile[6],
     &mc_testonly_hostile[7],
     &mc_testonly_hostile[8],
+    &mc_testonly_hostile[9],
     NULL,
 };
+_Static_assert(sizeof mc_testonly_variants / sizeof mc_testonly_variants[0] == 4 + MC_TESTONLY_HOSTILE_COUNT + 1,
+               "every hostile variant is listed once, then NULL");
 
 /* The test-only variants' (hidden) row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
 extern const mc_backend mc_backend_cpu;
