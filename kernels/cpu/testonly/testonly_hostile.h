@@ -7,6 +7,6 @@
 
 #define MC_TESTONLY_HOSTILE_COUNT 10
 
-extern const mc_variant mc_testonly_hostile[MC_TESTONLY_HOSTILE_COUNT];
+extern const mc_variant mc_testonly_hostile[]; /* unsized: testonly_hostile.c's static_assert counts its rows */
 
 #endif
