@@ -1,7 +1,7 @@
 -- cases/dispatch.lua: dispatch coverage (pulled in by every tier): each kernel the GEMM dispatcher
 -- accepts is forced by name (kernel=NAME, as $MC_GEMM_KERNEL=NAME), and one shape of each of its
 -- classes lets it choose on its own. The run fails when a kernel that can run here is never forced
--- and passed, or a kernel its class table prefers here is never its own choice (harness/session.c).
+-- and passed, or a kernel its class table prefers here is never its own choice (engine/session.c).
 -- SPDX-License-Identifier: MIT
 
 -- n = 1 and m, k off every tile: a shape every GEMM kernel takes (gemv and small-N need a narrow
