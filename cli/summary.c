@@ -48,20 +48,22 @@ static void term(FILE *out, const char *text)
     mc_sanitize_write(MC_SINK_TERM, out, text);
 }
 
-/* The tail of what the worker printed, each line behind "  | ", control bytes as '?' (it is
- * untrusted: no escape code reaches the terminal from here). */
+/* The tail of what the worker printed, each line behind "  | ", through the terminal sink (it is
+ * untrusted: no escape code and no invalid UTF-8 reaches the terminal from here). */
 static void print_output(FILE *out, const char *output)
 {
     if (!output || !output[0])
         return;
-    fputs("  output (tail):\n  | ", out);
-    for (const unsigned char *c = (const unsigned char *)output; *c; c++) {
-        if (*c == '\n')
-            fputs(c[1] ? "\n  | " : "", out);
-        else
-            fputc(*c < 0x20 || *c == 0x7f ? '?' : *c, out);
+    fputs("  output (tail):\n", out);
+    char line[4096]; /* the stored tail is 2 KiB: a line is never cut */
+    for (const char *at = output; *at;) {
+        size_t n = strcspn(at, "\n");
+        snprintf(line, sizeof line, "%.*s", (int)n, at);
+        fputs("  | ", out);
+        mc_sanitize_write(MC_SINK_TERM, out, line); /* untrusted: no control byte, valid UTF-8 */
+        fputc('\n', out);
+        at += n + (at[n] == '\n');
     }
-    fputc('\n', out);
 }
 
 static void print_failure(FILE *out, const mc_session *s, const mc_result *r, const char *output, uint64_t seed)
