@@ -345,19 +345,31 @@ static mc_status user_version(mc_store *s, int *v, mc_err *err)
     return MC_OK;
 }
 
+/* A version this build can migrate from: 0 (new) up to its own. user_version is any 32-bit value. */
+static mc_status version_check(const mc_store *s, int v, mc_err *err)
+{
+    if (v > MC_STORE_VERSION)
+        return mc_err_set(err, MC_ERR_DB, "%s has schema version %d; this metallic-check knows up to %d (upgrade it)",
+                          s->path, v, MC_STORE_VERSION);
+    if (v < 0)
+        return mc_err_set(err, MC_ERR_DB, "%s has schema version %d; it is not a metallic-check database", s->path, v);
+    return MC_OK;
+}
+
 static mc_status migrate(mc_store *s, mc_err *err)
 {
     int v = 0;
     mc_status st = user_version(s, &v, err);
     if (st || v == MC_STORE_VERSION)
         return st;
-    if (v > MC_STORE_VERSION)
-        return mc_err_set(err, MC_ERR_DB, "%s has schema version %d; this metallic-check knows up to %d (upgrade it)",
-                          s->path, v, MC_STORE_VERSION);
+    if ((st = version_check(s, v, err)))
+        return st;
     st = begin(s, err);
     if (st)
         return st;
     st = user_version(s, &v, err); /* again, under the write lock: another process may have won */
+    if (!st)
+        st = version_check(s, v, err);
     for (int next = v + 1; !st && next <= MC_STORE_VERSION; next++)
         st = exec_sql(s, migrations[next], err);
     if (!st && v < MC_STORE_VERSION) {
@@ -424,6 +436,8 @@ static mc_status open_with(const char *path, int flags, bool existing, bool as_i
     if (existing && !(st = user_version(s, &v, err)) && v == 0)
         st = mc_err_set(err, MC_ERR_USAGE, "%s is not a metallic-check database (empty, or another program's file)",
                         path);
+    else if (existing && !st)
+        st = version_check(s, v, err);
     if (!st)
         st = as_is ? exec_sql(s, "PRAGMA foreign_keys = ON", err) : configure(s, err);
 done:

@@ -156,6 +156,19 @@ static void test_migrate_empty(void **state)
     assert_int_equal(mc_store_open(path, &s, &err), MC_ERR_DB);
     assert_non_null(strstr(err.msg, "99"));
     assert_null(s);
+
+    /* a negative version (found by fuzzing db import) is another program's file, not migration -16776960 */
+    db_path(path, sizeof path, "negative.db");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = -16776960", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    err = (mc_err){0};
+    assert_int_equal(mc_store_open(path, &s, &err), MC_ERR_DB);
+    assert_non_null(strstr(err.msg, "-16776960"));
+    assert_null(s);
+    err = (mc_err){0};
+    assert_int_equal(mc_store_open_existing(path, false, &s, &err), MC_ERR_DB);
+    assert_null(s);
 }
 
 /* db/schema.sql, run by the sqlite3 library alone, gives exactly the schema the store creates. */
