@@ -138,12 +138,85 @@ static void test_other_tables(void **state)
     assert_names(names, MC_GEMM_CLASS_COUNT);
 }
 
+/* ---- variant names a failure can be grepped by (issue 14) ---- */
+
+/* Each variant table is generated from its X-macro list (kernels/<backend>/variants_*.def), which
+ * gives the C symbol mc_variant_<name>: the list spelled as strings must equal the table's .name
+ * fields, row by row, so a variant's name is always its symbol. */
+extern const mc_variant *const mc_cpu_variants[];
+static const char *const cpu_symbols[] = {
+#define MC_VARIANT(name) #name,
+#include "kernels/cpu/variants_cpu.def"
+#undef MC_VARIANT
+    NULL,
+};
+#ifdef MC_HAVE_OPENCL
+extern const mc_variant *const mc_opencl_variants[];
+static const char *const opencl_symbols[] = {
+#define MC_OPENCL_VARIANT(name, program) #name,
+#include "kernels/opencl/variants_opencl.def"
+#undef MC_OPENCL_VARIANT
+    NULL,
+};
+#endif
+#ifdef MC_MUTANTS
+extern const mc_variant *const mc_mutant_variants[];
+static const char *const mutant_symbols[] = {
+#define MC_VARIANT(name) #name,
+#include "kernels/cpu/mutants/variants_mutants.def"
+#undef MC_VARIANT
+    NULL,
+};
+#endif
+#ifdef MC_TEST_VARIANTS
+extern const mc_variant *const mc_testonly_variants[];
+static const char *const testonly_symbols[] = {
+#define MC_VARIANT(name) #name,
+#include "kernels/cpu/testonly/variants_testonly.def"
+#undef MC_VARIANT
+    NULL,
+};
+#endif
+
+/* Row by row: table[i]->name == symbols[i], both end together. Returns the row count. */
+static int assert_named_as_symbols(const mc_variant *const *table, const char *const *symbols)
+{
+    int i = 0;
+    for (; table[i] && symbols[i]; i++)
+        if (strcmp(table[i]->name, symbols[i]) != 0)
+            fail_msg("variant \"%s\" is C symbol mc_variant_%s: a failure could not be grepped by its name",
+                     table[i]->name, symbols[i]);
+    assert_null(table[i]);
+    assert_null(symbols[i]);
+    return i;
+}
+
+static void test_variant_names_are_symbols(void **state)
+{
+    (void)state;
+    int listed = assert_named_as_symbols(mc_cpu_variants, cpu_symbols);
+#ifdef MC_HAVE_OPENCL
+    listed += assert_named_as_symbols(mc_opencl_variants, opencl_symbols);
+#endif
+#ifdef MC_MUTANTS
+    listed += assert_named_as_symbols(mc_mutant_variants, mutant_symbols);
+#endif
+#ifdef MC_TEST_VARIANTS
+    listed += assert_named_as_symbols(mc_testonly_variants, testonly_symbols);
+#endif
+    /* every variant the registry knows is in one of the lists walked (none from elsewhere) */
+    int count = 0;
+    mc_registry_variants(true, &count);
+    assert_int_equal(count, listed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_core_tables),
         cmocka_unit_test(test_op_table),
         cmocka_unit_test(test_other_tables),
+        cmocka_unit_test(test_variant_names_are_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,7 +59,7 @@ static mc_status gemm_openblas_run(mc_kernel_ctx *kc, const mc_args *args, mc_er
     return MC_OK;
 }
 
-const mc_variant mc_variant_gemm_openblas = {
+const mc_variant mc_variant_gemm_openblas_sgemm = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
     .name = "gemm_openblas_sgemm",
@@ -95,7 +95,7 @@ static mc_status gemv_openblas_run(mc_kernel_ctx *kc, const mc_args *args, mc_er
     return MC_OK;
 }
 
-const mc_variant mc_variant_gemv_openblas = {
+const mc_variant mc_variant_gemv_openblas_sgemv = {
     .op = MC_OP_GEMV,
     .backend = "cpu",
     .name = "gemv_openblas_sgemv",

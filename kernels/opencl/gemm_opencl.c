@@ -129,7 +129,7 @@ const mc_opencl_program_def mc_opencl_program_gemm_tiled_128 = {
     .options = "-DTILE_M=128 -DTILE_N=128 -DTILE_K=16 -DWPT_M=8 -DWPT_N=8 " GEMM_CANONICAL,
 };
 
-const mc_variant mc_variant_gemm_opencl_tiled_32 = {
+const mc_variant mc_variant_gemm_opencl_tiled_32x32x8 = {
     .op = MC_OP_GEMM,
     .backend = "opencl",
     .name = "gemm_opencl_tiled_32x32x8",
@@ -140,7 +140,7 @@ const mc_variant mc_variant_gemm_opencl_tiled_32 = {
     .code = (const void *)gemm_tiled_run,
 };
 
-const mc_variant mc_variant_gemm_opencl_tiled_128 = {
+const mc_variant mc_variant_gemm_opencl_tiled_128x128x16 = {
     .op = MC_OP_GEMM,
     .backend = "opencl",
     .name = "gemm_opencl_tiled_128x128x16",

@@ -1,50 +1,28 @@
 /* kernels/opencl/registry_opencl.c: the opencl backend's variant table and the program each variant
- * is identified by, one row per variant, in a fixed order.
+ * is identified by, one row per line of variants_opencl.def.
  * SPDX-License-Identifier: MIT */
 #include <stddef.h>
 
 #include "kernels/opencl/backend_opencl.h"
 
-extern const mc_variant mc_variant_gemm_opencl_tiled_32;
-extern const mc_variant mc_variant_gemm_opencl_tiled_128;
-extern const mc_variant mc_variant_gemv_opencl_wgreduce;
-extern const mc_variant mc_variant_gemv_q8_0_opencl;
-extern const mc_variant mc_variant_gemv_q4_0_opencl;
-extern const mc_variant mc_variant_softmax_opencl_blocked;
-extern const mc_variant mc_variant_sdpa_opencl_three_stage;
-extern const mc_variant mc_variant_sdpa_opencl_fused;
-
-extern const mc_opencl_program_def mc_opencl_program_gemm_tiled_32;
-extern const mc_opencl_program_def mc_opencl_program_gemm_tiled_128;
-extern const mc_opencl_program_def mc_opencl_program_gemv_plain;
-extern const mc_opencl_program_def mc_opencl_program_gemv_q8_0;
-extern const mc_opencl_program_def mc_opencl_program_gemv_q4_0;
-extern const mc_opencl_program_def mc_opencl_program_softmax;
-extern const mc_opencl_program_def mc_opencl_program_sdpa_three_stage;
-extern const mc_opencl_program_def mc_opencl_program_sdpa_fused;
+#define MC_OPENCL_VARIANT(name, program)                                                                    \
+    extern const mc_variant mc_variant_##name;                                                         \
+    extern const mc_opencl_program_def mc_opencl_program_##program;
+#include "variants_opencl.def"
+#undef MC_OPENCL_VARIANT
 
 const mc_variant *const mc_opencl_variants[] = {
-    &mc_variant_gemm_opencl_tiled_32,
-    &mc_variant_gemm_opencl_tiled_128,
-    &mc_variant_gemv_opencl_wgreduce,
-    &mc_variant_gemv_q8_0_opencl,
-    &mc_variant_gemv_q4_0_opencl,
-    &mc_variant_softmax_opencl_blocked,
-    &mc_variant_sdpa_opencl_three_stage,
-    &mc_variant_sdpa_opencl_fused,
+#define MC_OPENCL_VARIANT(name, program) &mc_variant_##name,
+#include "variants_opencl.def"
+#undef MC_OPENCL_VARIANT
     NULL,
 };
 
 /* Same order as the variants: each variant's name is its program key (mc_opencl_program_hash). */
 const mc_opencl_program_def *const mc_opencl_programs[] = {
-    &mc_opencl_program_gemm_tiled_32,
-    &mc_opencl_program_gemm_tiled_128,
-    &mc_opencl_program_gemv_plain,
-    &mc_opencl_program_gemv_q8_0,
-    &mc_opencl_program_gemv_q4_0,
-    &mc_opencl_program_softmax,
-    &mc_opencl_program_sdpa_three_stage,
-    &mc_opencl_program_sdpa_fused,
+#define MC_OPENCL_VARIANT(name, program) &mc_opencl_program_##program,
+#include "variants_opencl.def"
+#undef MC_OPENCL_VARIANT
     NULL,
 };
 

@@ -229,7 +229,7 @@ const mc_variant mc_variant_sdpa_opencl_three_stage = {
     .code = (const void *)sdpa_three_stage_run,
 };
 
-const mc_variant mc_variant_sdpa_opencl_fused = {
+const mc_variant mc_variant_sdpa_opencl_fused_qk_softmax = {
     .op = MC_OP_SDPA,
     .backend = "opencl",
     .name = "sdpa_opencl_fused_qk_softmax",

@@ -273,70 +273,70 @@ static const char *gemm_supports(const mc_args *args)
     return NULL;
 }
 
-const mc_variant mc_mutant_gemm_tile_topleft = {
+const mc_variant mc_variant_mutant_gemm_tile_topleft = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_tile_topleft",
     .supports = gemm_supports, .run = tile_topleft_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
     .code = (const void *)tile_topleft_run,
 };
 
-const mc_variant mc_mutant_gemm_last_row_skipped = {
+const mc_variant mc_variant_mutant_gemm_last_row_skipped = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_last_row_skipped",
     .supports = gemm_supports, .run = last_row_skipped_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
     .code = (const void *)last_row_skipped_run,
 };
 
-const mc_variant mc_mutant_gemm_every_other_column = {
+const mc_variant mc_variant_mutant_gemm_every_other_column = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_every_other_column",
     .supports = gemm_supports, .run = every_other_column_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
     .code = (const void *)every_other_column_run,
 };
 
-const mc_variant mc_mutant_gemm_early_return = {
+const mc_variant mc_variant_mutant_gemm_early_return = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_early_return",
     .supports = gemm_supports, .run = early_return_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
     .code = (const void *)early_return_run,
 };
 
-const mc_variant mc_mutant_gemm_batch_ignored = {
+const mc_variant mc_variant_mutant_gemm_batch_ignored = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_batch_ignored",
     .supports = gemm_supports, .run = batch_ignored_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)batch_ignored_run,
 };
 
-const mc_variant mc_mutant_gemm_transpose_ignored = {
+const mc_variant mc_variant_mutant_gemm_transpose_ignored = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_transpose_ignored",
     .supports = gemm_supports, .run = transpose_ignored_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)transpose_ignored_run,
 };
 
-const mc_variant mc_mutant_gemm_stride_ignored = {
+const mc_variant mc_variant_mutant_gemm_stride_ignored = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_stride_ignored",
     .supports = gemm_supports, .run = stride_ignored_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)stride_ignored_run,
 };
 
-const mc_variant mc_mutant_gemm_write_past_end = {
+const mc_variant mc_variant_mutant_gemm_write_past_end = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_write_past_end",
     .supports = gemm_supports, .run = write_past_end_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "guard",
     .code = (const void *)write_past_end_run,
 };
 
-const mc_variant mc_mutant_gemm_beta_dropped = {
+const mc_variant mc_variant_mutant_gemm_beta_dropped = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_beta_dropped",
     .supports = gemm_supports, .run = beta_dropped_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)beta_dropped_run,
 };
 
-const mc_variant mc_mutant_gemm_bias_dropped = {
+const mc_variant mc_variant_mutant_gemm_bias_dropped = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_bias_dropped",
     .supports = gemm_supports, .run = bias_dropped_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",

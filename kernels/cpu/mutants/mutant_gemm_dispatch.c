@@ -75,7 +75,7 @@ static const char *dispatch_supports(const mc_args *args)
     return NULL;
 }
 
-const mc_variant mc_mutant_gemm_dispatch_fallback = {
+const mc_variant mc_variant_mutant_gemm_dispatch_fallback = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_dispatch_fallback",
     .supports = dispatch_supports, .run = dispatch_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DISPATCHER, .expect = "dispatch",

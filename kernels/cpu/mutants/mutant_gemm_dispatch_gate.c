@@ -85,7 +85,7 @@ static const char *dispatch_supports(const mc_args *args)
     return NULL;
 }
 
-const mc_variant mc_mutant_gemm_dispatch_gate = {
+const mc_variant mc_variant_mutant_gemm_dispatch_gate = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_dispatch_gate",
     .supports = dispatch_supports, .run = dispatch_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DISPATCHER, .expect = "coverage",

@@ -280,49 +280,49 @@ static mc_status l1_block_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
     return mc_cpu_parallel(BLOCK_THREADS, block_task, &job, err);
 }
 
-const mc_variant mc_mutant_gemv_probe_never = {
+const mc_variant mc_variant_mutant_gemv_probe_never = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_probe_never",
     .probe = probe_never, .supports = f32_supports, .run = probe_never_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "coverage",
     .code = (const void *)probe_never, .requires = "avx2,fma,f16c",
 };
 
-const mc_variant mc_mutant_gemv_aligned_load = {
+const mc_variant mc_variant_mutant_gemv_aligned_load = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_aligned_load",
     .probe = avx2_probe, .supports = gemv_plain_supports, .run = aligned_load_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "crash",
     .code = (const void *)dot_row_unaligned, .requires = "avx2,fma,f16c",
 };
 
-const mc_variant mc_mutant_gemv_tail_skipped = {
+const mc_variant mc_variant_mutant_gemv_tail_skipped = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_tail_skipped",
     .probe = avx2_probe, .supports = gemv_plain_supports, .run = tail_skipped_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)dot_row_no_tail, .requires = "avx2,fma,f16c",
 };
 
-const mc_variant mc_mutant_gemv_gap_read = {
+const mc_variant mc_variant_mutant_gemv_gap_read = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_gap_read",
     .supports = gemv_plain_supports, .run = overread_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "nan",
     .code = (const void *)dot_row_overread,
 };
 
-const mc_variant mc_mutant_gemv_f16_accumulation = {
+const mc_variant mc_variant_mutant_gemv_f16_accumulation = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_f16_accumulation",
     .supports = gemv_scalar_supports, .run = f16_accumulation_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)f16_accumulation_run,
 };
 
-const mc_variant mc_mutant_gemv_race = {
+const mc_variant mc_variant_mutant_gemv_race = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_race",
     .supports = gemv_scalar_supports, .run = race_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "nondeterminism",
     .code = (const void *)race_task,
 };
 
-const mc_variant mc_mutant_gemv_l1_block = {
+const mc_variant mc_variant_mutant_gemv_l1_block = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_l1_block",
     .supports = gemv_plain_supports, .run = l1_block_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "timeout",

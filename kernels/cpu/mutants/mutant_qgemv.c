@@ -91,14 +91,14 @@ static const char *supports_q8_0_q8dot(const mc_args *args)
     return supports_common(&args->u.gemv, MC_DTYPE_Q8_0);
 }
 
-const mc_variant mc_mutant_gemv_q4_0_nibbles_swapped = {
+const mc_variant mc_variant_mutant_gemv_q4_0_nibbles_swapped = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_q4_0_nibbles_swapped",
     .supports = supports_q4_0, .run = q4_0_swapped_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)row_q4_0_swapped,
 };
 
-const mc_variant mc_mutant_gemv_q8_0_ties_even = {
+const mc_variant mc_variant_mutant_gemv_q8_0_ties_even = {
     .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_q8_0_ties_even",
     .supports = supports_q8_0_q8dot, .run = q8_0_ties_even_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",

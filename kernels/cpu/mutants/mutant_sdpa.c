@@ -116,14 +116,14 @@ static const char *sdpa_supports(const mc_args *args)
     return NULL;
 }
 
-const mc_variant mc_mutant_sdpa_causal_off_by_one = {
+const mc_variant mc_variant_mutant_sdpa_causal_off_by_one = {
     .op = MC_OP_SDPA, .backend = "cpu", .name = "mutant_sdpa_causal_off_by_one",
     .supports = sdpa_supports, .run = causal_off_by_one_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)visible_keys_off_by_one,
 };
 
-const mc_variant mc_mutant_sdpa_gqa_round_robin = {
+const mc_variant mc_variant_mutant_sdpa_gqa_round_robin = {
     .op = MC_OP_SDPA, .backend = "cpu", .name = "mutant_sdpa_gqa_round_robin",
     .supports = sdpa_supports, .run = gqa_round_robin_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",

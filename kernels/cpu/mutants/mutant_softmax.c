@@ -285,7 +285,7 @@ static const char *supports_inverted(const mc_args *args)
     return NULL;
 }
 
-const mc_variant mc_mutant_softmax_no_max = {
+const mc_variant mc_variant_mutant_softmax_no_max = {
     .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_no_max",
     .supports = softmax_supports, .run = no_max_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "nan",
@@ -297,28 +297,28 @@ static const char *avx2_probe(mc_backend_ctx *ctx)
     return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
 }
 
-const mc_variant mc_mutant_softmax_online_overflow = {
+const mc_variant mc_variant_mutant_softmax_online_overflow = {
     .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_online_overflow",
     .supports = softmax_supports, .run = online_overflow_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "nan",
     .code = (const void *)online_stats,
 };
 
-const mc_variant mc_mutant_softmax_segments = {
+const mc_variant mc_variant_mutant_softmax_segments = {
     .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_segments",
     .probe = avx2_probe, .supports = softmax_supports, .run = blocked_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)merge_segments, .requires = "avx2,fma,f16c",
 };
 
-const mc_variant mc_mutant_softmax_writes_input = {
+const mc_variant mc_variant_mutant_softmax_writes_input = {
     .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_writes_input",
     .supports = softmax_supports, .run = writes_input_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "input-modified",
     .code = (const void *)row_writes_input,
 };
 
-const mc_variant mc_mutant_softmax_declines_all = {
+const mc_variant mc_variant_mutant_softmax_declines_all = {
     .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_declines_all",
     .supports = supports_inverted, .run = declines_all_run,
     .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "coverage",

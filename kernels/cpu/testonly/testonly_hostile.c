@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "kernels/cpu/testonly/testonly_hostile.h"
+#include "core/variant.h"
 
 extern const mc_variant mc_variant_gemm_scalar;
 
@@ -150,26 +150,43 @@ static mc_status gemm_testonly_wild_run(mc_kernel_ctx *kc, const mc_args *args, 
 
 /* What each one must come out as (.expect): the CLI test (tests/cli_hostile.sh) holds the harness
  * to it. The forker computes the right answer but fails: it left a process running. */
-const mc_variant mc_testonly_hostile[] = {
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_fdwrite", .run = gemm_testonly_fdwrite_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_fdwrite_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_closehang", .run = gemm_testonly_closehang_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "timeout", .code = (const void *)gemm_testonly_closehang_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_exit", .run = gemm_testonly_exit_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_exit_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_thread_exit", .run = gemm_testonly_thread_exit_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_thread_exit_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_sigstop", .run = gemm_testonly_sigstop_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "timeout", .code = (const void *)gemm_testonly_sigstop_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_fork", .run = gemm_testonly_fork_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "error", .code = (const void *)gemm_testonly_fork_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_mallocbomb", .run = gemm_testonly_mallocbomb_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_mallocbomb_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_print", .run = gemm_testonly_print_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_print_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_tty", .run = gemm_testonly_tty_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_tty_run},
-    {.op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_wild", .run = gemm_testonly_wild_run,
-     .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_wild_run},
+const mc_variant mc_variant_gemm_testonly_fdwrite = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_fdwrite", .run = gemm_testonly_fdwrite_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_fdwrite_run,
 };
-_Static_assert(sizeof mc_testonly_hostile / sizeof mc_testonly_hostile[0] == MC_TESTONLY_HOSTILE_COUNT, "count");
+const mc_variant mc_variant_gemm_testonly_closehang = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_closehang", .run = gemm_testonly_closehang_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "timeout", .code = (const void *)gemm_testonly_closehang_run,
+};
+const mc_variant mc_variant_gemm_testonly_exit = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_exit", .run = gemm_testonly_exit_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_exit_run,
+};
+const mc_variant mc_variant_gemm_testonly_thread_exit = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_thread_exit", .run = gemm_testonly_thread_exit_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_thread_exit_run,
+};
+const mc_variant mc_variant_gemm_testonly_sigstop = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_sigstop", .run = gemm_testonly_sigstop_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "timeout", .code = (const void *)gemm_testonly_sigstop_run,
+};
+const mc_variant mc_variant_gemm_testonly_fork = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_fork", .run = gemm_testonly_fork_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "error", .code = (const void *)gemm_testonly_fork_run,
+};
+const mc_variant mc_variant_gemm_testonly_mallocbomb = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_mallocbomb", .run = gemm_testonly_mallocbomb_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_mallocbomb_run,
+};
+const mc_variant mc_variant_gemm_testonly_print = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_print", .run = gemm_testonly_print_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_print_run,
+};
+const mc_variant mc_variant_gemm_testonly_tty = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_tty", .run = gemm_testonly_tty_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "pass", .code = (const void *)gemm_testonly_tty_run,
+};
+const mc_variant mc_variant_gemm_testonly_wild = {
+    .op = MC_OP_GEMM, .backend = "cpu", .name = "gemm_testonly_wild", .run = gemm_testonly_wild_run,
+    .flags = MC_VARIANT_TEST_ONLY, .expect = "crash", .code = (const void *)gemm_testonly_wild_run,
+};

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "kernels/cpu/cpu_access.h"
-#include "kernels/cpu/testonly/testonly_hostile.h"
 
 extern const mc_variant mc_variant_gemm_scalar;
 
@@ -85,7 +84,7 @@ static mc_status gemm_testonly_slowdown_run(mc_kernel_ctx *kc, const mc_args *ar
     return MC_OK;
 }
 
-static const mc_variant gemm_testonly_segfault = {
+const mc_variant mc_variant_gemm_testonly_segfault = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
     .name = "gemm_testonly_segfault",
@@ -95,7 +94,7 @@ static const mc_variant gemm_testonly_segfault = {
     .code = (const void *)gemm_testonly_segfault_run,
 };
 
-static const mc_variant gemm_testonly_hang = {
+const mc_variant mc_variant_gemm_testonly_hang = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
     .name = "gemm_testonly_hang",
@@ -105,7 +104,7 @@ static const mc_variant gemm_testonly_hang = {
     .code = (const void *)gemm_testonly_hang_run,
 };
 
-static const mc_variant gemm_testonly_overflow = {
+const mc_variant mc_variant_gemm_testonly_overflow = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
     .name = "gemm_testonly_overflow",
@@ -115,7 +114,7 @@ static const mc_variant gemm_testonly_overflow = {
     .code = (const void *)gemm_testonly_overflow_run,
 };
 
-static const mc_variant gemm_testonly_slowdown = {
+const mc_variant mc_variant_gemm_testonly_slowdown = {
     .op = MC_OP_GEMM,
     .backend = "cpu",
     .name = "gemm_testonly_slowdown",
@@ -125,25 +124,16 @@ static const mc_variant gemm_testonly_slowdown = {
     .identity_env = "MC_SLOWDOWN",
 };
 
+#define MC_VARIANT(name) extern const mc_variant mc_variant_##name;
+#include "variants_testonly.def"
+#undef MC_VARIANT
+
 const mc_variant *const mc_testonly_variants[] = {
-    &gemm_testonly_segfault,
-    &gemm_testonly_hang,
-    &gemm_testonly_overflow,
-    &gemm_testonly_slowdown,
-    &mc_testonly_hostile[0],
-    &mc_testonly_hostile[1],
-    &mc_testonly_hostile[2],
-    &mc_testonly_hostile[3],
-    &mc_testonly_hostile[4],
-    &mc_testonly_hostile[5],
-    &mc_testonly_hostile[6],
-    &mc_testonly_hostile[7],
-    &mc_testonly_hostile[8],
-    &mc_testonly_hostile[9],
+#define MC_VARIANT(name) &mc_variant_##name,
+#include "variants_testonly.def"
+#undef MC_VARIANT
     NULL,
 };
-_Static_assert(sizeof mc_testonly_variants / sizeof mc_testonly_variants[0] == 4 + MC_TESTONLY_HOSTILE_COUNT + 1,
-               "every hostile variant is listed once, then NULL");
 
 /* The test-only variants' (hidden) row (core/backend.h): listed in mc_backend_rows[] by CMakeLists.txt's MC_BACKENDS. */
 extern const mc_backend mc_backend_cpu;
