@@ -51,6 +51,11 @@ int mc_cli_usage_error(const char *cmd, const char *usage, mc_usage_show show, c
 int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,
                              int *first_positional);
 
+/* Parses a whole decimal number in [min, max] (no trailing text, no overflow). Returns 0 or -1. */
+int mc_cli_parse_long(const char *text, long min, long max, long *out);
+/* --threshold PCT as compare, check and report take it: a percentage in (0, 100), "3" or "3%";
+ * false when it is not one (the caller says so in its own words). *fraction is 0.03 for "3". */
+bool mc_cli_parse_threshold(const char *text, double *fraction);
 /* Parses a seed: decimal digits only, 0..2^64-1 (no sign, no wrap-around). Returns 0 or -1. */
 int mc_cli_parse_seed(const char *text, uint64_t *out);
 /* Parses a duration in seconds: a finite number above 0 and at most max_s. Returns 0 or -1. */
@@ -61,6 +66,10 @@ int mc_cli_parse_seconds(const char *text, double max_s, double *out);
 int mc_cli_report_error(const char *cmd, const mc_err *err);
 
 struct mc_store;
+
+/* Opens the database a command reads (never created, never given a schema; as_is: not migrated
+ * either). Returns -1 to go on, else the exit status after saying why (mc_cli_report_error). */
+int mc_cli_open_existing(const char *cmd, const char *path, bool as_is, struct mc_store **s);
 
 /* What one executed session left for the caller. */
 typedef struct mc_exec_outcome {

@@ -27,6 +27,7 @@
 #include "cli_outputs.h"
 #include "cli_report.h"
 #include "engine/cases_lua.h"
+#include "db/compare_runs.h"
 #include "db/store.h"
 #include "engine/perf.h"
 #include "engine/perf_table.h"
@@ -86,10 +87,8 @@ static int take_check_options(int *argc, char **argv, check_options *c)
                             : strcmp(a, "--remeasure") == 0  ? &c->remeasure
                                                                : NULL;
         if (slot) {
-            if (i + 1 >= *argc) {
-                fprintf(stderr, "metallic-check check: %s needs a value\n", a);
-                return MC_EXIT_USAGE;
-            }
+            if (i + 1 >= *argc)
+                return check_usage_error("%s needs a value", a);
             *slot = argv[++i];
         } else if (strcmp(a, "--no-report") == 0) {
             c->no_report = 1;
@@ -101,9 +100,8 @@ static int take_check_options(int *argc, char **argv, check_options *c)
     argv[k] = NULL;
     c->remeasure_rounds = REMEASURE_ROUNDS;
     if (c->remeasure) {
-        char *end = NULL;
-        long n = strtol(c->remeasure, &end, 10);
-        if (end == c->remeasure || *end || n < 0 || n > 10)
+        long n = 0;
+        if (mc_cli_parse_long(c->remeasure, 0, 10, &n))
             return check_usage_error("--remeasure wants 0..10 rounds, got '%s'", c->remeasure);
         c->remeasure_rounds = (int)n;
     }
@@ -180,8 +178,8 @@ static int timing(check_options *c, int argc, char **argv, mc_store *store, mc_e
     return rc == MC_EXIT_NOTHING ? MC_EXIT_OK : rc; /* no timed case here is not a failure */
 }
 
-/* The run to compare with: --base, else the parent commit's run on this machine that timed most
- * of the candidate's pairs (mc_store_best_base); 0 when there is none. */
+/* The run to compare with: --base, else the one default base (mc_compare_default_base: the
+ * parent commit's run on this machine that timed most of the candidate's pairs); 0 when none. */
 static int find_base(const check_options *c, mc_store *store, const mc_exec_outcome *cand, int64_t *base)
 {
     mc_err err = {0};
@@ -190,12 +188,11 @@ static int find_base(const check_options *c, mc_store *store, const mc_exec_outc
         return mc_store_resolve_run(store, c->base, cand->fingerprint, base, &err) == MC_OK
                    ? MC_EXIT_OK
                    : mc_cli_report_error("check", &err);
-    mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = cand->fingerprint, .with_timings = true};
-    if (!cand->parent[0] || mc_store_best_base(store, &q, cand->run_id, base, &err) != MC_OK) {
+    if (mc_compare_default_base(store, cand->run_id, false, base, &err) != MC_OK)
+        return mc_cli_report_error("check", &err);
+    if (!*base)
         printf("check: no timed run of the parent commit %.12s on this machine: nothing to compare with yet\n",
                cand->parent[0] ? cand->parent : "(none)");
-        *base = 0;
-    }
     return MC_EXIT_OK;
 }
 
@@ -218,14 +215,12 @@ static int cover_of(mc_store *store, int64_t base, int64_t cand, base_cover *bc)
     return MC_EXIT_OK;
 }
 
-static int compare(const check_options *c, const char *db, int64_t base, int64_t cand, bool quiet)
+static int compare(const check_options *c, mc_store *store, int64_t base, int64_t cand, bool quiet)
 {
-    char b[32], k[32];
-    snprintf(b, sizeof b, "run:%lld", (long long)base);
-    snprintf(k, sizeof k, "run:%lld", (long long)cand);
-    char *argv[] = {"compare", "--db", (char *)db, "--base", b, "--cand", k, "--threshold",
-                    (char *)(c->threshold ? c->threshold : "3"), quiet ? "--quiet" : NULL, NULL};
-    return mc_cli_compare(quiet ? 10 : 9, argv);
+    mc_compare_runs_opts opts = {.cfg = mc_compare_defaults()};
+    if (c->threshold)
+        mc_cli_parse_threshold(c->threshold, &opts.cfg.threshold); /* checked in take_check_options */
+    return mc_cli_compare_runs(store, base, cand, &opts, quiet ? MC_COMPARE_SHOW_NONE : MC_COMPARE_SHOW_CHANGES);
 }
 
 /* ---- re-measuring ambiguous verdicts ---- */
@@ -339,14 +334,13 @@ static mc_status remeasure_pair(const check_options *c, mc_store *store, int64_t
 
 /* Steps 3 and 4: compare, re-measure what is ambiguous, compare again; the last comparison is the
  * one printed and the one whose verdicts stay stored. */
-static int compare_until_clear(const check_options *c, mc_store *store, const char *db, int64_t base, int64_t cand,
-                               bool unreliable)
+static int compare_until_clear(const check_options *c, mc_store *store, int64_t base, int64_t cand, bool unreliable)
 {
     if (unreliable && c->remeasure_rounds > 0)
         printf("check: timings were taken on a loaded or throttled machine: slower verdicts on changed code are "
                "re-measured too before they count\n");
     for (int round = 1; round <= c->remeasure_rounds; round++) {
-        int rc = compare(c, db, base, cand, true);
+        int rc = compare(c, store, base, cand, true);
         if (rc != MC_EXIT_OK && rc != MC_EXIT_REGRESSION)
             break; /* nothing in common, or an error: the loud comparison below says which */
         ambiguous_list list = {.n = 0, .slower_too = unreliable};
@@ -363,17 +357,21 @@ static int compare_until_clear(const check_options *c, mc_store *store, const ch
             if (remeasure_pair(c, store, cand, &list.pairs[i], &err) != MC_OK)
                 return mc_cli_report_error("check", &err);
     }
-    return compare(c, db, base, cand, false);
+    return compare(c, store, base, cand, false);
 }
 
-static int report(const check_options *c, const char *db, int64_t base, int64_t cand)
+/* Step 5 on the open store: the page `report --cand RUN --base RUN` writes (base 0: none). */
+static int report(const check_options *c, mc_store *store, int64_t base, int64_t cand)
 {
-    char b[32], k[32];
-    snprintf(b, sizeof b, "run:%lld", (long long)base);
-    snprintf(k, sizeof k, "run:%lld", (long long)cand);
-    char *argv[] = {"report", "--db", (char *)db, "--cand", k, "--out",
-                    (char *)(c->report ? c->report : "metallic-check-report.html"), "--base", b, NULL};
-    return mc_cli_report(base ? 9 : 7, argv);
+    mc_err err = {0};
+    mc_report_stats st;
+    const char *out = c->report ? c->report : "metallic-check-report.html";
+    int n_variants = 0;
+    const mc_report_variant *variants = mc_cli_report_variants(&n_variants);
+    if (mc_report_write(store, base, cand, out, variants, n_variants, &st, &err) != MC_OK)
+        return mc_cli_report_error("report", &err);
+    mc_cli_report_summary(out, base, cand, &st);
+    return MC_EXIT_OK;
 }
 
 /* 1 beats 3 beats 4 beats 0; 2 (a broken setup) beats everything. */
@@ -430,7 +428,7 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
             reg_rc = cover_of(store, base, out.run_id, &bc);
         if (reg_rc == MC_EXIT_OK && base) {
             mc_cli_interrupts_catch(out.run_id); /* re-measuring appends to the run: Ctrl-C says what it keeps */
-            reg_rc = compare_until_clear(c, store, db, base, out.run_id, out.timings_unreliable);
+            reg_rc = compare_until_clear(c, store, base, out.run_id, out.timings_unreliable);
             mc_cli_interrupts_release();
         }
     }
@@ -445,7 +443,7 @@ static int check_with_store(check_options *c, int argc, char **argv, mc_store *s
         fprintf(stderr, "metallic-check check: run %lld in %s is marked aborted\n", (long long)out.run_id, db);
     else
         printf("check: stored as run %lld in %s (commit %.12s)\n", (long long)out.run_id, db, out.commit);
-    if (!c->no_report && report(c, db, base, out.run_id) == MC_EXIT_USAGE && final != MC_EXIT_USAGE) {
+    if (!c->no_report && report(c, store, base, out.run_id) == MC_EXIT_USAGE && final != MC_EXIT_USAGE) {
         final = MC_EXIT_USAGE;
         if (mc_store_end_run(store, out.run_id, mc_cli_run_status(final), &err) != MC_OK)
             return mc_cli_report_error("check", &err);
@@ -470,7 +468,7 @@ int mc_cli_check(int argc, char **argv)
         return rc;
     }
     if (pos < argc) {
-        fprintf(stderr, "metallic-check check: unexpected argument '%s'\n%s", argv[pos], check_usage);
+        check_usage_error("unexpected argument '%s'", argv[pos]);
         mc_cli_outputs_early_error("check", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }

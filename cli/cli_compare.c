@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "core/outfile.h"
 #include "stats/compare.h"
+#include "db/compare_runs.h"
 #include "db/store.h"
 #include "core/json.h"
 
@@ -79,18 +80,6 @@ static const struct option compare_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-bool mc_cli_parse_threshold(const char *text, double *fraction)
-{
-    char *end = NULL;
-    double pct = strtod(text, &end);
-    if (end && *end == '%')
-        end++;
-    if (end == text || *end || !(pct > 0 && pct < 100))
-        return false;
-    *fraction = pct / 100;
-    return true;
-}
-
 /* -1 to go on, else the exit status */
 static int parse_compare(int argc, char **argv, compare_opts *o)
 {
@@ -125,127 +114,26 @@ static int parse_compare(int argc, char **argv, compare_opts *o)
 
 /* ---- choosing the two runs ---- */
 
-static mc_status pick_runs(mc_store *s, const compare_opts *o, mc_run_record *base, mc_run_record *cand, mc_err *err)
+static mc_status pick_runs(mc_store *s, const compare_opts *o, int64_t *base_id, int64_t *cand_id, mc_err *err)
 {
-    int64_t cand_id = 0, base_id = 0;
+    mc_run_record cand;
     char sha[MC_SHA_LEN];
-    mc_status st = mc_store_resolve_run(s, o->cand ? mc_runinfo_run_spec(o->cand, sha) : "latest", NULL, &cand_id, err);
+    mc_status st = mc_store_resolve_run(s, o->cand ? mc_runinfo_run_spec(o->cand, sha) : "latest", NULL, cand_id, err);
     if (!st)
-        st = mc_store_get_run(s, cand_id, cand, err);
+        st = mc_store_get_run(s, *cand_id, &cand, err);
     if (st)
         return st;
-    const char *fp = o->force ? NULL : cand->fingerprint;
-    if (o->base) {
-        st = mc_store_resolve_run(s, mc_runinfo_run_spec(o->base, sha), fp, &base_id, err);
-    } else if (cand->paired_with) {
-        base_id = cand->paired_with;
-    } else if (cand->parent[0]) {
-        mc_run_query q = {.commit_prefix = cand->parent, .fingerprint = fp, .with_timings = true};
-        st = mc_store_best_base(s, &q, cand->id, &base_id, err);
-        if (st)
-            return mc_err_set(err, MC_ERR_CONFIG,
-                              "no timed run of the candidate's parent commit %.12s%s that ended passed or failed; "
-                              "name one with --base",
-                              cand->parent, fp ? " on this machine" : "");
-    } else {
-        return mc_err_set(err, MC_ERR_CONFIG, "run %" PRId64 " has no parent commit on record; name a --base",
-                          cand->id);
-    }
-    if (!st)
-        st = mc_store_get_run(s, base_id, base, err);
-    if (!st && base->id == cand->id)
-        st = mc_err_set(err, MC_ERR_USAGE, "base and candidate are the same run (%" PRId64 ")", cand->id);
-    if (!st && strcmp(base->fingerprint, cand->fingerprint) != 0 && !o->force)
+    const char *fp = o->force ? NULL : cand.fingerprint;
+    if (o->base)
+        return mc_store_resolve_run(s, mc_runinfo_run_spec(o->base, sha), fp, base_id, err);
+    st = mc_compare_default_base(s, cand.id, o->force, base_id, err);
+    if (!st && !*base_id && cand.parent[0])
         st = mc_err_set(err, MC_ERR_CONFIG,
-                        "runs %" PRId64 " and %" PRId64 " come from different machines (fingerprints %s and %s): "
-                        "timings do not compare; --force to compare anyway",
-                        base->id, cand->id, base->fingerprint, cand->fingerprint);
-    return st;
-}
-
-/* ---- matching timings ---- */
-
-static int compare_rows(const mc_timing_row *a, const mc_timing_row *b)
-{
-    int c = strcmp(a->case_key, b->case_key);
-    if (!c)
-        c = strcmp(a->backend, b->backend);
-    if (!c)
-        c = strcmp(a->variant, b->variant);
-    return c;
-}
-
-typedef struct matched {
-    mc_compare_item *items;
-    const mc_timing_row **base_rows, **cand_rows;
-    int n;
-    const mc_timing_row **no_baseline; /* the candidate's timings the base did not time */
-    int n_no_baseline;
-} matched;
-
-/* Both sets are sorted by (case key, backend, variant): walk them together. */
-static mc_status match(const mc_timing_set *b, const mc_timing_set *c, bool paired, matched *m, mc_err *err)
-{
-    int cap = b->count < c->count ? b->count : c->count;
-    m->n = 0;
-    m->items = calloc((size_t)(cap ? cap : 1), sizeof *m->items);
-    m->base_rows = calloc((size_t)(cap ? cap : 1), sizeof *m->base_rows);
-    m->cand_rows = calloc((size_t)(cap ? cap : 1), sizeof *m->cand_rows);
-    m->n_no_baseline = 0;
-    m->no_baseline = calloc((size_t)(c->count ? c->count : 1), sizeof *m->no_baseline);
-    if (!m->items || !m->base_rows || !m->cand_rows || !m->no_baseline)
-        return mc_err_set(err, MC_ERR_NOMEM, "no memory to match %d timings", cap);
-    for (int i = 0, j = 0; j < c->count;) {
-        int order = i < b->count ? compare_rows(&b->rows[i], &c->rows[j]) : 1;
-        if (order < 0) {
-            i++;
-            continue;
-        }
-        if (order > 0) {
-            m->no_baseline[m->n_no_baseline++] = &c->rows[j++];
-            continue;
-        }
-        const mc_timing_row *br = &b->rows[i++], *cr = &c->rows[j++];
-        m->base_rows[m->n] = br;
-        m->cand_rows[m->n] = cr;
-        m->items[m->n++] = (mc_compare_item){
-            .case_key = cr->case_key, .op = cr->op, .params_json = cr->params_json, .backend = cr->backend,
-            .variant = cr->variant, .base_hash = br->code_hash, .cand_hash = cr->code_hash,
-            .base = br->timing.samples_ns, .cand = cr->timing.samples_ns, .n_base = br->timing.n,
-            .n_cand = cr->timing.n, .paired = paired};
-    }
-    return MC_OK;
-}
-
-static void matched_free(matched *m)
-{
-    free(m->items);
-    free(m->base_rows);
-    free(m->cand_rows);
-    free(m->no_baseline);
-}
-
-static mc_status store_verdicts(mc_store *s, const mc_run_record *base, const mc_run_record *cand, const matched *m,
-                                const mc_compare_cfg *cfg, mc_err *err)
-{
-    mc_verdict_row *rows = calloc((size_t)(m->n ? m->n : 1), sizeof *rows);
-    if (!rows)
-        return mc_err_set(err, MC_ERR_NOMEM, "no memory for %d verdicts", m->n);
-    int n = 0;
-    for (int i = 0; i < m->n; i++) {
-        const mc_compare_item *it = &m->items[i];
-        if (!isfinite(it->ratio))
-            continue; /* invalid timings have no ratio to store; the output lists them */
-        rows[n++] = (mc_verdict_row){
-            .base_run_id = base->id, .cand_run_id = cand->id, .case_id = m->cand_rows[i]->case_id,
-            .base_variant_id = m->base_rows[i]->variant_id, .cand_variant_id = m->cand_rows[i]->variant_id,
-            .method = it->paired ? "paired" : "mann-whitney", .ratio = it->ratio,
-            .ci_lo = it->ci_bounded ? it->ci_lo : NAN, .ci_hi = it->ci_bounded ? it->ci_hi : NAN, .p = it->p,
-            .q = it->q, .threshold = cfg->threshold, .verdict = mc_verdict_name(it->verdict), .label = it->label,
-            .same_code = it->same_code};
-    }
-    mc_status st = mc_store_add_verdicts(s, rows, n, err);
-    free(rows);
+                        "no timed run of the candidate's parent commit %.12s%s that ended passed or failed; "
+                        "name one with --base",
+                        cand.parent, fp ? " on this machine" : "");
+    if (!st && !*base_id)
+        st = mc_err_set(err, MC_ERR_CONFIG, "run %" PRId64 " has no parent commit on record; name a --base", cand.id);
     return st;
 }
 
@@ -257,7 +145,7 @@ typedef struct tally {
     int noise_slower, noise_faster; /* slower / faster verdicts on identical code */
 } tally;
 
-static tally count_verdicts(const matched *m)
+static tally count_verdicts(const mc_compare_match *m)
 {
     tally t = {0};
     for (int i = 0; i < m->n; i++) {
@@ -311,7 +199,7 @@ static int rank_of(const mc_compare_item *it)
 #define NO_BASELINE_SHOWN 5 /* uncovered pairs listed without --all */
 
 /* The candidate's timed pairs without a baseline: counted always, never a silent "no regression". */
-static void print_no_baseline(const mc_run_record *base, const matched *m, bool all)
+static void print_no_baseline(const mc_run_record *base, const mc_compare_match *m, bool all)
 {
     int timed = m->n + m->n_no_baseline;
     printf("%d of %d timed (case, variant) pair%s had a baseline in run %" PRId64 "; %d no baseline%s\n", m->n, timed,
@@ -324,8 +212,8 @@ static void print_no_baseline(const mc_run_record *base, const matched *m, bool 
         printf("  ... and %d more (--all lists them)\n", m->n_no_baseline - shown);
 }
 
-static void print_human(const mc_run_record *base, const mc_run_record *cand, const matched *m,
-                        const mc_compare_group *groups, int n_groups, const compare_opts *o)
+static void print_human(const mc_run_record *base, const mc_run_record *cand, const mc_compare_match *m,
+                        const mc_compare_group *groups, int n_groups, const mc_compare_cfg *cfg, bool all)
 {
     print_run("base:     ", base);
     print_run("candidate:", cand);
@@ -334,10 +222,10 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
            strcmp(base->fingerprint, cand->fingerprint) ? " (base on another machine: forced)" : "",
            paired ? "paired runs: CI of the median paired log-ratio, sign test"
                   : "independent runs: Mann-Whitney U, Hodges-Lehmann shift of log-times",
-           o->cfg.threshold * 100, o->cfg.fdr * 100);
+           cfg->threshold * 100, cfg->fdr * 100);
     int shown = 0;
     for (int rank = 0; rank < RANK_COUNT; rank++) {
-        if (rank == RANK_SAME && !o->all)
+        if (rank == RANK_SAME && !all)
             continue;
         for (int i = 0; i < m->n; i++)
             if (rank_of(&m->items[i]) == rank) {
@@ -358,7 +246,7 @@ static void print_human(const mc_run_record *base, const mc_run_record *cand, co
            shown || n_groups ? "\n" : "", m->n, t.by_verdict[MC_VERDICT_SLOWER], t.regressions,
            t.regressions == 1 ? "" : "s", t.noise_slower, t.by_verdict[MC_VERDICT_FASTER], t.noise_faster,
            t.by_verdict[MC_VERDICT_SAME], t.by_verdict[MC_VERDICT_AMBIGUOUS]);
-    print_no_baseline(base, m, o->all);
+    print_no_baseline(base, m, all);
 }
 
 static void json_run(const char *name, const mc_run_record *r)
@@ -390,15 +278,15 @@ static double ratio_of_means(const mc_compare_item *it)
     return it->n_base && it->n_cand && sb > 0 ? (sc / it->n_cand) / (sb / it->n_base) : NAN;
 }
 
-static void print_json(const mc_run_record *base, const mc_run_record *cand, const matched *m,
-                       const mc_compare_group *groups, int n_groups, const compare_opts *o, int exit_code)
+static void print_json(const mc_run_record *base, const mc_run_record *cand, const mc_compare_match *m,
+                       const mc_compare_group *groups, int n_groups, const mc_compare_cfg *cfg, int exit_code)
 {
     printf("{");
     json_run("base", base);
     printf(",");
     json_run("cand", cand);
-    json_field("threshold", o->cfg.threshold, true);
-    json_field("fdr", o->cfg.fdr, true);
+    json_field("threshold", cfg->threshold, true);
+    json_field("fdr", cfg->fdr, true);
     printf(",\"items\":[");
     for (int i = 0; i < m->n; i++) {
         const mc_compare_item *it = &m->items[i];
@@ -452,63 +340,29 @@ static void print_json(const mc_run_record *base, const mc_run_record *cand, con
 
 /* ---- the commands ---- */
 
-static int open_existing(const char *cmd, const char *path, mc_store **s)
+int mc_cli_compare_runs(mc_store *s, int64_t base, int64_t cand, const mc_compare_runs_opts *opts,
+                        mc_cli_compare_show show)
 {
     mc_err err = {0};
-    if (access(path, F_OK) != 0) {
-        fprintf(stderr, "metallic-check %s: no results database at %s (run with --perf first, or pass --db)\n", cmd,
-                path);
-        return MC_EXIT_USAGE;
-    }
-    if (mc_store_open_existing(path, false, s, &err) != MC_OK) /* never a schema into a file it reads */
-        return mc_cli_report_error(cmd, &err);
-    return -1;
-}
-
-static int compare_runs(mc_store *s, const compare_opts *o)
-{
-    mc_err err = {0};
-    mc_run_record base, cand;
-    mc_timing_set bt = {0}, ct = {0};
-    matched m = {0};
-    mc_compare_group *groups = NULL;
-    int n_groups = 0, rc = MC_EXIT_USAGE;
-    mc_status st = pick_runs(s, o, &base, &cand, &err);
-    if (!st)
-        st = mc_store_load_timings(s, base.id, &bt, &err);
-    if (!st)
-        st = mc_store_load_timings(s, cand.id, &ct, &err);
-    bool paired = !st && (cand.paired_with == base.id || base.paired_with == cand.id) &&
-                  strcmp(cand.mode, MC_RUN_PAIRED) == 0 && strcmp(base.mode, MC_RUN_PAIRED) == 0;
-    if (!st)
-        st = match(&bt, &ct, paired, &m, &err);
-    if (!st && m.n == 0) {
-        fprintf(stderr, "metallic-check compare: nothing to compare: runs %" PRId64 " (%d timings) and %" PRId64
-                        " (%d timings) share no timed (case, variant)\n",
-                base.id, bt.count, cand.id, ct.count);
-        rc = MC_EXIT_NOTHING;
-        goto done;
-    }
-    if (!st)
-        st = mc_compare_items(&o->cfg, m.items, m.n, &err);
-    if (!st)
-        st = mc_compare_group_regressions(m.items, m.n, &groups, &n_groups, &err);
-    if (!st)
-        st = store_verdicts(s, &base, &cand, &m, &o->cfg, &err);
+    mc_compare_outcome out;
+    int rc;
+    mc_status st = mc_compare_runs(s, base, cand, opts, &out, &err);
     if (st) {
         rc = mc_cli_report_error("compare", &err);
-        goto done;
+    } else if (out.m.n == 0) {
+        fprintf(stderr, "metallic-check compare: nothing to compare: runs %" PRId64 " (%d timings) and %" PRId64
+                        " (%d timings) share no timed (case, variant)\n",
+                out.base.id, out.base_timings.count, out.cand.id, out.cand_timings.count);
+        rc = MC_EXIT_NOTHING;
+    } else {
+        rc = out.regression ? MC_EXIT_REGRESSION : MC_EXIT_OK;
+        if (show == MC_COMPARE_SHOW_JSON)
+            print_json(&out.base, &out.cand, &out.m, out.groups, out.n_groups, &opts->cfg, rc);
+        else if (show != MC_COMPARE_SHOW_NONE)
+            print_human(&out.base, &out.cand, &out.m, out.groups, out.n_groups, &opts->cfg,
+                        show == MC_COMPARE_SHOW_ALL);
     }
-    rc = mc_compare_any_regression(m.items, m.n) ? MC_EXIT_REGRESSION : MC_EXIT_OK;
-    if (o->json)
-        print_json(&base, &cand, &m, groups, n_groups, o, rc);
-    else if (!o->quiet)
-        print_human(&base, &cand, &m, groups, n_groups, o);
-done:
-    free(groups);
-    matched_free(&m);
-    mc_timing_set_free(&bt);
-    mc_timing_set_free(&ct);
+    mc_compare_outcome_free(&out);
     return rc;
 }
 
@@ -519,10 +373,21 @@ int mc_cli_compare(int argc, char **argv)
     if (rc >= 0)
         return rc;
     mc_store *s = NULL;
-    rc = open_existing("compare", o.db ? o.db : mc_store_default_path(), &s);
+    rc = mc_cli_open_existing("compare", o.db ? o.db : mc_store_default_path(), false, &s);
     if (rc >= 0)
         return rc;
-    rc = compare_runs(s, &o);
+    int64_t base = 0, cand = 0;
+    mc_err err = {0};
+    if (pick_runs(s, &o, &base, &cand, &err) != MC_OK) {
+        rc = mc_cli_report_error("compare", &err);
+    } else {
+        mc_compare_runs_opts opts = {.cfg = o.cfg, .force = o.force};
+        rc = mc_cli_compare_runs(s, base, cand, &opts,
+                                 o.json    ? MC_COMPARE_SHOW_JSON
+                                 : o.quiet ? MC_COMPARE_SHOW_NONE
+                                 : o.all   ? MC_COMPARE_SHOW_ALL
+                                           : MC_COMPARE_SHOW_CHANGES);
+    }
     mc_store_close(s);
     return rc;
 }

@@ -355,8 +355,7 @@ int mc_cli_db(int argc, char **argv)
                 return usage_error("--db needs a value");
             path = argv[i];
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "metallic-check db: unknown option '%s'\n\n%s", argv[i], db_usage);
-            return MC_EXIT_USAGE;
+            return mc_cli_usage_error("db", db_usage, MC_USAGE_FULL, "unknown option '%s'", argv[i]);
         } else if (!action) {
             action = argv[i];
         } else {
@@ -376,6 +375,5 @@ int mc_cli_db(int argc, char **argv)
         return first_file < argc ? usage_error("check takes no arguments besides --db") : db_check(path);
     if (strcmp(action, "import-paired") == 0)
         return db_import_paired(path, argc, argv, first_file);
-    fprintf(stderr, "metallic-check db: unknown action '%s'\n\n%s", action, db_usage);
-    return MC_EXIT_USAGE;
+    return mc_cli_usage_error("db", db_usage, MC_USAGE_FULL, "unknown action '%s'", action);
 }

@@ -178,6 +178,26 @@ static void describe_devices(const mc_session *s, char *out, size_t cap)
     }
 }
 
+static void copy_opt(char *dst, size_t cap, const char *value)
+{
+    snprintf(dst, cap, "%s", value ? value : "");
+}
+
+/* The selection as the session was asked for it: stored as the run's fields. */
+static void fill_selection(const mc_session_cfg *cfg, mc_run_selection *sel)
+{
+    memset(sel, 0, sizeof *sel);
+    copy_opt(sel->tier, sizeof sel->tier, cfg->tier);
+    size_t len = 0;
+    for (int i = 0; i < cfg->n_case_files && len < sizeof sel->cases; i++)
+        len += (size_t)snprintf(sel->cases + len, sizeof sel->cases - len, "%s%s", i ? "\n" : "", cfg->case_files[i]);
+    copy_opt(sel->cases_dir, sizeof sel->cases_dir, cfg->cases_dir);
+    copy_opt(sel->backends, sizeof sel->backends, cfg->sel.backends);
+    copy_opt(sel->op, sizeof sel->op, cfg->sel.op_glob);
+    copy_opt(sel->filter, sizeof sel->filter, cfg->sel.filter);
+    copy_opt(sel->variants, sizeof sel->variants, cfg->sel.variant_glob);
+}
+
 static mc_status begin_run(const mc_run_options *o, const mc_session *s, int argc, char **argv, mc_store *store,
                            mc_exec_outcome *out, mc_err *err)
 {
@@ -189,6 +209,7 @@ static mc_status begin_run(const mc_run_options *o, const mc_session *s, int arg
     info.seed = o->seed;
     if (o->session.sel.shard_count > 1)
         snprintf(info.shard, sizeof info.shard, "%d/%d", o->session.sel.shard_index, o->session.sel.shard_count);
+    fill_selection(&o->session, &info.sel);
     if (!st)
         st = mc_store_begin_run(store, &info, &out->run_id, err);
     snprintf(out->fingerprint, sizeof out->fingerprint, "%s", info.machine.fingerprint);

@@ -109,6 +109,5 @@ int mc_cli_list(int argc, char **argv)
         return list_backends();
     if (strcmp(argv[1], "cases") == 0)
         return list_cases(argc - 1, argv + 1);
-    fprintf(stderr, "metallic-check list: unknown list '%s'\n%s", argv[1], list_usage);
-    return MC_EXIT_USAGE;
+    return mc_cli_usage_error("list", list_usage, MC_USAGE_FULL, "unknown list '%s'", argv[1]);
 }

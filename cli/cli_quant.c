@@ -53,14 +53,6 @@ static const char dequantize_usage[] =
     "Exit status: 0 done; 2 bad options, unreadable input, a size that is not a whole number of\n"
     "blocks, or an output that cannot be written.\n";
 
-static int report(const char *cmd, const mc_err *err)
-{
-    fprintf(stderr, "metallic-check %s: %s: %s\n", cmd, mc_status_str(err->status), err->msg);
-    if (getenv("MC_DEBUG") && err->file)
-        fprintf(stderr, "  (recorded at %s:%d)\n", err->file, err->line);
-    return EXIT_USAGE;
-}
-
 /* One line saying what is wrong, then the usage's first line (the synopsis). */
 static int usage_error(const char *cmd, const char *usage, const char *what, const char *arg)
 {
@@ -288,7 +280,7 @@ int mc_cli_quantize(int argc, char **argv)
     mc_err err = {0};
     size_t n = 0, out_bytes = 0;
     if (quantize_file(qf, &o, &n, &out_bytes, &err) != MC_OK)
-        return report(cmd, &err);
+        return mc_cli_report_error(cmd, &err);
     printf("%s: %zu values -> %zu %s blocks (%zu bytes) in %s\n", cmd, n, n / MC_QK, mc_dtype_name(qf->dtype),
            out_bytes, o.out);
     return EXIT_DONE;
@@ -305,7 +297,7 @@ int mc_cli_dequantize(int argc, char **argv)
     mc_err err = {0};
     size_t n = 0;
     if (dequantize_file(qf, &o, &n, &err) != MC_OK)
-        return report(cmd, &err);
+        return mc_cli_report_error(cmd, &err);
     printf("%s: %zu %s blocks -> %zu f32 values in %s\n", cmd, n / MC_QK, mc_dtype_name(qf->dtype), n, o.out);
     return EXIT_DONE;
 }

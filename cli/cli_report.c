@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "engine/registry.h"
+#include "db/compare_runs.h"
 
 static const char report_usage[] =
     "usage: metallic-check report [--db PATH] [--out FILE.html] [--base RUN|COMMIT] [--cand RUN|COMMIT]\n"
@@ -23,9 +25,10 @@ static const char report_usage[] =
     "                     (SHA, prefix or git revision: its newest finished run); default: the newest\n"
     "                     finished run\n"
     "  --base RUN|COMMIT  the run to compare with (a commit means its newest finished timed run), or\n"
-    "                     'none'; default: the newest finished run of the candidate's parent commit on\n"
-    "                     the same machine, else the newest earlier one there (timed ones when the\n"
-    "                     candidate is timed)\n"
+    "                     'none'; default: as compare and check choose it: the run the candidate was\n"
+    "                     paired with, else the run of its parent commit on the same machine that\n"
+    "                     ended passed or failed and timed most of its pairs, newest first (timed\n"
+    "                     ones when the candidate is timed)\n"
     "  --history N        timed runs of the machine the history charts read (default 100)\n"
     "  --threshold PCT    relative change that matters when the store holds no verdicts for the\n"
     "                     pair and the report computes them from the samples (default 3)\n"
@@ -52,7 +55,7 @@ static const struct option report_options[] = {
 typedef struct report_args {
     const char *db, *out, *base, *cand, *kernel_coverage;
     int history;
-    double threshold;
+    double threshold; /* a fraction: 0.03 for 3% */
     bool measure;
 } report_args;
 
@@ -64,12 +67,12 @@ static int usage_error(const char *fmt, const char *what)
 /* Returns -1 to go on, else the exit status. */
 static int parse_args(int argc, char **argv, report_args *a)
 {
-    *a = (report_args){.out = "metallic-check-report.html", .history = 100, .threshold = 3, .measure = true};
+    *a = (report_args){.out = "metallic-check-report.html", .history = 100, .threshold = 0.03, .measure = true};
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", report_options, NULL)) != -1) {
-        char *end = NULL;
+        long history = 0;
         switch (c) {
         case 'h': fputs(report_usage, stdout); return MC_EXIT_OK;
         case OPT_DB: a->db = optarg; break;
@@ -79,13 +82,12 @@ static int parse_args(int argc, char **argv, report_args *a)
         case OPT_NO_MEASURE: a->measure = false; break;
         case OPT_KCOV: a->kernel_coverage = optarg; break;
         case OPT_HISTORY:
-            a->history = (int)strtol(optarg, &end, 10);
-            if (end == optarg || *end || a->history < 1 || a->history > 100000)
+            if (mc_cli_parse_long(optarg, 1, 100000, &history))
                 return usage_error("--history wants a run count from 1, got '%s'", optarg);
+            a->history = (int)history;
             break;
         case OPT_THRESHOLD:
-            a->threshold = strtod(optarg, &end);
-            if (end == optarg || *end || !(a->threshold > 0 && a->threshold < 100))
+            if (!mc_cli_parse_threshold(optarg, &a->threshold))
                 return usage_error("--threshold wants a percentage between 0 and 100, got '%s'", optarg);
             break;
         default:
@@ -113,42 +115,6 @@ static mc_status resolve_cand(mc_store *s, const char *spec, int64_t *run, mc_er
     return mc_store_newest_run(s, &q, run, err);
 }
 
-mc_status mc_report_default_base(mc_store *s, int64_t cand_run, int64_t *base_run, mc_err *err)
-{
-    mc_run_record cand;
-    *base_run = 0;
-    mc_status st = mc_store_get_run(s, cand_run, &cand, err);
-    if (st)
-        return st;
-    bool timed = cand.n_timings > 0;
-    if (cand.parent[0]) {
-        mc_run_query q = {.commit_prefix = cand.parent, .fingerprint = cand.fingerprint, .with_timings = timed,
-                          .exclude_id = cand.id};
-        mc_err ignored = {0};
-        if (mc_store_newest_run(s, &q, base_run, &ignored) == MC_OK)
-            return MC_OK;
-    }
-    mc_run_record *runs = NULL;
-    int n = 0, n_parts = 0;
-    int64_t parts[64]; /* the shards merged with the candidate are the candidate, never its base */
-    st = mc_report_logical_run(s, cand.id, parts, (int)(sizeof parts / sizeof parts[0]), &n_parts, err);
-    if (!st)
-        st = mc_store_list_runs(s, cand.fingerprint, 0, &runs, &n, err);
-    bool older = false; /* runs come newest first: the candidate, then the ones before it */
-    for (int i = 0; !st && i < n && !*base_run; i++) {
-        bool part = false;
-        for (int k = 0; k < n_parts; k++)
-            part |= runs[i].id == parts[k];
-        if (runs[i].id == cand.id)
-            older = true;
-        if (older && !part && strcmp(runs[i].status, "incomplete") != 0 && strcmp(runs[i].status, "aborted") != 0 &&
-            (!timed || runs[i].n_timings > 0))
-            *base_run = runs[i].id;
-    }
-    free(runs);
-    return st;
-}
-
 static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts *o, mc_err *err)
 {
     mc_status st = resolve_cand(s, a->cand, &o->cand_run, err);
@@ -157,7 +123,7 @@ static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts 
     if (a->base && strcmp(a->base, "none") == 0)
         return MC_OK;
     if (!a->base)
-        return mc_report_default_base(s, o->cand_run, &o->base_run, err);
+        return mc_compare_default_base(s, o->cand_run, false, &o->base_run, err);
     char sha[MC_SHA_LEN];
     st = mc_store_resolve_run(s, mc_runinfo_run_spec(a->base, sha), NULL, &o->base_run, err);
     if (!st && o->base_run == o->cand_run)
@@ -165,11 +131,27 @@ static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts 
     return st;
 }
 
-static void print_summary(const mc_report_opts *o, const mc_report_stats *st)
+const mc_report_variant *mc_cli_report_variants(int *count)
 {
-    printf("report: %s (%.1f KiB) for run %lld", o->out_path, st->bytes / 1024.0, (long long)o->cand_run);
-    if (o->base_run)
-        printf(" against run %lld", (long long)o->base_run);
+    static mc_report_variant *list; /* kept for the process: the registry does not change */
+    static int n;
+    if (!list) {
+        int all = 0;
+        const mc_variant *const *v = mc_registry_variants(true, &all);
+        list = calloc((size_t)(all ? all : 1), sizeof *list);
+        for (n = 0; list && n < all; n++)
+            list[n] = (mc_report_variant){.backend = v[n]->backend, .name = v[n]->name, .op = v[n]->op,
+                                          .hidden = (v[n]->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT)) != 0};
+    }
+    *count = list ? n : 0; /* no memory: the page shows what the store holds */
+    return list;
+}
+
+void mc_cli_report_summary(const char *out_path, int64_t base_run, int64_t cand_run, const mc_report_stats *st)
+{
+    printf("report: %s (%.1f KiB) for run %lld", out_path, st->bytes / 1024.0, (long long)cand_run);
+    if (base_run)
+        printf(" against run %lld", (long long)base_run);
     printf(": %d results, %d failures", st->n_results, st->n_failures);
     if (st->n_compared)
         printf(", %d compared (%d slower, %d faster, %d regressions; verdicts %s)", st->n_compared, st->n_slower,
@@ -193,11 +175,13 @@ int mc_cli_report(int argc, char **argv)
     const char *path = a.db ? a.db : mc_store_default_path();
     mc_store *s = NULL;
     mc_err err = {0};
-    if (mc_store_open_existing(path, false, &s, &err) != MC_OK) /* never a schema into a file it reads */
-        return mc_cli_report_error("report", &err);
+    rc = mc_cli_open_existing("report", path, false, &s);
+    if (rc >= 0)
+        return rc;
     mc_report_opts o = {.out_path = a.out, .history_runs = a.history, .measure_peaks = a.measure,
                         .kernel_coverage = a.kernel_coverage, .compare = mc_compare_defaults()};
-    o.compare.threshold = a.threshold / 100;
+    o.variants = mc_cli_report_variants(&o.n_variants);
+    o.compare.threshold = a.threshold;
     mc_report_stats st;
     if (resolve_runs(s, &a, &o, &err) != MC_OK || mc_report_write_opts(s, &o, &st, &err) != MC_OK) {
         rc = mc_cli_report_error("report", &err);
@@ -205,6 +189,6 @@ int mc_cli_report(int argc, char **argv)
         return rc;
     }
     mc_store_close(s);
-    print_summary(&o, &st);
+    mc_cli_report_summary(o.out_path, o.base_run, o.cand_run, &st);
     return MC_EXIT_OK;
 }

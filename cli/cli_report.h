@@ -1,5 +1,5 @@
 /* cli/cli_report.h: `metallic-check report`, and the library call `check` uses to write the
- * same page (mc_report_write, from reports/report.h).
+ * same page (mc_report_write, from reports/report.h) and the summary line both print.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CLI_REPORT_H
 #define MC_CLI_REPORT_H
@@ -9,11 +9,12 @@
 #include "db/store.h"
 #include "reports/report.h"
 
-/* The default base of a candidate run: the newest finished run of its parent commit on the same
- * machine, else the newest earlier finished run on that machine that is not one of the candidate's
- * own shards; a timed one when the candidate is timed. *base_run is 0 when there is none (not an
- * error). The report reads either as its whole logical run (its merged shards). */
-mc_status mc_report_default_base(mc_store *s, int64_t cand_run, int64_t *base_run, mc_err *err);
+/* The line `report` prints about a page it wrote (check prints it too). */
+void mc_cli_report_summary(const char *out_path, int64_t base_run, int64_t cand_run, const mc_report_stats *st);
+
+/* The binary's variants as the report takes them (from the registry, hidden ones flagged), built
+ * once for the process. */
+const mc_report_variant *mc_cli_report_variants(int *count);
 
 int mc_cli_report(int argc, char **argv);
 

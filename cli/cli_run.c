@@ -105,56 +105,9 @@ static const struct option run_options[] = {
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
-int mc_cli_report_error(const char *cmd, const mc_err *err)
-{
-    fprintf(stderr, "metallic-check %s: %s: ", cmd, mc_status_str(err->status));
-    mc_sanitize_write(MC_SINK_TERM, stderr, err->msg);
-    fputc('\n', stderr);
-    mc_cli_outputs_note_error(err);
-    if (getenv("MC_DEBUG") && err->file)
-        fprintf(stderr, "  (recorded at %s:%d)\n", err->file, err->line);
-    return MC_EXIT_USAGE;
-}
-
 static int bad_number(const char *cmd, const char *opt, const char *text)
 {
-    fprintf(stderr, "metallic-check %s: %s wants a number, got '%s'\n", cmd, opt, text);
-    return MC_EXIT_USAGE;
-}
-
-static int parse_long(const char *text, long min, long max, long *out)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int mc_cli_parse_seed(const char *text, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    /* strtoull accepts "-1" (as 2^64-1) and saturates on overflow: both must be refused */
-    if (!*text || strspn(text, "0123456789") != strlen(text))
-        return -1;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno == ERANGE || *end)
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
-int mc_cli_parse_seconds(const char *text, double max_s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end || errno == ERANGE || !isfinite(v) || v <= 0 || v > max_s)
-        return -1;
-    *out = v;
-    return 0;
+    return mc_cli_usage_error(cmd, NULL, MC_USAGE_HINT, "%s wants a number, got '%s'", opt, text);
 }
 
 /* --variant may repeat: every glob given is kept, as one comma list. */
@@ -162,9 +115,8 @@ static int add_variant_glob(const char *cmd, const char *glob, mc_run_options *o
 {
     size_t len = strlen(o->variant_list);
     if (len + strlen(glob) + 2 > sizeof o->variant_list) {
-        fprintf(stderr, "metallic-check %s: --variant: too many names (at most %zu characters in all)\n", cmd,
-                sizeof o->variant_list - 1);
-        return MC_EXIT_USAGE;
+        return mc_cli_usage_error(cmd, NULL, MC_USAGE_HINT, "--variant: too many names (at most %zu characters in all)",
+                                  sizeof o->variant_list - 1);
     }
     snprintf(o->variant_list + len, sizeof o->variant_list - len, "%s%s", len ? "," : "", glob);
     o->session.sel.variant_glob = o->variant_list;
@@ -190,27 +142,25 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
     long v;
     switch (c) {
     case OPT_SEED:
-        if (mc_cli_parse_seed(arg, &o->seed) != 0) {
-            fprintf(stderr, "metallic-check %s: --seed wants a whole number from 0 to 18446744073709551615, got '%s'\n",
-                    cmd, arg);
-            return MC_EXIT_USAGE;
-        }
+        if (mc_cli_parse_seed(arg, &o->seed) != 0)
+            return mc_cli_usage_error(cmd, NULL, MC_USAGE_HINT,
+                                      "--seed wants a whole number from 0 to 18446744073709551615, got '%s'", arg);
         o->session.pool.runner.seed = o->seed;
         return -1;
     case OPT_JOBS:
-        if (parse_long(arg, 1, 64, &v))
+        if (mc_cli_parse_long(arg, 1, 64, &v))
             return bad_number(cmd, "--jobs (1..64)", arg);
         o->session.pool.jobs = (int)v;
         o->jobs_set = 1;
         return -1;
     case OPT_THREADS:
-        if (parse_long(arg, 1, 256, &v))
+        if (mc_cli_parse_long(arg, 1, 256, &v))
             return bad_number(cmd, "--threads (1..256)", arg);
         o->session.pool.runner.threads = (int)v;
         o->threads_set = 1;
         return -1;
     case OPT_TIMEOUT:
-        if (parse_long(arg, 1, 86400, &v))
+        if (mc_cli_parse_long(arg, 1, 86400, &v))
             return bad_number(cmd, "--timeout (seconds)", arg);
         o->session.pool.timeout_s = (double)v;
         return -1;
@@ -219,22 +169,22 @@ static int apply_numeric(const char *cmd, int c, const char *arg, mc_run_options
             return bad_number(cmd, "--budget (seconds, above 0, at most 3600)", arg);
         return -1;
     case OPT_MAX_CASES:
-        if (parse_long(arg, 1, 100000000, &v))
+        if (mc_cli_parse_long(arg, 1, 100000000, &v))
             return bad_number(cmd, "--max-cases (1..100000000)", arg);
         o->session.max_cases = (int)v;
         return -1;
     case OPT_GUARD:
-        if (parse_long(arg, 64, 1 << 24, &v))
+        if (mc_cli_parse_long(arg, 64, 1 << 24, &v))
             return bad_number(cmd, "--guard (64.. bytes)", arg);
         o->session.pool.runner.guard_bytes = (size_t)v;
         return -1;
     case OPT_MEM_LIMIT:
-        if (parse_long(arg, 0, 1L << 30, &v))
+        if (mc_cli_parse_long(arg, 0, 1L << 30, &v))
             return bad_number(cmd, "--mem-limit (MiB, 0 for none)", arg);
         o->session.pool.mem_limit_mib = v;
         return -1;
     case OPT_CPU_LIMIT:
-        if (parse_long(arg, 0, 86400 * 365, &v))
+        if (mc_cli_parse_long(arg, 0, 86400 * 365, &v))
             return bad_number(cmd, "--cpu-limit (seconds, 0 for none)", arg);
         o->session.pool.cpu_limit_s = (double)v;
         return -1;
@@ -250,10 +200,8 @@ static int apply_option(const char *cmd, int c, const char *arg, mc_run_options 
     switch (c) {
     case OPT_TIER: s->tier = arg; break;
     case OPT_CASES:
-        if (s->n_case_files == 64) {
-            fprintf(stderr, "metallic-check %s: at most 64 --cases files\n", cmd);
-            return MC_EXIT_USAGE;
-        }
+        if (s->n_case_files == 64)
+            return mc_cli_usage_error(cmd, NULL, MC_USAGE_HINT, "%s", "at most 64 --cases files");
         o->case_files[s->n_case_files++] = arg;
         break;
     case OPT_CASES_DIR: s->cases_dir = arg; break;
@@ -293,16 +241,14 @@ int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char 
             return MC_EXIT_OK;
         }
         if (c == '?') {
-            fprintf(stderr, "metallic-check %s: unknown or incomplete option '%s'\n%s", cmd, argv[optind - 1], usage);
-            return MC_EXIT_USAGE;
+            return mc_cli_usage_error(cmd, usage, MC_USAGE_FULL, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
         int rc = apply_option(cmd, c, optarg, o);
         if (rc >= 0)
             return rc;
     }
     if (o->session.tier && o->session.n_case_files) {
-        fprintf(stderr, "metallic-check %s: give --tier or --cases, not both\n", cmd);
-        return MC_EXIT_USAGE;
+        return mc_cli_usage_error(cmd, NULL, MC_USAGE_HINT, "%s", "give --tier or --cases, not both");
     }
     if (o->session.tier && strcmp(o->session.tier, "perf") == 0)
         o->perf = 1;
@@ -320,7 +266,7 @@ int mc_cli_run(int argc, char **argv)
         return rc;
     }
     if (pos < argc) {
-        fprintf(stderr, "metallic-check run: unexpected argument '%s'\n%s", argv[pos], run_usage_text());
+        mc_cli_usage_error("run", run_usage_text(), MC_USAGE_FULL, "unexpected argument '%s'", argv[pos]);
         mc_cli_outputs_early_error("run", argc, argv, MC_EXIT_USAGE, "unexpected argument");
         return MC_EXIT_USAGE;
     }
@@ -339,8 +285,7 @@ int mc_cli_repro(int argc, char **argv)
         return rc;
     }
     if (pos != argc - 1) {
-        fprintf(stderr, "metallic-check repro: give exactly one case key\n%s", repro_usage);
-        return MC_EXIT_USAGE;
+        return mc_cli_usage_error("repro", repro_usage, MC_USAGE_FULL, "%s", "give exactly one case key");
     }
     o.session.single_key = argv[pos];
     o.session.pool.jobs = 1;

@@ -699,16 +699,6 @@ static int usage_error(const char *what, const char *arg)
     return mc_cli_usage_error("tune", tune_usage, MC_USAGE_FIRST_LINE, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
 }
 
-static int parse_int(const char *text, int min, int max, int *out)
-{
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || v < min || v > max)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
 enum {
     OPT_OP = 1000, OPT_SHAPES, OPT_THREADS, OPT_KERNEL, OPT_OUT, OPT_VERSUS, OPT_COMPARE, OPT_ROUNDS, OPT_DB,
     OPT_NO_STORE,
@@ -728,6 +718,7 @@ static const struct option tune_options[] = {
 static int parse_options(int argc, char **argv, tune_opts *o)
 {
     int c;
+    long number = 0;
     *o = (tune_opts){.shapes = "quick", .threads = mc_cpu_core_count(), .rounds = 5};
     optind = 1;
     opterr = 0;
@@ -745,12 +736,14 @@ static int parse_options(int argc, char **argv, tune_opts *o)
         case OPT_DB: o->db = optarg; break;
         case OPT_NO_STORE: o->no_store = 1; break;
         case OPT_THREADS:
-            if (parse_int(optarg, 1, MC_CPU_MAX_THREADS, &o->threads))
+            if (mc_cli_parse_long(optarg, 1, MC_CPU_MAX_THREADS, &number))
                 return usage_error("--threads wants 1..256, got", optarg);
+            o->threads = (int)number;
             break;
         case OPT_ROUNDS:
-            if (parse_int(optarg, 1, 64, &o->rounds))
+            if (mc_cli_parse_long(optarg, 1, 64, &number))
                 return usage_error("--rounds wants 1..64, got", optarg);
+            o->rounds = (int)number;
             break;
         default:
             return usage_error("unknown or incomplete option", argv[optind - 1]);
@@ -799,7 +792,7 @@ static mc_status kernels_to_tune(const char *name, const mc_gemm_kernel **out, i
 
 static int report(const mc_err *err, int exit_status)
 {
-    fprintf(stderr, "metallic-check tune: %s: %s\n", mc_status_str(err->status), err->msg);
+    mc_cli_report_error("tune", err); /* says it; tune's own exit status stands */
     return exit_status;
 }
 

@@ -136,7 +136,7 @@ mc_status mc_case_finish(mc_case *c, mc_err *err)
     return op->validate ? op->validate(c, err) : MC_OK;
 }
 
-mc_status mc_case_from_key(mc_case *c, const char *key, mc_err *err)
+mc_status mc_case_from_key(mc_case *c, const char *key, mc_op_lookup find_op, mc_err *err)
 {
     const char *open = strchr(key, '(');
     size_t klen = strlen(key);
@@ -144,7 +144,7 @@ mc_status mc_case_from_key(mc_case *c, const char *key, mc_err *err)
         return mc_err_set(err, MC_ERR_USAGE, "'%s' is not a case key (expected op(name=value,...))", key);
     char opname[64];
     snprintf(opname, sizeof opname, "%.*s", (int)(open - key), key);
-    const mc_op *op = mc_op_find(opname);
+    const mc_op *op = find_op(opname);
     if (!op)
         return mc_err_set(err, MC_ERR_CONFIG, "case key names unknown op '%s'", opname);
     mc_status st = mc_case_init(c, op, err);

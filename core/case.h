@@ -51,8 +51,11 @@ mc_status mc_case_set(mc_case *c, const char *name, const char *text, mc_err *er
 int mc_case_param_index(const struct mc_op *op, const char *name);
 /* Recomputes key and key_hash from the values, then runs the op's validate hook. */
 mc_status mc_case_finish(mc_case *c, mc_err *err);
-/* Parses a canonical key back into a case (for `repro`). */
-mc_status mc_case_from_key(mc_case *c, const char *key, mc_err *err);
+/* How a key's op name becomes its record (the engine's mc_op_find): passed in, so core never calls
+ * up into the layer that owns the op table. NULL when no op has that name. */
+typedef const struct mc_op *(*mc_op_lookup)(const char *name);
+/* Parses a canonical key back into a case (for `repro`); find_op resolves its op name. */
+mc_status mc_case_from_key(mc_case *c, const char *key, mc_op_lookup find_op, mc_err *err);
 
 /* Typed getters by schema index. */
 int64_t mc_case_int(const mc_case *c, int idx);

@@ -1,4 +1,4 @@
-/* core/json.c: JSON string and number output.
+/* core/json.c: JSON string and number output, and the store's flat params objects read back.
  * SPDX-License-Identifier: MIT */
 #include "json.h"
 
@@ -13,6 +13,19 @@ void mc_json_string(FILE *out, const char *s)
     fputc('"', out);
     mc_sanitize_write(MC_SINK_JSON, out, s);
     fputc('"', out);
+}
+
+size_t mc_json_quote(char *dst, size_t cap, const char *s)
+{
+    size_t body = cap > 2 ? mc_sanitize(MC_SINK_JSON, dst + 1, cap - 2, s) : mc_sanitize(MC_SINK_JSON, NULL, 0, s);
+    if (cap > 2 && body < cap - 2) {
+        dst[0] = '"';
+        dst[body + 1] = '"';
+        dst[body + 2] = '\0';
+    } else if (cap) {
+        dst[0] = '\0';
+    }
+    return body + 2;
 }
 
 void mc_json_number(FILE *out, double v)

@@ -5,11 +5,15 @@
 #define MC_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* Writes s as a quoted JSON string: valid UTF-8 (invalid bytes become \ufffd), every control
  * character, quote and backslash escaped. NULL is "". */
 void mc_json_string(FILE *out, const char *s);
+/* The same into dst (always NUL-terminated, quotes included); returns the length the whole string
+ * needs, as snprintf does: >= cap means it did not fit. */
+size_t mc_json_quote(char *dst, size_t cap, const char *s);
 /* Writes a number; NaN and infinities become null (JSON has no such numbers). */
 void mc_json_number(FILE *out, double v);
 

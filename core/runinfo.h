@@ -30,6 +30,19 @@ typedef struct mc_machine {
 #define MC_RUN_INDEPENDENT "independent"
 #define MC_RUN_PAIRED "paired"
 
+/* What a run selected, as its command asked ("" for not given): stored as fields of the run when
+ * it begins, so nothing parses the command line back. */
+typedef struct mc_run_selection {
+    char tier[32];
+    char cases[1024];   /* --cases files, one per line */
+    char cases_dir[256];
+    char backends[128];
+    char op[128];
+    char filter[256];
+    char variants[512]; /* every --variant, comma separated */
+    char shard[16];     /* "I/N" or "" */
+} mc_run_selection;
+
 typedef struct mc_run_info {
     char uuid[33];                /* random; identifies the run across merged databases */
     char commit[MC_SHA_LEN];      /* full SHA, or "unknown" outside a git checkout */
@@ -45,6 +58,7 @@ typedef struct mc_run_info {
     char mode[16];                /* MC_RUN_INDEPENDENT or MC_RUN_PAIRED */
     int64_t paired_with;          /* paired candidate run: the base run's id in the same store, else 0 */
     char shard[16];               /* "I/N" or "" */
+    mc_run_selection sel;         /* filled by the caller: mc_runinfo_collect leaves it empty */
     mc_machine machine;
 } mc_run_info;
 

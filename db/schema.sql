@@ -1,4 +1,4 @@
--- db/schema.sql: the results store's schema at PRAGMA user_version 2, for people and the sqlite3 shell.
+-- db/schema.sql: the results store's schema at PRAGMA user_version 3, for people and the sqlite3 shell.
 -- db/store.c applies the same statements as its migrations, in order (tests/test_store.c checks they match).
 -- SPDX-License-Identifier: MIT
 --
@@ -152,4 +152,14 @@ CREATE TABLE mutation_score (
 -- migration 2: the tail of what the worker printed on stdout and stderr during the case
 ALTER TABLE result ADD COLUMN output TEXT NOT NULL DEFAULT '';
 
-PRAGMA user_version = 2;
+-- migration 3: the run's selection as its command asked (NULL: a run recorded before, whose
+-- command_line says it)
+ALTER TABLE run ADD COLUMN sel_tier TEXT;
+ALTER TABLE run ADD COLUMN sel_cases TEXT;
+ALTER TABLE run ADD COLUMN sel_cases_dir TEXT;
+ALTER TABLE run ADD COLUMN sel_backends TEXT;
+ALTER TABLE run ADD COLUMN sel_op TEXT;
+ALTER TABLE run ADD COLUMN sel_filter TEXT;
+ALTER TABLE run ADD COLUMN sel_variants TEXT;
+
+PRAGMA user_version = 3;

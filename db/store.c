@@ -23,7 +23,9 @@
 
 #include <sqlite3.h>
 
+#include "core/json.h"
 #include "core/op.h"
+#include "run_selection.h"
 
 #define BUSY_TIMEOUT_MS 60000 /* a writer waits this long for another run's batch to commit */
 
@@ -166,9 +168,20 @@ static const char schema_v1[] =
 /* 2: the tail of what the worker printed during the case (issue 13: kernel output is captured) */
 static const char schema_v2[] = "ALTER TABLE result ADD COLUMN output TEXT NOT NULL DEFAULT '';\n";
 
+/* 3: the run's selection as fields (issue 14): NULL in rows of older runs, whose selection is read
+ * from their command line once, by mc_store_get_run_selection */
+static const char schema_v3[] = "ALTER TABLE run ADD COLUMN sel_tier TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_cases TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_cases_dir TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_backends TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_op TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_filter TEXT;\n"
+                                "ALTER TABLE run ADD COLUMN sel_variants TEXT;\n";
+
 static const char *const migrations[] = {
     [1] = schema_v1,
     [2] = schema_v2,
+    [3] = schema_v3,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == MC_STORE_VERSION + 1, "one migration per version");
 
@@ -197,8 +210,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_MACHINE_ID] = "SELECT id FROM machine WHERE fingerprint = ?1",
     [ST_RUN_INSERT] =
         "INSERT INTO run (uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, command_line, tool_version, "
-        "seed, mode, paired_with, shard, started_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        "seed, mode, paired_with, shard, started_at, sel_tier, sel_cases, sel_cases_dir, sel_backends, sel_op, "
+        "sel_filter, sel_variants) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     [ST_RUN_END] = "UPDATE run SET status = ?2, ended_at = ?3 WHERE id = ?1",
     [ST_CASE_UPSERT] = "INSERT INTO test_case (key, op, params) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT (key) DO UPDATE SET params = excluded.params WHERE params <> excluded.params",
@@ -529,6 +543,11 @@ mc_status mc_store_begin_run(mc_store *s, const mc_run_info *info, int64_t *run_
             sqlite3_bind_int64(st, 12, info->paired_with);
         bind_text(st, 13, info->shard);
         bind_text(st, 14, info->start_time);
+        const mc_run_selection *sel = &info->sel;
+        const char *fields[] = {sel->tier, sel->cases, sel->cases_dir, sel->backends, sel->op, sel->filter,
+                                sel->variants};
+        for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+            bind_text(st, 15 + i, fields[i]);
         rc = step_done(s, st, "recording the run", err);
     }
     if (!rc)
@@ -576,19 +595,11 @@ static bool json_append(char *out, size_t cap, size_t *len, const char *text)
 
 static bool json_append_string(char *out, size_t cap, size_t *len, const char *s)
 {
-    bool ok = json_append(out, cap, len, "\"");
-    for (; ok && *s; s++) {
-        char piece[8];
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            snprintf(piece, sizeof piece, "\\%c", c);
-        else if (c < 0x20)
-            snprintf(piece, sizeof piece, "\\u%04x", c);
-        else
-            snprintf(piece, sizeof piece, "%c", c);
-        ok = json_append(out, cap, len, piece);
-    }
-    return ok && json_append(out, cap, len, "\"");
+    size_t n = mc_json_quote(out + *len, cap - *len, s);
+    if (n >= cap - *len)
+        return false;
+    *len += n;
+    return true;
 }
 
 mc_status mc_store_params_json(const mc_case *c, char *out, size_t cap, mc_err *err)
@@ -827,6 +838,39 @@ mc_status mc_store_get_run(mc_store *s, int64_t run_id, mc_run_record *out, mc_e
     return status;
 }
 
+mc_status mc_store_get_run_selection(mc_store *s, int64_t run_id, mc_run_selection *out, mc_err *err)
+{
+    static const char sql[] = "SELECT sel_tier IS NOT NULL, command_line, shard, sel_tier, sel_cases, sel_cases_dir, "
+                              "sel_backends, sel_op, sel_filter, sel_variants FROM run WHERE id = ?1";
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_fail(s, err, "reading a run's selection");
+    sqlite3_bind_int64(st, 1, run_id);
+    mc_status status = MC_OK;
+    int rc = sqlite3_step(st);
+    memset(out, 0, sizeof *out);
+    if (rc == SQLITE_ROW && !sqlite3_column_int(st, 0)) {
+        mc_run_selection_parse((const char *)sqlite3_column_text(st, 1), out); /* a run from before migration 3 */
+    } else if (rc == SQLITE_ROW) {
+        struct {
+            char *dst;
+            size_t cap;
+        } fields[] = {{out->tier, sizeof out->tier},           {out->cases, sizeof out->cases},
+                      {out->cases_dir, sizeof out->cases_dir}, {out->backends, sizeof out->backends},
+                      {out->op, sizeof out->op},               {out->filter, sizeof out->filter},
+                      {out->variants, sizeof out->variants}};
+        for (int i = 0; i < (int)(sizeof fields / sizeof fields[0]); i++)
+            column_copy(st, 3 + i, fields[i].dst, fields[i].cap);
+        column_copy(st, 2, out->shard, sizeof out->shard);
+    } else if (rc == SQLITE_DONE) {
+        status = mc_err_set(err, MC_ERR_CONFIG, "no run %" PRId64 " in %s", run_id, s->path);
+    } else {
+        status = db_fail(s, err, "reading a run's selection");
+    }
+    sqlite3_finalize(st);
+    return status;
+}
+
 static bool is_hex_prefix(const char *s)
 {
     size_t n = strlen(s);
@@ -915,32 +959,40 @@ mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_ru
                              mc_err *err)
 {
     static const char sql[] =
-        "WITH cand AS (" TIMED_PAIRS("?3") ") "
+        "WITH cand AS (" TIMED_PAIRS("?3") "), "
+        "me AS (SELECT commit_sha, shard, started_at, id FROM run WHERE id = ?3) "
         "SELECT r.id, (SELECT count(*) FROM cand c WHERE EXISTS (SELECT 1 FROM result y "
         "    JOIN timing u ON u.result_id = y.id JOIN variant w ON w.id = y.variant_id "
         "    WHERE y.run_id = r.id AND y.case_id = c.case_id AND w.backend = c.backend AND w.name = c.name)) "
         "AS covered "
-        "FROM run r JOIN machine m ON m.id = r.machine_id "
-        "WHERE r.commit_sha = ?1 AND (?2 IS NULL OR m.fingerprint = ?2) AND r.id <> ?3 "
-        "AND r.status IN ('passed', 'failed') "
-        "AND EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id) "
+        "FROM run r JOIN machine m ON m.id = r.machine_id, me "
+        "WHERE (?2 IS NULL OR m.fingerprint = ?2) AND r.id <> ?3 AND r.status IN ('passed', 'failed') "
+        "AND (?4 = 0 OR EXISTS (SELECT 1 FROM result x JOIN timing t ON t.result_id = x.id WHERE x.run_id = r.id)) "
+        "AND CASE WHEN ?1 IS NOT NULL THEN r.commit_sha = ?1 "
+        "    ELSE (r.started_at, r.id) < (me.started_at, me.id) "
+        "         AND NOT (r.commit_sha = me.commit_sha AND r.shard <> '' AND me.shard <> '') END "
         "ORDER BY covered DESC, r.started_at DESC, r.id DESC LIMIT 1";
     sqlite3_stmt *st = NULL;
-    if (!q->commit_prefix || !q->commit_prefix[0])
-        return mc_err_set(err, MC_ERR_CONFIG, "no commit to find a baseline run of");
+    bool any_commit = !q->commit_prefix || !q->commit_prefix[0];
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_fail(s, err, "finding a baseline run");
-    bind_text(st, 1, q->commit_prefix);
+    if (!any_commit)
+        bind_text(st, 1, q->commit_prefix);
     if (q->fingerprint)
         bind_text(st, 2, q->fingerprint);
     sqlite3_bind_int64(st, 3, cand_run_id);
+    sqlite3_bind_int(st, 4, q->with_timings);
     mc_status status = MC_OK;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         *base_run_id = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE && any_commit)
+        status = mc_err_set(err, MC_ERR_CONFIG, "no earlier%s run%s that ended passed or failed in %s",
+                            q->with_timings ? " timed" : "", q->fingerprint ? " on this machine" : "", s->path);
     else if (rc == SQLITE_DONE)
-        status = mc_err_set(err, MC_ERR_CONFIG, "no timed run of commit %.12s%s that ended passed or failed in %s",
-                            q->commit_prefix, q->fingerprint ? " on this machine" : "", s->path);
+        status = mc_err_set(err, MC_ERR_CONFIG, "no%s run of commit %.12s%s that ended passed or failed in %s",
+                            q->with_timings ? " timed" : "", q->commit_prefix, q->fingerprint ? " on this machine" : "",
+                            s->path);
     else
         status = db_fail(s, err, "finding a baseline run");
     sqlite3_finalize(st);
@@ -1483,9 +1535,11 @@ static const merge_step merge_steps[] = {
      COUNT_NONE},
     {"runs",
      "INSERT INTO main.run (uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, command_line, "
-     "tool_version, seed, mode, shard, started_at, ended_at, status) "
+     "tool_version, seed, mode, shard, started_at, ended_at, status, sel_tier, sel_cases, sel_cases_dir, "
+     "sel_backends, sel_op, sel_filter, sel_variants) "
      "SELECT r.uuid, mm.id, r.commit_sha, r.dirty, r.branch, r.parent_sha, r.tier, r.command_line, r.tool_version, "
-     "r.seed, r.mode, r.shard, r.started_at, r.ended_at, r.status FROM src.run r "
+     "r.seed, r.mode, r.shard, r.started_at, r.ended_at, r.status, r.sel_tier, r.sel_cases, r.sel_cases_dir, "
+     "r.sel_backends, r.sel_op, r.sel_filter, r.sel_variants FROM src.run r "
      "JOIN src.machine sm ON sm.id = r.machine_id JOIN main.machine mm ON mm.fingerprint = sm.fingerprint "
      "WHERE r.uuid NOT IN (SELECT uuid FROM main.run) ORDER BY r.id",
      COUNT_RUNS},
@@ -1637,24 +1691,39 @@ static const char *column_text_or_empty(sqlite3_stmt *st, int i)
 }
 
 /* Steps a prepared query to its end, calling visit_row for each row until it returns non-zero. */
-static mc_status walk_rows(mc_store *s, sqlite3_stmt *st, int (*visit_row)(sqlite3_stmt *st, void *ctx), void *ctx,
-                           const char *what, mc_err *err)
+/* A report walk: the caller's visit function and its user pointer. */
+typedef struct row_walk {
+    union {
+        mc_stored_result_visit result;
+        mc_stored_verdict_visit verdict;
+        mc_history_timing_visit history;
+    } visit;
+    void *user;
+} row_walk;
+
+/* st prepared, or NULL when preparing failed. */
+static sqlite3_stmt *prepare_walk(mc_store *s, const char *sql)
 {
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (visit_row(st, ctx))
-            return MC_OK;
-    return rc == SQLITE_DONE ? MC_OK : db_fail(s, err, what);
+    sqlite3_stmt *st = NULL;
+    return sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK ? st : NULL;
 }
 
-typedef struct result_walk {
-    mc_stored_result_visit visit;
-    void *user;
-} result_walk;
-
-static int visit_result_row(sqlite3_stmt *st, void *ctx)
+/* Every row of st (prepare_walk's, bound) to visit_row until it returns non-zero; st is finalized. */
+static mc_status walk_rows(mc_store *s, sqlite3_stmt *st, int (*visit_row)(sqlite3_stmt *st, const row_walk *w),
+                           const row_walk *w, const char *what, mc_err *err)
 {
-    const result_walk *w = ctx;
+    if (!st)
+        return db_fail(s, err, what);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !visit_row(st, w))
+        ;
+    mc_status status = rc == SQLITE_ROW || rc == SQLITE_DONE ? MC_OK : db_fail(s, err, what);
+    sqlite3_finalize(st);
+    return status;
+}
+
+static int visit_result_row(sqlite3_stmt *st, const row_walk *w)
+{
     mc_stored_result r;
     memset(&r, 0, sizeof r);
     r.case_id = sqlite3_column_int64(st, 0);
@@ -1693,7 +1762,7 @@ static int visit_result_row(sqlite3_stmt *st, void *ctx)
         r.gflops = sqlite3_column_double(st, 28);
         r.gbs = sqlite3_column_double(st, 29);
     }
-    return w->visit(&r, w->user);
+    return w->visit.result(&r, w->user);
 }
 
 mc_status mc_store_each_result(mc_store *s, int64_t run_id, bool failures_only, mc_stored_result_visit visit,
@@ -1707,25 +1776,17 @@ mc_status mc_store_each_result(mc_store *s, int64_t run_id, bool failures_only, 
         "FROM result x JOIN test_case c ON c.id = x.case_id JOIN variant v ON v.id = x.variant_id "
         "LEFT JOIN timing t ON t.result_id = x.id "
         "WHERE x.run_id = ?1 AND (?2 = 0 OR x.kind NOT IN ('pass', 'skip')) ORDER BY c.key, v.backend, v.name";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading results");
-    sqlite3_bind_int64(st, 1, run_id);
-    sqlite3_bind_int(st, 2, failures_only);
-    result_walk w = {visit, user};
-    mc_status rc = walk_rows(s, st, visit_result_row, &w, "reading results", err);
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_stmt *st = prepare_walk(s, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, run_id);
+        sqlite3_bind_int(st, 2, failures_only);
+    }
+    row_walk w = {.visit.result = visit, .user = user};
+    return walk_rows(s, st, visit_result_row, &w, "reading results", err);
 }
 
-typedef struct verdict_walk {
-    mc_stored_verdict_visit visit;
-    void *user;
-} verdict_walk;
-
-static int visit_verdict_row(sqlite3_stmt *st, void *ctx)
+static int visit_verdict_row(sqlite3_stmt *st, const row_walk *w)
 {
-    const verdict_walk *w = ctx;
     mc_stored_verdict v = {
         .case_key = column_text_or_empty(st, 0),
         .op = column_text_or_empty(st, 1),
@@ -1745,7 +1806,7 @@ static int visit_verdict_row(sqlite3_stmt *st, void *ctx)
         .label = column_text_or_empty(st, 15),
         .same_code = sqlite3_column_int(st, 16) != 0,
     };
-    return w->visit(&v, w->user);
+    return w->visit.verdict(&v, w->user);
 }
 
 mc_status mc_store_each_verdict(mc_store *s, int64_t base_run_id, int64_t cand_run_id, mc_stored_verdict_visit visit,
@@ -1757,25 +1818,17 @@ mc_status mc_store_each_verdict(mc_store *s, int64_t base_run_id, int64_t cand_r
         "FROM verdict x JOIN test_case c ON c.id = x.case_id JOIN variant cv ON cv.id = x.cand_variant_id "
         "JOIN variant bv ON bv.id = x.base_variant_id "
         "WHERE x.base_run_id = ?1 AND x.cand_run_id = ?2 ORDER BY c.key, cv.backend, cv.name";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading verdicts");
-    sqlite3_bind_int64(st, 1, base_run_id);
-    sqlite3_bind_int64(st, 2, cand_run_id);
-    verdict_walk w = {visit, user};
-    mc_status rc = walk_rows(s, st, visit_verdict_row, &w, "reading verdicts", err);
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_stmt *st = prepare_walk(s, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, base_run_id);
+        sqlite3_bind_int64(st, 2, cand_run_id);
+    }
+    row_walk w = {.visit.verdict = visit, .user = user};
+    return walk_rows(s, st, visit_verdict_row, &w, "reading verdicts", err);
 }
 
-typedef struct history_walk {
-    mc_history_timing_visit visit;
-    void *user;
-} history_walk;
-
-static int visit_history_row(sqlite3_stmt *st, void *ctx)
+static int visit_history_row(sqlite3_stmt *st, const row_walk *w)
 {
-    const history_walk *w = ctx;
     mc_history_timing t = {
         .run_id = sqlite3_column_int64(st, 0),
         .case_id = sqlite3_column_int64(st, 1),
@@ -1788,7 +1841,7 @@ static int visit_history_row(sqlite3_stmt *st, void *ctx)
         .median_ns = sqlite3_column_double(st, 8),
         .mad_ns = sqlite3_column_double(st, 9),
     };
-    return w->visit(&t, w->user);
+    return w->visit.history(&t, w->user);
 }
 
 mc_status mc_store_each_history_timing(mc_store *s, const char *fingerprint, int64_t upto_run_id, int max_runs,
@@ -1805,16 +1858,14 @@ mc_status mc_store_each_history_timing(mc_store *s, const char *fingerprint, int
         "t.mad_ns FROM picked p JOIN run r ON r.id = p.id JOIN result x ON x.run_id = r.id "
         "JOIN timing t ON t.result_id = x.id JOIN test_case c ON c.id = x.case_id "
         "JOIN variant v ON v.id = x.variant_id ORDER BY p.started_at, p.id";
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_fail(s, err, "reading history");
-    bind_text(st, 1, fingerprint);
-    sqlite3_bind_int64(st, 2, upto_run_id);
-    sqlite3_bind_int(st, 3, max_runs > 0 ? max_runs : INT_MAX);
-    history_walk w = {visit, user};
-    mc_status rc = walk_rows(s, st, visit_history_row, &w, "reading history", err);
-    sqlite3_finalize(st);
-    return rc;
+    sqlite3_stmt *st = prepare_walk(s, sql);
+    if (st) {
+        bind_text(st, 1, fingerprint);
+        sqlite3_bind_int64(st, 2, upto_run_id);
+        sqlite3_bind_int(st, 3, max_runs > 0 ? max_runs : INT_MAX);
+    }
+    row_walk w = {.visit.history = visit, .user = user};
+    return walk_rows(s, st, visit_history_row, &w, "reading history", err);
 }
 
 mc_status mc_store_get_machine(mc_store *s, const char *fingerprint, mc_machine *out, bool *found, mc_err *err)

@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "stats/timing.h"
 
-#define MC_STORE_VERSION 2 /* PRAGMA user_version of a database this build writes */
+#define MC_STORE_VERSION 3 /* PRAGMA user_version of a database this build writes */
 
 typedef struct mc_store mc_store;
 
@@ -85,6 +85,10 @@ typedef struct mc_run_record {
 
 mc_status mc_store_get_run(mc_store *s, int64_t run_id, mc_run_record *out, mc_err *err);
 
+/* The run's selection as stored when it began; for a run recorded before the store kept it
+ * (schema version 3), as its command line says (the one place that parses it back). */
+mc_status mc_store_get_run_selection(mc_store *s, int64_t run_id, mc_run_selection *out, mc_err *err);
+
 /* Finds a run. commit_prefix: NULL for any commit, else a commit SHA or a prefix of one (an
  * ambiguous prefix is an error). fingerprint: NULL for any machine. Only runs that finished (not
  * "incomplete", not "aborted") count; with_timings keeps runs that hold at least one timing. exclude_id (0 for
@@ -110,11 +114,13 @@ mc_status mc_store_base_cover(mc_store *s, int64_t base_run_id, int64_t cand_run
                               mc_err *err);
 
 /* The baseline for cand_run_id among the runs of commit q->commit_prefix (a full SHA, matched
- * exactly) on machine q->fingerprint (NULL: any): of its runs that ended passed or failed (never
- * aborted by a setup error, nothing or incomplete) and hold a timing, the one that timed most of
- * cand's timed pairs, the newest among equals. So a complete run of the same selection wins over
- * a newer narrowed one (check --op ...), which is taken only when no run covers more; the caller
- * says how many pairs had a baseline (mc_store_base_cover). MC_ERR_CONFIG when there is none. */
+ * exactly; NULL or "": the runs that started before cand_run_id, of any commit, but never another
+ * shard of cand's own sharded commit) on machine q->fingerprint (NULL: any): of those that ended
+ * passed or failed (never aborted by a setup error, nothing or incomplete) and, with
+ * q->with_timings, hold a timing, the one that timed most of cand's timed pairs, the newest among
+ * equals. So a complete run of the same selection wins over a newer narrowed one (check --op ...),
+ * which is taken only when no run covers more; the caller says how many pairs had a baseline
+ * (mc_store_base_cover). MC_ERR_CONFIG when there is none. */
 mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_run_id, int64_t *base_run_id,
                              mc_err *err);
 

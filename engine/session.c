@@ -20,7 +20,7 @@ static mc_status load_cases(const mc_session_cfg *cfg, mc_session *s, mc_err *er
     s->cases.max_count = cfg->max_cases;
     if (cfg->single_key) {
         mc_case c;
-        mc_status st = mc_case_from_key(&c, cfg->single_key, err);
+        mc_status st = mc_case_from_key(&c, cfg->single_key, mc_op_find, err);
         return st ? st : mc_case_list_add(&s->cases, &c, err);
     }
     char dir[1024];

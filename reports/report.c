@@ -114,8 +114,10 @@ mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_repor
     return rc;
 }
 
-mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path, mc_err *err)
+mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path,
+                          const mc_report_variant *variants, int n_variants, mc_report_stats *stats, mc_err *err)
 {
-    mc_report_opts o = {.cand_run = cand_run, .base_run = base_run, .out_path = out_path, .measure_peaks = true};
-    return mc_report_write_opts(s, &o, NULL, err);
+    mc_report_opts o = {.cand_run = cand_run, .base_run = base_run, .out_path = out_path, .measure_peaks = true,
+                        .variants = variants, .n_variants = n_variants};
+    return mc_report_write_opts(s, &o, stats, err);
 }

@@ -9,7 +9,17 @@
 
 #include "db/store.h"
 #include "stats/compare.h"
+#include "core/op.h"
 #include "core/status.h"
+
+/* A variant this binary has, as the report needs it (the caller fills these from the registry:
+ * the report reads no registry): the coverage matrix lists the visible ones that never ran, a
+ * coverage failure names the variant's own op, and a hidden one's reproducer adds --include-hidden. */
+typedef struct mc_report_variant {
+    const char *backend, *name;
+    mc_op_id op;
+    bool hidden; /* test-only or mutant: runs only with --include-hidden */
+} mc_report_variant;
 
 typedef struct mc_report_opts {
     int64_t cand_run;       /* the run the page is about */
@@ -20,6 +30,8 @@ typedef struct mc_report_opts {
     bool measure_peaks;     /* measure and store the machine's bandwidth when the store lacks it and
                                this process runs on that machine (a second or two) */
     const char *kernel_coverage; /* scripts/kernel-coverage's TSV for the kernel-coverage section; NULL: none */
+    const mc_report_variant *variants; /* the binary's variants; NULL: only what the store holds */
+    int n_variants;
 } mc_report_opts;
 
 /* What a written report holds, for the caller's summary line and for tests. */
@@ -40,8 +52,10 @@ typedef struct mc_report_stats {
 /* Writes the report. stats may be NULL. */
 mc_status mc_report_write_opts(mc_store *s, const mc_report_opts *opts, mc_report_stats *stats, mc_err *err);
 
-/* The call for `check`: defaults, measure_peaks on. base_run 0: no comparison. */
-mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path, mc_err *err);
+/* The call for `check`: defaults, measure_peaks on, the binary's variants as given. base_run 0: no
+ * comparison. stats may be NULL. */
+mc_status mc_report_write(mc_store *s, int64_t base_run, int64_t cand_run, const char *out_path,
+                          const mc_report_variant *variants, int n_variants, mc_report_stats *stats, mc_err *err);
 
 /* The runs that make up run_id's logical run, oldest first: the run itself and, when it ran as a
  * shard (--shard I/N), the other shards of the same commit, tier and machine that complete it

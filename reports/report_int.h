@@ -216,6 +216,8 @@ char *rp_strdup(const char *s);
 /* Copies src, cut at cap - 1 bytes. */
 void rp_copy(char *dst, size_t cap, const char *src);
 /* Orders (case key, backend, variant) triples as the store does. */
+/* The caller's record of a variant by name (opts.variants), or NULL when the binary does not know it. */
+const mc_report_variant *rp_find_variant(const rp_report *r, const char *name);
 int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
                 const char *backend_b, const char *variant_b);
 /* qsort for the report's lists, which may be empty with a NULL array: qsort(NULL, 0, ...) is

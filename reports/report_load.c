@@ -21,8 +21,8 @@
 
 #include "core/case.h"
 #include "core/op.h"
+#include "db/compare_runs.h"
 #include "stats/peaks.h"
-#include "engine/registry.h"
 #include "html.h"
 
 #define PEAK_PROBE_MIB 256   /* far beyond the last-level caches of the machines we run on */
@@ -263,14 +263,14 @@ static int keep_timed(result_walk *w, const mc_stored_result *sr)
 }
 
 /* A coverage failure is stored under a pseudo-case whose op may be another op's: the variant's
- * own op comes from the registry when this binary knows it. */
+ * own op comes from the caller's variant list when this binary knows it. */
 static int keep_gated(result_walk *w, const mc_stored_result *sr)
 {
     rp_report *r = w->r;
     if (!rp_grow((void **)&r->gated, &r->cap_gated, r->n_gated + 1, sizeof *r->gated))
         return nomem(w, "coverage failures");
     rp_gated *g = &r->gated[r->n_gated++];
-    const mc_variant *v = mc_registry_find(sr->variant);
+    const mc_report_variant *v = rp_find_variant(r, sr->variant);
     rp_copy(g->op, sizeof g->op, v ? mc_op_get(v->op)->name : sr->op);
     rp_copy(g->backend, sizeof g->backend, sr->backend);
     rp_copy(g->variant, sizeof g->variant, sr->variant);
@@ -413,6 +413,14 @@ static int visit_verdict(const mc_stored_verdict *v, void *user)
     return 0;
 }
 
+const mc_report_variant *rp_find_variant(const rp_report *r, const char *name)
+{
+    for (int i = 0; i < r->opts.n_variants; i++)
+        if (strcmp(r->opts.variants[i].name, name) == 0)
+            return &r->opts.variants[i];
+    return NULL;
+}
+
 int rp_pair_cmp(const char *key_a, const char *backend_a, const char *variant_a, const char *key_b,
                 const char *backend_b, const char *variant_b)
 {
@@ -461,29 +469,15 @@ static mc_status load_timing_union(mc_store *s, const rp_run_set *set, mc_timing
 static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
 {
     mc_timing_set base = {0}, cand = {0};
-    mc_compare_item *items = NULL;
-    int n = 0;
+    mc_compare_match m = {0};
     mc_status st = load_timing_union(s, &r->base_set, &base, err);
     if (!st)
         st = load_timing_union(s, &r->cand_set, &cand, err);
-    if (!st && !(items = calloc((size_t)(cand.count ? cand.count : 1), sizeof *items)))
-        st = mc_err_set(err, MC_ERR_NOMEM, "no memory to compare %d timings", cand.count);
     bool paired = strcmp(r->cand.mode, "paired") == 0 && r->cand.paired_with == r->base.id;
-    for (int i = 0, j = 0; !st && i < base.count && j < cand.count;) {
-        const mc_timing_row *b = &base.rows[i], *c = &cand.rows[j];
-        int d = timing_row_cmp(b, c);
-        if (d) {
-            d < 0 ? i++ : j++;
-            continue;
-        }
-        items[n++] = (mc_compare_item){.case_key = c->case_key, .op = c->op, .params_json = c->params_json,
-                                       .backend = c->backend, .variant = c->variant, .base_hash = b->code_hash,
-                                       .cand_hash = c->code_hash, .base = b->timing.samples_ns,
-                                       .cand = c->timing.samples_ns, .n_base = b->timing.n, .n_cand = c->timing.n,
-                                       .paired = paired};
-        i++;
-        j++;
-    }
+    if (!st)
+        st = mc_compare_match_sets(&base, &cand, paired, &m, err);
+    mc_compare_item *items = m.items;
+    int n = m.n;
     mc_compare_cfg cfg = r->opts.compare.threshold > 0 ? r->opts.compare : mc_compare_defaults();
     if (!st)
         st = mc_compare_items(&cfg, items, n, err);
@@ -510,7 +504,7 @@ static mc_status compute_verdicts(mc_store *s, rp_report *r, mc_err *err)
         c->same_code = it->same_code;
         c->verdict = it->verdict;
     }
-    free(items);
+    mc_compare_match_free(&m);
     mc_timing_set_free(&base);
     mc_timing_set_free(&cand);
     return st;
@@ -666,41 +660,6 @@ static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
 
 /* ---- the run's case selection, for reproducers that are not one case ---- */
 
-/* Options of `run` that choose what runs; their values follow them. */
-static const char *const selection_options[] = {"--tier", "--cases", "--cases-dir", "--backend", "--op", "--filter",
-                                                "--shard", NULL};
-
-/* Next token of a command line joined as runinfo.c does ('...' around words with blanks). */
-static const char *next_token(const char *s, char *out, size_t cap)
-{
-    size_t len = 0;
-    while (*s == ' ')
-        s++;
-    bool quoted = false;
-    for (; *s && (quoted || *s != ' '); s++) {
-        if (*s == '\'') {
-            quoted = !quoted;
-            continue;
-        }
-        if (len + 1 < cap)
-            out[len++] = *s;
-    }
-    out[len] = '\0';
-    return s;
-}
-
-static bool is_selection(const char *tok, const char **value)
-{
-    for (const char *const *o = selection_options; *o; o++) {
-        size_t n = strlen(*o);
-        if (strncmp(tok, *o, n) == 0 && (tok[n] == '\0' || tok[n] == '=')) {
-            *value = tok[n] == '=' ? tok + n + 1 : NULL;
-            return true;
-        }
-    }
-    return false;
-}
-
 static void append_quoted(char *dst, size_t cap, size_t *len, const char *word)
 {
     char q[512];
@@ -714,34 +673,41 @@ static void append_quoted(char *dst, size_t cap, size_t *len, const char *word)
         *len += (size_t)snprintf(dst + *len, cap - *len, " %s", q);
 }
 
-/* The run's selection options and its seed (stored as a signed 64-bit integer). */
+static void append_option(char *dst, size_t cap, size_t *len, const char *option, const char *value)
+{
+    if (!value[0])
+        return;
+    append_quoted(dst, cap, len, option);
+    append_quoted(dst, cap, len, value);
+}
+
+/* The run's selection options (as stored when it began) and its seed (a signed 64-bit integer). */
 static mc_status load_selection(mc_store *s, rp_report *r, mc_err *err)
 {
-    char sql[96], line[2048], tok[512];
+    char sql[96], tok[64];
     snprintf(sql, sizeof sql, "SELECT seed FROM run WHERE id = %lld", (long long)r->cand.id);
     mc_status st = mc_store_query_text(s, sql, tok, sizeof tok, err);
     r->seed = st ? 0 : (uint64_t)strtoll(tok, NULL, 10);
-    snprintf(sql, sizeof sql, "SELECT command_line FROM run WHERE id = %lld", (long long)r->cand.id);
+    mc_run_selection sel;
     if (!st)
-        st = mc_store_query_text(s, sql, line, sizeof line, err);
+        st = mc_store_get_run_selection(s, r->cand.id, &sel, err);
     size_t len = 0;
     r->selection[0] = '\0';
-    for (const char *p = line; !st && *p;) {
-        p = next_token(p, tok, sizeof tok);
-        const char *value = NULL;
-        if (!is_selection(tok, &value))
-            continue;
-        char opt[32];
-        snprintf(opt, sizeof opt, "%.*s", (int)strcspn(tok, "="), tok);
-        append_quoted(r->selection, sizeof r->selection, &len, opt);
-        if (!value && *p) {
-            p = next_token(p, tok, sizeof tok);
-            value = tok;
-        }
-        if (value)
-            append_quoted(r->selection, sizeof r->selection, &len, value);
+    if (st)
+        return st;
+    append_option(r->selection, sizeof r->selection, &len, "--tier", sel.tier);
+    append_option(r->selection, sizeof r->selection, &len, "--cases-dir", sel.cases_dir);
+    for (char *file = sel.cases, *next; *file; file = next) {
+        next = file + strcspn(file, "\n");
+        if (*next)
+            *next++ = '\0';
+        append_option(r->selection, sizeof r->selection, &len, "--cases", file);
     }
-    return st;
+    append_option(r->selection, sizeof r->selection, &len, "--backend", sel.backends);
+    append_option(r->selection, sizeof r->selection, &len, "--op", sel.op);
+    append_option(r->selection, sizeof r->selection, &len, "--filter", sel.filter);
+    append_option(r->selection, sizeof r->selection, &len, "--shard", sel.shard);
+    return MC_OK;
 }
 
 /* ---- the whole load ---- */

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "core/op.h"
-#include "engine/registry.h"
 #include "html.h"
 #include "svg.h"
 
@@ -204,8 +203,8 @@ static void write_worst(FILE *out, const mc_result *res)
  * (they run only with it), and the run's seed when it is not the default. */
 static void write_repro_tail(FILE *out, const rp_report *r, const char *variant)
 {
-    const mc_variant *v = mc_registry_find(variant);
-    if (v && v->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT))
+    const mc_report_variant *v = rp_find_variant(r, variant);
+    if (v && v->hidden)
         fputs(" --include-hidden", out);
     if (r->seed != 0)
         fprintf(out, " --seed %" PRIu64, r->seed);
@@ -390,11 +389,12 @@ typedef struct variant_ref {
 
 static int op_variants(const rp_report *r, const char *op, variant_ref *out, int cap)
 {
-    int n = 0, count = 0;
-    const mc_variant *const *all = mc_registry_variants(false, &count);
-    for (int i = 0; i < count && n < cap; i++)
-        if (strcmp(mc_op_get(all[i]->op)->name, op) == 0)
-            out[n++] = (variant_ref){all[i]->backend, all[i]->name};
+    int n = 0;
+    for (int i = 0; i < r->opts.n_variants && n < cap; i++) {
+        const mc_report_variant *v = &r->opts.variants[i];
+        if (!v->hidden && strcmp(mc_op_get(v->op)->name, op) == 0)
+            out[n++] = (variant_ref){v->backend, v->name};
+    }
     for (int i = 0; i < r->n_cov + r->n_gated && n < cap; i++) {
         const char *vop = i < r->n_cov ? r->cov[i].op : r->gated[i - r->n_cov].op;
         const char *backend = i < r->n_cov ? r->cov[i].backend : r->gated[i - r->n_cov].backend;

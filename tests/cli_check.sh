@@ -202,6 +202,10 @@ if command -v git >/dev/null; then
   want 0 "verdict: all passed, no regression \(exit 0\)" "check, README-only commit" "$out" "$rc"
   json="$("$bin" compare --db "$db3" --json --all 2>&1)"
   lacks '"same_code":false' "README-only commit: a pair not labelled same code" "$json"
+  # one default-base rule: report, like check and compare, takes the complete run 1, not the newer narrowed 2
+  out="$("$bin" report --db "$db3" --out "$tmp/r3b.html" 2>&1)"; rc=$?
+  want 0 "for run 3 against run 1:" "report's default base is check's (the complete parent run)" "$out" "$rc"
+  if grep -q '"base":{"run":1,' <<<"$json"; then pass; else fail "compare's default base is not the complete run" "$json"; fi
   if grep -q '"backend":"cpu"' <<<"$json"; then pass; else fail "README-only commit: no cpu pair compared" "$json"; fi
   if [ "$ocl" = 1 ]; then
     if grep -q '"backend":"opencl"' <<<"$json"; then pass; else fail "README-only: no opencl pair compared" "$json"; fi

@@ -20,6 +20,7 @@
 
 #include "db/store.h"
 #include "cli/cli_report.h"
+#include "db/compare_runs.h"
 #include "reports/html.h"
 #include "reports/report.h"
 #include "reports/report_int.h"
@@ -328,6 +329,11 @@ static void fill_machine(mc_run_info *info, int run)
     snprintf(info->tier, sizeof info->tier, "precommit");
     snprintf(info->command_line, sizeof info->command_line,
              "run --tier precommit --cases '/tmp/my cases.lua' --db /x.db --perf --filter=dtype=f16");
+    /* the selection is stored as fields: the report reads these, not the command line above */
+    snprintf(info->sel.tier, sizeof info->sel.tier, "precommit");
+    snprintf(info->sel.cases, sizeof info->sel.cases, "/tmp/my cases.lua");
+    snprintf(info->sel.filter, sizeof info->sel.filter, "dtype=f16");
+    snprintf(info->sel.backends, sizeof info->sel.backends, "cpu"); /* a field the command line lacks */
     snprintf(info->tool_version, sizeof info->tool_version, "test");
     snprintf(info->mode, sizeof info->mode, "independent");
     snprintf(info->start_time, sizeof info->start_time, "2026-01-01T00:%02d:00Z", run);
@@ -482,6 +488,7 @@ static int setup_report(void **state)
     int64_t base = 0, cand = 0;
     build_db(s, &base, &cand);
     mc_report_opts o = {.cand_run = cand, .base_run = base, .out_path = html_path};
+    o.variants = mc_cli_report_variants(&o.n_variants); /* the binary's variants, as the CLI passes them */
     mc_status st = mc_report_write_opts(s, &o, &stats, &err);
     mc_store_close(s);
     if (st) {
@@ -561,9 +568,9 @@ static void test_report_banner_and_failures(void **state)
     assert_true(crash < bound);
     assert_non_null(strstr(html, "SIGSEGV (11)"));
     assert_non_null(strstr(html, "<td>[7] out 1.5, ref 1.25</td><td class=\"num\">0.25 &gt; 0.001 (&times;250 of bound)"));
-    /* a coverage failure re-runs the variant on the run's own selection (not --db, not --perf) */
-    assert_non_null(strstr(html, "metallic-check run --tier precommit --cases &#39;/tmp/my cases.lua&#39; --filter "
-                                 "dtype=f16 --variant &#39;gemm_gated&#39; --verbose"));
+    /* a coverage failure re-runs the variant on the run's own selection, as stored (not --db, not --perf) */
+    assert_non_null(strstr(html, "metallic-check run --tier precommit --cases &#39;/tmp/my cases.lua&#39; --backend "
+                                 "cpu --filter dtype=f16 --variant &#39;gemm_gated&#39; --verbose"));
 }
 
 static void test_report_regression(void **state)
@@ -886,7 +893,7 @@ static void test_report_merged_shards(void **state)
     assert_int_equal(mc_report_logical_run(s, ids[0], parts, 8, &n_parts, &err), MC_OK);
     assert_int_equal(n_parts, 2); /* the first of the two sharded runs of commit 0 */
     assert_true(parts[0] == ids[0] && parts[1] == ids[1]);
-    assert_int_equal(mc_report_default_base(s, ids[5], &base, &err), MC_OK);
+    assert_int_equal(mc_compare_default_base(s, ids[5], false, &base, &err), MC_OK);
     assert_true(base == ids[3]); /* commit 0's newest run, not shard 0/2 of the candidate's own run */
     mc_report_opts o = {.cand_run = ids[5], .base_run = base, .out_path = out};
     mc_report_stats st;

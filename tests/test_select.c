@@ -26,7 +26,7 @@ static void add(mc_case_list *l, const char *key)
 {
     mc_case c;
     mc_err err = {0};
-    assert_int_equal(mc_case_from_key(&c, key, &err), MC_OK);
+    assert_int_equal(mc_case_from_key(&c, key, mc_op_find, &err), MC_OK);
     assert_int_equal(mc_case_list_add(l, &c, &err), MC_OK);
 }
 
@@ -175,7 +175,7 @@ static void test_run_param_keys(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         mc_case c;
         mc_err err = {0};
-        mc_status st = mc_case_from_key(&c, rows[i].in, &err);
+        mc_status st = mc_case_from_key(&c, rows[i].in, mc_op_find, &err);
         if (rows[i].key) {
             assert_int_equal(st, MC_OK);
             assert_string_equal(c.key, rows[i].key);
@@ -256,7 +256,7 @@ static void test_threads_reach_the_kernel(void **state)
         mc_case c;
         mc_result res;
         memset(&res, 0, sizeof res);
-        assert_int_equal(mc_case_from_key(&c, rows[i].key, &err), MC_OK);
+        assert_int_equal(mc_case_from_key(&c, rows[i].key, mc_op_find, &err), MC_OK);
         seen_threads = -1;
         assert_int_equal(mc_runner_run(r, &c, &probe_threads, &res, &err), MC_OK);
         assert_int_equal(seen_threads, rows[i].want);
@@ -302,7 +302,7 @@ static void test_threaded_flag_matches_splitting(void **state)
             mc_case c;
             mc_result res;
             memset(&res, 0, sizeof res);
-            assert_int_equal(mc_case_from_key(&c, keys[k], &err), MC_OK);
+            assert_int_equal(mc_case_from_key(&c, keys[k], mc_op_find, &err), MC_OK);
             if (c.op->id != v->op)
                 continue;
             mc_cpu_threads_reset_widest();
@@ -408,6 +408,22 @@ static void test_json_escapes_untrusted_text(void **state)
     assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\u0001<\" null");
 }
 
+/* The buffer form the store writes params with: the same escapes, quotes included, and a string
+ * that does not fit is cut to "" with the length it needs (snprintf's convention). */
+static void test_json_quote_into_a_buffer(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_int_equal(mc_json_quote(buf, sizeof buf, "a\"b\\c\n\x01<"), strlen("\"a\\\"b\\\\c\\n\\u0001<\""));
+    assert_string_equal(buf, "\"a\\\"b\\\\c\\n\\u0001<\"");
+    assert_int_equal(mc_json_quote(buf, 4, "abc"), 5);
+    assert_string_equal(buf, "");
+    assert_int_equal(mc_json_quote(buf, 6, "abc"), 5);
+    assert_string_equal(buf, "\"abc\"");
+    assert_int_equal(mc_json_quote(buf, sizeof buf, NULL), 2);
+    assert_string_equal(buf, "\"\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -423,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_gemm_dispatch_may_choose),
         cmocka_unit_test(test_rng_is_reproducible),
         cmocka_unit_test(test_json_escapes_untrusted_text),
+        cmocka_unit_test(test_json_quote_into_a_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "db/compare_runs.h"
 #include "db/store.h"
 #include "core/op.h"
 
@@ -476,6 +477,164 @@ static void test_best_base(void **state)
     mc_store_close(s);
 }
 
+static int64_t begin_child(mc_store *s, const char *uuid, const char *commit, const char *parent,
+                           const char *devices)
+{
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, uuid, commit, devices);
+    snprintf(info.parent, sizeof info.parent, "%s", parent);
+    int64_t run = 0;
+    if (mc_store_begin_run(s, &info, &run, &err) != MC_OK)
+        fail_msg("begin: %s", err.msg);
+    return run;
+}
+
+/* One default base for compare, check and report (issue 14): the parent's run that timed most of
+ * the candidate's pairs (an older complete run beats a newer narrowed one, which the report used to
+ * take), the paired run first, none without a parent; untimed candidates take untimed runs too. */
+static void test_default_base(void **state)
+{
+    (void)state;
+    static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    char path[128];
+    db_path(path, sizeof path, "default_base.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    int64_t full = begin_ended(s, "00000000000000000000000000000021", parent, NULL);
+    add_timed(s, full, 1, 3, "0123456789abcdef");
+    assert_int_equal(mc_store_end_run(s, full, "passed", &err), MC_OK);
+    int64_t narrow = begin_ended(s, "00000000000000000000000000000022", parent, NULL);
+    add_timed(s, narrow, 1, 1, "0123456789abcdef");
+    assert_int_equal(mc_store_end_run(s, narrow, "passed", &err), MC_OK);
+    int64_t cand = begin_child(s, "00000000000000000000000000000023", child, parent, "cpu: test");
+    add_timed(s, cand, 1, 3, "0123456789abcdef");
+    int64_t base = -1;
+    assert_int_equal(mc_compare_default_base(s, cand, false, &base, &err), MC_OK);
+    assert_int_equal(base, full);
+    int64_t untimed = begin_child(s, "00000000000000000000000000000024", child, parent, "cpu: test");
+    assert_int_equal(mc_compare_default_base(s, untimed, false, &base, &err), MC_OK);
+    assert_int_equal(base, narrow); /* no pairs to cover: the newest run that ended passed or failed */
+    int64_t orphan = begin_child(s, "00000000000000000000000000000025", parent, "", "cpu: test");
+    assert_int_equal(mc_compare_default_base(s, orphan, false, &base, &err), MC_OK);
+    assert_int_equal(base, narrow); /* no parent on record: the newest earlier run that ended passed or failed */
+    assert_int_equal(mc_store_end_run(s, full, "aborted", &err), MC_OK);
+    assert_int_equal(mc_store_end_run(s, narrow, "nothing", &err), MC_OK);
+    assert_int_equal(mc_compare_default_base(s, orphan, false, &base, &err), MC_OK);
+    assert_int_equal(base, 0); /* none: not an error */
+    assert_int_equal(mc_store_end_run(s, full, "passed", &err), MC_OK);
+    int64_t elsewhere = begin_child(s, "00000000000000000000000000000026", child, parent, "cpu: other");
+    add_timed(s, elsewhere, 1, 3, "0123456789abcdef");
+    assert_int_equal(mc_compare_default_base(s, elsewhere, false, &base, &err), MC_OK);
+    assert_int_equal(base, 0); /* another machine's runs are no baseline ... */
+    assert_int_equal(mc_compare_default_base(s, elsewhere, true, &base, &err), MC_OK);
+    assert_int_equal(base, full); /* ... unless forced */
+    mc_store_close(s);
+}
+
+/* mc_compare_runs, the library call of compare and check: matched pairs judged and stored, the
+ * pairs the base lacks listed, the same run twice and another machine refused. */
+static void test_compare_runs(void **state)
+{
+    (void)state;
+    static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    char path[128];
+    db_path(path, sizeof path, "compare_runs.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    int64_t base = begin_ended(s, "00000000000000000000000000000031", parent, NULL);
+    add_timed(s, base, 1, 2, "0123456789abcdef");
+    assert_int_equal(mc_store_end_run(s, base, "passed", &err), MC_OK);
+    int64_t cand = begin_child(s, "00000000000000000000000000000032", child, parent, "cpu: test");
+    add_timed(s, cand, 1, 3, "0123456789abcdef");
+    mc_compare_runs_opts opts = {.cfg = mc_compare_defaults()};
+    mc_compare_outcome out;
+    assert_int_equal(mc_compare_runs(s, base, cand, &opts, &out, &err), MC_OK);
+    assert_int_equal(out.m.n, 2);
+    assert_int_equal(out.m.n_no_baseline, 1);
+    assert_string_equal(out.m.no_baseline[0]->case_key, "toy(m=3)");
+    assert_true(out.m.items[0].same_code);
+    assert_false(out.regression);
+    mc_compare_outcome_free(&out);
+    int n = 0;
+    assert_int_equal(mc_store_count_verdicts(s, base, cand, &n, &err), MC_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(mc_compare_runs(s, cand, cand, &opts, &out, &err), MC_ERR_USAGE);
+    mc_compare_outcome_free(&out);
+    int64_t elsewhere = begin_child(s, "00000000000000000000000000000033", child, parent, "cpu: other");
+    add_timed(s, elsewhere, 1, 3, "0123456789abcdef");
+    assert_int_equal(mc_compare_runs(s, base, elsewhere, &opts, &out, &err), MC_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "different machines"));
+    mc_compare_outcome_free(&out);
+    opts.force = true;
+    assert_int_equal(mc_compare_runs(s, base, elsewhere, &opts, &out, &err), MC_OK);
+    assert_int_equal(out.m.n, 2);
+    mc_compare_outcome_free(&out);
+    mc_store_close(s);
+}
+
+/* A version-2 database (db/schema.sql up to migration 3) is migrated: its runs' selection, which
+ * it never stored, is read from their command line; a run begun now stores its fields as given. */
+static void test_migrate_selection(void **state)
+{
+    (void)state;
+    char path[128], sql_path[512];
+    db_path(path, sizeof path, "v2.db");
+    const char *src = getenv("MC_SOURCE_DIR") ? getenv("MC_SOURCE_DIR") : MC_SOURCE_DIR;
+    snprintf(sql_path, sizeof sql_path, "%s/db/schema.sql", src);
+    FILE *f = fopen(sql_path, "rb");
+    assert_non_null(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *v3 = strstr(text, "-- migration 3");
+    assert_non_null(v3);
+    *v3 = '\0';
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db,
+                     "PRAGMA user_version = 2;"
+                     "INSERT INTO machine VALUES (1, 'ffff', 'cpu', '', 1, 'os', 'cc', '', '', '2026-01-01');"
+                     "INSERT INTO run (id, uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, "
+                     "command_line, tool_version, seed, mode, shard, started_at) VALUES (1, 'u1', 1, 'abc', 0, '', "
+                     "'', 'precommit', 'metallic-check run --tier precommit --cases ''/tmp/my cases.lua'' "
+                     "--backend=cpu --variant a --variant ''b*'' --filter dtype=f16 --shard 1/2', '0', 0, "
+                     "'independent', '1/2', '2026-01-01T00:00:00Z')",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("a version-2 database: %s", msg);
+    sqlite3_close(db);
+    mc_store *s = open_ok(path);
+    assert_int_equal(query_long(s, "PRAGMA user_version"), MC_STORE_VERSION);
+    mc_run_selection sel;
+    mc_err err = {0};
+    assert_int_equal(mc_store_get_run_selection(s, 1, &sel, &err), MC_OK);
+    assert_string_equal(sel.tier, "precommit");
+    assert_string_equal(sel.cases, "/tmp/my cases.lua");
+    assert_string_equal(sel.backends, "cpu");
+    assert_string_equal(sel.variants, "a,b*");
+    assert_string_equal(sel.filter, "dtype=f16");
+    assert_string_equal(sel.shard, "1/2");
+    assert_string_equal(sel.op, "");
+
+    mc_run_info info;
+    fake_info(&info, "00000000000000000000000000000041", "abcd", "cpu: test");
+    snprintf(info.sel.cases, sizeof info.sel.cases, "a.lua\nb.lua");
+    snprintf(info.sel.op, sizeof info.sel.op, "gemm");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    assert_int_equal(mc_store_get_run_selection(s, run, &sel, &err), MC_OK);
+    assert_string_equal(sel.tier, ""); /* as given: the command line's --tier perf is not read back */
+    assert_string_equal(sel.cases, "a.lua\nb.lua");
+    assert_string_equal(sel.op, "gemm");
+    assert_int_equal(mc_store_get_run_selection(s, 999, &sel, &err), MC_ERR_CONFIG);
+    mc_store_close(s);
+}
+
 static void test_peaks_tuning_mutation(void **state)
 {
     (void)state;
@@ -763,7 +922,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
         cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
-        cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base),
+        cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base), cmocka_unit_test(test_default_base), cmocka_unit_test(test_migrate_selection), cmocka_unit_test(test_compare_runs),
     };
     return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
 }
