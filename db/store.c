@@ -1722,6 +1722,19 @@ static mc_status walk_rows(mc_store *s, sqlite3_stmt *st, int (*visit_row)(sqlit
     return status;
 }
 
+/* A walk whose statement takes two integers, ?1 and ?2. */
+static mc_status walk_two_ints(mc_store *s, const char *sql, int64_t a, int64_t b,
+                               int (*visit_row)(sqlite3_stmt *st, const row_walk *w), const row_walk *w,
+                               const char *what, mc_err *err)
+{
+    sqlite3_stmt *st = prepare_walk(s, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, a);
+        sqlite3_bind_int64(st, 2, b);
+    }
+    return walk_rows(s, st, visit_row, w, what, err);
+}
+
 static int visit_result_row(sqlite3_stmt *st, const row_walk *w)
 {
     mc_stored_result r;
@@ -1776,13 +1789,8 @@ mc_status mc_store_each_result(mc_store *s, int64_t run_id, bool failures_only, 
         "FROM result x JOIN test_case c ON c.id = x.case_id JOIN variant v ON v.id = x.variant_id "
         "LEFT JOIN timing t ON t.result_id = x.id "
         "WHERE x.run_id = ?1 AND (?2 = 0 OR x.kind NOT IN ('pass', 'skip')) ORDER BY c.key, v.backend, v.name";
-    sqlite3_stmt *st = prepare_walk(s, sql);
-    if (st) {
-        sqlite3_bind_int64(st, 1, run_id);
-        sqlite3_bind_int(st, 2, failures_only);
-    }
     row_walk w = {.visit.result = visit, .user = user};
-    return walk_rows(s, st, visit_result_row, &w, "reading results", err);
+    return walk_two_ints(s, sql, run_id, failures_only, visit_result_row, &w, "reading results", err);
 }
 
 static int visit_verdict_row(sqlite3_stmt *st, const row_walk *w)
@@ -1818,13 +1826,8 @@ mc_status mc_store_each_verdict(mc_store *s, int64_t base_run_id, int64_t cand_r
         "FROM verdict x JOIN test_case c ON c.id = x.case_id JOIN variant cv ON cv.id = x.cand_variant_id "
         "JOIN variant bv ON bv.id = x.base_variant_id "
         "WHERE x.base_run_id = ?1 AND x.cand_run_id = ?2 ORDER BY c.key, cv.backend, cv.name";
-    sqlite3_stmt *st = prepare_walk(s, sql);
-    if (st) {
-        sqlite3_bind_int64(st, 1, base_run_id);
-        sqlite3_bind_int64(st, 2, cand_run_id);
-    }
     row_walk w = {.visit.verdict = visit, .user = user};
-    return walk_rows(s, st, visit_verdict_row, &w, "reading verdicts", err);
+    return walk_two_ints(s, sql, base_run_id, cand_run_id, visit_verdict_row, &w, "reading verdicts", err);
 }
 
 static int visit_history_row(sqlite3_stmt *st, const row_walk *w)
