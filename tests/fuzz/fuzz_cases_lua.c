@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "core/op.h"
 #include "engine/cases_lua.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < list.count && i < 64; i++) {
             mc_case back;
             mc_err e2 = {0};
-            if (mc_case_from_key(&back, list.items[i].key, mc_op_find, &e2) != MC_OK || strcmp(back.key, list.items[i].key))
+            if (mc_case_from_key(&back, list.items[i].key, mc_op_find, &e2) != MC_OK ||
+                strcmp(back.key, list.items[i].key))
                 abort();
         }
     } else if (list.count != 0 || err.msg[0] == '\0') {
