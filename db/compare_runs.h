@@ -54,7 +54,8 @@ void mc_compare_outcome_free(mc_compare_outcome *out);
  * with, else, among the runs of its parent commit (no parent on record: the runs that started
  * before it, but not its own commit's other shards) on the same machine (any machine when
  * fingerprint_any) that ended passed or failed (timed ones when the candidate is timed), the one
- * that timed most of the candidate's timed pairs, the newest among equals (mc_store_best_base).
+ * that timed most of the candidate's timed pairs; among equals one of the same selection, then the
+ * newest (mc_store_best_base).
  * *base_run is 0 when there is none (not an error). */
 mc_status mc_compare_default_base(mc_store *s, int64_t cand_run, bool fingerprint_any, int64_t *base_run,
                                   mc_err *err);

@@ -960,7 +960,7 @@ mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_ru
 {
     static const char sql[] =
         "WITH cand AS (" TIMED_PAIRS("?3") "), "
-        "me AS (SELECT commit_sha, shard, started_at, id FROM run WHERE id = ?3) "
+        "me AS (SELECT * FROM run WHERE id = ?3) "
         "SELECT r.id, (SELECT count(*) FROM cand c WHERE EXISTS (SELECT 1 FROM result y "
         "    JOIN timing u ON u.result_id = y.id JOIN variant w ON w.id = y.variant_id "
         "    WHERE y.run_id = r.id AND y.case_id = c.case_id AND w.backend = c.backend AND w.name = c.name)) "
@@ -971,7 +971,10 @@ mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_ru
         "AND CASE WHEN ?1 IS NOT NULL THEN r.commit_sha = ?1 "
         "    ELSE (r.started_at, r.id) < (me.started_at, me.id) "
         "         AND NOT (r.commit_sha = me.commit_sha AND r.shard <> '' AND me.shard <> '') END "
-        "ORDER BY covered DESC, r.started_at DESC, r.id DESC LIMIT 1";
+        "ORDER BY covered DESC, (r.sel_tier IS me.sel_tier AND r.sel_cases IS me.sel_cases "
+        "    AND r.sel_cases_dir IS me.sel_cases_dir AND r.sel_backends IS me.sel_backends AND r.sel_op IS me.sel_op "
+        "    AND r.sel_filter IS me.sel_filter AND r.sel_variants IS me.sel_variants) DESC, "
+        "r.started_at DESC, r.id DESC LIMIT 1";
     sqlite3_stmt *st = NULL;
     bool any_commit = !q->commit_prefix || !q->commit_prefix[0];
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)

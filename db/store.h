@@ -117,8 +117,8 @@ mc_status mc_store_base_cover(mc_store *s, int64_t base_run_id, int64_t cand_run
  * exactly; NULL or "": the runs that started before cand_run_id, of any commit, but never another
  * shard of cand's own sharded commit) on machine q->fingerprint (NULL: any): of those that ended
  * passed or failed (never aborted by a setup error, nothing or incomplete) and, with
- * q->with_timings, hold a timing, the one that timed most of cand's timed pairs, the newest among
- * equals. So a complete run of the same selection wins over a newer narrowed one (check --op ...),
+ * q->with_timings, hold a timing, the one that timed most of cand's timed pairs; among equals, one
+ * of cand's own selection (the same stored selection fields), then the newest. So a complete run of the same selection wins over a newer narrowed one (check --op ...),
  * which is taken only when no run covers more; the caller says how many pairs had a baseline
  * (mc_store_base_cover). MC_ERR_CONFIG when there is none. */
 mc_status mc_store_best_base(mc_store *s, const mc_run_query *q, int64_t cand_run_id, int64_t *base_run_id,

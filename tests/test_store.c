@@ -530,6 +530,26 @@ static void test_default_base(void **state)
     assert_int_equal(base, 0); /* another machine's runs are no baseline ... */
     assert_int_equal(mc_compare_default_base(s, elsewhere, true, &base, &err), MC_OK);
     assert_int_equal(base, full); /* ... unless forced */
+
+    /* equal cover: the run of the candidate's own selection wins over a newer one of another */
+    static const char parent2[] = "cccccccccccccccccccccccccccccccccccccccc";
+    mc_run_info info;
+    int64_t runs[3];
+    static const char *const ops[] = {"gemm", "gemv", "gemm"};
+    for (int i = 0; i < 3; i++) {
+        char uuid[33];
+        snprintf(uuid, sizeof uuid, "000000000000000000000000000000%02d", 50 + i);
+        fake_info(&info, uuid, i < 2 ? parent2 : "dddddddddddddddddddddddddddddddddddddddd", "cpu: test");
+        if (i == 2)
+            snprintf(info.parent, sizeof info.parent, "%s", parent2);
+        snprintf(info.sel.op, sizeof info.sel.op, "%s", ops[i]);
+        assert_int_equal(mc_store_begin_run(s, &info, &runs[i], &err), MC_OK);
+        add_timed(s, runs[i], 1, 2, "0123456789abcdef");
+        if (i < 2)
+            assert_int_equal(mc_store_end_run(s, runs[i], "passed", &err), MC_OK);
+    }
+    assert_int_equal(mc_compare_default_base(s, runs[2], false, &base, &err), MC_OK);
+    assert_int_equal(base, runs[0]);
     mc_store_close(s);
 }
 
