@@ -34,6 +34,8 @@ typedef struct mc_run_options {
     double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
     char variant_list[1024]; /* every --variant, comma separated */
+    const char *plugins[16];  /* every --plugin (MC_PLUGIN_MAX), loaded once the options are parsed */
+    int n_plugins;
     struct mc_cli_outputs *outputs; /* the command's --json/--junit collector, NULL for none */
 } mc_run_options;
 
@@ -50,6 +52,12 @@ int mc_cli_usage_error(const char *cmd, const char *usage, mc_usage_show show, c
  * status >= 0 when the command must stop (help printed: 0; error: 2), -1 to go on. */
 int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char **argv, mc_run_options *o,
                              int *first_positional);
+
+/* --plugin PATH: notes it (-1), or exit status 2 past the limit. */
+int mc_cli_add_plugin(const char *cmd, const char *path, mc_run_options *o);
+/* Loads the given plugins and those $MC_PLUGINS lists (engine/plugin.h): -1 on success, else the
+ * error is reported and the exit status (2) returned. */
+int mc_cli_load_plugins(const char *cmd, const char *const *given, int n_given);
 
 /* Parses a seed: decimal digits only, 0..2^64-1 (no sign, no wrap-around). Returns 0 or -1. */
 int mc_cli_parse_seed(const char *text, uint64_t *out);
