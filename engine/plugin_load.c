@@ -162,6 +162,7 @@ static mc_status read_registrations(const char *path, double timeout_s, char *bu
         close(fds[0]);
         int null_fd = open("/dev/null", O_RDONLY);
         mc_isolate_enter(parent, null_fd < 0 ? 0 : null_fd, fds[1], STDERR_FILENO, mc_isolate_default_mem_limit_mib(1));
+        mc_isolate_before_item(0); /* a crash kills it, whatever handlers the parent had */
         register_in_child(path, MC_ISOLATE_RES_FD);
     }
     setpgid(pid, pid);
