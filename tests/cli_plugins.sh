@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli_plugins.sh: plugins end to end, from an installed package (issue 15).
 # Focus: `cmake --install` to a temporary prefix; both examples built out of tree against it
-# (find_package), the header compiled as strict C99 through pkg-config; the quick tier with both
+# (find_package), the header compiled as strict C99 through pkg-config, docs/plugins.md's worked
+# example built and passing; the quick tier with both
 # plugins (--plugin and MC_PLUGINS): the correct variants pass, the planted defect is caught (exit 1)
 # with a reproducer naming the plugin, which reproduces it; `list` shows the plugins' paths; a wrong ABI
 # major, a crashing init and a name clash are exit 2 naming the plugin; `check` over commits labels an
@@ -75,6 +76,14 @@ want 0 "^metallic-check repro '[^']+' --variant mykernels_softmax_f32_x4 --plugi
   "the reproducer names the plugin" "$repro" 0
 out="$(eval "\"\$mc\" ${repro#metallic-check }" 2>&1)"; rc=$?
 want 1 "FAIL unwritten +mykernels_softmax_f32_x4" "the reproducer reproduces" "$out" "$rc"
+
+# ---- docs/plugins.md's worked example, built with pkg-config's flags: it passes ----
+awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' "$src/docs/plugins.md" >"$tmp/mylib.c"
+# shellcheck disable=SC2086 # cflags is a flag list
+out="$(cc -shared -fPIC -O2 -g -std=c99 -Wall -Wextra -Werror -Wno-unused-parameter $cflags "$tmp/mylib.c" \
+       -o "$tmp/libmylib.so" 2>&1 && "$mc" run --tier quick --op gemv --plugin "$tmp/libmylib.so" --variant 'mylib_*' \
+       --no-store --quiet 2>&1)"; rc=$?
+want 0 "^[1-9][0-9]* passed, 0 failed" "docs/plugins.md's worked example" "$out" "$rc"
 
 # ---- refused plugins: exit 2 naming the plugin ----
 tp="$build/test-plugins"
