@@ -42,6 +42,11 @@ const mc_variant *const *mc_registry_variants(bool include_hidden, int *count)
     return include_hidden ? all : visible;
 }
 
+const char *mc_registry_plugin_of(const mc_variant *v)
+{
+    return mc_plugin_path_of(v);
+}
+
 const mc_variant *mc_registry_find(const char *name)
 {
     int n;

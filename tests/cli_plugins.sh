@@ -4,7 +4,7 @@
 # (find_package), the header compiled as strict C99 through pkg-config, docs/plugins.md's worked
 # example built and passing; the quick tier with both
 # plugins (--plugin and MC_PLUGINS): the correct variants pass, the planted defect is caught (exit 1)
-# with a reproducer naming the plugin, which reproduces it; `list` shows the plugins' paths; a wrong ABI
+# with a reproducer naming the plugin (in the report too), which reproduces it; `list` shows the plugins' paths; a wrong ABI
 # major, a crashing init and a name clash are exit 2 naming the plugin; `check` over commits labels an
 # unchanged plugin (rebuilt from scratch) same code and flags its slowed build as a regression (exit 3).
 # SPDX-License-Identifier: MIT
@@ -97,6 +97,15 @@ want 2 "plugin $tp/tp_clash.so: variant 'softmax_scalar' clashes with the built-
 out="$("$mc" check --plugin "$tp/tp_crash_kernel.so" --plugin "$tp/tp_twin.so" --no-report 2>&1)"; rc=$?
 want 2 "plugin $tp/tp_twin.so: variant 'tp_softmax_segv' clashes with the one plugin $tp/tp_crash_kernel.so" \
   "a clash between plugins" "$out" "$rc"
+
+# ---- check's report: its reproducer of a plugin's failure names the plugin ----
+printf 'suite "s" { op = "softmax", dtype = "f32", cols = 7 }\n' >"$tmp/tail.lua"
+out="$("$mc" check --cases "$tmp/tail.lua" --perf-cases "$tmp/tail.lua" --plugin "$kern" --variant 'mykernels_softmax*' \
+       --db "$tmp/report.db" --report "$tmp/report.html" --quiet 2>&1)"; rc=$?
+want 1 "FAIL unwritten" "check over the planted defect" "$out" "$rc"
+line="$(grep -o '<code class="repro">[^<]*</code>' "$tmp/report.html" 2>/dev/null | head -1 | sed -e 's/<[^>]*>//g' -e "s/&#39;/'/g")"
+want 0 "^metallic-check repro 'softmax\(cols=7\)' --variant mykernels_softmax_f32_x4 --plugin '$kern'$" \
+  "the report's reproducer names the plugin" "$line" 0
 
 # ---- check over commits: an unchanged plugin is same code, a slowed one a regression ----
 if ! command -v git >/dev/null; then
