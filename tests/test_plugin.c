@@ -3,7 +3,8 @@
  * op, a crashing and a hanging init, a name clash with a built-in and with another plugin) is refused
  * with its path and reason and adds nothing; a good one joins the registry after the built-ins and
  * before the hidden variants, once however often it is named, with its code hash; and its crashing
- * kernel costs one result, the run going on with the next variant.
+ * kernel costs one result, the run going on with the next variant; its gate that always says no on a
+ * CPU with the features it requires fails the coverage rule.
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "core/codehash.h"
 #include "core/op.h"
+#include "engine/cpu_features.h"
 #include "engine/plugin.h"
 #include "engine/registry.h"
 #include "engine/session.h"
@@ -139,12 +141,50 @@ static void test_crashing_kernel_is_isolated(void **state)
     mc_session_free(&s);
 }
 
+/* A plugin variant whose probe says no on a CPU that has every feature it requires fails the run's
+ * coverage rule, as a built-in's gate would. */
+static void test_gate_that_always_says_no(void **state)
+{
+    (void)state;
+    char missing[64];
+    if (!mc_cpu_has_all("sse2", missing, sizeof missing))
+        skip(); /* not an x86 CPU: the plugin's requires list means nothing here */
+    char path[1024];
+    const char *p = plugin_path("gate", path);
+    mc_err err = {0};
+    assert_int_equal(mc_plugins_load(&p, 1, 5, &err), MC_OK);
+    mc_session_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.single_key = "softmax(cols=8)";
+    cfg.sel.variant_glob = "tp_softmax_gated,softmax_scalar";
+    cfg.pool.jobs = 1;
+    cfg.pool.timeout_s = 60;
+    cfg.pool.runner.guard_bytes = 4096;
+    cfg.pool.runner.threads = 1;
+    cfg.coverage_check = true;
+    cfg.quiet = true;
+    mc_session s;
+    mc_status st = mc_session_prepare(&cfg, &s, &err);
+    if (!st)
+        st = mc_session_execute(&cfg, &s, &err);
+    if (st)
+        fail_msg("session: %s", err.msg);
+    assert_int_equal(s.n_unavailable, 1);
+    assert_int_equal(s.n_coverage, 1);
+    assert_int_equal(s.coverage[0].kind, MC_RESULT_FAIL_COVERAGE);
+    assert_string_equal(s.coverage[0].ran, "tp_softmax_gated");
+    assert_non_null(strstr(s.coverage[0].message, "the gate is shut"));
+    assert_int_equal(mc_session_exit_code(&s), 1);
+    mc_session_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_refusals, reset),
         cmocka_unit_test_setup(test_registry_merge, reset),
         cmocka_unit_test_setup(test_crashing_kernel_is_isolated, reset),
+        cmocka_unit_test_setup(test_gate_that_always_says_no, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,9 @@ static int segv_run(mc_plugin_kernel_ctx *kc, const mc_plugin_args *args)
 
 static mc_plugin_variant variant = {
     MC_PLUGIN_HEADER(mc_plugin_variant), .op = MC_PLUGIN_OP_SOFTMAX, .backend = "cpu", .run = noop_run,
-#if defined(TP_CLASH)
+#if defined(TP_GATE)
+    .name = "tp_softmax_gated", .requires = "sse2", /* every x86-64 CPU has it */
+#elif defined(TP_CLASH)
     .name = "softmax_scalar", /* a built-in's name */
 #elif defined(TP_TWIN)
     .name = "tp_softmax_segv", /* tp_crash_kernel's */
@@ -32,6 +34,14 @@ static mc_plugin_variant variant = {
     .name = "tp_softmax_segv",
 #endif
 };
+
+#ifdef TP_GATE
+/* A capability gate that always says no. */
+static const char *never(void *native)
+{
+    return "the gate is shut";
+}
+#endif
 
 #ifdef TP_NO_ENTRY
 #define TP_ENTRY mc_plugin_initialise /* not the entry point's name */
@@ -53,6 +63,8 @@ int TP_ENTRY(const mc_plugin_host *host, mc_plugin_registry *reg)
     variant.op = 77;
 #elif defined(TP_CRASH_KERNEL) || defined(TP_TWIN)
     variant.run = segv_run;
+#elif defined(TP_GATE)
+    variant.probe = never;
 #endif
     host->log(host, "registering");
     return reg->add_variant(reg, &variant);
