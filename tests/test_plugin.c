@@ -4,12 +4,14 @@
  * with its path and reason and adds nothing; a good one joins the registry after the built-ins and
  * before the hidden variants, once however often it is named, with its code hash; and its crashing
  * kernel costs one result, the run going on with the next variant; its gate that always says no on a
- * CPU with the features it requires fails the coverage rule.
+ * CPU with the features it requires fails the coverage rule; a plugin that no longer loads in the
+ * probe's child leaves its variants unavailable, with the reason.
  * SPDX-License-Identifier: MIT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -17,6 +19,7 @@
 #include "core/op.h"
 #include "engine/cpu_features.h"
 #include "engine/plugin.h"
+#include "engine/probe.h"
 #include "engine/registry.h"
 #include "engine/session.h"
 
@@ -178,6 +181,27 @@ static void test_gate_that_always_says_no(void **state)
     mc_session_free(&s);
 }
 
+/* A plugin that loaded in the parent's registration child but refuses in the probe's child: its
+ * variants are not "runs here" (the probe reports the failure for each), never a silent yes. */
+static void test_probe_when_the_plugin_no_longer_loads(void **state)
+{
+    (void)state;
+    char path[1024];
+    const char *p = plugin_path("fickle", path);
+    mc_err err = {0};
+    assert_int_equal(mc_plugins_load(&p, 1, 5, &err), MC_OK);
+    const mc_variant *v = mc_registry_find("tp_softmax_segv");
+    assert_non_null(v);
+    setenv("TP_REFUSE", "1", 1);
+    mc_probe_report pr;
+    mc_status st = mc_probe_collect(&v, 1, &pr, &err);
+    unsetenv("TP_REFUSE");
+    assert_int_equal(st, MC_OK);
+    if (!strstr(pr.reason[0], "returned 7"))
+        fail_msg("probe reason '%s' does not say the plugin refused", pr.reason[0]);
+    mc_probe_free(&pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +209,7 @@ int main(void)
         cmocka_unit_test_setup(test_registry_merge, reset),
         cmocka_unit_test_setup(test_crashing_kernel_is_isolated, reset),
         cmocka_unit_test_setup(test_gate_that_always_says_no, reset),
+        cmocka_unit_test_setup(test_probe_when_the_plugin_no_longer_loads, reset),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

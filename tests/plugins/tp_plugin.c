@@ -2,6 +2,7 @@
  * compiles this file once per TP_<KIND>): each breaks one rule of the plugin ABI, or crashes.
  * SPDX-License-Identifier: MIT */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,6 +55,9 @@ int TP_ENTRY(const mc_plugin_host *host, mc_plugin_registry *reg)
 {
 #if defined(TP_CRASH_INIT)
     raise(SIGSEGV);
+#elif defined(TP_FICKLE)
+    if (getenv("TP_REFUSE")) /* loads in one process, refuses in the next */
+        return 7;
 #elif defined(TP_HANG_INIT)
     for (;;)
         pause();
