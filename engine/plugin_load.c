@@ -26,6 +26,7 @@
 #include "core/clock.h"
 #include "isolate.h"
 #include "plugin_int.h"
+#include "registry.h"
 
 char mc_plugin_paths[MC_PLUGIN_MAX][MC_PLUGIN_PATH_LEN];
 int mc_plugin_n_paths;
@@ -187,13 +188,10 @@ static mc_status read_registrations(const char *path, double timeout_s, char *bu
 
 /* ---- note 2 ---- */
 
+/* Every compiled variant, hidden ones too (the registry; asked after the plugins' own slots). */
 static bool builtin_variant(const char *name)
 {
-    for (int i = 0; mc_backend_rows[i]; i++)
-        for (int j = 0; mc_backend_rows[i]->variants && mc_backend_rows[i]->variants[j]; j++)
-            if (strcmp(mc_backend_rows[i]->variants[j]->name, name) == 0)
-                return true;
-    return false;
+    return mc_registry_find(name) != NULL;
 }
 
 static const mc_backend_row *builtin_row(const char *name)
@@ -249,12 +247,12 @@ static mc_status add_variants(const char *path, const mc_plugin_wire_variant *ws
     for (int i = 0; i < n; i++) {
         const mc_plugin_wire_variant *w = &ws[i];
         const char *owner = plugin_variant_owner(w->name);
-        if (builtin_variant(w->name))
-            return mc_err_set(err, MC_ERR_CONFIG, "plugin %s: variant '%s' clashes with the built-in variant of that "
-                              "name", path, w->name);
         if (owner)
             return mc_err_set(err, MC_ERR_CONFIG, "plugin %s: variant '%s' clashes with the one plugin %s registers",
                               path, w->name, owner);
+        if (builtin_variant(w->name))
+            return mc_err_set(err, MC_ERR_CONFIG, "plugin %s: variant '%s' clashes with the built-in variant of that "
+                              "name", path, w->name);
         const mc_backend_row *row = builtin_row(w->backend);
         int slot = plugin_backend_slot(w->backend);
         if ((!row || row->hidden) && slot < 0)
