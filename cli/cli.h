@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/plugin.h"
 #include "engine/session.h"
 
 /* Exit statuses (the CLI contract in docs/design.md). */
@@ -34,7 +35,7 @@ typedef struct mc_run_options {
     double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
     char variant_list[1024]; /* every --variant, comma separated */
-    const char *plugins[16];  /* every --plugin (MC_PLUGIN_MAX), loaded once the options are parsed */
+    const char *plugins[MC_PLUGIN_MAX]; /* every --plugin, loaded by mc_cli_execute (list: by itself) */
     int n_plugins;
     struct mc_cli_outputs *outputs; /* the command's --json/--junit collector, NULL for none */
 } mc_run_options;

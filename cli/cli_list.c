@@ -110,6 +110,8 @@ static int list_cases(int argc, char **argv)
     mc_run_options o;
     int pos;
     int rc = mc_cli_parse_run_options("list cases", list_usage, argc, argv, &o, &pos);
+    if (rc < 0)
+        rc = mc_cli_load_plugins("list", o.plugins, o.n_plugins);
     if (rc >= 0)
         return rc;
     mc_session s;

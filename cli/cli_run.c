@@ -311,7 +311,7 @@ int mc_cli_parse_run_options(const char *cmd, const char *usage, int argc, char 
     if (o->session.tier && strcmp(o->session.tier, "perf") == 0)
         o->perf = 1;
     *first_positional = optind;
-    return mc_cli_load_plugins(cmd, o->plugins, o->n_plugins);
+    return -1;
 }
 
 int mc_cli_run(int argc, char **argv)

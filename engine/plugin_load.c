@@ -43,24 +43,16 @@ static bool attached;
 
 /* ---- note 1, the child ---- */
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 static void copy_name(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* Writes one record to the pipe; any failure ends the child (the parent sees a short answer). */
+static void send_record(FILE *out, const void *record, size_t bytes)
+{
+    if (fwrite(record, bytes, 1, out) != 1)
+        _exit(3);
 }
 
 static void register_in_child(const char *path, int fd)
@@ -69,16 +61,18 @@ static void register_in_child(const char *path, int fd)
     mc_err err = {0};
     mc_plugin_wire_head head;
     memset(&head, 0, sizeof head);
-    if (mc_plugin_open(path, &found, &err) != MC_OK) {
-        snprintf(head.message, sizeof head.message, "%.500s", err.msg);
-        _exit(write_all(fd, &head, sizeof head) ? 3 : 0);
-    }
-    head.ok = 1;
-    head.n_variants = found.n_variants;
-    head.n_backends = found.n_backends;
-    if (write_all(fd, &head, sizeof head))
+    FILE *out = fdopen(fd, "w");
+    if (!out)
         _exit(3);
-    for (int i = 0; i < found.n_variants; i++) {
+    if (mc_plugin_open(path, &found, &err) == MC_OK) {
+        head.ok = 1;
+        head.n_variants = found.n_variants;
+        head.n_backends = found.n_backends;
+    } else {
+        snprintf(head.message, sizeof head.message, "%.500s", err.msg);
+    }
+    send_record(out, &head, sizeof head);
+    for (int i = 0; i < head.n_variants; i++) {
         const mc_plugin_variant *r = &found.variants[i];
         mc_plugin_wire_variant w;
         memset(&w, 0, sizeof w);
@@ -89,18 +83,16 @@ static void register_in_child(const char *path, int fd)
         copy_name(w.requires, sizeof w.requires, r->requires);
         mc_variant probe = {.code = (const void *)r->run};
         mc_variant_code_hash(&probe, w.hash);
-        if (write_all(fd, &w, sizeof w))
-            _exit(3);
+        send_record(out, &w, sizeof w);
     }
-    for (int i = 0; i < found.n_backends; i++) {
+    for (int i = 0; i < head.n_backends; i++) {
         mc_plugin_wire_backend w;
         memset(&w, 0, sizeof w);
         copy_name(w.name, sizeof w.name, found.backends[i].name);
         w.has_program_hash = found.backends[i].program_hash != NULL;
-        if (write_all(fd, &w, sizeof w))
-            _exit(3);
+        send_record(out, &w, sizeof w);
     }
-    _exit(0);
+    _exit(fflush(out) == 0 ? 0 : 3);
 }
 
 /* ---- note 1, the parent ---- */

@@ -90,6 +90,9 @@ tp="$build/test-plugins"
 out="$("$mc" run --tier quick --plugin "$tp/tp_bad_abi.so" --no-store 2>&1)"; rc=$?
 want 2 "plugin $tp/tp_bad_abi.so: variant record: built for plugin ABI 99.2; this metallic-check speaks 1.0" \
   "a wrong ABI major" "$out" "$rc"
+out="$("$mc" run --json --plugin "$tp/tp_bad_abi.so" --no-store 2>/dev/null)"; rc=$?
+want 2 '"error":\{"status":"configuration error","message":"plugin [^"]*tp_bad_abi.so: variant record: built for plugin ABI 99' \
+  "a wrong ABI major, in --json" "$out" "$rc"
 out="$(MC_PLUGINS="$tp/tp_crash_init.so" "$mc" list variants 2>&1)"; rc=$?
 want 2 "plugin $tp/tp_crash_init.so: crashed while loading \(signal 11" "a crashing init" "$out" "$rc"
 out="$("$mc" repro 'softmax(cols=8)' --plugin "$tp/tp_clash.so" 2>&1)"; rc=$?

@@ -36,6 +36,27 @@ static int reset(void **state)
     return 0;
 }
 
+/* softmax(cols=8) for the given variants, in one worker, as `run --no-store --quiet` would. */
+static void run_one_case(const char *variants, bool coverage, mc_session *s)
+{
+    mc_session_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.single_key = "softmax(cols=8)";
+    cfg.sel.variant_glob = variants;
+    cfg.pool.jobs = 1;
+    cfg.pool.timeout_s = 60;
+    cfg.pool.runner.guard_bytes = 4096;
+    cfg.pool.runner.threads = 1;
+    cfg.coverage_check = coverage;
+    cfg.quiet = true;
+    mc_err err = {0};
+    mc_status st = mc_session_prepare(&cfg, s, &err);
+    if (!st)
+        st = mc_session_execute(&cfg, s, &err);
+    if (st)
+        fail_msg("session: %s", err.msg);
+}
+
 static void test_refusals(void **state)
 {
     (void)state;
@@ -113,21 +134,8 @@ static void test_crashing_kernel_is_isolated(void **state)
     const char *p = plugin_path("crash_kernel", path);
     mc_err err = {0};
     assert_int_equal(mc_plugins_load(&p, 1, 5, &err), MC_OK);
-    mc_session_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.single_key = "softmax(cols=8)";
-    cfg.sel.variant_glob = "tp_softmax_segv,softmax_scalar";
-    cfg.pool.jobs = 1;
-    cfg.pool.timeout_s = 60;
-    cfg.pool.runner.guard_bytes = 4096;
-    cfg.pool.runner.threads = 1;
-    cfg.quiet = true;
     mc_session s;
-    mc_status st = mc_session_prepare(&cfg, &s, &err);
-    if (!st)
-        st = mc_session_execute(&cfg, &s, &err);
-    if (st)
-        fail_msg("session: %s", err.msg);
+    run_one_case("tp_softmax_segv,softmax_scalar", false, &s);
     assert_int_equal(s.n_items, 2);
     int crashes = 0, passes = 0;
     for (int i = 0; i < s.n_items; i++) {
@@ -156,22 +164,8 @@ static void test_gate_that_always_says_no(void **state)
     const char *p = plugin_path("gate", path);
     mc_err err = {0};
     assert_int_equal(mc_plugins_load(&p, 1, 5, &err), MC_OK);
-    mc_session_cfg cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.single_key = "softmax(cols=8)";
-    cfg.sel.variant_glob = "tp_softmax_gated,softmax_scalar";
-    cfg.pool.jobs = 1;
-    cfg.pool.timeout_s = 60;
-    cfg.pool.runner.guard_bytes = 4096;
-    cfg.pool.runner.threads = 1;
-    cfg.coverage_check = true;
-    cfg.quiet = true;
     mc_session s;
-    mc_status st = mc_session_prepare(&cfg, &s, &err);
-    if (!st)
-        st = mc_session_execute(&cfg, &s, &err);
-    if (st)
-        fail_msg("session: %s", err.msg);
+    run_one_case("tp_softmax_gated,softmax_scalar", true, &s);
     assert_int_equal(s.n_unavailable, 1);
     assert_int_equal(s.n_coverage, 1);
     assert_int_equal(s.coverage[0].kind, MC_RESULT_FAIL_COVERAGE);
