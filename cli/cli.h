@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/plugin.h"
 #include "engine/session.h"
 
 /* Exit statuses (the CLI contract in docs/design.md). */
@@ -34,6 +35,8 @@ typedef struct mc_run_options {
     double budget_s;        /* perf: per-case timing budget */
     uint64_t seed;
     char variant_list[1024]; /* every --variant, comma separated */
+    const char *plugins[MC_PLUGIN_MAX]; /* every --plugin, loaded by mc_cli_execute (list: by itself) */
+    int n_plugins;
     struct mc_cli_outputs *outputs; /* the command's --json/--junit collector, NULL for none */
 } mc_run_options;
 
@@ -56,6 +59,12 @@ int mc_cli_parse_long(const char *text, long min, long max, long *out);
 /* --threshold PCT as compare, check and report take it: a percentage in (0, 100), "3" or "3%";
  * false when it is not one (the caller says so in its own words). *fraction is 0.03 for "3". */
 bool mc_cli_parse_threshold(const char *text, double *fraction);
+/* --plugin PATH: notes it (-1), or exit status 2 past the limit. */
+int mc_cli_add_plugin(const char *cmd, const char *path, mc_run_options *o);
+/* Loads the given plugins and those $MC_PLUGINS lists (engine/plugin.h): -1 on success, else the
+ * error is reported and the exit status (2) returned. */
+int mc_cli_load_plugins(const char *cmd, const char *const *given, int n_given);
+
 /* Parses a seed: decimal digits only, 0..2^64-1 (no sign, no wrap-around). Returns 0 or -1. */
 int mc_cli_parse_seed(const char *text, uint64_t *out);
 /* Parses a duration in seconds: a finite number above 0 and at most max_s. Returns 0 or -1. */

@@ -56,7 +56,7 @@ static const char check_usage[] =
     "  --json             one JSON document on stdout: both stages' results (timings, reproducers),\n"
     "                     the comparison's verdicts and the exit status; an error as {\"error\": ...}\n"
     "  --junit FILE       one JUnit XML file with every testcase of both stages\n"
-    "  --backend, --op, --variant, --seed, --jobs, --timeout, --commit, --quiet: as for `run`\n"
+    "  --backend, --op, --variant, --plugin, --seed, --jobs, --timeout, --commit, --quiet: as for `run`\n"
     "\n"
     "Exit status: 0 all passed and no regression; 1 a correctness failure, crash or timeout;\n"
     "2 usage or configuration error; 3 a performance regression; 4 nothing ran.\n";

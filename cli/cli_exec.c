@@ -244,6 +244,9 @@ int mc_cli_execute(const char *cmd, mc_run_options *o, int argc, char **argv, mc
     mc_session s;
     mc_err err = {0};
     mc_recorder rec = {0};
+    int loaded = mc_cli_load_plugins(cmd, o->plugins, o->n_plugins); /* before anything is selected */
+    if (loaded >= 0)
+        return out->rc = loaded;
     if (o->perf)
         configure_perf(o);
     mc_status st = mc_session_prepare(&o->session, &s, &err);

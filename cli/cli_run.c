@@ -53,6 +53,8 @@ static const char run_usage_fmt[] =
     "                     counts, the perf rows of a perf run and where the run was stored\n"
     "  --verbose          also list skipped cases with their reasons\n"
     "  --include-hidden   also run test-only and mutant variants (harness tests)\n"
+    "  --plugin PATH      also check the variants and backends of this plugin library (repeatable;\n"
+    "                     $MC_PLUGINS adds a colon list; docs/plugins.md)\n"
     "  --coverage         hold --cases files to a tier's coverage rule (a tier always is): a variant\n"
     "                     offered cases that runs none, or a dispatcher kernel never forced or chosen,\n"
     "                     fails the run\n"
@@ -74,7 +76,7 @@ static const char *run_usage_text(void)
 }
 
 static const char repro_usage[] =
-    "usage: metallic-check repro CASE-KEY [--variant V] [--seed N] [--verbose] [other run options]\n"
+    "usage: metallic-check repro CASE-KEY [--variant V] [--plugin PATH] [--seed N] [--verbose] [other run options]\n"
     "Runs one case (by its canonical key, as printed under each failure) with the same inputs, in a\n"
     "worker process, and prints the verdict. Without --variant every variant of its op runs (test-only\n"
     "and mutant variants only with --include-hidden).\n"
@@ -85,6 +87,7 @@ enum {
     OPT_TIER = 1000, OPT_CASES, OPT_CASES_DIR, OPT_BACKEND, OPT_OP, OPT_VARIANT, OPT_FILTER, OPT_SHARD, OPT_SEED,
     OPT_JOBS, OPT_THREADS, OPT_TIMEOUT, OPT_GUARD, OPT_DB, OPT_NO_STORE, OPT_COMMIT, OPT_PERF, OPT_JSON, OPT_JUNIT,
     OPT_QUIET, OPT_VERBOSE, OPT_HIDDEN, OPT_BUDGET, OPT_COVERAGE, OPT_MEM_LIMIT, OPT_CPU_LIMIT, OPT_MAX_CASES,
+    OPT_PLUGIN,
 };
 
 static const struct option run_options[] = {
@@ -101,7 +104,7 @@ static const struct option run_options[] = {
     {"verbose", no_argument, NULL, OPT_VERBOSE},       {"include-hidden", no_argument, NULL, OPT_HIDDEN},
     {"budget", required_argument, NULL, OPT_BUDGET},   {"coverage", no_argument, NULL, OPT_COVERAGE},
     {"mem-limit", required_argument, NULL, OPT_MEM_LIMIT}, {"cpu-limit", required_argument, NULL, OPT_CPU_LIMIT},
-    {"max-cases", required_argument, NULL, OPT_MAX_CASES},
+    {"max-cases", required_argument, NULL, OPT_MAX_CASES}, {"plugin", required_argument, NULL, OPT_PLUGIN},
     {"help", no_argument, NULL, 'h'},                  {NULL, 0, NULL, 0},
 };
 
@@ -208,6 +211,7 @@ static int apply_option(const char *cmd, int c, const char *arg, mc_run_options 
     case OPT_BACKEND: s->sel.backends = arg; break;
     case OPT_OP: s->sel.op_glob = arg; break;
     case OPT_VARIANT: return add_variant_glob(cmd, arg, o);
+    case OPT_PLUGIN: return mc_cli_add_plugin(cmd, arg, o);
     case OPT_FILTER: s->sel.filter = arg; break;
     case OPT_SHARD:
         if (mc_select_parse_shard(arg, &s->sel.shard_index, &s->sel.shard_count, &err))

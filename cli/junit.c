@@ -27,7 +27,7 @@ static void write_case(FILE *f, const mc_session *s, const mc_result *r, const c
         xml_text(f, r->message);
         fputs("\"/>", f);
     } else if (mc_result_kind_is_failure(r->kind)) {
-        char repro[MC_KEY_LEN + 200];
+        char repro[MC_SUMMARY_REPRO_LEN];
         fputs("<failure type=\"", f);
         xml_text(f, mc_result_kind_name(r->kind));
         fputs("\" message=\"", f);

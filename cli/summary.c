@@ -8,6 +8,7 @@
 #include "core/json.h"
 #include "core/op.h"
 #include "engine/perf_table.h"
+#include "engine/plugin.h"
 #include "engine/progress.h"
 #include "core/sanitize.h"
 
@@ -27,6 +28,12 @@ size_t mc_summary_repro_command(char *dst, size_t cap, const mc_session *s, cons
     const mc_variant *v = mc_session_variant_of(s, r);
     int n = snprintf(dst, cap, "metallic-check repro '%s' --variant %s%s", case_key(s, r), v->name,
                      v->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT) ? " --include-hidden" : "");
+    /* a plugin's variant needs its library, and its backend's when another plugin brings that */
+    const char *lib = mc_plugin_path_of(v), *be_lib = mc_plugin_backend_path(v->backend);
+    if (n >= 0 && (size_t)n < cap && lib)
+        n += snprintf(dst + n, cap - (size_t)n, " --plugin '%s'", lib);
+    if (n >= 0 && (size_t)n < cap && be_lib && (!lib || strcmp(lib, be_lib) != 0))
+        n += snprintf(dst + n, cap - (size_t)n, " --plugin '%s'", be_lib);
     if (n >= 0 && (size_t)n < cap && seed != MC_DEFAULT_SEED)
         n += snprintf(dst + n, cap - (size_t)n, " --seed %" PRIu64, seed);
     return n < 0 ? 0 : (size_t)n;
@@ -34,7 +41,7 @@ size_t mc_summary_repro_command(char *dst, size_t cap, const mc_session *s, cons
 
 void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed)
 {
-    char cmd[MC_KEY_LEN + 200];
+    char cmd[MC_SUMMARY_REPRO_LEN];
     if (mc_summary_repro_command(cmd, sizeof cmd, s, r, seed) == 0)
         return;
     fputs("  repro: ", out);
@@ -215,7 +222,7 @@ static void json_result(FILE *out, const mc_session *s, const mc_result *r, int 
     mc_json_number(out, r->elapsed_ms);
     fputs(",\"message\":", out);
     mc_json_string(out, r->message);
-    char repro[MC_KEY_LEN + 200];
+    char repro[MC_SUMMARY_REPRO_LEN];
     if (mc_result_kind_is_failure(r->kind) && mc_summary_repro_command(repro, sizeof repro, s, r, seed)) {
         fputs(",\"repro\":", out);
         mc_json_string(out, repro);

@@ -13,6 +13,7 @@
 
 /* The reproducer command of one failure into dst (snprintf's convention); 0 for a result with no
  * case (coverage). */
+#define MC_SUMMARY_REPRO_LEN (MC_KEY_LEN + 2400) /* a reproducer with its key and two plugin paths */
 size_t mc_summary_repro_command(char *dst, size_t cap, const mc_session *s, const mc_result *r, uint64_t seed);
 /* The reproducer line of one failure. */
 void mc_summary_repro(FILE *out, const mc_session *s, const mc_result *r, uint64_t seed);

@@ -632,6 +632,10 @@ static const elf_image *image_for(const void *addr)
 
 void mc_variant_code_hash(const mc_variant *v, char out[MC_HASH_LEN])
 {
+    if (v->code_hash) { /* computed where the code is loaded (a plugin's child) */
+        copy_text(out, MC_HASH_LEN, v->code_hash);
+        return;
+    }
     copy_text(out, MC_HASH_LEN, MC_HASH_UNHASHABLE);
     const void *fn = v->code ? v->code : (const void *)v->run;
     if (!fn)

@@ -24,7 +24,8 @@ void mc_build_flags(char *out, size_t cap);
 /* Hash of the code that runs for v: the machine code of its run function (v->code, else v->run)
  * and of every other function of the same source file (from the ELF symbol table of the binary
  * that holds it), plus the compile flags, plus the value of v->identity_env when that variable is
- * set. Addresses that move when unrelated code moves (calls, jumps and RIP-relative data
+ * set (v->code_hash, when set, is the identity as is).
+ * Addresses that move when unrelated code moves (calls, jumps and RIP-relative data
  * references leaving the function) are replaced by what they point to, so only a change of this
  * file's code or flags changes the hash. Writes 16 hex digits, or "unhashable" when the binary has
  * no symbol table (stripped) or the function is not in it. */

@@ -127,6 +127,9 @@ typedef struct mc_variant {
      * changed code. NULL for real kernels. */
     const char *identity_env;
     const mc_dispatch_info *dispatch; /* dispatchers (MC_VARIANT_DISPATCHER) only, else NULL */
+    /* The code identity when it was computed elsewhere (a plugin's: hashed in the child process
+     * that loaded it, as the harness's parent never loads plugin code), else NULL. */
+    const char *code_hash;
 } mc_variant;
 
 #endif

@@ -747,7 +747,7 @@ mc_status mc_cases_dir(const char *explicit_dir, char *out, size_t out_len, mc_e
             return mc_err_set(err, MC_ERR_CONFIG, "MC_CASES_DIR=%s is not a folder", env);
         return give_folder(env, out, out_len, err);
     }
-    char exe[PATH_LEN], exe_dir[PATH_LEN], tried[3][PATH_LEN + 16];
+    char exe[PATH_LEN], exe_dir[PATH_LEN], tried[4][PATH_LEN + 32];
     int n_tried = 0;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
@@ -755,6 +755,8 @@ mc_status mc_cases_dir(const char *explicit_dir, char *out, size_t out_len, mc_e
         if (folder_of(exe, exe_dir, sizeof exe_dir, NULL) == MC_OK) {
             snprintf(tried[n_tried++], sizeof tried[0], "%s/../cases", exe_dir);
             snprintf(tried[n_tried++], sizeof tried[0], "%s/cases", exe_dir);
+            /* installed (cmake --install): PREFIX/bin and PREFIX/share/metallic-check/cases */
+            snprintf(tried[n_tried++], sizeof tried[0], "%s/../share/metallic-check/cases", exe_dir);
         }
     }
 #ifdef MC_SOURCE_DIR
@@ -764,9 +766,10 @@ mc_status mc_cases_dir(const char *explicit_dir, char *out, size_t out_len, mc_e
         if (holds_quick_tier(tried[i]))
             return give_folder(tried[i], out, out_len, err);
     return mc_err_set(err, MC_ERR_CONFIG,
-                      "no cases folder with quick.lua found (tried %s%s%s%s%s); set MC_CASES_DIR or name one",
+                      "no cases folder with quick.lua found (tried %s%s%s%s%s%s%s); set MC_CASES_DIR or name one",
                       n_tried > 0 ? tried[0] : "nothing", n_tried > 1 ? ", " : "", n_tried > 1 ? tried[1] : "",
-                      n_tried > 2 ? ", " : "", n_tried > 2 ? tried[2] : "");
+                      n_tried > 2 ? ", " : "", n_tried > 2 ? tried[2] : "", n_tried > 3 ? ", " : "",
+                      n_tried > 3 ? tried[3] : "");
 }
 
 static const char *const tier_names[] = {"quick", "precommit", "nightly", "perf", NULL};

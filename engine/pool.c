@@ -193,8 +193,10 @@ static void worker_main(pool *p)
 {
     mc_runner *r = NULL;
     mc_err err = {0};
-    if (mc_runner_init(&r, &p->cfg->runner, &err) != MC_OK)
+    if (mc_runner_init(&r, &p->cfg->runner, &err) != MC_OK) {
+        fprintf(stderr, "worker: cannot start: %s\n", err.msg); /* into the output of the cases it loses */
         _exit(2);
+    }
     if (p->cfg->after)
         mc_runner_set_after(r, p->cfg->after, p->cfg->after_user);
     range work;

@@ -15,8 +15,11 @@ static void probe_in_child(const mc_variant *const *variants, int n, mc_probe_re
     mc_runner_cfg cfg = {.guard_bytes = 4096, .threads = 1};
     mc_runner *run = NULL;
     mc_err err = {0};
-    if (mc_runner_init(&run, &cfg, &err) != MC_OK)
+    if (mc_runner_init(&run, &cfg, &err) != MC_OK) { /* (a plugin that no longer loads): no variant runs */
+        for (int i = 0; i < n; i++)
+            snprintf(r->reason[i], MC_PROBE_TEXT, "%.200s", err.msg);
         return;
+    }
     const mc_backend *const *all = mc_backends_all();
     for (int i = 0; all[i] && r->n_backends < MC_PROBE_MAX_BACKENDS; i++) {
         mc_backend_probe *b = &r->backends[r->n_backends++];

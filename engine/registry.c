@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "plugin.h"
+
 #define MC_REGISTRY_MAX 512
 
 static int append(const mc_variant **out, int n, const mc_variant *const *table)
@@ -13,7 +15,8 @@ static int append(const mc_variant **out, int n, const mc_variant *const *table)
     return n;
 }
 
-/* The rows' tables in row order: the visible ones, then (all only) the hidden ones. */
+/* The rows' tables in row order: the visible ones, the plugins' variants, then (all only) the
+ * hidden ones. */
 static int append_rows(const mc_variant **out, int n, bool hidden)
 {
     for (int i = 0; mc_backend_rows[i]; i++)
@@ -26,14 +29,22 @@ const mc_variant *const *mc_registry_variants(bool include_hidden, int *count)
 {
     static const mc_variant *visible[MC_REGISTRY_MAX + 1];
     static const mc_variant *all[MC_REGISTRY_MAX + 1];
-    static int n_visible = -1, n_all;
-    if (n_visible < 0) {
-        n_visible = append_rows(visible, 0, false);
+    static int n_visible = -1, n_all, built_for = -1;
+    if (n_visible < 0 || built_for != mc_plugin_generation()) {
+        int n_plugin;
+        built_for = mc_plugin_generation();
+        n_visible = append(visible, append_rows(visible, 0, false), mc_plugin_variants(&n_plugin));
         memcpy(all, visible, sizeof(visible[0]) * (size_t)n_visible);
         n_all = append_rows(all, n_visible, true);
+        visible[n_visible] = all[n_all] = NULL;
     }
     *count = include_hidden ? n_all : n_visible;
     return include_hidden ? all : visible;
+}
+
+const char *mc_registry_plugin_of(const mc_variant *v)
+{
+    return mc_plugin_path_of(v);
 }
 
 const mc_variant *mc_registry_find(const char *name)

@@ -20,6 +20,7 @@
 #include "generate.h"
 #include "core/op.h"
 #include "place.h"
+#include "plugin.h"
 #include "registry.h"
 #include "core/rng.h"
 #include "runparams.h"
@@ -58,6 +59,9 @@ struct mc_runner {
 
 mc_status mc_runner_init(mc_runner **out, const mc_runner_cfg *cfg, mc_err *err)
 {
+    mc_status st = mc_plugins_attach(err); /* only children run kernels: the plugins load here */
+    if (st)
+        return st;
     mc_runner *r = calloc(1, sizeof *r);
     if (!r)
         return mc_err_set(err, MC_ERR_NOMEM, "out of memory creating the runner");
@@ -132,6 +136,7 @@ const char *mc_runner_probe(mc_runner *r, const mc_variant *v)
         return "backend not compiled in";
     if (lb->init_status)
         return lb->reason[0] ? lb->reason : "backend unavailable";
+    mc_plugin_bind(v);
     return v->probe ? v->probe(lb->ctx) : NULL;
 }
 
@@ -285,6 +290,7 @@ static void check_dispatch(const mc_runner *r, const mc_args *args, mc_result *r
     } else {
         const mc_variant *chosen = mc_registry_find(kc->ran);
         const char *want = dispatch_override(r);
+        mc_plugin_bind(chosen);
         if (!chosen || chosen == v || chosen->op != v->op)
             snprintf(res->message, sizeof res->message, "dispatcher %s reported '%s', which is no %s variant",
                      v->name, kc->ran, mc_op_get(v->op)->name);
@@ -305,6 +311,7 @@ static void check_dispatch(const mc_runner *r, const mc_args *args, mc_result *r
 static mc_status call_kernel_as(mc_runner *r, const char *forced, mc_err *err)
 {
     snprintf(r->cur_kc.ran, sizeof r->cur_kc.ran, "%s", r->cur_variant->name);
+    mc_plugin_bind(r->cur_variant);
     if (!forced || !(r->cur_variant->flags & MC_VARIANT_DISPATCHER))
         return r->cur_variant->run(&r->cur_kc, &r->cur_args, err);
     char env[64], saved[256];
@@ -426,6 +433,7 @@ mc_status mc_runner_run(mc_runner *r, const mc_case *c, const mc_variant *v, mc_
         return perr.status == MC_ERR_NOMEM ? mc_err_set(err, MC_ERR_NOMEM, "%s", perr.msg) : MC_OK;
     }
     build_args(c, &r->prep, NULL, &r->cur_args);
+    mc_plugin_bind(v);
     if (v->supports && (why = v->supports(&r->cur_args)) != NULL) {
         res->kind = MC_RESULT_SKIP;
         snprintf(res->message, sizeof res->message, "declined: %s", why);
@@ -438,6 +446,7 @@ mc_status mc_runner_run(mc_runner *r, const mc_case *c, const mc_variant *v, mc_
         snprintf(res->message, sizeof res->message, "unavailable: forced kernel %s: %s", forced, why);
         return MC_OK;
     }
+    mc_plugin_bind(fv);
     if (fv && fv->supports && (why = fv->supports(&r->cur_args)) != NULL) {
         res->kind = MC_RESULT_SKIP;
         snprintf(res->message, sizeof res->message, "declined: forced kernel %s: %s", forced, why);

@@ -24,13 +24,14 @@ static bool list_contains(const char *list, const char *word)
     return false;
 }
 
-/* A backend any row names, built or not (an unbuilt one is refused later, as unavailable). */
+/* A backend any row names, built or not (an unbuilt one is refused later, as unavailable), or
+ * one a plugin brings. */
 static bool row_named(const char *name)
 {
     for (int i = 0; mc_backend_rows[i]; i++)
         if (strcmp(mc_backend_rows[i]->name, name) == 0)
             return true;
-    return false;
+    return mc_backend_find(name) != NULL;
 }
 
 static mc_status check_backend_names(const char *list, mc_err *err)

@@ -200,12 +200,17 @@ static void write_worst(FILE *out, const mc_result *res)
 }
 
 /* What a reproducer needs beyond its variant: --include-hidden for a test-only or mutant variant
- * (they run only with it), and the run's seed when it is not the default. */
+ * (they run only with it), --plugin for a plugin's, and the run's seed when it is not the default. */
 static void write_repro_tail(FILE *out, const rp_report *r, const char *variant)
 {
     const mc_report_variant *v = rp_find_variant(r, variant);
     if (v && v->hidden)
         fputs(" --include-hidden", out);
+    if (v && mc_registry_plugin_of(v)) { /* known when the plugin is loaded: a report written by check */
+        fputs(" --plugin &#39;", out);
+        mc_html_text(out, mc_registry_plugin_of(v));
+        fputs("&#39;", out);
+    }
     if (r->seed != 0)
         fprintf(out, " --seed %" PRIu64, r->seed);
 }
