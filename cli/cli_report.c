@@ -133,7 +133,7 @@ static mc_status resolve_runs(mc_store *s, const report_args *a, mc_report_opts 
 
 const mc_report_variant *mc_cli_report_variants(int *count)
 {
-    static mc_report_variant *list; /* kept for the process: the registry does not change */
+    static mc_report_variant *list; /* kept for the process: plugins are loaded before any report */
     static int n;
     if (!list) {
         int all = 0;
@@ -141,7 +141,8 @@ const mc_report_variant *mc_cli_report_variants(int *count)
         list = calloc((size_t)(all ? all : 1), sizeof *list);
         for (n = 0; list && n < all; n++)
             list[n] = (mc_report_variant){.backend = v[n]->backend, .name = v[n]->name, .op = v[n]->op,
-                                          .hidden = (v[n]->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT)) != 0};
+                                          .hidden = (v[n]->flags & (MC_VARIANT_TEST_ONLY | MC_VARIANT_MUTANT)) != 0,
+                                          .plugin = mc_registry_plugin_of(v[n])};
     }
     *count = list ? n : 0; /* no memory: the page shows what the store holds */
     return list;

@@ -18,7 +18,8 @@
 typedef struct mc_report_variant {
     const char *backend, *name;
     mc_op_id op;
-    bool hidden; /* test-only or mutant: runs only with --include-hidden */
+    bool hidden;        /* test-only or mutant: runs only with --include-hidden */
+    const char *plugin; /* the plugin's path when a plugin registered it, else NULL */
 } mc_report_variant;
 
 typedef struct mc_report_opts {

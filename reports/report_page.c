@@ -206,9 +206,9 @@ static void write_repro_tail(FILE *out, const rp_report *r, const char *variant)
     const mc_report_variant *v = rp_find_variant(r, variant);
     if (v && v->hidden)
         fputs(" --include-hidden", out);
-    if (v && mc_registry_plugin_of(v)) { /* known when the plugin is loaded: a report written by check */
+    if (v && v->plugin) { /* known when the plugin is loaded: a report written by check */
         fputs(" --plugin &#39;", out);
-        mc_html_text(out, mc_registry_plugin_of(v));
+        mc_html_text(out, v->plugin);
         fputs("&#39;", out);
     }
     if (r->seed != 0)
