@@ -96,12 +96,12 @@ expect 2 "part.q8: 35 bytes is not a whole number of 34-byte q8_0 blocks" -- deq
 expect 2 "ties.q8: 34 bytes is not a whole number of 18-byte q4_0 blocks" -- dequantize --type q4_0 --in "$tmp/ties.q8" --out "$tmp/x.f32"
 expect 2 "missing.f32: cannot open" -- quantize --type q8_0 --in "$tmp/missing.f32" --out "$tmp/x.bin"
 expect 2 "cannot create" -- quantize --type q8_0 --in "$tmp/ties.f32" --out "$tmp/no/such/dir/x.bin"
-expect 2 "--type must be q8_0 or q4_0, not f16" -- quantize --type f16 --in "$tmp/ties.f32" --out "$tmp/x.bin"
+expect 2 "--type must be one of q8_0\|q4_0\|q4_1\|q5_0\|q5_1\|q2_K\|q3_K\|q4_K\|q5_K\|q6_K\|q8_K, not f16" -- quantize --type f16 --in "$tmp/ties.f32" --out "$tmp/x.bin"
 expect 2 "--type, --in and --out are all required" -- quantize --type q8_0 --in "$tmp/ties.f32"
 expect 2 "unknown argument --bogus" -- dequantize --bogus
 expect 2 "option needs a value: --out" -- quantize --type q8_0 --in "$tmp/ties.f32" --out
-expect 0 "usage: metallic-check quantize --type q8_0\|q4_0 --in FILE.f32 --out FILE.bin" -- quantize --help
-expect 0 "usage: metallic-check dequantize --type q8_0\|q4_0" -- dequantize -h
+expect 0 "usage: metallic-check quantize --type TYPE --in FILE.f32 --out FILE.bin" -- quantize --help
+expect 0 "usage: metallic-check dequantize --type TYPE --in FILE.bin --out FILE.f32" -- dequantize -h
 # --opt=value works too.
 expect 0 "1 q8_0 blocks" -- quantize --type=q8_0 --in="$tmp/ties.f32" --out="$tmp/eq.q8"
 same_hex "$tmp/eq.q8" "003c7f01ff03fd7f8102$(zeros 48)" "--opt=value spelling"

@@ -34,6 +34,18 @@ extern const mc_variant mc_variant_sdpa_scalar;
 extern const mc_variant mc_variant_sdpa_three_stage;
 extern const mc_variant mc_variant_sdpa_fused_qk_softmax;
 extern const mc_variant mc_variant_sdpa_flash;
+extern const mc_variant mc_variant_gemv_q4_1_scalar;
+extern const mc_variant mc_variant_gemv_q5_0_scalar;
+extern const mc_variant mc_variant_gemv_q5_1_scalar;
+extern const mc_variant mc_variant_gemv_q2_K_scalar;
+extern const mc_variant mc_variant_gemv_q3_K_scalar;
+extern const mc_variant mc_variant_gemv_q4_K_scalar;
+extern const mc_variant mc_variant_gemv_q5_K_scalar;
+extern const mc_variant mc_variant_gemv_q6_K_scalar;
+extern const mc_variant mc_variant_gemv_q4_K_avx2;
+extern const mc_variant mc_variant_gemv_q6_K_avx2;
+extern const mc_variant mc_variant_gemv_q4_K_q8dot_scalar;
+extern const mc_variant mc_variant_gemv_q6_K_q8dot_scalar;
 
 const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_scalar,
@@ -65,6 +77,18 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_sdpa_three_stage,
     &mc_variant_sdpa_fused_qk_softmax,
     &mc_variant_sdpa_flash,
+    &mc_variant_gemv_q4_1_scalar,
+    &mc_variant_gemv_q5_0_scalar,
+    &mc_variant_gemv_q5_1_scalar,
+    &mc_variant_gemv_q2_K_scalar,
+    &mc_variant_gemv_q3_K_scalar,
+    &mc_variant_gemv_q4_K_scalar,
+    &mc_variant_gemv_q5_K_scalar,
+    &mc_variant_gemv_q6_K_scalar,
+    &mc_variant_gemv_q4_K_avx2,
+    &mc_variant_gemv_q6_K_avx2,
+    &mc_variant_gemv_q4_K_q8dot_scalar,
+    &mc_variant_gemv_q6_K_q8dot_scalar,
     NULL,
 };
 
