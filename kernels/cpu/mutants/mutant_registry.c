@@ -38,6 +38,10 @@ extern const mc_variant mc_mutant_softmax_writes_input;
 extern const mc_variant mc_mutant_softmax_declines_all;
 extern const mc_variant mc_mutant_sdpa_causal_off_by_one;
 extern const mc_variant mc_mutant_sdpa_gqa_round_robin;
+extern const mc_variant mc_mutant_gemv_q4_K_scales_swapped;
+extern const mc_variant mc_mutant_gemv_q4_1_min_sign;
+extern const mc_variant mc_mutant_gemv_q5_0_high_bit;
+extern const mc_variant mc_mutant_gemv_q6_K_q8dot_high_bits;
 
 const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemm_tile_topleft,
@@ -68,6 +72,10 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_softmax_declines_all,
     &mc_mutant_sdpa_causal_off_by_one,
     &mc_mutant_sdpa_gqa_round_robin,
+    &mc_mutant_gemv_q4_K_scales_swapped,
+    &mc_mutant_gemv_q4_1_min_sign,
+    &mc_mutant_gemv_q5_0_high_bit,
+    &mc_mutant_gemv_q6_K_q8dot_high_bits,
     NULL,
 };
 
