@@ -396,10 +396,11 @@ static void test_row_kernels(void **state)
         {MC_DTYPE_Q5_K, mc_qgemv_row_q5_K_scalar, 0}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_scalar, 0},
         {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_q8dot_scalar, 1}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_q8dot_scalar, 1},
         {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_avx2, 2}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_avx2, 2},
+        {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_q8dot_avx2, 3}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_q8dot_avx2, 3},
     };
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
         const mc_dtype dt = kernels[k].dt;
-        if (kernels[k].q8dot == 2 && !mc_cpu_has_avx2())
+        if (kernels[k].q8dot >= 2 && !mc_cpu_has_avx2())
             continue; /* the AVX2 kernels are covered where the cpu has AVX2 */
         const int qk = qk_of(dt), nb = bytes_of(dt), stride = nb + 3;
         uint8_t row[1 + 2 * (MC_Q8_K_BLOCK_BYTES + 3)], xq[2 * MC_Q8_K_BLOCK_BYTES];
@@ -423,14 +424,14 @@ static void test_row_kernels(void **state)
             exact += (double)w[p] * x[p];
             mag += fabs((double)w[p] * x[p]);
         }
-        if (kernels[k].q8dot)
+        if (kernels[k].q8dot % 2) /* 1: scalar q8_K dot, 3: AVX2 one; 0, 2: dequantising */
             mc_qgemv_quantise_x_q8_K_scalar(x, xq, 2 * qk);
-        const float got = kernels[k].row(row + 1, stride, 2, x, kernels[k].q8dot == 1 ? xq : NULL);
+        const float got = kernels[k].row(row + 1, stride, 2, x, kernels[k].q8dot % 2 ? xq : NULL);
         print_message("%s kernel %zu: %a, f32 dot %a, exact %a\n", mc_dtype_name(dt), k, (double)got, (double)want,
                       exact);
-        if (kernels[k].q8dot)
-            assert_true(fabs(got - exact) <= 1e-5 * mag); /* mins subtract apart; q8_K codes are x itself */
-        else if (kernels[k].q8dot == 0)
+        if (kernels[k].q8dot) /* mins subtracted apart, other sum orders; q8_K codes are x itself */
+            assert_true(fabs(got - exact) <= 1e-5 * mag);
+        else
             assert_true(got == want);
     }
 }

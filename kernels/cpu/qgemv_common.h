@@ -96,11 +96,16 @@ float mc_qgemv_dequant_dot(mc_qgemv_decode_fn decode, int qk, const uint8_t *row
 /* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes. */
 void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */);
 
-/* AVX2 dequantising kernels of Q4_K and Q6_K (qgemv_avx2_k.c). */
+/* AVX2 kernels of Q4_K and Q6_K (qgemv_avx2_k.c): dequantising, and q8_K dots. */
 float mc_qgemv_row_q4_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq);
 float mc_qgemv_row_q6_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                              const uint8_t *xq);
+/* And their dots against q8_K activations (xq from mc_qgemv_quantise_x_q8_K_scalar). */
+float mc_qgemv_row_q4_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
+float mc_qgemv_row_q6_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
 
 /* Runs y = A x row by row on kc->threads threads: gathers x (any dtype, stride, alignment) into
  * contiguous f32, quantises it with quantise_x when that is not NULL, calls row() per output

@@ -229,3 +229,37 @@ const mc_variant mc_variant_gemv_q6_K_q8dot_scalar = {
     .supports = supports_q6_K_q8dot_scalar, .run = run_q6_K_q8dot_scalar,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q6_K_q8dot_scalar,
 };
+
+static const char *supports_q4_K_q8dot_avx2(const mc_args *args)
+{
+    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q4_K);
+}
+
+static mc_status run_q4_K_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q4_K_q8dot_avx2, mc_qgemv_quantise_x_q8_K_scalar, err);
+}
+
+const mc_variant mc_variant_gemv_q4_K_q8dot_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_K_q8dot_avx2",
+    .probe = probe_avx2, .requires = "avx2,fma,f16c",
+    .supports = supports_q4_K_q8dot_avx2, .run = run_q4_K_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q4_K_q8dot_avx2,
+};
+
+static const char *supports_q6_K_q8dot_avx2(const mc_args *args)
+{
+    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q6_K);
+}
+
+static mc_status run_q6_K_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run(kc, &args->u.gemv, mc_qgemv_row_q6_K_q8dot_avx2, mc_qgemv_quantise_x_q8_K_scalar, err);
+}
+
+const mc_variant mc_variant_gemv_q6_K_q8dot_avx2 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q6_K_q8dot_avx2",
+    .probe = probe_avx2, .requires = "avx2,fma,f16c",
+    .supports = supports_q6_K_q8dot_avx2, .run = run_q6_K_q8dot_avx2,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q6_K_q8dot_avx2,
+};

@@ -46,6 +46,8 @@ extern const mc_variant mc_variant_gemv_q4_K_avx2;
 extern const mc_variant mc_variant_gemv_q6_K_avx2;
 extern const mc_variant mc_variant_gemv_q4_K_q8dot_scalar;
 extern const mc_variant mc_variant_gemv_q6_K_q8dot_scalar;
+extern const mc_variant mc_variant_gemv_q4_K_q8dot_avx2;
+extern const mc_variant mc_variant_gemv_q6_K_q8dot_avx2;
 
 const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_scalar,
@@ -89,6 +91,8 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemv_q6_K_avx2,
     &mc_variant_gemv_q4_K_q8dot_scalar,
     &mc_variant_gemv_q6_K_q8dot_scalar,
+    &mc_variant_gemv_q4_K_q8dot_avx2,
+    &mc_variant_gemv_q6_K_q8dot_avx2,
     NULL,
 };
 

@@ -42,6 +42,12 @@ extern const mc_variant mc_mutant_gemv_q4_K_scales_swapped;
 extern const mc_variant mc_mutant_gemv_q4_1_min_sign;
 extern const mc_variant mc_mutant_gemv_q5_0_high_bit;
 extern const mc_variant mc_mutant_gemv_q6_K_q8dot_high_bits;
+extern const mc_variant mc_mutant_gemv_q5_1_min_sign;
+extern const mc_variant mc_mutant_gemv_q2_K_min_sign;
+extern const mc_variant mc_mutant_gemv_q3_K_high_bit;
+extern const mc_variant mc_mutant_gemv_q5_K_high_bit;
+extern const mc_variant mc_mutant_gemv_q6_K_scales_swapped;
+extern const mc_variant mc_mutant_gemv_q4_K_q8dot_min_sign;
 
 const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemm_tile_topleft,
@@ -76,6 +82,12 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemv_q4_1_min_sign,
     &mc_mutant_gemv_q5_0_high_bit,
     &mc_mutant_gemv_q6_K_q8dot_high_bits,
+    &mc_mutant_gemv_q5_1_min_sign,
+    &mc_mutant_gemv_q2_K_min_sign,
+    &mc_mutant_gemv_q3_K_high_bit,
+    &mc_mutant_gemv_q5_K_high_bit,
+    &mc_mutant_gemv_q6_K_scales_swapped,
+    &mc_mutant_gemv_q4_K_q8dot_min_sign,
     NULL,
 };
 
