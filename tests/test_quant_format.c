@@ -447,6 +447,15 @@ static void test_q8_K_activations(void **state)
     from_hex(golden_q8_K, want, sizeof want);
     mc_qgemv_quantise_x_q8_K_scalar(x, got, MC_QK_K);
     assert_memory_equal(got, want, sizeof want);
+    /* an all-zero block: d = 0, codes and bsums 0 (ggml leaves bsums unwritten; both sides zero) */
+    memset(x, 0, sizeof x);
+    memset(want, 0, sizeof want);
+    memset(got, 0xEE, sizeof got);
+    mc_qgemv_quantise_x_q8_K_scalar(x, got, MC_QK_K);
+    assert_memory_equal(got, want, sizeof want);
+    memset(got, 0xEE, sizeof got);
+    mc_ref_quantize_row_q8_K(x, got, MC_QK_K);
+    assert_memory_equal(got, want, sizeof want);
     uint32_t seed = 99;
     for (int trial = 0; trial < 200; trial++) {
         const float scale = ldexpf(1.0f, (int)(next_u32(&seed) % 40) - 20);
