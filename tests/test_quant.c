@@ -585,6 +585,15 @@ static void test_gemv_exact_params(void **state)
         {{"wtype=q8_0", "k=64", "xgen=ties"}, false, NULL},
         {{"wtype=q8_0", "k=64", "xgen=wavy"}, false, NULL},
         {{"wtype=q8_0", "k=64", "xgen=random"}, true, "gemv(wtype=q8_0,k=64)"},
+        /* the other formats: k whole (super-)blocks, xq the format's own activation format */
+        {{"wtype=q4_K", "k=256", "xq=q8_K"}, true, "gemv(wtype=q4_K,k=256,xq=q8_K)"},
+        {{"wtype=q4_K", "k=96", "xq=none"}, false, NULL},    /* not whole super-blocks */
+        {{"wtype=q4_K", "k=256", "xq=q8_0"}, false, NULL},   /* q4_K dots take q8_K */
+        {{"wtype=q5_1", "k=64", "xq=q8_K"}, false, NULL},    /* q5_1 dots take q8_0 */
+        {{"wtype=q6_K", "k=256", "xq=q8_0_ref"}, false, NULL}, /* exact mode: q8_0 formats only */
+        {{"wtype=q5_1", "k=64", "xq=q8_0_ref"}, true, "gemv(wtype=q5_1,k=64,xq=q8_0_ref)"},
+        {{"wtype=same", "k=96", "xq=q8_K"}, false, NULL},    /* q8_K x needs k % 256 == 0 */
+        {{"wtype=Q4_K", "k=256", "xq=none"}, false, NULL},   /* case keys spell ggml's names exactly */
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         mc_case c;
