@@ -12,15 +12,16 @@ static const char *probe_avx2(mc_backend_ctx *ctx)
     return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
 }
 
-/* A dequantising variant: A in format dt, plain x and y; exact in x, so any xq but the exact one. */
+/* A dequantising variant: A in format dt, plain x and y; exact in x, so any xq but the exact one
+ * (asked first: whatever the format, such a variant cannot meet it). */
 static const char *supports_dequant(const mc_gemv_args *g, mc_dtype dt)
 {
+    if (g->xq_exact)
+        return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
     if (g->a.dtype != dt)
         return "A is not this variant's format";
     if (!mc_cpu_is_plain_float(g->x.dtype) || !mc_cpu_is_plain_float(g->y.dtype))
         return "x and y must be plain floats";
-    if (g->xq_exact)
-        return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
     return NULL;
 }
 
