@@ -252,7 +252,7 @@ static void quantize_block_q2_K(const float *x, uint8_t *blk)
     if (max_min > 0) {
         const float iscale = 15.0f / max_min;
         for (int j = 0; j < 16; j++)
-            sc[j] = (uint8_t)(sc[j] | (nearest_int(iscale * mins[j]) << 4));
+            sc[j] = (uint8_t)(sc[j] | ((unsigned)nearest_int(iscale * mins[j]) << 4)); /* low byte, as ggml */
         mc_ref_quant_store_f16(blk + 82, max_min / 15.0f);
     } else {
         mc_ref_quant_store_f16(blk + 82, 0.0f);
