@@ -62,6 +62,17 @@ suite "seeds.gemv.quant_align" {
   layout_x = {"contiguous", "stride2"}, xq = {"none", "q8_0"},
 }
 
+-- The other formats: rows inside and on super-block boundaries, misaligned bases, each format's
+-- own activation quantisation.
+suite "seeds.gemv.quant_formats" {
+  op = "gemv", wtype = {"q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}, dtype = {"f32", "f16"},
+  m = 9, k = {256, 768}, align = {0, 3}, xq = {"none", "q8_0", "q8_K"},
+  where = function(c)
+    local k_quant = c.wtype:sub(-1) == "K"
+    return c.xq == "none" or (c.xq == "q8_K") == k_quant
+  end,
+}
+
 -- Softmax: large logits, long rows split into segments, masked entries and the causal mask.
 suite "seeds.softmax" {
   op = "softmax", dtype = dtypes.all, rows = {1, 4}, cols = {33, 1025}, mag = {1, 30}, scale = {1, 0.125},

@@ -62,3 +62,57 @@ for _, w in ipairs(models.qwen05.matmuls) do
     op = "gemv", wtype = wtypes, m = w.n, k = w.k, xq = xqs,
   }
 end
+
+-- ---------------------------------------------------------------------------------------------
+-- The formats beyond Q8_0/Q4_0 (docs/quant.md): Q4_1, Q5_0, Q5_1 in 32-element blocks, whose dots
+-- take q8_0 activations, and the K-quants in 256-element super-blocks, whose dots take q8_K.
+-- Their rows must be whole (super-)blocks, so "sizes ending inside a block" are rows that end
+-- inside a super-block (k = 96, 288 for the 32-element formats) and on one (k = 256 .. 1280).
+local fmt32 = {"q4_1", "q5_0", "q5_1"}
+local fmtk = {"q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}
+local act = {q4_1 = "q8_0", q5_0 = "q8_0", q5_1 = "q8_0",
+             q2_K = "q8_K", q3_K = "q8_K", q4_K = "q8_K", q5_K = "q8_K", q6_K = "q8_K"}
+local all_formats = {"q4_1", "q5_0", "q5_1", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}
+-- x as it is, or quantised to the format's own activation format.
+local function own_xq(c) return c.xq == "none" or c.xq == act[c.wtype] end
+
+-- The test vectors as weights. NaN inputs are left to the 32-element formats, whose quantisers
+-- keep them out of the scale (ggml's min/max and amax scans skip NaN): a K-quant's scale search
+-- turns a NaN into NaN scales, which no output can be checked against.
+suite "gemv.quant.formats.vectors" {
+  op = "gemv", wtype = fmt32, wgen = {"zero", "twin_max", "ties", "tiny", "large", "nan"},
+  dtype = {"f32", "f16"}, m = 7, k = {32, 96}, xq = {"none", "q8_0"},
+  where = function(c) return not (c.wgen == "large" and c.dtype == "f16") end,
+}
+suite "gemv.quant.kformats.vectors" {
+  op = "gemv", wtype = fmtk, wgen = {"zero", "twin_max", "ties", "tiny", "large"},
+  m = 5, k = {256, 512}, xq = {"none", "q8_K"},
+}
+
+-- Rows of 1 .. 9 blocks that end inside a 256-element super-block, and of 1 .. 5 super-blocks;
+-- 1, 5 and 33 rows (a lone row, a short tail, more rows than threads split evenly).
+suite "gemv.quant.formats.blocks" {
+  op = "gemv", wtype = fmt32, m = {1, 5, 33}, k = {32, 96, 288}, xq = {"none", "q8_0"},
+}
+suite "gemv.quant.kformats.blocks" {
+  op = "gemv", wtype = fmtk, m = {1, 5, 33}, k = {256, 768, 1280}, xq = {"none", "q8_K"},
+}
+
+-- Misaligned block starts (1 and 3 bytes off misalign every fp16 scale and load; 16 is the SSE
+-- offset) with packed and strided x, with and without the format's activation quantisation.
+suite "gemv.quant.formats.align" {
+  op = "gemv", wtype = all_formats, m = 9, k = 256, align = {1, 3, 16}, layout_x = {"contiguous", "stride2"},
+  xq = {"none", "q8_0", "q8_K"}, where = own_xq,
+}
+
+-- Padded rows and rows sliced out of a wider parent (its view starts 3 blocks in), f16 output.
+suite "gemv.quant.formats.layouts" {
+  op = "gemv", wtype = all_formats, dtype = "f16", layout_a = {"padded", "sliced"}, m = 3, k = 512,
+  align = {0, 3},
+}
+
+-- Magnitudes: the activation bound scales with |x|, the weights' with mag.
+suite "gemv.quant.formats.mag" {
+  op = "gemv", wtype = all_formats, m = 11, k = 256, mag = {0.01, 50}, xq = {"none", "q8_0", "q8_K"},
+  where = own_xq,
+}

@@ -9,46 +9,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "core/dtype.h"
+#include "core/quant_format.h"
 #include "core/status.h"
 #include "reference/ref_quant.h"
 
 enum { EXIT_DONE = 0, EXIT_USAGE = 2 }; /* the CLI contract: 2 is usage or configuration */
 
-/* One quantised format: what the commands need to know about it. */
+/* One quantised format: what the commands need to know about it (from the dtype and format
+ * tables, so a new format needs nothing here). */
 typedef struct quant_format {
     mc_dtype dtype;
-    int block_bytes;
-    void (*quantize)(const float *x, uint8_t *out, int64_t n);
-    void (*dequantize)(const uint8_t *in, float *out, int64_t n);
+    int block_elems, block_bytes;
+    mc_ref_quantize_fn quantize;
 } quant_format;
 
-static const quant_format formats[] = {
-    {MC_DTYPE_Q8_0, MC_Q8_0_BLOCK_BYTES, mc_ref_quantize_row_q8_0, mc_dtype_dequantize_row_q8_0},
-    {MC_DTYPE_Q4_0, MC_Q4_0_BLOCK_BYTES, mc_ref_quantize_row_q4_0, mc_dtype_dequantize_row_q4_0},
-};
+#define FORMAT_NAMES "q8_0|q4_0|q4_1|q5_0|q5_1|q2_K|q3_K|q4_K|q5_K|q6_K|q8_K"
 
 typedef struct quant_opts {
     const char *type, *in, *out;
 } quant_opts;
 
 static const char quantize_usage[] =
-    "usage: metallic-check quantize --type q8_0|q4_0 --in FILE.f32 --out FILE.bin\n"
+    "usage: metallic-check quantize --type TYPE --in FILE.f32 --out FILE.bin\n"
     "\n"
-    "Reads raw little-endian f32 values (a multiple of 32 of them) and writes GGUF blocks, byte for\n"
-    "byte what ggml's reference quantiser writes: q8_0 is 34 bytes per 32 values (fp16 scale, 32 int8),\n"
-    "q4_0 is 18 bytes (fp16 scale, 16 bytes of nibbles). docs/quant.md says what NaN and Inf give.\n"
+    "Reads raw little-endian f32 values and writes GGUF blocks, byte for byte what ggml's reference\n"
+    "quantiser (quantize_row_TYPE_ref) writes. TYPE is one of " FORMAT_NAMES "\n"
+    "(ggml's names, any case): 32 values per block for the first five, 256 for the K-quants; e.g.\n"
+    "q8_0 is 34 bytes per 32 values (fp16 scale, 32 int8), q4_K 144 bytes per 256.\n"
+    "docs/quant.md has every layout and says what NaN and Inf give.\n"
     "\n"
-    "Exit status: 0 done; 2 bad options, unreadable input, a length that is not a multiple of 32,\n"
-    "or an output that cannot be written.\n";
+    "Exit status: 0 done; 2 bad options, unreadable input, a length that is not a whole number of\n"
+    "blocks, or an output that cannot be written.\n";
 
 static const char dequantize_usage[] =
-    "usage: metallic-check dequantize --type q8_0|q4_0 --in FILE.bin --out FILE.f32\n"
+    "usage: metallic-check dequantize --type TYPE --in FILE.bin --out FILE.f32\n"
     "\n"
-    "Reads GGUF q8_0 (34-byte) or q4_0 (18-byte) blocks and writes their values as raw little-endian\n"
-    "f32, as ggml's dequantize_row_* computes them (code times the fp16 scale).\n"
+    "Reads GGUF blocks of TYPE (" FORMAT_NAMES ", any case) and writes their values as\n"
+    "raw little-endian f32, bit for bit as ggml's dequantize_row_* computes them.\n"
     "\n"
     "Exit status: 0 done; 2 bad options, unreadable input, a size that is not a whole number of\n"
     "blocks, or an output that cannot be written.\n";
@@ -104,15 +105,18 @@ static int parse_options(const char *cmd, const char *usage, int argc, char **ar
     return -1;
 }
 
-static const quant_format *format_named(const char *name)
+/* ggml's type names, case-insensitively (q4_K and Q4_K alike). */
+static bool format_named(const char *name, quant_format *out)
 {
-    mc_dtype dt;
-    if (!mc_dtype_parse(name, &dt))
-        return NULL;
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
-        if (formats[i].dtype == dt)
-            return &formats[i];
-    return NULL;
+    for (int i = 0; i < MC_DTYPE_COUNT; i++) {
+        const mc_dtype dt = (mc_dtype)i;
+        if (strcasecmp(name, mc_dtype_name(dt)) != 0 || !mc_ref_quantizer_of(dt))
+            continue;
+        *out = (quant_format){dt, mc_dtype_info_of(dt)->block_elems, mc_dtype_info_of(dt)->block_bytes,
+                              mc_ref_quantizer_of(dt)};
+        return true;
+    }
+    return false;
 }
 
 static mc_status read_whole_file(const char *path, uint8_t **data /* out */, size_t *len /* out */,
@@ -199,12 +203,12 @@ static mc_status quantize_file(const quant_format *qf, const quant_opts *o, size
         goto done;
     }
     const size_t n = len / 4;
-    if (n % MC_QK != 0) {
+    if (n % (size_t)qf->block_elems != 0) {
         st = mc_err_set(err, MC_ERR_CONFIG, "%s: length %zu values is not a multiple of %d, as %s blocks need",
-                        o->in, n, MC_QK, type);
+                        o->in, n, qf->block_elems, type);
         goto done;
     }
-    *out_bytes = n / MC_QK * (size_t)qf->block_bytes;
+    *out_bytes = n / (size_t)qf->block_elems * (size_t)qf->block_bytes;
     x = malloc(n ? n * sizeof *x : 1);
     blocks = malloc(*out_bytes ? *out_bytes : 1);
     if (!x || !blocks) {
@@ -237,14 +241,14 @@ static mc_status dequantize_file(const quant_format *qf, const quant_opts *o, si
                         len, qf->block_bytes, mc_dtype_name(qf->dtype));
         goto done;
     }
-    const size_t n = len / (size_t)qf->block_bytes * MC_QK;
+    const size_t n = len / (size_t)qf->block_bytes * (size_t)qf->block_elems;
     y = malloc(n ? n * sizeof *y : 1);
     bytes = malloc(n ? n * 4 : 1);
     if (!y || !bytes) {
         st = mc_err_set(err, MC_ERR_NOMEM, "%s: out of memory for %zu values", o->in, n);
         goto done;
     }
-    qf->dequantize(raw, y, (int64_t)n);
+    mc_quant_dequantize_row(qf->dtype, raw, y, (int64_t)n);
     for (size_t i = 0; i < n; i++)
         f32_to_le(y[i], bytes + 4 * i);
     st = write_whole_file(o->out, bytes, n * 4, err);
@@ -256,17 +260,17 @@ done:
     return st;
 }
 
-/* Parses, then picks the format; NULL with *exit_status set when the command must stop. */
-static const quant_format *prepare(const char *cmd, const char *usage, int argc, char **argv, quant_opts *o,
-                                   int *exit_status)
+/* Parses, then picks the format; false with *exit_status set when the command must stop. */
+static bool prepare(const char *cmd, const char *usage, int argc, char **argv, quant_opts *o, quant_format *qf,
+                    int *exit_status)
 {
     *exit_status = parse_options(cmd, usage, argc, argv, o);
     if (*exit_status >= 0)
-        return NULL;
-    const quant_format *qf = format_named(o->type);
-    if (!qf)
-        *exit_status = usage_error(cmd, usage, "--type must be q8_0 or q4_0, not", o->type);
-    return qf;
+        return false;
+    if (format_named(o->type, qf))
+        return true;
+    *exit_status = usage_error(cmd, usage, "--type must be one of " FORMAT_NAMES ", not", o->type);
+    return false;
 }
 
 int mc_cli_quantize(int argc, char **argv)
@@ -274,14 +278,16 @@ int mc_cli_quantize(int argc, char **argv)
     const char *cmd = "quantize";
     quant_opts o;
     int rc;
-    const quant_format *qf = prepare(cmd, quantize_usage, argc, argv, &o, &rc);
-    if (!qf)
+    quant_format fmt;
+    const quant_format *qf = &fmt;
+    if (!prepare(cmd, quantize_usage, argc, argv, &o, &fmt, &rc))
         return rc;
     mc_err err = {0};
     size_t n = 0, out_bytes = 0;
     if (quantize_file(qf, &o, &n, &out_bytes, &err) != MC_OK)
         return mc_cli_report_error(cmd, &err);
-    printf("%s: %zu values -> %zu %s blocks (%zu bytes) in %s\n", cmd, n, n / MC_QK, mc_dtype_name(qf->dtype),
+    printf("%s: %zu values -> %zu %s blocks (%zu bytes) in %s\n", cmd, n, n / (size_t)qf->block_elems,
+           mc_dtype_name(qf->dtype),
            out_bytes, o.out);
     return EXIT_DONE;
 }
@@ -291,13 +297,15 @@ int mc_cli_dequantize(int argc, char **argv)
     const char *cmd = "dequantize";
     quant_opts o;
     int rc;
-    const quant_format *qf = prepare(cmd, dequantize_usage, argc, argv, &o, &rc);
-    if (!qf)
+    quant_format fmt;
+    const quant_format *qf = &fmt;
+    if (!prepare(cmd, dequantize_usage, argc, argv, &o, &fmt, &rc))
         return rc;
     mc_err err = {0};
     size_t n = 0;
     if (dequantize_file(qf, &o, &n, &err) != MC_OK)
         return mc_cli_report_error(cmd, &err);
-    printf("%s: %zu %s blocks -> %zu f32 values in %s\n", cmd, n / MC_QK, mc_dtype_name(qf->dtype), n, o.out);
+    printf("%s: %zu %s blocks -> %zu f32 values in %s\n", cmd, n / (size_t)qf->block_elems, mc_dtype_name(qf->dtype),
+           n, o.out);
     return EXIT_DONE;
 }

@@ -12,6 +12,15 @@ typedef enum mc_dtype {
     MC_DTYPE_BF16,
     MC_DTYPE_Q8_0,
     MC_DTYPE_Q4_0,
+    MC_DTYPE_Q4_1,
+    MC_DTYPE_Q5_0,
+    MC_DTYPE_Q5_1,
+    MC_DTYPE_Q2_K,
+    MC_DTYPE_Q3_K,
+    MC_DTYPE_Q4_K,
+    MC_DTYPE_Q5_K,
+    MC_DTYPE_Q6_K,
+    MC_DTYPE_Q8_K, /* activations of the K-quant dots: float d, int8 qs[256], int16 bsums[16] */
     MC_DTYPE_COUNT
 } mc_dtype;
 
@@ -32,18 +41,19 @@ bool mc_dtype_parse(const char *name, mc_dtype *out);
 /* Bytes of one element (plain floats only). */
 int mc_dtype_elem_bytes(mc_dtype dt);
 
-/* The Q8_0/Q4_0 block format (GGUF): a fp16 scale d, then 32 codes. */
-#define MC_QK 32               /* elements per block */
-#define MC_Q8_0_BLOCK_BYTES 34 /* fp16 d + 32 x int8 */
-#define MC_Q4_0_BLOCK_BYTES 18 /* fp16 d + 16 x packed nibbles */
-
-/* Dequantises n/32 blocks at in into n floats, as ggml's dequantize_row_*: q * fp16-to-f32(d)
- * in float arithmetic. */
-void mc_dtype_dequantize_row_q8_0(const uint8_t *in, float *out, int64_t n);
-void mc_dtype_dequantize_row_q4_0(const uint8_t *in, float *out, int64_t n);
-
-/* Dequantises element j (0..31) of the block at blk (exact: the float product widened). */
-double mc_dtype_dequant_q8_0_elem(const uint8_t *blk, int j);
-double mc_dtype_dequant_q4_0_elem(const uint8_t *blk, int j);
+/* GGUF block sizes (ggml-common.h); core/quant_format.h says how each block decodes. */
+#define MC_QK 32                /* elements per block of the 32-element formats */
+#define MC_QK_K 256             /* elements per super-block of the K-quants */
+#define MC_Q8_0_BLOCK_BYTES 34  /* fp16 d, int8 qs[32] */
+#define MC_Q4_0_BLOCK_BYTES 18  /* fp16 d, qs[16] nibbles */
+#define MC_Q4_1_BLOCK_BYTES 20  /* fp16 d, fp16 m, qs[16] */
+#define MC_Q5_0_BLOCK_BYTES 22  /* fp16 d, qh[4] (fifth bits, u32 LE), qs[16] */
+#define MC_Q5_1_BLOCK_BYTES 24  /* fp16 d, fp16 m, qh[4], qs[16] */
+#define MC_Q2_K_BLOCK_BYTES 84  /* scales[16] (4-bit scale | 4-bit min << 4), qs[64], fp16 d, fp16 dmin */
+#define MC_Q3_K_BLOCK_BYTES 110 /* hmask[32], qs[64], scales[12] (6-bit), fp16 d */
+#define MC_Q4_K_BLOCK_BYTES 144 /* fp16 d, fp16 dmin, scales[12] (6-bit scales and mins), qs[128] */
+#define MC_Q5_K_BLOCK_BYTES 176 /* fp16 d, fp16 dmin, scales[12], qh[32], qs[128] */
+#define MC_Q6_K_BLOCK_BYTES 210 /* ql[128], qh[64], int8 scales[16], fp16 d */
+#define MC_Q8_K_BLOCK_BYTES 292 /* f32 d, int8 qs[256], int16 bsums[16] */
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "half.h"
 #include "dtype.h"
+#include "quant_format.h"
 
 static const char *const layout_names[] = {
     [MC_LAYOUT_CONTIGUOUS] = "contiguous", [MC_LAYOUT_TRANSPOSED] = "transposed",
@@ -46,7 +47,7 @@ static void strides_packed(mc_tensor *t, const int order[MC_MAX_DIMS], int64_t u
     for (int d = 0; d < MC_MAX_DIMS; d++)
         units[d] = t->ne[d];
     if (mc_dtype_info_of(t->dtype)->quantised)
-        units[0] = t->ne[0] / 32;
+        units[0] = t->ne[0] / mc_dtype_info_of(t->dtype)->block_elems;
     int64_t stride = unit * step;
     for (int i = 0; i < MC_MAX_DIMS; i++) {
         int d = order[i];
@@ -75,7 +76,7 @@ mc_status mc_tensor_init(mc_tensor *t, mc_dtype dt, const int64_t ne[MC_MAX_DIMS
         return mc_err_set(err, MC_ERR_UNSUPPORTED, "%s cannot take the %s layout: blocks are row-contiguous",
                           info->name, mc_layout_name(l));
     const int64_t unit = info->block_bytes;
-    const int64_t row_units = info->quantised ? ne[0] / 32 : ne[0];
+    const int64_t row_units = info->quantised ? ne[0] / info->block_elems : ne[0];
     static const int natural[MC_MAX_DIMS] = {0, 1, 2, 3};
     static const int swapped01[MC_MAX_DIMS] = {1, 0, 2, 3};
     static const int swapped12[MC_MAX_DIMS] = {0, 2, 1, 3};
@@ -123,9 +124,9 @@ int64_t mc_tensor_nelems(const mc_tensor *t)
 int64_t mc_tensor_span_bytes(const mc_tensor *t)
 {
     int64_t last = t->offset;
-    const bool quant = mc_dtype_info_of(t->dtype)->quantised;
+    const int qk = mc_dtype_info_of(t->dtype)->block_elems; /* 1 for plain floats */
     for (int d = 0; d < MC_MAX_DIMS; d++) {
-        int64_t n = (d == 0 && quant) ? t->ne[0] / 32 : t->ne[d];
+        int64_t n = d == 0 ? t->ne[0] / qk : t->ne[d];
         last += (n - 1) * t->nb[d];
     }
     return last + mc_tensor_unit_bytes(t);
@@ -133,16 +134,17 @@ int64_t mc_tensor_span_bytes(const mc_tensor *t)
 
 int64_t mc_tensor_elem_offset(const mc_tensor *t, const int64_t idx[MC_MAX_DIMS])
 {
-    int64_t i0 = mc_dtype_info_of(t->dtype)->quantised ? idx[0] / 32 : idx[0];
+    const mc_dtype_info *info = mc_dtype_info_of(t->dtype);
+    int64_t i0 = info->quantised ? idx[0] / info->block_elems : idx[0];
     return t->offset + i0 * t->nb[0] + idx[1] * t->nb[1] + idx[2] * t->nb[2] + idx[3] * t->nb[3];
 }
 
 bool mc_tensor_is_contiguous(const mc_tensor *t)
 {
     int64_t expect = mc_tensor_unit_bytes(t);
-    const bool quant = mc_dtype_info_of(t->dtype)->quantised;
+    const int qk = mc_dtype_info_of(t->dtype)->block_elems;
     for (int d = 0; d < MC_MAX_DIMS; d++) {
-        int64_t n = (d == 0 && quant) ? t->ne[0] / 32 : t->ne[d];
+        int64_t n = d == 0 ? t->ne[0] / qk : t->ne[d];
         if (n > 1 && t->nb[d] != expect)
             return false;
         expect *= n;
@@ -175,13 +177,19 @@ double mc_tensor_get(const mc_tensor *t, const uint8_t *base, const int64_t idx[
     case MC_DTYPE_BF16:
         memcpy(&h, p, sizeof h);
         return mc_bf16_to_f32(h);
-    case MC_DTYPE_Q8_0:
-        return mc_dtype_dequant_q8_0_elem(p, (int)(idx[0] % 32));
-    case MC_DTYPE_Q4_0:
-        return mc_dtype_dequant_q4_0_elem(p, (int)(idx[0] % 32));
     default:
-        return NAN;
+        return mc_quant_elem(t->dtype, p, (int)(idx[0] % mc_dtype_info_of(t->dtype)->block_elems), NULL);
     }
+}
+
+double mc_tensor_get_mag(const mc_tensor *t, const uint8_t *base, const int64_t idx[MC_MAX_DIMS])
+{
+    if (!mc_dtype_info_of(t->dtype)->quantised)
+        return fabs(mc_tensor_get(t, base, idx));
+    double mag = 0;
+    const int qk = mc_dtype_info_of(t->dtype)->block_elems;
+    mc_quant_elem(t->dtype, base + mc_tensor_elem_offset(t, idx), (int)(idx[0] % qk), &mag);
+    return mag;
 }
 
 /* v rounded to float toward zero, with the last bit set when inexact ("round to odd"). Rounding

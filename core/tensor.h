@@ -68,6 +68,9 @@ bool mc_index_next(int64_t idx[MC_MAX_DIMS], const int64_t ne[MC_MAX_DIMS]);
 /* Reads element idx of a view laid over host memory `base` (the buffer's first byte) as
  * a double. Quantised elements are dequantised with the reference dequantiser. */
 double mc_tensor_get(const mc_tensor *t, const uint8_t *base, const int64_t idx[MC_MAX_DIMS]);
+/* What an element's error is relative to: |value| for plain floats, |scale part| + |min part| of
+ * a quantised element (core/quant_format.h). */
+double mc_tensor_get_mag(const mc_tensor *t, const uint8_t *base, const int64_t idx[MC_MAX_DIMS]);
 /* Writes v, rounded to the view's dtype (nearest even), at element idx. Plain floats only. */
 void mc_tensor_set(const mc_tensor *t, uint8_t *base, const int64_t idx[MC_MAX_DIMS], double v);
 

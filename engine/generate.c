@@ -49,7 +49,7 @@ static mc_status fill_plain_pattern(mc_placed *p, mc_rng *r, mc_err *err)
     do {
         for (int64_t i = 0; i < k; i++)
             row[i] = (float)next_value(r, &p->spec, i);
-        mc_quant_pattern_apply((mc_quant_pattern)p->spec.value_pattern, true,
+        mc_quant_pattern_apply((mc_quant_pattern)p->spec.value_pattern, MC_DTYPE_Q8_0,
                                    idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
         for (idx[0] = 0; idx[0] < k; idx[0]++)
             mc_tensor_set(t, p->image, idx, row[idx[0]]);
@@ -64,7 +64,8 @@ static mc_status fill_quant(mc_placed *p, mc_rng *r, mc_err *err)
     const mc_tensor *t = &p->spec.t;
     const int64_t k = t->ne[0];
     float *row = malloc((size_t)k * sizeof *row);
-    uint8_t *blocks = malloc((size_t)(k / MC_QK) * (size_t)mc_tensor_unit_bytes(t));
+    const int64_t row_bytes = k / mc_dtype_info_of(t->dtype)->block_elems * mc_tensor_unit_bytes(t);
+    uint8_t *blocks = malloc((size_t)row_bytes);
     if (!row || !blocks) {
         free(row);
         free(blocks);
@@ -75,14 +76,10 @@ static mc_status fill_quant(mc_placed *p, mc_rng *r, mc_err *err)
     do {
         for (int64_t i = 0; i < k; i++)
             row[i] = (float)next_value(r, &p->spec, i);
-        mc_quant_pattern_apply((mc_quant_pattern)p->spec.quant_pattern, t->dtype == MC_DTYPE_Q8_0,
+        mc_quant_pattern_apply((mc_quant_pattern)p->spec.quant_pattern, t->dtype,
                                    idx[1] + t->ne[1] * (idx[2] + t->ne[2] * idx[3]), row, k, p->spec.gen_hi);
-        if (t->dtype == MC_DTYPE_Q8_0)
-            mc_ref_quantize_row_q8_0(row, blocks, k);
-        else
-            mc_ref_quantize_row_q4_0(row, blocks, k);
-        memcpy(p->image + mc_tensor_elem_offset(t, idx), blocks,
-               (size_t)(k / MC_QK) * (size_t)mc_tensor_unit_bytes(t));
+        mc_ref_quantizer_of(t->dtype)(row, blocks, k);
+        memcpy(p->image + mc_tensor_elem_offset(t, idx), blocks, (size_t)row_bytes);
     } while (mc_index_next(idx, rows));
     free(row);
     free(blocks);

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/dtype.h"
+#include "core/quant_format.h"
 
 static const char *const pattern_names[] = {
     [MC_QPATTERN_RANDOM] = "random", [MC_QPATTERN_ZERO] = "zero",   [MC_QPATTERN_TWIN_MAX] = "twin_max",
@@ -39,12 +39,13 @@ static float pow2_at_most(double v)
     return ldexpf(1.0f, e - 1);
 }
 
-/* Ties: the block's largest element is top * s (top = 127 for q8_0, 8 for q4_0), so d = s (or
- * -s) exactly and id = 1 / s exactly; every other element is (n + 1/2) s with |n + 1/2| < top,
- * so x id lands exactly on n + 1/2. All of it is exact in fp32 (9-bit integers times 2^e). */
-static void pattern_ties(float *x, bool q8_0, int64_t t, double mag)
+/* Ties: the block's largest element is top * s (top = 127 for q8_0, 8 for q4_0: the format row's
+ * ties_top), so d = s (or -s) exactly and id = 1 / s exactly; every other element is
+ * (n + 1/2) s with |n + 1/2| < top, so x id lands exactly on n + 1/2. All of it is exact in fp32
+ * (9-bit integers times 2^e). Formats with a min or a scale search get the same values: their
+ * codes need not tie, the values still probe halfway points. */
+static void pattern_ties(float *x, int top, int64_t t, double mag)
 {
-    const int top = q8_0 ? 127 : 8;
     const float s = pow2_at_most(mag / top);
     for (int j = 1; j < MC_QK; j++) {
         double n = floor((double)x[j] / mag * (top - 1)); /* -(top - 1) .. top - 1 */
@@ -53,7 +54,7 @@ static void pattern_ties(float *x, bool q8_0, int64_t t, double mag)
     x[0] = (float)(t % 2 ? -top : top) * s;
 }
 
-static void pattern_block(mc_quant_pattern p, bool q8_0, int64_t t, float *x, double mag)
+static void pattern_block(mc_quant_pattern p, int top, int64_t t, float *x, double mag)
 {
     switch (p) {
     case MC_QPATTERN_ZERO:
@@ -65,7 +66,7 @@ static void pattern_block(mc_quant_pattern p, bool q8_0, int64_t t, float *x, do
         x[20] = -x[3];
         break;
     case MC_QPATTERN_TIES:
-        pattern_ties(x, q8_0, t, mag);
+        pattern_ties(x, top, t, mag);
         break;
     case MC_QPATTERN_TINY:
     case MC_QPATTERN_LARGE: {
@@ -85,10 +86,11 @@ static void pattern_block(mc_quant_pattern p, bool q8_0, int64_t t, float *x, do
     }
 }
 
-void mc_quant_pattern_apply(mc_quant_pattern p, bool q8_0, int64_t row, float *x, int64_t n, double mag)
+void mc_quant_pattern_apply(mc_quant_pattern p, mc_dtype dt, int64_t row, float *x, int64_t n, double mag)
 {
     if (p == MC_QPATTERN_RANDOM || !(mag > 0))
         return;
+    const int top = mc_quant_format_of(dt)->ties_top;
     for (int64_t b = 0; b < n / MC_QK; b++)
-        pattern_block(p, q8_0, row + b, x + b * MC_QK, mag);
+        pattern_block(p, top, row + b, x + b * MC_QK, mag);
 }

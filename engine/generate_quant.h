@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/dtype.h"
+
 /* Test-vector patterns (quant-formats.md) applied to generated weight rows before they are
  * quantised, so that gemv cases carry the vectors as weights. Every pattern keeps the
  * dequantised weights finite: blocks that dequantise to NaN (an infinite input, or d beyond
@@ -25,8 +27,9 @@ typedef enum mc_quant_pattern {
 const char *mc_quant_pattern_name(mc_quant_pattern p);
 bool mc_quant_pattern_parse(const char *name, mc_quant_pattern *out);
 
-/* Rewrites row `row` (n values, n a multiple of 32, values in [-mag, mag]) for dtype `q8_0`
- * (true) or q4_0 (false). Deterministic: same row, same result. RANDOM leaves it unchanged. */
-void mc_quant_pattern_apply(mc_quant_pattern p, bool q8_0, int64_t row, float *x, int64_t n, double mag);
+/* Rewrites row `row` (n values, n a multiple of 32, values in [-mag, mag]), 32 values at a time,
+ * for the quantised dtype dt (its format row's ties_top sets the ties pattern's scale).
+ * Deterministic: same row, same result. RANDOM leaves it unchanged. */
+void mc_quant_pattern_apply(mc_quant_pattern p, mc_dtype dt, int64_t row, float *x, int64_t n, double mag);
 
 #endif

@@ -35,6 +35,15 @@ static const int32_t public_dtypes[] = {
     [MC_DTYPE_BF16] = MC_PLUGIN_BF16,
     [MC_DTYPE_Q8_0] = MC_PLUGIN_Q8_0,
     [MC_DTYPE_Q4_0] = MC_PLUGIN_Q4_0,
+    [MC_DTYPE_Q4_1] = MC_PLUGIN_Q4_1,
+    [MC_DTYPE_Q5_0] = MC_PLUGIN_Q5_0,
+    [MC_DTYPE_Q5_1] = MC_PLUGIN_Q5_1,
+    [MC_DTYPE_Q2_K] = MC_PLUGIN_Q2_K,
+    [MC_DTYPE_Q3_K] = MC_PLUGIN_Q3_K,
+    [MC_DTYPE_Q4_K] = MC_PLUGIN_Q4_K,
+    [MC_DTYPE_Q5_K] = MC_PLUGIN_Q5_K,
+    [MC_DTYPE_Q6_K] = MC_PLUGIN_Q6_K,
+    [MC_DTYPE_Q8_K] = MC_PLUGIN_Q8_K,
 };
 static_assert(sizeof public_dtypes / sizeof public_dtypes[0] == MC_DTYPE_COUNT, "one public number per dtype");
 

@@ -13,9 +13,9 @@ void mc_ref_gemv(const mc_tensor *a, const uint8_t *a_host, const mc_tensor *x, 
         for (int64_t p = 0; p < k; p++) {
             const int64_t ia[MC_MAX_DIMS] = {p, i, 0, 0};
             const int64_t ix[MC_MAX_DIMS] = {p, 0, 0, 0};
-            double prod = mc_tensor_get(a, a_host, ia) * mc_tensor_get(x, x_host, ix);
-            dot += prod;
-            dot_abs += fabs(prod);
+            const double xv = mc_tensor_get(x, x_host, ix);
+            dot += mc_tensor_get(a, a_host, ia) * xv;
+            dot_abs += mc_tensor_get_mag(a, a_host, ia) * fabs(xv); /* |a x| for all but minned quants */
         }
         out[i] = dot;
         mag[i] = dot_abs;

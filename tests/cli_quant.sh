@@ -96,12 +96,33 @@ expect 2 "part.q8: 35 bytes is not a whole number of 34-byte q8_0 blocks" -- deq
 expect 2 "ties.q8: 34 bytes is not a whole number of 18-byte q4_0 blocks" -- dequantize --type q4_0 --in "$tmp/ties.q8" --out "$tmp/x.f32"
 expect 2 "missing.f32: cannot open" -- quantize --type q8_0 --in "$tmp/missing.f32" --out "$tmp/x.bin"
 expect 2 "cannot create" -- quantize --type q8_0 --in "$tmp/ties.f32" --out "$tmp/no/such/dir/x.bin"
-expect 2 "--type must be q8_0 or q4_0, not f16" -- quantize --type f16 --in "$tmp/ties.f32" --out "$tmp/x.bin"
+expect 2 "--type must be one of q8_0\|q4_0\|q4_1\|q5_0\|q5_1\|q2_K\|q3_K\|q4_K\|q5_K\|q6_K\|q8_K, not f16" -- quantize --type f16 --in "$tmp/ties.f32" --out "$tmp/x.bin"
 expect 2 "--type, --in and --out are all required" -- quantize --type q8_0 --in "$tmp/ties.f32"
 expect 2 "unknown argument --bogus" -- dequantize --bogus
 expect 2 "option needs a value: --out" -- quantize --type q8_0 --in "$tmp/ties.f32" --out
-expect 0 "usage: metallic-check quantize --type q8_0\|q4_0 --in FILE.f32 --out FILE.bin" -- quantize --help
-expect 0 "usage: metallic-check dequantize --type q8_0\|q4_0" -- dequantize -h
+expect 0 "usage: metallic-check quantize --type TYPE --in FILE.f32 --out FILE.bin" -- quantize --help
+expect 0 "usage: metallic-check dequantize --type TYPE --in FILE.bin --out FILE.f32" -- dequantize -h
+# The other 32-element formats (docs/quant.md), by the type names ggml uses, in any case. q4_1 of
+# x_j = (j % 16) / 2 - 3: min -3, max 4.5, d = 7.5 / 15 = 0.5 (00 38), m = -3 (00 c2), codes j % 16
+# in both nibbles of byte j; the values come back exactly.
+q41_half="000040c0000020c0000000c00000c0bf000080bf000000bf000000000000003f0000803f0000c03f000000400000204000004040000060400000804000009040"
+hex_file "$tmp/q41.f32" "$q41_half$q41_half"
+expect 0 "32 values -> 1 q4_1 blocks \(20 bytes\)" -- quantize --type Q4_1 --in "$tmp/q41.f32" --out "$tmp/q41.bin"
+same_hex "$tmp/q41.bin" "003800c200112233445566778899aabbccddeeff" "q4_1 block of (j % 16) / 2 - 3"
+expect 0 "1 q4_1 blocks -> 32 f32 values" -- dequantize --type q4_1 --in "$tmp/q41.bin" --out "$tmp/q41.back"
+same_hex "$tmp/q41.back" "$q41_half$q41_half" "q4_1 round trip"
+# q5_0 of x_j = j - 16: the first largest magnitude is -16, so d = 1 (00 3c) and code j; the fifth
+# bits of elements 16..31 make qh = 0xffff0000 (00 00 ff ff little-endian).
+q50="000080c1000070c1000060c1000050c1000040c1000030c1000020c1000010c1000000c10000e0c00000c0c00000a0c0000080c0000040c0000000c0000080bf"
+q50="${q50}000000000000803f0000004000004040000080400000a0400000c0400000e0400000004100001041000020410000304100004041000050410000604100007041"
+hex_file "$tmp/q50.f32" "$q50"
+expect 0 "1 q5_0 blocks \(22 bytes\)" -- quantize --type q5_0 --in "$tmp/q50.f32" --out "$tmp/q50.bin"
+same_hex "$tmp/q50.bin" "003c0000ffff00112233445566778899aabbccddeeff" "q5_0 block of j - 16"
+expect 0 "1 q5_0 blocks -> 32 f32 values" -- dequantize --type Q5_0 --in "$tmp/q50.bin" --out "$tmp/q50.back"
+same_hex "$tmp/q50.back" "$q50" "q5_0 round trip"
+# A K-quant needs whole 256-value super-blocks.
+expect 2 "q50.f32: length 32 values is not a multiple of 256, as q6_K blocks need" -- quantize --type q6_K --in "$tmp/q50.f32" --out "$tmp/x.bin"
+
 # --opt=value works too.
 expect 0 "1 q8_0 blocks" -- quantize --type=q8_0 --in="$tmp/ties.f32" --out="$tmp/eq.q8"
 same_hex "$tmp/eq.q8" "003c7f01ff03fd7f8102$(zeros 48)" "--opt=value spelling"

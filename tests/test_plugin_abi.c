@@ -82,7 +82,10 @@ static void test_numbers_map(void **state)
         mc_dtype dt;
         int32_t pub;
     } dts[] = {{MC_DTYPE_F32, MC_PLUGIN_F32}, {MC_DTYPE_F16, MC_PLUGIN_F16}, {MC_DTYPE_BF16, MC_PLUGIN_BF16},
-               {MC_DTYPE_Q8_0, MC_PLUGIN_Q8_0}, {MC_DTYPE_Q4_0, MC_PLUGIN_Q4_0}};
+               {MC_DTYPE_Q8_0, MC_PLUGIN_Q8_0}, {MC_DTYPE_Q4_0, MC_PLUGIN_Q4_0}, {MC_DTYPE_Q4_1, MC_PLUGIN_Q4_1},
+               {MC_DTYPE_Q5_0, MC_PLUGIN_Q5_0}, {MC_DTYPE_Q5_1, MC_PLUGIN_Q5_1}, {MC_DTYPE_Q2_K, MC_PLUGIN_Q2_K},
+               {MC_DTYPE_Q3_K, MC_PLUGIN_Q3_K}, {MC_DTYPE_Q4_K, MC_PLUGIN_Q4_K}, {MC_DTYPE_Q5_K, MC_PLUGIN_Q5_K},
+               {MC_DTYPE_Q6_K, MC_PLUGIN_Q6_K}, {MC_DTYPE_Q8_K, MC_PLUGIN_Q8_K}};
     static_assert(sizeof dts / sizeof dts[0] == MC_DTYPE_COUNT, "every dtype has its public number");
     for (size_t i = 0; i < sizeof dts / sizeof dts[0]; i++)
         assert_int_equal(mc_plugin_dtype_from_harness(dts[i].dt), dts[i].pub);

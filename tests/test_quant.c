@@ -21,6 +21,7 @@
 #include "engine/ops/op_common.h"
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_common.h"
+#include "core/quant_format.h"
 #include "reference/ref_quant.h"
 
 enum { Q8_0, Q4_0 };
@@ -173,9 +174,9 @@ static void quantize_row(int type, const float *x, uint8_t *out, int64_t n)
 static void dequantize_row(int type, const uint8_t *in, float *out, int64_t n)
 {
     if (type == Q8_0)
-        mc_dtype_dequantize_row_q8_0(in, out, n);
+        mc_quant_dequantize_row(MC_DTYPE_Q8_0, in, out, n);
     else
-        mc_dtype_dequantize_row_q4_0(in, out, n);
+        mc_quant_dequantize_row(MC_DTYPE_Q4_0, in, out, n);
 }
 
 static void expected_block(const quant_row *r, uint8_t *want)
@@ -265,19 +266,19 @@ static void test_dequantize_by_hand(void **state)
     /* q8_0, d = 0x3C00 = 1: qs -128 (0x80), -127, 0, 127 read back as themselves. */
     uint8_t q8[MC_Q8_0_BLOCK_BYTES] = {0x00, 0x3C, 0x80, 0x81, 0x00, 0x7F};
     float y[MC_QK];
-    mc_dtype_dequantize_row_q8_0(q8, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, q8, y, MC_QK);
     assert_true(y[0] == -128.0f && y[1] == -127.0f && y[2] == 0.0f && y[3] == 127.0f);
     /* d = 0x0010 = 16 * 2^-24 = 2^-20: qs 64 -> 64 * 2^-20 = 2^-14. */
     q8[0] = 0x10, q8[1] = 0x00, q8[2] = 64;
-    mc_dtype_dequantize_row_q8_0(q8, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, q8, y, MC_QK);
     assert_true(y[0] == 0x1p-14f);
-    assert_true(mc_dtype_dequant_q8_0_elem(q8, 0) == 0x1p-14);
+    assert_true(mc_quant_elem(MC_DTYPE_Q8_0, q8, 0, NULL) == 0x1p-14);
     /* d = NaN (0x7E00): every element NaN; d = +inf: qs 2 -> +inf, qs 0 -> 0 * inf = NaN. */
     q8[0] = 0x00, q8[1] = 0x7E;
-    mc_dtype_dequantize_row_q8_0(q8, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, q8, y, MC_QK);
     assert_true(isnan(y[0]) && isnan(y[31]));
     q8[1] = 0x7C, q8[2] = 2, q8[3] = 0;
-    mc_dtype_dequantize_row_q8_0(q8, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, q8, y, MC_QK);
     assert_true(isinf(y[0]) && y[0] > 0 && isnan(y[1]));
 
     /* q4_0, d = 0xB400 = -0.25, byte j = j | (15 - j) << 4: element j (low nibble) = (j - 8) * -0.25,
@@ -285,12 +286,12 @@ static void test_dequantize_by_hand(void **state)
     uint8_t q4[MC_Q4_0_BLOCK_BYTES] = {0x00, 0xB4};
     for (int j = 0; j < 16; j++)
         q4[2 + j] = (uint8_t)(j | (15 - j) << 4);
-    mc_dtype_dequantize_row_q4_0(q4, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q4_0, q4, y, MC_QK);
     for (int j = 0; j < 16; j++) {
         assert_true(y[j] == (float)(j - 8) * -0.25f);
         assert_true(y[j + 16] == (float)(7 - j) * -0.25f);
-        assert_true(mc_dtype_dequant_q4_0_elem(q4, j) == (double)y[j]);
-        assert_true(mc_dtype_dequant_q4_0_elem(q4, j + 16) == (double)y[j + 16]);
+        assert_true(mc_quant_elem(MC_DTYPE_Q4_0, q4, j, NULL) == (double)y[j]);
+        assert_true(mc_quant_elem(MC_DTYPE_Q4_0, q4, j + 16, NULL) == (double)y[j + 16]);
     }
     assert_true(y[0] == 2.0f && y[8] == 0.0f && y[15] == -1.75f && y[16] == -1.75f && y[31] == 2.0f);
 }
@@ -382,7 +383,7 @@ static void test_q8_0_exact_grid_is_a_fixed_point(void **state)
     x[9] = 127.0f;
     mc_ref_quantize_row_q8_0(x, a, MC_QK);
     float y[MC_QK];
-    mc_dtype_dequantize_row_q8_0(a, y, MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, a, y, MC_QK);
     assert_memory_equal(x, y, sizeof x);
     mc_ref_quantize_row_q8_0(y, b, MC_QK);
     assert_memory_equal(a, b, sizeof a);
@@ -584,6 +585,15 @@ static void test_gemv_exact_params(void **state)
         {{"wtype=q8_0", "k=64", "xgen=ties"}, false, NULL},
         {{"wtype=q8_0", "k=64", "xgen=wavy"}, false, NULL},
         {{"wtype=q8_0", "k=64", "xgen=random"}, true, "gemv(wtype=q8_0,k=64)"},
+        /* the other formats: k whole (super-)blocks, xq the format's own activation format */
+        {{"wtype=q4_K", "k=256", "xq=q8_K"}, true, "gemv(wtype=q4_K,k=256,xq=q8_K)"},
+        {{"wtype=q4_K", "k=96", "xq=none"}, false, NULL},    /* not whole super-blocks */
+        {{"wtype=q4_K", "k=256", "xq=q8_0"}, false, NULL},   /* q4_K dots take q8_K */
+        {{"wtype=q5_1", "k=64", "xq=q8_K"}, false, NULL},    /* q5_1 dots take q8_0 */
+        {{"wtype=q6_K", "k=256", "xq=q8_0_ref"}, false, NULL}, /* exact mode: q8_0 formats only */
+        {{"wtype=q5_1", "k=64", "xq=q8_0_ref"}, true, "gemv(wtype=q5_1,k=64,xq=q8_0_ref)"},
+        {{"wtype=same", "k=96", "xq=q8_K"}, false, NULL},    /* q8_K x needs k % 256 == 0 */
+        {{"wtype=Q4_K", "k=256", "xq=none"}, false, NULL},   /* case keys spell ggml's names exactly */
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         mc_case c;
@@ -712,7 +722,7 @@ static void test_cli_quantize_and_back(void **state)
     /* and back: the reference dequantiser's floats */
     assert_int_equal(run_cli(mc_cli_dequantize, "dequantize", "q8_0", bin, back), 0);
     float y[4 * MC_QK], ref[2 * MC_QK];
-    mc_dtype_dequantize_row_q8_0(want, ref, 2 * MC_QK);
+    mc_quant_dequantize_row(MC_DTYPE_Q8_0, want, ref, 2 * MC_QK);
     assert_int_equal(read_bytes(back, y, sizeof y), sizeof ref);
     assert_memory_equal(y, ref, sizeof ref);
     /* q4_0 too */

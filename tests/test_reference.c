@@ -492,7 +492,7 @@ static void test_validate_names_the_parameter(void **state)
         {&mc_op_gemm, {"alpha=1e300"}, "'alpha'"},
         {&mc_op_gemm, {"layout_a=permuted"}, "'layout_a'"},
         {&mc_op_gemm, {"dtype=f16", "mag=70000"}, "'mag'"},
-        {&mc_op_gemv, {"wtype=q5_1"}, "'wtype'"},
+        {&mc_op_gemv, {"wtype=q7_0"}, "'wtype'"},
         {&mc_op_gemv, {"layout_x=transposed"}, "'layout_x'"},
         {&mc_op_gemv, {"layout_a=broadcast"}, "'layout_a'"},
         {&mc_op_softmax, {"q_offset=-1"}, "'q_offset'"},

@@ -10,6 +10,7 @@
 #include "reference/ref_gemv.h"
 #include "engine/generate_quant.h"
 #include "reference/ref_quant.h"
+#include "core/quant_format.h"
 
 enum {
     P_DTYPE, P_WTYPE, P_M, P_K, P_LAYOUT_A, P_LAYOUT_X, P_ALIGN, P_MAG, P_XQ, P_WGEN, P_XGEN, P_THREADS, P_KERNEL,
@@ -18,7 +19,9 @@ enum {
 
 static const mc_param_def gemv_params[P_COUNT] = {
     [P_DTYPE] = {"dtype", MC_PARAM_STR, "f32", "element type of x and y (and of A when wtype is same)"},
-    [P_WTYPE] = {"wtype", MC_PARAM_STR, "same", "element type of A: same (as dtype)|q8_0|q4_0"},
+    [P_WTYPE] = {"wtype", MC_PARAM_STR, "same",
+                 "element type of A: same (as dtype) or a GGUF format: q8_0|q4_0|q4_1|q5_0|q5_1|q2_K|q3_K|q4_K|"
+                 "q5_K|q6_K|q8_K (docs/quant.md)"},
     [P_M] = {"m", MC_PARAM_INT, "1", "rows of A, length of y"},
     [P_K] = {"k", MC_PARAM_INT, "1", "columns of A, length of x"},
     [P_LAYOUT_A] = {"layout_a", MC_PARAM_STR, "contiguous", "contiguous|transposed|padded|stride2|sliced"},
@@ -26,32 +29,20 @@ static const mc_param_def gemv_params[P_COUNT] = {
     [P_ALIGN] = {"align", MC_PARAM_INT, "0", "byte offset of every tensor's data past an aligned base"},
     [P_MAG] = {"mag", MC_PARAM_NUM, "1", "inputs uniform in [-mag, mag]"},
     [P_XQ] = {"xq", MC_PARAM_STR, "none",
-              "none|q8_0|q8_0_ref: q8_0: a variant may quantise x to q8_0 blocks (ggml's q8_0 dot), the "
-              "bound allows either tie rule; q8_0_ref: it must, byte-exactly by docs/quant.md's rule, and "
-              "the reference uses those activations (quantised wtype only)"},
+              "none|q8_0|q8_K|q8_0_ref: q8_0 (32-element formats, plain A) or q8_K (K-quants, plain A): a "
+              "variant may quantise x to those blocks (ggml's quantised dots), the bound allows either tie "
+              "rule; q8_0_ref: it must, byte-exactly by docs/quant.md's rule, and the reference uses those "
+              "activations (32-element quantised wtype only)"},
     [P_WGEN] = {"wgen", MC_PARAM_STR, "random",
                 "quantised A: random|zero|twin_max|ties|tiny|large|nan (docs/quant.md test vectors)"},
     [P_XGEN] = {"xgen", MC_PARAM_STR, "random",
                 "x: random (uniform in [-mag, mag]) | ties (needs xq: every 32-block has amax 127, so q8_0's "
-                "d = id = 1, and all other entries on n + 1/2, exact ties)"},
+                "and q8_K's scale is 1, and all other entries on n + 1/2, exact ties)"},
     [P_THREADS] = MC_RUNPARAM_THREADS_ROW,
     [P_KERNEL] = MC_RUNPARAM_KERNEL_ROW,
 };
 
 enum { T_A, T_X, T_Y, T_COUNT };
-
-/* Weight types, as data. "same" stores A in dtype; quantised weight types are rows to add here. */
-typedef struct wtype_row {
-    const char *name;
-    bool same; /* A takes dtype */
-    mc_dtype dt; /* otherwise A's dtype */
-} wtype_row;
-
-static const wtype_row wtypes[] = {
-    {"same", true, MC_DTYPE_F32},
-    {"q8_0", false, MC_DTYPE_Q8_0},
-    {"q4_0", false, MC_DTYPE_Q4_0},
-};
 
 static const unsigned gemv_dtypes = MC_BIT(MC_DTYPE_F32) | MC_BIT(MC_DTYPE_F16) | MC_BIT(MC_DTYPE_BF16);
 static const unsigned a_layouts = MC_BIT(MC_LAYOUT_CONTIGUOUS) | MC_BIT(MC_LAYOUT_TRANSPOSED) |
@@ -69,19 +60,21 @@ static mc_dtype dtype_of(const mc_case *c)
     return dt;
 }
 
-/* A's dtype for the case's wtype. */
+/* A's dtype for the case's wtype: "same" (dtype) or any quantised dtype of the format table. */
 static mc_status weight_dtype(const mc_case *c, mc_dtype *out, mc_err *err)
 {
     const char *w = mc_case_str(c, P_WTYPE);
-    char list[64] = "";
-    size_t len = 0;
-    for (size_t i = 0; i < sizeof wtypes / sizeof wtypes[0]; i++) {
-        if (strcmp(w, wtypes[i].name) == 0) {
-            *out = wtypes[i].same ? dtype_of(c) : wtypes[i].dt;
-            return MC_OK;
-        }
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? "|" : "", wtypes[i].name);
+    if (strcmp(w, "same") == 0) {
+        *out = dtype_of(c);
+        return MC_OK;
     }
+    if (mc_dtype_parse(w, out) && mc_quant_format_of(*out))
+        return MC_OK;
+    char list[160] = "same";
+    size_t len = strlen(list);
+    for (int i = 0; i < MC_DTYPE_COUNT; i++)
+        if (mc_quant_format_of((mc_dtype)i))
+            len += (size_t)snprintf(list + len, sizeof list - len, "|%s", mc_dtype_name((mc_dtype)i));
     return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'wtype' is '%s'; allowed: %s", w, list);
 }
 
@@ -91,10 +84,14 @@ static bool xq_exact_of(const mc_case *c)
     return strcmp(mc_case_str(c, P_XQ), "q8_0_ref") == 0;
 }
 
-/* x as the variant may use it: MC_DTYPE_F32 (as it is) or MC_DTYPE_Q8_0 (xq=q8_0 or q8_0_ref). */
+/* x as the variant may use it: MC_DTYPE_F32 (as it is), MC_DTYPE_Q8_0 (xq=q8_0 or q8_0_ref) or
+ * MC_DTYPE_Q8_K (xq=q8_K). */
 static mc_dtype xq_of(const mc_case *c)
 {
-    return strcmp(mc_case_str(c, P_XQ), "q8_0") == 0 || xq_exact_of(c) ? MC_DTYPE_Q8_0 : MC_DTYPE_F32;
+    const char *xq = mc_case_str(c, P_XQ);
+    if (strcmp(xq, "q8_K") == 0)
+        return MC_DTYPE_Q8_K;
+    return strcmp(xq, "q8_0") == 0 || xq_exact_of(c) ? MC_DTYPE_Q8_0 : MC_DTYPE_F32;
 }
 
 static bool xgen_ties_of(const mc_case *c)
@@ -109,33 +106,43 @@ static mc_quant_pattern wgen_of(const mc_case *c)
     return p;
 }
 
-/* Quantised weights and activations: whole 32-element blocks, row-contiguous blocks. */
+/* Quantised weights and activations: whole blocks, row-contiguous blocks, and the activation
+ * format the weight format's dot takes (its format row's act). */
 static mc_status check_quant(const mc_case *c, mc_dtype wdt, mc_err *err)
 {
     const char *xq = mc_case_str(c, P_XQ), *wgen = mc_case_str(c, P_WGEN);
-    const bool quant_a = mc_dtype_info_of(wdt)->quantised;
+    const mc_quant_format *qf = mc_quant_format_of(wdt);
+    const bool quant_a = qf != NULL;
     const int64_t k = mc_case_int(c, P_K);
     mc_quant_pattern pattern;
     mc_layout l = MC_LAYOUT_CONTIGUOUS;
     const char *xgen = mc_case_str(c, P_XGEN);
-    if (strcmp(xq, "none") != 0 && strcmp(xq, "q8_0") != 0 && strcmp(xq, "q8_0_ref") != 0)
-        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xq' is '%s'; allowed: none|q8_0|q8_0_ref", xq);
+    if (strcmp(xq, "none") != 0 && strcmp(xq, "q8_0") != 0 && strcmp(xq, "q8_K") != 0 &&
+        strcmp(xq, "q8_0_ref") != 0)
+        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xq' is '%s'; allowed: none|q8_0|q8_K|q8_0_ref", xq);
     /* Plain-A variants never quantise x, and the exact reference would hold their x against
      * quantised activations: only the quantised-matmul variants may be asked for it. */
-    if (xq_exact_of(c) && !quant_a)
-        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xq' is 'q8_0_ref'; it needs wtype q8_0 or q4_0");
+    if (xq_exact_of(c) && (!quant_a || qf->act != MC_DTYPE_Q8_0))
+        return mc_err_set(err, MC_ERR_CONFIG,
+                          "gemv: parameter 'xq' is 'q8_0_ref'; it needs a wtype whose dot takes q8_0 (q8_0, q4_0, "
+                          "q4_1, q5_0, q5_1)");
+    if (quant_a && xq_of(c) != MC_DTYPE_F32 && xq_of(c) != qf->act)
+        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xq' is '%s'; wtype %s dots take %s activations", xq,
+                          mc_dtype_name(wdt), mc_dtype_name(qf->act));
     if (strcmp(xgen, "random") != 0 && strcmp(xgen, "ties") != 0)
         return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xgen' is '%s'; allowed: random|ties", xgen);
-    if (xgen_ties_of(c) && xq_of(c) != MC_DTYPE_Q8_0)
-        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xgen' is 'ties'; it needs xq q8_0 or q8_0_ref");
+    if (xgen_ties_of(c) && xq_of(c) == MC_DTYPE_F32)
+        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'xgen' is 'ties'; it needs xq q8_0, q8_K or q8_0_ref");
     if (!mc_quant_pattern_parse(wgen, &pattern))
         return mc_err_set(err, MC_ERR_CONFIG,
                           "gemv: parameter 'wgen' is '%s'; allowed: random|zero|twin_max|ties|tiny|large|nan", wgen);
     if (pattern != MC_QPATTERN_RANDOM && !quant_a)
-        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'wgen' is '%s'; it needs wtype q8_0 or q4_0", wgen);
-    if ((quant_a || xq_of(c) == MC_DTYPE_Q8_0) && k % MC_QK != 0)
+        return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'wgen' is '%s'; it needs a quantised wtype", wgen);
+    const int qk_a = mc_dtype_info_of(wdt)->block_elems, qk_x = mc_dtype_info_of(xq_of(c))->block_elems;
+    const int qk = qk_a > qk_x ? qk_a : qk_x;
+    if (k % qk != 0)
         return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'k' is %lld; %s needs a multiple of %d", (long long)k,
-                          quant_a ? "a quantised wtype" : "xq", MC_QK);
+                          qk_a >= qk_x ? mc_dtype_name(wdt) : "xq", qk);
     mc_layout_parse(mc_case_str(c, P_LAYOUT_A), &l);
     if (quant_a && l != MC_LAYOUT_CONTIGUOUS && l != MC_LAYOUT_PADDED && l != MC_LAYOUT_SLICED)
         return mc_err_set(err, MC_ERR_CONFIG, "gemv: parameter 'layout_a' is '%s'; %s blocks are row-contiguous: "
@@ -213,20 +220,23 @@ static void gemv_args(const mc_case *c, const mc_tensor placed[MC_MAX_TENSORS], 
     out->u.gemv.xq_exact = xq_exact_of(c);
 }
 
-/* xq=q8_0: a variant computes sum_p a_p x~_p, x~ the q8_0-quantised x. Per block b of x,
- * |x_p - x~_p| <= e_b (mc_ref_q8_0_act_error), so with E = sum_b e_b sum_{p in b} |a_p|:
+/* xq=q8_0 or q8_K: a variant computes sum_p a_p x~_p, x~ the quantised x. Per block b of x,
+ * |x_p - x~_p| <= e_b (mc_ref_q8_0_act_error, mc_ref_q8_K_act_error), so with
+ * E = sum_b e_b sum_{p in b} |a_p| (|a_p| as mc_tensor_get_mag gives it):
  *   |y - sum a x| <= |y - sum a x~| + E <= gamma (mag + E) + E,
  * since sum |a x~| <= mag + E. Both parts are then rounded to y's dtype (the E part's store term
  * adds its own tiny(dt): harmless slack). */
 static mc_status add_act_quant_bound(const mc_tensor_spec specs[MC_MAX_TENSORS],
-                                     const uint8_t *const hosts[MC_MAX_TENSORS], const double *mag, mc_ref_out *out,
-                                     mc_err *err)
+                                     const uint8_t *const hosts[MC_MAX_TENSORS], mc_dtype act, const double *mag,
+                                     mc_ref_out *out, mc_err *err)
 {
     const mc_tensor *a = &specs[T_A].t, *x = &specs[T_X].t;
     const int64_t m = a->ne[1], k = a->ne[0];
     const mc_dtype ydt = specs[T_Y].t.dtype;
+    const int qk = mc_dtype_info_of(act)->block_elems;
+    double (*block_error)(const float *) = act == MC_DTYPE_Q8_K ? mc_ref_q8_K_act_error : mc_ref_q8_0_act_error;
     float *xb = malloc((size_t)k * sizeof *xb);
-    double *e = malloc((size_t)(k / MC_QK) * sizeof *e);
+    double *e = malloc((size_t)(k / qk) * sizeof *e);
     if (!xb || !e) {
         free(xb);
         free(e);
@@ -236,13 +246,13 @@ static mc_status add_act_quant_bound(const mc_tensor_spec specs[MC_MAX_TENSORS],
         const int64_t ix[MC_MAX_DIMS] = {p, 0, 0, 0};
         xb[p] = (float)mc_tensor_get(x, hosts[T_X], ix); /* x is f32, f16 or bf16: exact */
     }
-    for (int64_t b = 0; b < k / MC_QK; b++)
-        e[b] = mc_ref_q8_0_act_error(xb + b * MC_QK);
+    for (int64_t b = 0; b < k / qk; b++)
+        e[b] = block_error(xb + b * qk);
     for (int64_t i = 0; i < m; i++) {
         double big_e = 0;
         for (int64_t p = 0; p < k; p++) {
             const int64_t ia[MC_MAX_DIMS] = {p, i, 0, 0};
-            big_e += fabs(mc_tensor_get(a, hosts[T_A], ia)) * e[p / MC_QK];
+            big_e += mc_tensor_get_mag(a, hosts[T_A], ia) * e[p / qk];
         }
         out->bound[i] = mc_bound_dot(&mc_gemv_bound_consts, k, mag[i] + big_e, out->expected[i], ydt) +
                         mc_bound_store(big_e, 0.0, ydt);
@@ -270,7 +280,7 @@ static mc_status quantised_x(const mc_tensor *x, const uint8_t *host, double *xd
     }
     mc_ref_quantize_row_q8_0(xf, blocks, k);
     for (int64_t p = 0; p < k; p++)
-        xd[p] = mc_dtype_dequant_q8_0_elem(blocks + (p / MC_QK) * MC_Q8_0_BLOCK_BYTES, (int)(p % MC_QK));
+        xd[p] = mc_quant_elem(MC_DTYPE_Q8_0, blocks + (p / MC_QK) * MC_Q8_0_BLOCK_BYTES, (int)(p % MC_QK), NULL);
     free(xf);
     free(blocks);
     return MC_OK;
@@ -300,9 +310,8 @@ static mc_status exact_reference(const mc_tensor_spec specs[MC_MAX_TENSORS],
         double sum = 0, mag = 0;
         for (int64_t p = 0; p < k; p++) {
             const int64_t ia[MC_MAX_DIMS] = {p, i, 0, 0};
-            const double t = mc_tensor_get(a, hosts[T_A], ia) * xd[p];
-            sum += t;
-            mag += fabs(t);
+            sum += mc_tensor_get(a, hosts[T_A], ia) * xd[p];
+            mag += mc_tensor_get_mag(a, hosts[T_A], ia) * fabs(xd[p]);
         }
         out->expected[i] = sum;
         out->bound[i] = mc_bound_dot(&mc_gemv_bound_consts, k, mag, sum, specs[T_Y].t.dtype);
@@ -323,7 +332,7 @@ static mc_status gemv_reference(const mc_case *c, const mc_tensor_spec specs[MC_
     mc_ref_gemv(&specs[T_A].t, hosts[T_A], &specs[T_X].t, hosts[T_X], out->expected, mag);
     for (int64_t i = 0; i < m; i++)
         out->bound[i] = mc_bound_dot(&mc_gemv_bound_consts, k, mag[i], out->expected[i], specs[T_Y].t.dtype);
-    mc_status st = xq_of(c) == MC_DTYPE_Q8_0 ? add_act_quant_bound(specs, hosts, mag, out, err) : MC_OK;
+    mc_status st = xq_of(c) != MC_DTYPE_F32 ? add_act_quant_bound(specs, hosts, xq_of(c), mag, out, err) : MC_OK;
     free(mag);
     return st;
 }
@@ -346,7 +355,7 @@ static double gemv_bytes(const mc_case *c)
 const mc_op mc_op_gemv = {
     .id = MC_OP_GEMV,
     .name = "gemv",
-    .doc = "y = A x, A m x k (plain, or q8_0/q4_0 blocks: wtype), x and y vectors",
+    .doc = "y = A x, A m x k (plain, or GGUF blocks: wtype), x and y vectors",
     .params = gemv_params,
     .n_params = P_COUNT,
     .validate = gemv_validate,

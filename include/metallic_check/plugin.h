@@ -37,14 +37,25 @@ typedef enum mc_plugin_op {
     MC_PLUGIN_OP_SDPA = 4
 } mc_plugin_op;
 
-/* Element types, by fixed number. Quantised types are GGUF blocks of 32 elements: q8_0 is an fp16
- * scale and 32 int8 codes (34 bytes), q4_0 an fp16 scale and 16 bytes of nibbles (18 bytes). */
+/* Element types, by fixed number. Quantised types are ggml's (GGUF) blocks, byte for byte: q8_0 is
+ * an fp16 scale and 32 int8 codes (34 bytes), q4_0 an fp16 scale and 16 bytes of nibbles (18 bytes);
+ * q4_1 .. q5_1 are 32-element blocks, the K-quants 256-element super-blocks, q8_K the activation
+ * format of the K-quant dots (docs/quant.md has every layout). */
 typedef enum mc_plugin_dtype {
     MC_PLUGIN_F32 = 1,
     MC_PLUGIN_F16 = 2,
     MC_PLUGIN_BF16 = 3,
     MC_PLUGIN_Q8_0 = 4,
-    MC_PLUGIN_Q4_0 = 5
+    MC_PLUGIN_Q4_0 = 5,
+    MC_PLUGIN_Q4_1 = 6,
+    MC_PLUGIN_Q5_0 = 7,
+    MC_PLUGIN_Q5_1 = 8,
+    MC_PLUGIN_Q2_K = 9,
+    MC_PLUGIN_Q3_K = 10,
+    MC_PLUGIN_Q4_K = 11,
+    MC_PLUGIN_Q5_K = 12,
+    MC_PLUGIN_Q6_K = 13,
+    MC_PLUGIN_Q8_K = 14
 } mc_plugin_dtype;
 
 #define MC_PLUGIN_MAX_DIMS 4

@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/quant_format.h"
 #include "core/variant.h"
 
-#define MC_CPU_QBLOCK 32 /* elements per q8_0 / q4_0 block */
 
 /* First byte of the tensor's view (element 0,0,0,0) on the cpu backend. */
 static inline uint8_t *mc_cpu_base(const mc_tensor *t)
@@ -21,7 +21,8 @@ static inline uint8_t *mc_cpu_base(const mc_tensor *t)
 /* Address of element (i0, i1, i2, i3); for quantised dtypes, of the block that holds i0. */
 static inline uint8_t *mc_cpu_elem_ptr(const mc_tensor *t, int64_t i0, int64_t i1, int64_t i2, int64_t i3)
 {
-    int64_t unit_index = (t->dtype == MC_DTYPE_Q8_0 || t->dtype == MC_DTYPE_Q4_0) ? i0 / MC_CPU_QBLOCK : i0;
+    const mc_dtype_info *info = mc_dtype_info_of(t->dtype);
+    int64_t unit_index = info->quantised ? i0 / info->block_elems : i0; /* no division on plain floats */
     return mc_cpu_base(t) + unit_index * t->nb[0] + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
 }
 
@@ -100,10 +101,12 @@ static inline float mc_cpu_get(const mc_tensor *t, int64_t i0, int64_t i1, int64
     const uint8_t *p = mc_cpu_elem_ptr(t, i0, i1, i2, i3);
     switch (t->dtype) {
     case MC_DTYPE_Q8_0:
-        return mc_cpu_q8_0_elem(p, (int)(i0 % MC_CPU_QBLOCK));
+        return mc_cpu_q8_0_elem(p, (int)(i0 % MC_QK));
     case MC_DTYPE_Q4_0:
-        return mc_cpu_q4_0_elem(p, (int)(i0 % MC_CPU_QBLOCK));
-    default:
+        return mc_cpu_q4_0_elem(p, (int)(i0 % MC_QK));
+    default: /* the other formats through their format row's decoder (core/quant_format.h) */
+        if (mc_dtype_info_of(t->dtype)->quantised)
+            return (float)mc_quant_elem(t->dtype, p, (int)(i0 % mc_dtype_info_of(t->dtype)->block_elems), NULL);
         return mc_cpu_load(t->dtype, p);
     }
 }

@@ -10,10 +10,12 @@
 
 #define MC_QGEMV_QK 32          /* elements per q8_0 / q4_0 block */
 #define MC_QGEMV_Q8_0_BYTES 34  /* fp16 d + 32 x int8: also the layout of quantised x */
+#define MC_QGEMV_QK_K 256       /* elements per K-quant super-block */
+#define MC_QGEMV_Q8_K_BYTES 292 /* f32 d, int8 qs[256], int16 bsums[16]: x for the K-quant dots */
 
 /* One output element: the dot product of a quantised row (nblocks blocks, block i at
  * row + i * block_stride, any alignment) with x, given as k contiguous f32 values and, for the
- * q8_0 x q8_0 kernels, as k/32 contiguous q8_0 blocks (xq; NULL for the others). */
+ * quantised-activation kernels, as contiguous q8_0 or q8_K blocks (xq; NULL for the others). */
 typedef float (*mc_qgemv_row_fn)(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                  const uint8_t *xq);
 
@@ -50,6 +52,60 @@ float mc_qgemv_row_q4_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
                                    const uint8_t *xq);
 /* ggml's x86 rule: id = 127 / amax, q = round-to-nearest-even(x id); d = amax / 127. */
 void mc_qgemv_quantise_x_q8_0_avx2(const float *x, uint8_t *out, int64_t n);
+
+/* Scalar kernels of the other formats (qgemv_decode.c: dequantising; qgemv_kdot.c: K-quant
+ * dots against q8_K activations, and the q8_K quantiser). */
+float mc_qgemv_row_q4_1_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q5_0_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q5_1_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q2_K_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q3_K_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q4_K_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q5_K_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q6_K_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                               const uint8_t *xq);
+float mc_qgemv_row_q4_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq);
+float mc_qgemv_row_q6_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq);
+/* ggml's quantize_row_q8_K rule: iscale = -127 / max (max the signed element of largest
+ * magnitude), codes nearest-even, d = 1 / iscale, bsums the sums of 16 codes. */
+void mc_qgemv_quantise_x_q8_K_scalar(const float *x, uint8_t *out, int64_t n);
+
+/* The kernel side's own block decoders (ggml's dequantize_row_* loops, one block into qk
+ * floats): the scalar kernels and the planted-bug copies use them. */
+typedef void (*mc_qgemv_decode_fn)(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q4_1(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q5_0(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q5_1(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q2_K(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q3_K(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q4_K(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q5_K(const uint8_t *blk, float *out);
+void mc_qgemv_decode_q6_K(const uint8_t *blk, float *out);
+/* The f32 dot of decoded blocks (qk elements each) with x, block by block, in element order. */
+float mc_qgemv_dequant_dot(mc_qgemv_decode_fn decode, int qk, const uint8_t *row, int64_t block_stride,
+                           int64_t nblocks, const float *x);
+/* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes. */
+void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */);
+
+/* AVX2 kernels of Q4_K and Q6_K (qgemv_avx2_k.c): dequantising, and q8_K dots. */
+float mc_qgemv_row_q4_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                             const uint8_t *xq);
+float mc_qgemv_row_q6_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                             const uint8_t *xq);
+/* And their dots against q8_K activations (xq from mc_qgemv_quantise_x_q8_K_scalar). */
+float mc_qgemv_row_q4_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
+float mc_qgemv_row_q6_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
 
 /* Runs y = A x row by row on kc->threads threads: gathers x (any dtype, stride, alignment) into
  * contiguous f32, quantises it with quantise_x when that is not NULL, calls row() per output

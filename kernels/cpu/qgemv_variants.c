@@ -48,7 +48,7 @@ static void qgemv_rows(void *arg, int tid, int nthreads)
 {
     const qgemv_job *j = arg;
     const mc_tensor *a = &j->g->a;
-    const int64_t m = a->ne[1], nblocks = a->ne[0] / MC_QGEMV_QK;
+    const int64_t m = a->ne[1], nblocks = a->ne[0] / mc_dtype_info_of(a->dtype)->block_elems;
     const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
     const uint8_t *base = mc_cpu_base(a);
     for (int64_t r = r0; r < r1; r++)
@@ -60,9 +60,10 @@ mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn
 {
     mc_status st = MC_OK;
     const int64_t k = g->a.ne[0], m = g->a.ne[1];
+    const mc_dtype_info *act = mc_dtype_info_of(g->xq); /* q8_0 or q8_K blocks when quantise_x is set */
     mc_qgemv_fill_tables();
     float *x = malloc((size_t)k * sizeof *x);
-    uint8_t *xq = quantise_x ? malloc((size_t)(k / MC_QGEMV_QK) * MC_QGEMV_Q8_0_BYTES) : NULL;
+    uint8_t *xq = quantise_x ? malloc((size_t)(k / act->block_elems * act->block_bytes)) : NULL;
     if (!x || (quantise_x && !xq)) {
         st = mc_err_set(err, MC_ERR_NOMEM, "qgemv: no memory for a %lld-element copy of x", (long long)k);
         goto done;

@@ -7,6 +7,7 @@
 
 #include "fuzz_common.h"
 #include "cli/cli_quant.h"
+#include "core/quant_format.h"
 #include "reference/ref_quant.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,10 +23,10 @@ static void round_trip(const uint8_t *blocks, size_t size, bool q8_0)
     if (!x || !again)
         abort();
     if (q8_0) {
-        mc_dtype_dequantize_row_q8_0(blocks, x, (int64_t)n);
+        mc_quant_dequantize_row(MC_DTYPE_Q8_0, blocks, x, (int64_t)n);
         mc_ref_quantize_row_q8_0(x, again, (int64_t)n);
     } else {
-        mc_dtype_dequantize_row_q4_0(blocks, x, (int64_t)n);
+        mc_quant_dequantize_row(MC_DTYPE_Q4_0, blocks, x, (int64_t)n);
         mc_ref_quantize_row_q4_0(x, again, (int64_t)n);
     }
     free(x);
