@@ -34,6 +34,8 @@ extern const mc_variant mc_variant_sdpa_scalar;
 extern const mc_variant mc_variant_sdpa_three_stage;
 extern const mc_variant mc_variant_sdpa_fused_qk_softmax;
 extern const mc_variant mc_variant_sdpa_flash;
+extern const mc_variant mc_variant_gemv_q8_0_q8dot_vnni;
+extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni;
 
 const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_scalar,
@@ -65,6 +67,8 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_sdpa_three_stage,
     &mc_variant_sdpa_fused_qk_softmax,
     &mc_variant_sdpa_flash,
+    &mc_variant_gemv_q8_0_q8dot_vnni,
+    &mc_variant_gemv_q4_0_q8dot_vnni,
     NULL,
 };
 

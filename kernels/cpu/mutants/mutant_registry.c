@@ -38,6 +38,7 @@ extern const mc_variant mc_mutant_softmax_writes_input;
 extern const mc_variant mc_mutant_softmax_declines_all;
 extern const mc_variant mc_mutant_sdpa_causal_off_by_one;
 extern const mc_variant mc_mutant_sdpa_gqa_round_robin;
+extern const mc_variant mc_mutant_gemv_q8_0_vnni_unsigned;
 
 const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemm_tile_topleft,
@@ -68,6 +69,7 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_softmax_declines_all,
     &mc_mutant_sdpa_causal_off_by_one,
     &mc_mutant_sdpa_gqa_round_robin,
+    &mc_mutant_gemv_q8_0_vnni_unsigned,
     NULL,
 };
 
