@@ -32,6 +32,8 @@ extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
 extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
+extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
+extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
 
 /* Every kernel the dispatcher may run, and so every valid $MC_GEMM_KERNEL. */
 static const mc_variant *const choices[] = {
@@ -41,6 +43,8 @@ static const mc_variant *const choices[] = {
     &mc_variant_gemm_tiled_portable,
     &mc_variant_gemm_tiled_f32_avx2_6x16,
     &mc_variant_gemm_tiled_f32_avx512_12x32,
+    &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
+    &mc_variant_gemm_tiled_bf16_amx_16x32,
 };
 #define N_CHOICES (int)(sizeof choices / sizeof choices[0])
 

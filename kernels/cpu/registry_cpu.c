@@ -36,6 +36,8 @@ extern const mc_variant mc_variant_sdpa_fused_qk_softmax;
 extern const mc_variant mc_variant_sdpa_flash;
 extern const mc_variant mc_variant_gemv_q8_0_q8dot_vnni;
 extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni;
+extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
+extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
 
 const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_gemm_scalar,
@@ -69,6 +71,8 @@ const mc_variant *const mc_cpu_variants[] = {
     &mc_variant_sdpa_flash,
     &mc_variant_gemv_q8_0_q8dot_vnni,
     &mc_variant_gemv_q4_0_q8dot_vnni,
+    &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
+    &mc_variant_gemm_tiled_bf16_amx_16x32,
     NULL,
 };
 

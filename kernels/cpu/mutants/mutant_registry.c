@@ -39,6 +39,8 @@ extern const mc_variant mc_mutant_softmax_declines_all;
 extern const mc_variant mc_mutant_sdpa_causal_off_by_one;
 extern const mc_variant mc_mutant_sdpa_gqa_round_robin;
 extern const mc_variant mc_mutant_gemv_q8_0_vnni_unsigned;
+extern const mc_variant mc_mutant_gemm_bf16_odd_k_dropped;
+extern const mc_variant mc_mutant_gemm_amx_short_chunk_skipped;
 
 const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_gemm_tile_topleft,
@@ -70,6 +72,8 @@ const mc_variant *const mc_mutant_variants[] = {
     &mc_mutant_sdpa_causal_off_by_one,
     &mc_mutant_sdpa_gqa_round_robin,
     &mc_mutant_gemv_q8_0_vnni_unsigned,
+    &mc_mutant_gemm_bf16_odd_k_dropped,
+    &mc_mutant_gemm_amx_short_chunk_skipped,
     NULL,
 };
 
