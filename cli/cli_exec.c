@@ -130,8 +130,8 @@ static void configure_perf(mc_run_options *o)
     o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
 }
 
-/* The machine's roofs: measured once per machine and thread count and kept in the store (as the
- * report does), measured afresh without a store or when it holds none for this machine. */
+/* The machine's roofs, measured in this run (the rows are held to the roofs of the same run) and
+ * kept in the store as this machine's peaks, which the report reads. */
 static bool machine_peaks(const mc_run_options *o, mc_store *store, const char *fingerprint, mc_peaks *peaks,
                           bool *measured)
 {
@@ -139,7 +139,7 @@ static bool machine_peaks(const mc_run_options *o, mc_store *store, const char *
     mc_machine m;
     mc_machine_collect(NULL, &m);
     snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
-    if (mc_store_obtain_peaks(store, &m, o->session.pool.runner.threads, peaks, measured, &err) == MC_OK)
+    if (mc_store_obtain_peaks(store, &m, o->session.pool.runner.threads, true, peaks, measured, &err) == MC_OK)
         return true;
     fprintf(stderr, "warning: no bandwidth roofs: %s\n", err.msg);
     return false;

@@ -42,8 +42,8 @@ static mc_status save(mc_store *s, const mc_machine *m, const mc_peaks *p, mc_er
     return st ? st : mc_store_set_machine_peak(s, m, THREADS_NAME, p->threads, "threads", err);
 }
 
-mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, mc_peaks *out, bool *measured,
-                                mc_err *err)
+mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, bool fresh, mc_peaks *out,
+                                bool *measured, mc_err *err)
 {
     *measured = false;
     const mc_cache_sizes caches = mc_peaks_cache_sizes();
@@ -53,7 +53,8 @@ mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int thread
     shape.bytes[MC_MEM_L3] = caches.l3_bytes;
     shape.bytes[MC_MEM_DRAM] = 1;
     bool found = false;
-    mc_status st = store && m->fingerprint[0] ? load(store, m->fingerprint, threads, &shape, out, &found, err) : MC_OK;
+    mc_status st = store && m->fingerprint[0] && !fresh ? load(store, m->fingerprint, threads, &shape, out, &found, err)
+                                                        : MC_OK;
     if (st || found) {
         out->threads = threads;
         return st;
