@@ -463,12 +463,18 @@ static void dispatch_may_choose(const bool *runnable, bool *may_choose)
             may_choose[i] = true;
             continue;
         }
+        /* a kernel that takes bf16 products only does not shadow the ones after it for the rest:
+         * the first runnable one of those is chosen too */
+        bool bf16_taken = false;
         for (int c = 0; c < MC_GEMM_MAX_CANDIDATES && info->candidates[c]; c++) {
             i = choice_index(info->candidates[c]);
-            if (i >= 0 && runnable[i]) {
-                may_choose[i] = true;
+            const bool bf16_only = i >= 0 && choices[i]->supports == mc_gemm_bf16_supports;
+            if (i < 0 || !runnable[i] || (bf16_only && bf16_taken))
+                continue;
+            may_choose[i] = true;
+            if (!bf16_only)
                 break;
-            }
+            bf16_taken = true;
         }
     }
 }
