@@ -130,16 +130,18 @@ static void configure_perf(mc_run_options *o)
     o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
 }
 
-/* The machine's roofs, measured in this run (the rows are held to the roofs of the same run) and
- * kept in the store as this machine's peaks, which the report reads. */
-static bool machine_peaks(const mc_run_options *o, mc_store *store, const char *fingerprint, mc_peaks *peaks,
-                          bool *measured)
+/* The machine's roofs where this run's rows live, measured in this run (the rows are held to the
+ * roofs of the same run) and kept in the store as this machine's peaks, which the report reads. */
+static bool machine_peaks(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint,
+                          mc_peaks *peaks, bool *measured)
 {
     mc_err err = {0};
     mc_machine m;
     mc_machine_collect(NULL, &m);
     snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
-    if (mc_store_obtain_peaks(store, &m, o->session.pool.runner.threads, true, peaks, measured, &err) == MC_OK)
+    const int threads = o->session.pool.runner.threads;
+    if (mc_store_obtain_peaks(store, &m, threads, true, mc_perf_table_levels(s, threads), peaks, measured, &err) ==
+        MC_OK)
         return true;
     fprintf(stderr, "warning: no bandwidth roofs: %s\n", err.msg);
     return false;
@@ -149,7 +151,7 @@ static void print_perf(const mc_run_options *o, const mc_session *s, mc_store *s
 {
     mc_peaks peaks;
     bool measured = false;
-    bool have = machine_peaks(o, store, fingerprint, &peaks, &measured);
+    bool have = machine_peaks(o, s, store, fingerprint, &peaks, &measured);
     mc_perf_table_print(stdout, s, have ? &peaks : NULL, measured);
 }
 

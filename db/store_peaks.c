@@ -8,8 +8,8 @@
 #define THREADS_NAME "peak_threads"
 
 /* True when every figure the probe measures on this machine is stored, with `threads` threads. */
-static mc_status load(mc_store *s, const char *fingerprint, int threads, const mc_peaks *fresh_shape,
-                      mc_peaks *out, bool *found, mc_err *err)
+static mc_status load(mc_store *s, const char *fingerprint, int threads, unsigned levels,
+                      const mc_peaks *fresh_shape, mc_peaks *out, bool *found, mc_err *err)
 {
     double t = 0;
     mc_status st = mc_store_get_machine_peak(s, fingerprint, THREADS_NAME, &t, found, err);
@@ -20,8 +20,8 @@ static mc_status load(mc_store *s, const char *fingerprint, int threads, const m
     memset(out, 0, sizeof *out);
     for (int l = 0; l < MC_MEM_LEVEL_COUNT && *found; l++)
         for (int k = 0; k < MC_TRAFFIC_COUNT && *found; k++) {
-            if (fresh_shape->bytes[l] == 0)
-                continue; /* a level this machine does not report */
+            if (fresh_shape->bytes[l] == 0 || !(levels & (1u << l)))
+                continue; /* a level this machine does not report, or not asked for */
             st = mc_store_get_machine_peak(s, fingerprint, mc_peaks_stored_name((mc_mem_level)l, (mc_traffic)k),
                                            &out->gbs[l][k], found, err);
             if (st)
@@ -42,8 +42,8 @@ static mc_status save(mc_store *s, const mc_machine *m, const mc_peaks *p, mc_er
     return st ? st : mc_store_set_machine_peak(s, m, THREADS_NAME, p->threads, "threads", err);
 }
 
-mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, bool fresh, mc_peaks *out,
-                                bool *measured, mc_err *err)
+mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, bool fresh, unsigned levels,
+                                mc_peaks *out, bool *measured, mc_err *err)
 {
     *measured = false;
     const mc_cache_sizes caches = mc_peaks_cache_sizes();
@@ -53,13 +53,13 @@ mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int thread
     shape.bytes[MC_MEM_L3] = caches.l3_bytes;
     shape.bytes[MC_MEM_DRAM] = 1;
     bool found = false;
-    mc_status st = store && m->fingerprint[0] && !fresh ? load(store, m->fingerprint, threads, &shape, out, &found, err)
+    mc_status st = store && m->fingerprint[0] && !fresh ? load(store, m->fingerprint, threads, levels, &shape, out, &found, err)
                                                         : MC_OK;
     if (st || found) {
         out->threads = threads;
         return st;
     }
-    st = mc_peaks_measure(threads, &caches, out, err);
+    st = mc_peaks_measure(threads, &caches, levels, out, err);
     if (st)
         return st;
     *measured = true;

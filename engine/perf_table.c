@@ -49,6 +49,24 @@ static double peer_median(const mc_session *s, int item, const char *peer)
     return 0;
 }
 
+unsigned mc_perf_table_levels(const mc_session *s, int threads)
+{
+    const mc_cache_sizes caches = mc_peaks_cache_sizes();
+    unsigned levels = 0;
+    for (int i = 0; i < s->n_items; i++) {
+        const mc_variant *v = s->variants[s->items[i].variant_index];
+        const mc_case *c = &s->cases.items[s->items[i].case_index];
+        if (!s->extras || !s->extras[i] || !s->extra_lens[i] || mc_op_get(v->op)->roof == MC_ROOF_COMPUTE ||
+            !c->op || !c->op->bytes)
+            continue;
+        const mc_mem_level l = mc_peaks_level(c->op->bytes(c), threads, &caches);
+        levels |= 1u << l;
+        if (l == MC_MEM_L3)
+            levels |= 1u << MC_MEM_DRAM;
+    }
+    return levels;
+}
+
 mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roof kind, double bytes)
 {
     mc_perf_roof r = {.level = mc_peaks_level(bytes, p->threads, c),

@@ -21,6 +21,11 @@ bool mc_perf_timing_of(const mc_session *s, int item, mc_timing *out);
  * roof at 45.2 MB"); a row above its roof prints a warning line instead of a share over 100%. */
 void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, bool measured_now);
 
+/* The levels (a set for mc_peaks_measure) where the bandwidth-bound timed rows of s live, with
+ * `threads` threads, plus DRAM for rows in L3 (their share of DRAM's roof is printed too): the
+ * roofs worth measuring for this table. */
+unsigned mc_perf_table_levels(const mc_session *s, int threads);
+
 /* The roof a row is held to. */
 typedef struct mc_perf_roof {
     mc_mem_level level;

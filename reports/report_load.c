@@ -608,7 +608,7 @@ static mc_status measure_peaks(mc_store *s, rp_report *r, mc_err *err)
     int threads = r->machine.cores > 0 ? r->machine.cores : 1;
     if (threads > PEAK_MAX_THREADS)
         threads = PEAK_MAX_THREADS;
-    mc_status st = mc_store_obtain_peaks(s, &r->machine, threads, false, &pk, &measured, err);
+    mc_status st = mc_store_obtain_peaks(s, &r->machine, threads, false, 1u << MC_MEM_DRAM, &pk, &measured, err);
     if (!st) {
         r->read_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_READ);
         r->copy_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_COPY);

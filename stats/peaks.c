@@ -186,13 +186,20 @@ static size_t per_thread_bytes(mc_mem_level level, const mc_cache_sizes *c, int 
     return (size_t)(b / MC_PEAKS_BLOCK) * MC_PEAKS_BLOCK;
 }
 
-mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, mc_peaks *out, mc_err *err)
+mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels, mc_peaks *out, mc_err *err)
 {
     if (threads < 1 || threads > PEAK_MAX_THREADS)
         return mc_err_set(err, MC_ERR_USAGE, "bandwidth probe: %d threads (1 to %d)", threads, PEAK_MAX_THREADS);
     memset(out, 0, sizeof *out);
     out->threads = threads;
-    const size_t biggest = per_thread_bytes(MC_MEM_DRAM, c, threads) * (size_t)threads;
+    size_t biggest = 0; /* the largest buffer a measured level needs */
+    for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++) {
+        size_t b = per_thread_bytes((mc_mem_level)l, c, threads) * (size_t)threads;
+        if ((levels & (1u << l)) && b > biggest)
+            biggest = b;
+    }
+    if (biggest == 0)
+        return MC_OK; /* nothing asked that this machine has */
     unsigned char *src = aligned_alloc(MC_PEAKS_BLOCK, biggest), *dst = aligned_alloc(MC_PEAKS_BLOCK, biggest);
     if (!src || !dst) {
         free(src);
@@ -204,7 +211,7 @@ mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, mc_peaks *out, 
     const mc_peaks_kernel *kernels = mc_peaks_kernels();
     for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++) {
         size_t per = per_thread_bytes((mc_mem_level)l, c, threads);
-        if (per == 0)
+        if (per == 0 || !(levels & (1u << l)))
             continue;
         out->bytes[l] = (double)per * threads;
         for (const mc_peaks_kernel *k = kernels; k->fn; k++) {

@@ -40,12 +40,16 @@ typedef struct mc_peaks {
 /* This machine's cache sizes (sysfs, else sysconf). */
 mc_cache_sizes mc_peaks_cache_sizes(void);
 
-/* The one bandwidth probe: every level of `c` (a level of size 0 is skipped) and DRAM (buffers
+/* A set of levels: bit (1 << level). */
+#define MC_PEAKS_ALL_LEVELS ((1u << MC_MEM_LEVEL_COUNT) - 1)
+
+/* The one bandwidth probe: the levels of `levels` that `c` has (a level of size 0 is skipped) and
+ * DRAM when asked (buffers
  * twice the last-level cache, at least 64 MiB), read, write and copy, on `threads` threads (1 to
  * 64), with the widest vector loads and stores this CPU has, non-temporal stores too for DRAM
  * (the faster of the two is kept). Each figure is the best of 7 timed passes: a roof is a ceiling,
  * and on a shared machine the slower passes are another program's interruptions. */
-mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, mc_peaks *out, mc_err *err);
+mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels, mc_peaks *out, mc_err *err);
 
 /* Where a working set of `bytes` spread over `threads` threads lives: L1 and L2 hold a thread's
  * share, L3 the whole set. DRAM when it fits nowhere or no cache size is known. */

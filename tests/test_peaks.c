@@ -117,7 +117,7 @@ static void test_cache_levels_read_faster(void **state)
     c.l3_bytes = 0;
     mc_peaks p;
     mc_err err = {0};
-    assert_int_equal(mc_peaks_measure(1, &c, &p, &err), MC_OK);
+    assert_int_equal(mc_peaks_measure(1, &c, MC_PEAKS_ALL_LEVELS, &p, &err), MC_OK);
     for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++)
         for (int k = 0; k < MC_TRAFFIC_COUNT; k++)
             if ((l == MC_MEM_L3) != (p.gbs[l][k] == 0))
@@ -127,7 +127,7 @@ static void test_cache_levels_read_faster(void **state)
     if (!(p.gbs[MC_MEM_L2][MC_TRAFFIC_READ] > 1.2 * p.gbs[MC_MEM_DRAM][MC_TRAFFIC_READ]))
         fail_msg("L2 read %.1f GB/s, 64 MiB read %.1f GB/s: the cache roof is not above the far one",
                  p.gbs[MC_MEM_L2][MC_TRAFFIC_READ], p.gbs[MC_MEM_DRAM][MC_TRAFFIC_READ]);
-    assert_int_equal(mc_peaks_measure(0, &c, &p, &err), MC_ERR_USAGE);
+    assert_int_equal(mc_peaks_measure(0, &c, MC_PEAKS_ALL_LEVELS, &p, &err), MC_ERR_USAGE);
 }
 
 typedef struct env_row {
