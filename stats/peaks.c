@@ -172,14 +172,18 @@ static double measure_kernel(const mc_peaks_kernel *k, unsigned char *src, unsig
 }
 
 /* Per-thread bytes of each traffic's buffers at a level: half the cache, so src and dst of a copy
- * fit together; DRAM: twice the last-level cache in all. Rounded down to whole blocks. */
+ * fit together (L3: four L2s per thread when that is less); DRAM: twice the last-level cache in
+ * all. Rounded down to whole blocks. */
 static size_t per_thread_bytes(mc_mem_level level, const mc_cache_sizes *c, int threads)
 {
     double b = 0;
     switch (level) {
     case MC_MEM_L1: b = c->l1_bytes / 2; break;
     case MC_MEM_L2: b = c->l2_bytes / 2; break;
-    case MC_MEM_L3: b = c->l3_bytes / 2 / threads; break;
+    case MC_MEM_L3: /* just past L2: the L3's ceiling (a VM may report the host's whole L3, of which
+                        it holds little: half of it reads at DRAM's rate) */
+        b = 4 * c->l2_bytes < c->l3_bytes / 2 / threads ? 4 * c->l2_bytes : c->l3_bytes / 2 / threads;
+        break;
     case MC_MEM_DRAM: b = (2 * c->l3_bytes > MIN_DRAM_BYTES ? 2 * c->l3_bytes : MIN_DRAM_BYTES) / threads; break;
     case MC_MEM_LEVEL_COUNT: break;
     }

@@ -43,8 +43,8 @@ mc_cache_sizes mc_peaks_cache_sizes(void);
 /* A set of levels: bit (1 << level). */
 #define MC_PEAKS_ALL_LEVELS ((1u << MC_MEM_LEVEL_COUNT) - 1)
 
-/* The one bandwidth probe: the levels of `levels` that `c` has (a level of size 0 is skipped) and
- * DRAM when asked (buffers
+/* The one bandwidth probe: the levels of `levels` that `c` has (a level of size 0 is skipped; L3
+ * at four L2s per thread, its ceiling) and DRAM when asked (buffers
  * twice the last-level cache, at least 64 MiB), read, write and copy, on `threads` threads (1 to
  * 64), with the widest vector loads and stores this CPU has, non-temporal stores too for DRAM
  * (the faster of the two is kept). Each figure is the best of 7 timed passes: a roof is a ceiling,
