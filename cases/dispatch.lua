@@ -12,10 +12,17 @@ suite "dispatch.gemm.forced" {
             "gemm_tiled_f32_avx512_12x32"},
 }
 
+-- The bf16 matrix kernels take bf16 A and B only; k = 65 leaves an odd pair and a short AMX chunk.
+suite "dispatch.gemm.forced_bf16" {
+  op = "gemm", dtype = "bf16", m = 33, n = 1, k = 65,
+  kernel = {"gemm_tiled_bf16_avx512bf16_12x32", "gemm_tiled_bf16_amx_16x32"},
+}
+
 -- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny
 -- (m n k <= 32^3), small_m (m <= 32), medium (<= 256^3) and large.
+-- In bf16 too: the bf16 kernels head the tiled classes' lists (and decline f32).
 suite "dispatch.gemm.classes" {
-  op = "gemm", dtype = "f32", m = {33, 16, 17, 64, 259}, n = {1, 5, 16, 64, 257}, k = {65, 16, 64, 255},
+  op = "gemm", dtype = {"f32", "bf16"}, m = {33, 16, 17, 64, 259}, n = {1, 5, 16, 64, 257}, k = {65, 16, 64, 255},
   where = function(c)
     return (c.m == 33 and (c.n == 1 or c.n == 5) and c.k == 65) or (c.m == 16 and c.n == 16 and c.k == 16) or
            (c.m == 17 and c.n == 64 and c.k == 64) or (c.m == 64 and c.n == 64 and c.k == 64) or

@@ -51,6 +51,9 @@ end
 -- Quantised GEMV at the same decode shapes, LM head included: its own file.
 include "quant_perf"
 
+-- The decode GEMVs held to the DRAM read roof (docs/performance.md).
+include "gemv_roof"
+
 -- Dispatch coverage (each GEMM kernel forced by name, one shape per dispatcher class): the tier
 -- rule holds here too.
 include "dispatch"

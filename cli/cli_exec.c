@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "db/store.h"
+#include "db/store_peaks.h"
 #include "cli_outputs.h"
 #include "engine/mutation.h"
 #include "engine/perf.h"
@@ -129,35 +130,29 @@ static void configure_perf(mc_run_options *o)
     o->session.pool.timeout_s += 4 * perf_hook.cfg.budget_s;
 }
 
-/* The machine's bandwidth: measured once per machine and kept in the store (as the report does),
- * measured afresh only without a store or when it holds none for this machine. */
-static bool machine_peaks(const mc_run_options *o, mc_store *store, const char *fingerprint, mc_peaks *peaks)
+/* The machine's roofs where this run's rows live, measured in this run (the rows are held to the
+ * roofs of the same run) and kept in the store as this machine's peaks, which the report reads. */
+static bool machine_peaks(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint,
+                          mc_peaks *peaks, bool *measured)
 {
     mc_err err = {0};
-    bool found_read = false, found_copy = false;
-    memset(peaks, 0, sizeof *peaks);
-    if (store && fingerprint[0] &&
-        mc_store_get_machine_peak(store, fingerprint, "read_gbs", &peaks->read_gbs, &found_read, &err) == MC_OK &&
-        mc_store_get_machine_peak(store, fingerprint, "copy_gbs", &peaks->copy_gbs, &found_copy, &err) == MC_OK &&
-        found_read && found_copy)
+    mc_machine m;
+    mc_machine_collect(NULL, &m);
+    snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
+    const int threads = o->session.pool.runner.threads;
+    if (mc_store_obtain_peaks(store, &m, threads, true, mc_perf_table_levels(s, threads), peaks, measured, &err) ==
+        MC_OK)
         return true;
-    if (mc_peaks_measure(o->session.pool.runner.threads, 256, peaks, &err) != MC_OK)
-        return false;
-    if (store && fingerprint[0]) {
-        mc_machine m;
-        mc_machine_collect(NULL, &m);
-        snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
-        mc_store_set_machine_peak(store, &m, "read_gbs", peaks->read_gbs, "GB/s", &err);
-        mc_store_set_machine_peak(store, &m, "copy_gbs", peaks->copy_gbs, "GB/s", &err);
-    }
-    return true;
+    fprintf(stderr, "warning: no bandwidth roofs: %s\n", err.msg);
+    return false;
 }
 
 static void print_perf(const mc_run_options *o, const mc_session *s, mc_store *store, const char *fingerprint)
 {
     mc_peaks peaks;
-    bool have = machine_peaks(o, store, fingerprint, &peaks);
-    mc_perf_table_print(stdout, s, have ? &peaks : NULL, o->session.pool.runner.threads);
+    bool measured = false;
+    bool have = machine_peaks(o, s, store, fingerprint, &peaks, &measured);
+    mc_perf_table_print(stdout, s, have ? &peaks : NULL, measured);
 }
 
 /* The devices of every available backend: part of the machine's fingerprint. Only the first two

@@ -49,31 +49,58 @@ static double peer_median(const mc_session *s, int item, const char *peer)
     return 0;
 }
 
-/* Roofs measured at each working-set size the table meets, each once. */
-#define ROOF_SIZES 64
-
-typedef struct roof_cache {
-    double bytes[ROOF_SIZES];
-    mc_peaks peaks[ROOF_SIZES];
-    int n, threads;
-    mc_cache_sizes caches;
-} roof_cache;
-
-/* The roof for a working set: bandwidth measured at that size (so a set that fits in a cache is
- * held to the cache), or NULL when it cannot be measured. */
-static const mc_peaks *roof_for(roof_cache *rc, double bytes)
+unsigned mc_perf_table_levels(const mc_session *s, int threads)
 {
-    for (int i = 0; i < rc->n; i++)
-        if (rc->bytes[i] == bytes)
-            return &rc->peaks[i];
-    mc_err err = {0};
-    if (rc->n == ROOF_SIZES || bytes <= 0 || mc_peaks_measure_at(rc->threads, bytes, &rc->peaks[rc->n], &err) != MC_OK)
-        return NULL;
-    rc->bytes[rc->n] = bytes;
-    return &rc->peaks[rc->n++];
+    const mc_cache_sizes caches = mc_peaks_cache_sizes();
+    unsigned levels = 0;
+    for (int i = 0; i < s->n_items; i++) {
+        const mc_variant *v = s->variants[s->items[i].variant_index];
+        const mc_case *c = &s->cases.items[s->items[i].case_index];
+        if (!s->extras || !s->extras[i] || !s->extra_lens[i] || mc_op_get(v->op)->roof == MC_ROOF_COMPUTE ||
+            !c->op || !c->op->bytes)
+            continue;
+        const mc_mem_level l = mc_peaks_level(c->op->bytes(c), threads, &caches);
+        levels |= 1u << l;
+        if (l == MC_MEM_L3)
+            levels |= 1u << MC_MEM_DRAM;
+    }
+    return levels;
 }
 
-static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t, roof_cache *roofs)
+mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roof kind, double bytes)
+{
+    mc_perf_roof r = {.level = mc_peaks_level(bytes, p->threads, c),
+                      .traffic = kind == MC_ROOF_COPY_BW ? MC_TRAFFIC_COPY : MC_TRAFFIC_READ};
+    if (kind == MC_ROOF_COMPUTE || bytes <= 0)
+        return r;
+    r.gbs = mc_peaks_roof(p, r.level, r.traffic);
+    r.dram_gbs = mc_peaks_roof(p, MC_MEM_DRAM, r.traffic);
+    return r;
+}
+
+bool mc_perf_roof_share(char *buf, size_t cap, double gbs, const mc_perf_roof *r)
+{
+    const char *level = mc_peaks_level_name(r->level), *traffic = mc_peaks_traffic_name(r->traffic);
+    if (gbs > r->gbs) {
+        snprintf(buf, cap, "ABOVE its %s %s roof", level, traffic);
+        return false;
+    }
+    int len = snprintf(buf, cap, "%.0f%% of %s %s roof", 100 * gbs / r->gbs, level, traffic);
+    if (r->level != MC_MEM_DRAM && r->dram_gbs > 0 && len > 0 && (size_t)len < cap)
+        snprintf(buf + len, cap - (size_t)len, " (%.0f%% of DRAM's)", 100 * gbs / r->dram_gbs);
+    return true;
+}
+
+void mc_perf_roof_warn(FILE *out, const char *variant, const char *case_key, double gbs, const mc_perf_roof *r)
+{
+    fprintf(out,
+            "warning: %s on %s moves %.1f GB/s, above the %s %s roof of %.1f GB/s: the roof is wrong (or the "
+            "timing is); no share of it is printed\n",
+            variant, case_key, gbs, mc_peaks_level_name(r->level), mc_peaks_traffic_name(r->traffic), r->gbs);
+}
+
+static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t, const mc_peaks *peaks,
+                      const mc_cache_sizes *caches)
 {
     const mc_variant *v = s->variants[s->items[i].variant_index];
     const mc_case *c = &s->cases.items[s->items[i].case_index];
@@ -84,37 +111,41 @@ static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t,
     if (pm > 0)
         fprintf(out, "  x%.2f vs %s", pm / t->median_ns, peer);
     double bytes = c->op && c->op->bytes ? c->op->bytes(c) : 0;
-    const mc_roof kind = mc_op_get(v->op)->roof;
-    const mc_peaks *roof = roofs && kind != MC_ROOF_COMPUTE ? roof_for(roofs, bytes) : NULL;
-    if (roof && roof->read_gbs > 0)
-        fprintf(out, "  %.0f%% of %s bw at %.1f MB (%s)",
-                100 * t->gbs / (kind == MC_ROOF_READ_BW ? roof->read_gbs : roof->copy_gbs),
-                mc_roof_name(kind), bytes / 1e6, mc_peaks_level(bytes, &roofs->caches));
+    mc_perf_roof roof = {0};
+    if (peaks)
+        roof = mc_perf_roof_for(peaks, caches, mc_op_get(v->op)->roof, bytes);
+    char share[96];
+    bool under = roof.gbs > 0 && mc_perf_roof_share(share, sizeof share, t->gbs, &roof);
+    if (roof.gbs > 0)
+        fprintf(out, "  %s at %.1f MB", share, bytes / 1e6);
+    fputc('\n', out);
+    if (roof.gbs > 0 && !under)
+        mc_perf_roof_warn(out, v->name, c->key, t->gbs, &roof);
+}
+
+static void print_peaks(FILE *out, const mc_peaks *p, bool measured_now)
+{
+    fprintf(out, "\nmachine roofs, GB/s read/write/copy (%d threads, best of 7, %s):", p->threads,
+            measured_now ? "measured now" : "measured earlier, stored for this machine");
+    for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++)
+        if (p->gbs[l][MC_TRAFFIC_READ] > 0)
+            fprintf(out, "  %s %.1f/%.1f/%.1f", mc_peaks_level_name((mc_mem_level)l), p->gbs[l][MC_TRAFFIC_READ],
+                    p->gbs[l][MC_TRAFFIC_WRITE], p->gbs[l][MC_TRAFFIC_COPY]);
     fputc('\n', out);
 }
 
-void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, int threads)
+void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, bool measured_now)
 {
-    if (peaks && peaks->threads > 0)
-        fprintf(out, "\nmachine: read %.1f GB/s, copy %.1f GB/s (%d threads, median of 7)\n", peaks->read_gbs,
-                peaks->copy_gbs, peaks->threads);
-    else if (peaks)
-        fprintf(out, "\nmachine: read %.1f GB/s, copy %.1f GB/s (measured earlier, stored for this machine)\n",
-                peaks->read_gbs, peaks->copy_gbs);
-    /* bandwidth-bound rows are held to the bandwidth where their data lives, measured at their size */
-    roof_cache *roofs = peaks ? calloc(1, sizeof *roofs) : NULL;
-    if (roofs) {
-        roofs->threads = threads;
-        roofs->caches = mc_peaks_cache_sizes();
-    }
+    const mc_cache_sizes caches = mc_peaks_cache_sizes();
+    if (peaks)
+        print_peaks(out, peaks, measured_now);
     for (int i = 0; i < s->n_items; i++) {
         mc_timing t;
         if (!mc_perf_timing_of(s, i, &t))
             continue;
-        print_row(out, s, i, &t, roofs);
+        print_row(out, s, i, &t, peaks, &caches);
         mc_timing_free(&t);
     }
-    free(roofs);
 }
 
 /* Another program's threads on the cores a perf run gives its kernels. The load average counts the

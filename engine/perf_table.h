@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "core/op.h"
 #include "stats/peaks.h"
 #include "session.h"
 #include "stats/timing.h"
@@ -14,10 +15,32 @@
 const char *mc_perf_peer_of(mc_op_id op);
 /* Unpacks item i's timing; false when it has none. */
 bool mc_perf_timing_of(const mc_session *s, int item, mc_timing *out);
-/* Prints one line per timed item; peaks may be NULL (no roofs). A bandwidth-bound row is held to
- * the bandwidth measured at its own working set with `threads` threads, and says where that set
- * lives ("62% of read bw at 45.2 MB (L3)"). */
-void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, int threads);
+/* Prints the machine's roofs, then one line per timed item; peaks may be NULL (no roofs),
+ * measured_now says whether the probe ran in this run or its figures came from the store. A
+ * bandwidth-bound row is held to the roof of the level its working set lives in ("62% of L3 read
+ * roof at 45.2 MB"); a row above its roof prints a warning line instead of a share over 100%. */
+void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, bool measured_now);
+
+/* The levels (a set for mc_peaks_measure) where the bandwidth-bound timed rows of s live, with
+ * `threads` threads, plus DRAM for rows in L3 (their share of DRAM's roof is printed too): the
+ * roofs worth measuring for this table. */
+unsigned mc_perf_table_levels(const mc_session *s, int threads);
+
+/* The roof a row is held to. */
+typedef struct mc_perf_roof {
+    mc_mem_level level;
+    mc_traffic traffic;
+    double gbs;      /* 0: no roof */
+    double dram_gbs; /* DRAM's figure for the same traffic, for rows that live in a cache */
+} mc_perf_roof;
+
+/* The roof for `bytes` of a `kind`-bound op, on the peaks' thread count and these caches. */
+mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roof kind, double bytes);
+/* Writes the share of the roof a row reaches into buf ("62% of L3 read roof"); returns false and
+ * writes "ABOVE its L3 read roof" when gbs exceeds it (the roof, or the timing, is wrong). */
+bool mc_perf_roof_share(char *buf, size_t cap, double gbs, const mc_perf_roof *r);
+/* The warning line for a row above its roof, naming the row and the roof. */
+void mc_perf_roof_warn(FILE *out, const char *variant, const char *case_key, double gbs, const mc_perf_roof *r);
 
 /* When timings cannot be trusted: other programs' load on the cores, or a falling clock. */
 #define MC_PERF_LOAD_SHARE 0.5  /* others held half the cores or more (load average, own threads off) */

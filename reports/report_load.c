@@ -22,10 +22,10 @@
 #include "core/case.h"
 #include "core/op.h"
 #include "db/compare_runs.h"
+#include "db/store_peaks.h"
 #include "stats/peaks.h"
 #include "html.h"
 
-#define PEAK_PROBE_MIB 256   /* far beyond the last-level caches of the machines we run on */
 #define PEAK_MAX_THREADS 64  /* stats/peaks.c's limit */
 
 bool rp_grow(void **items, int *cap, int need, size_t elem)
@@ -593,21 +593,20 @@ static bool this_machine(const mc_machine *stored)
            strcmp(now.os, stored->os) == 0;
 }
 
+/* The roofs of db/store_peaks.c, measured with one thread per core; the report's roofline uses
+ * DRAM's read and copy figures. */
 static mc_status measure_peaks(mc_store *s, rp_report *r, mc_err *err)
 {
     mc_peaks pk;
+    bool measured = false;
     int threads = r->machine.cores > 0 ? r->machine.cores : 1;
     if (threads > PEAK_MAX_THREADS)
-        threads = PEAK_MAX_THREADS; /* mc_peaks_measure falls back to one thread past its limit */
-    mc_status st = mc_peaks_measure(threads, PEAK_PROBE_MIB, &pk, err);
-    if (!st)
-        st = mc_store_set_machine_peak(s, &r->machine, "read_gbs", pk.read_gbs, "GB/s", err);
-    if (!st)
-        st = mc_store_set_machine_peak(s, &r->machine, "copy_gbs", pk.copy_gbs, "GB/s", err);
+        threads = PEAK_MAX_THREADS;
+    mc_status st = mc_store_obtain_peaks(s, &r->machine, threads, false, 1u << MC_MEM_DRAM, &pk, &measured, err);
     if (!st) {
-        r->read_gbs = pk.read_gbs;
-        r->copy_gbs = pk.copy_gbs;
-        r->peaks_measured = true;
+        r->read_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_READ);
+        r->copy_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_COPY);
+        r->peaks_measured = measured;
     }
     return st;
 }

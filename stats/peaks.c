@@ -1,193 +1,232 @@
-/* stats/peaks.c: bandwidth probes, at a fixed size (the machine's peaks) or at a case's working
- * set (its roof where its data lives). Each thread streams its own slice; the median of several
- * repeats is kept, since these machines are shared and noisy.
+/* stats/peaks.c: the bandwidth probe: read, write and copy at each cache level and from DRAM, with
+ * the widest vector loads and stores the CPU has, on every thread the run uses.
  * SPDX-License-Identifier: MIT */
 #include "peaks.h"
 
+#include <assert.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "stats.h"
 #include "core/clock.h"
+#include "peaks_kernels.h"
 
 #define PEAK_REPEATS 7
 #define PEAK_MAX_THREADS 64
+#define MIN_PASS_BYTES (64.0 * 1024 * 1024) /* each timed pass moves at least this much */
+#define MIN_DRAM_BYTES (64.0 * 1024 * 1024)
 
-typedef struct slice {
-    const double *src;
-    double *dst;
-    size_t n;
-    int reps;   /* passes over the slice per timed call: small buffers need many to be timeable */
-    double sum; /* keeps the read loop from being optimised away */
-} slice;
+static const char *const level_names[] = {"L1", "L2", "L3", "DRAM"};
+static_assert(sizeof level_names / sizeof level_names[0] == MC_MEM_LEVEL_COUNT, "one name per level");
+static const char *const traffic_names[] = {"read", "write", "copy"};
+static_assert(sizeof traffic_names / sizeof traffic_names[0] == MC_TRAFFIC_COUNT, "one name per traffic");
+static const char *const stored_names[][MC_TRAFFIC_COUNT] = {
+    {"l1_read_gbs", "l1_write_gbs", "l1_copy_gbs"},
+    {"l2_read_gbs", "l2_write_gbs", "l2_copy_gbs"},
+    {"l3_read_gbs", "l3_write_gbs", "l3_copy_gbs"},
+    {"read_gbs", "dram_write_gbs", "copy_gbs"},
+};
+static_assert(sizeof stored_names / sizeof stored_names[0] == MC_MEM_LEVEL_COUNT, "one row per level");
 
-/* Four independent 32-byte accumulators over integer XOR: no floating-point dependency chain
- * limits the loop (a scalar double sum reads cache-resident data at a fraction of the cache's
- * rate, which made a cached GEMV look like "384% of read bw"). */
-typedef uint64_t lanes __attribute__((vector_size(32)));
-
-static inline __attribute__((always_inline)) void read_lanes(slice *s)
+const char *mc_peaks_level_name(mc_mem_level level)
 {
-    const unsigned char *p = (const unsigned char *)s->src;
-    size_t blocks = s->n * sizeof(double) / (4 * sizeof(lanes));
-    lanes a = {0}, b = {0}, c = {0}, d = {0};
-    for (int r = 0; r < s->reps; r++)
-        for (size_t i = 0; i < blocks; i++) {
-            lanes x, y, z, w;
-            memcpy(&x, p + (4 * i + 0) * sizeof x, sizeof x);
-            memcpy(&y, p + (4 * i + 1) * sizeof y, sizeof y);
-            memcpy(&z, p + (4 * i + 2) * sizeof z, sizeof z);
-            memcpy(&w, p + (4 * i + 3) * sizeof w, sizeof w);
-            a ^= x;
-            b ^= y;
-            c ^= z;
-            d ^= w;
-        }
-    lanes all = a ^ b ^ c ^ d;
-    s->sum = (double)(all[0] ^ all[1] ^ all[2] ^ all[3]);
+    return (unsigned)level < MC_MEM_LEVEL_COUNT ? level_names[level] : "?";
 }
 
-static void *read_slice(void *arg)
+const char *mc_peaks_traffic_name(mc_traffic t)
 {
-    read_lanes(arg);
-    return NULL;
+    return (unsigned)t < MC_TRAFFIC_COUNT ? traffic_names[t] : "?";
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-/* The same loop with 32-byte loads: the kernels use AVX2, and SSE2's 16-byte loads read a cache
- * at half its rate (39 against 81 GB/s from L2 on this machine), so the roof would sit below them. */
-__attribute__((target("avx2"))) static void *read_slice_avx2(void *arg)
+const char *mc_peaks_stored_name(mc_mem_level level, mc_traffic t)
 {
-    read_lanes(arg);
-    return NULL;
-}
-#endif
-
-/* The widest read loop this CPU runs. */
-static void *(*read_fn(void))(void *)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    if (__builtin_cpu_supports("avx2"))
-        return read_slice_avx2;
-#endif
-    return read_slice;
+    return (unsigned)level < MC_MEM_LEVEL_COUNT && (unsigned)t < MC_TRAFFIC_COUNT ? stored_names[level][t] : NULL;
 }
 
-static void *copy_slice(void *arg)
+/* ---- cache sizes ---- */
+
+/* One sysfs cache description of cpu0: level and size of a data or unified cache, else 0. */
+static double sysfs_cache(int index, int *level)
 {
-    slice *s = arg;
-    for (int r = 0; r < s->reps; r++) {
-        memcpy(s->dst, s->src, s->n * sizeof *s->src);
-        __asm__ volatile("" : : "r"(s->dst) : "memory"); /* every pass happens */
+    char path[128], type[32] = "", size[32] = "";
+    double bytes = 0;
+    *level = 0;
+    static const char *const fields[] = {"level", "type", "size"};
+    char *into[] = {NULL, type, size};
+    for (int f = 0; f < 3; f++) {
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/%s", index, fields[f]);
+        FILE *fp = fopen(path, "r");
+        if (!fp)
+            return 0;
+        int ok = f == 0 ? fscanf(fp, "%d", level) : fscanf(fp, "%31s", into[f]);
+        fclose(fp);
+        if (ok != 1)
+            return 0;
     }
-    return NULL;
-}
-
-static double timed_pass(void *(*fn)(void *), slice *slices, int threads)
-{
-    pthread_t tid[PEAK_MAX_THREADS];
-    double t0 = mc_now_s();
-    for (int i = 0; i < threads; i++)
-        pthread_create(&tid[i], NULL, fn, &slices[i]);
-    for (int i = 0; i < threads; i++)
-        pthread_join(tid[i], NULL);
-    return mc_now_s() - t0;
-}
-
-/* The median of the repeats (the machine's peaks, stored and compared across runs), or their best
- * (a case's roof: a ceiling, and on a shared machine every other repeat is one another program
- * interrupted). */
-static double rate(void *(*fn)(void *), slice *slices, int threads, double bytes, bool best)
-{
-    double rates[PEAK_REPEATS];
-    timed_pass(fn, slices, threads); /* warm-up: page faults, frequency */
-    for (int r = 0; r < PEAK_REPEATS; r++)
-        rates[r] = bytes / timed_pass(fn, slices, threads) / 1e9;
-    mc_stats_sort(rates, PEAK_REPEATS);
-    return best ? rates[PEAK_REPEATS - 1] : mc_stats_median_sorted(rates, PEAK_REPEATS);
-}
-
-/* Measures over two buffers of `per_buffer` bytes each: a streaming read of one, a copy of one
- * into the other. Each timed call repeats its passes until it moves at least MIN_PASS_BYTES. */
-#define MIN_PASS_BYTES (64.0 * 1024 * 1024)
-
-static mc_status measure(int threads, size_t per_buffer, bool best, mc_peaks *out, mc_err *err)
-{
-    if (threads < 1 || threads > PEAK_MAX_THREADS)
-        threads = 1;
-    size_t n = per_buffer / sizeof(double);
-    if (n < (size_t)threads * 4)
-        n = (size_t)threads * 4;
-    double *src = malloc(n * sizeof *src), *dst = malloc(n * sizeof *dst);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return mc_err_set(err, MC_ERR_NOMEM, "cannot allocate 2 x %zu bytes for the bandwidth probe",
-                          n * sizeof(double));
-    }
-    for (size_t i = 0; i < n; i++) {
-        src[i] = (double)(i & 1023);
-        dst[i] = 0;
-    }
-    slice slices[PEAK_MAX_THREADS];
-    size_t per = n / (size_t)threads;
-    double bytes = (double)(per * (size_t)threads * sizeof(double));
-    int reps = bytes >= MIN_PASS_BYTES ? 1 : (int)(MIN_PASS_BYTES / bytes) + 1;
-    for (int i = 0; i < threads; i++)
-        slices[i] = (slice){src + (size_t)i * per, dst + (size_t)i * per, per, reps, 0};
-    out->read_gbs = rate(read_fn(), slices, threads, bytes * reps, best);
-    out->copy_gbs = rate(copy_slice, slices, threads, 2 * bytes * reps, best);
-    out->threads = threads;
-    out->bytes = bytes;
-    free(src);
-    free(dst);
-    return MC_OK;
-}
-
-mc_status mc_peaks_measure(int threads, int mib, mc_peaks *out, mc_err *err)
-{
-    return measure(threads, (size_t)mib * 1024 * 1024, false, out, err);
-}
-
-mc_status mc_peaks_measure_at(int threads, double working_set_bytes, mc_peaks *out, mc_err *err)
-{
-    /* read: the working set is one buffer; copy: half of it is read, half written */
-    mc_status st = measure(threads, (size_t)working_set_bytes, true, out, err);
-    mc_peaks half;
-    if (!st && (st = measure(threads, (size_t)(working_set_bytes / 2), true, &half, err)) == MC_OK)
-        out->copy_gbs = half.copy_gbs;
-    out->bytes = working_set_bytes;
-    return st;
+    if (strcmp(type, "Instruction") == 0)
+        return 0;
+    char unit = 0;
+    if (sscanf(size, "%lf%c", &bytes, &unit) < 1)
+        return 0;
+    return bytes * (unit == 'K' ? 1024.0 : unit == 'M' ? 1048576.0 : unit == 'G' ? 1073741824.0 : 1.0);
 }
 
 mc_cache_sizes mc_peaks_cache_sizes(void)
 {
     mc_cache_sizes c = {0};
+    double *by_level[] = {NULL, &c.l1_bytes, &c.l2_bytes, &c.l3_bytes};
+    for (int i = 0; i < 8; i++) {
+        int level;
+        double bytes = sysfs_cache(i, &level);
+        if (bytes > 0 && level >= 1 && level <= 3)
+            *by_level[level] = bytes;
+    }
 #ifdef _SC_LEVEL1_DCACHE_SIZE
-    long l1 = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE), l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    c.l1_bytes = l1 > 0 ? (double)l1 : 0;
-    c.l2_bytes = l2 > 0 ? (double)l2 : 0;
-    c.l3_bytes = l3 > 0 ? (double)l3 : 0;
+    const long from_sysconf[] = {0, sysconf(_SC_LEVEL1_DCACHE_SIZE), sysconf(_SC_LEVEL2_CACHE_SIZE),
+                                 sysconf(_SC_LEVEL3_CACHE_SIZE)};
+    for (int level = 1; level <= 3; level++)
+        if (*by_level[level] == 0 && from_sysconf[level] > 0)
+            *by_level[level] = (double)from_sysconf[level];
 #endif
     return c;
 }
 
-const char *mc_peaks_level(double working_set_bytes, const mc_cache_sizes *c)
+mc_mem_level mc_peaks_level(double bytes, int threads, const mc_cache_sizes *c)
 {
-    const struct {
-        double size;
-        const char *name;
-    } levels[] = {{c->l1_bytes, "L1"}, {c->l2_bytes, "L2"}, {c->l3_bytes, "L3"}};
-    bool known = false;
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        known |= levels[i].size > 0;
-        if (levels[i].size > 0 && working_set_bytes <= levels[i].size)
-            return levels[i].name;
+    const double share = bytes / (threads > 1 ? threads : 1);
+    if (c->l1_bytes > 0 && share <= c->l1_bytes)
+        return MC_MEM_L1;
+    if (c->l2_bytes > 0 && share <= c->l2_bytes)
+        return MC_MEM_L2;
+    if (c->l3_bytes > 0 && bytes <= c->l3_bytes)
+        return MC_MEM_L3;
+    return MC_MEM_DRAM;
+}
+
+double mc_peaks_roof(const mc_peaks *p, mc_mem_level level, mc_traffic t)
+{
+    for (int l = (int)level; l < MC_MEM_LEVEL_COUNT; l++)
+        if (p->gbs[l][t] > 0)
+            return p->gbs[l][t];
+    return 0;
+}
+
+/* ---- timing ---- */
+
+typedef struct slice {
+    const mc_peaks_kernel *k;
+    const unsigned char *src;
+    unsigned char *dst;
+    size_t bytes; /* a multiple of MC_PEAKS_BLOCK */
+    int reps;     /* passes over the slice per timed call: small buffers need many to be timeable */
+    uint64_t sink;
+} slice;
+
+static void *run_slice(void *arg)
+{
+    slice *s = arg;
+    for (int r = 0; r < s->reps; r++)
+        s->sink ^= s->k->fn(s->src, s->dst, s->bytes);
+    return NULL;
+}
+
+static double timed_pass(slice *slices, int threads)
+{
+    pthread_t tid[PEAK_MAX_THREADS];
+    int started = 0;
+    double t0 = mc_now_s();
+    for (int i = 1; i < threads; i++)
+        started += pthread_create(&tid[i], NULL, run_slice, &slices[i]) == 0 ? 1 : 0;
+    run_slice(&slices[0]); /* the calling thread takes a slice too */
+    for (int i = 1; i <= started; i++)
+        pthread_join(tid[i], NULL);
+    return mc_now_s() - t0;
+}
+
+/* The best of the repeats, after a warm-up pass (page faults, clock ramp). */
+static double best_rate(slice *slices, int threads, double bytes_moved)
+{
+    double best = 0;
+    timed_pass(slices, threads);
+    for (int r = 0; r < PEAK_REPEATS; r++) {
+        double gbs = bytes_moved / timed_pass(slices, threads) / 1e9;
+        if (gbs > best)
+            best = gbs;
     }
-    return known ? "DRAM" : "memory";
+    return best;
+}
+
+/* Rate of kernel k over `per_thread` bytes per thread (src, and dst for write and copy). */
+static double measure_kernel(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
+                             int threads)
+{
+    slice slices[PEAK_MAX_THREADS];
+    const double moved = (double)per_thread * threads * (k->traffic == MC_TRAFFIC_COPY ? 2 : 1);
+    const int reps = moved >= MIN_PASS_BYTES ? 1 : (int)(MIN_PASS_BYTES / moved) + 1;
+    for (int i = 0; i < threads; i++)
+        slices[i] = (slice){k, src + (size_t)i * per_thread, dst + (size_t)i * per_thread, per_thread, reps, 0};
+    return best_rate(slices, threads, moved * reps);
+}
+
+/* Per-thread bytes of each traffic's buffers at a level: half the cache, so src and dst of a copy
+ * fit together (L3: four L2s per thread when that is less); DRAM: twice the last-level cache in
+ * all. Rounded down to whole blocks. */
+static size_t per_thread_bytes(mc_mem_level level, const mc_cache_sizes *c, int threads)
+{
+    double b = 0;
+    switch (level) {
+    case MC_MEM_L1: b = c->l1_bytes / 2; break;
+    case MC_MEM_L2: b = c->l2_bytes / 2; break;
+    case MC_MEM_L3: /* just past L2: the L3's ceiling (a VM may report the host's whole L3, of which
+                        it holds little: half of it reads at DRAM's rate) */
+        b = 4 * c->l2_bytes < c->l3_bytes / 2 / threads ? 4 * c->l2_bytes : c->l3_bytes / 2 / threads;
+        break;
+    case MC_MEM_DRAM: b = (2 * c->l3_bytes > MIN_DRAM_BYTES ? 2 * c->l3_bytes : MIN_DRAM_BYTES) / threads; break;
+    case MC_MEM_LEVEL_COUNT: break;
+    }
+    return (size_t)(b / MC_PEAKS_BLOCK) * MC_PEAKS_BLOCK;
+}
+
+mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels, mc_peaks *out, mc_err *err)
+{
+    if (threads < 1 || threads > PEAK_MAX_THREADS)
+        return mc_err_set(err, MC_ERR_USAGE, "bandwidth probe: %d threads (1 to %d)", threads, PEAK_MAX_THREADS);
+    memset(out, 0, sizeof *out);
+    out->threads = threads;
+    size_t biggest = 0; /* the largest buffer a measured level needs */
+    for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++) {
+        size_t b = per_thread_bytes((mc_mem_level)l, c, threads) * (size_t)threads;
+        if ((levels & (1u << l)) && b > biggest)
+            biggest = b;
+    }
+    if (biggest == 0)
+        return MC_OK; /* nothing asked that this machine has */
+    unsigned char *src = aligned_alloc(MC_PEAKS_BLOCK, biggest), *dst = aligned_alloc(MC_PEAKS_BLOCK, biggest);
+    if (!src || !dst) {
+        free(src);
+        free(dst);
+        return mc_err_set(err, MC_ERR_NOMEM, "bandwidth probe: cannot allocate 2 x %zu bytes", biggest);
+    }
+    memset(src, 0x5a, biggest); /* touches every page before any timing */
+    memset(dst, 0, biggest);
+    const mc_peaks_kernel *kernels = mc_peaks_kernels();
+    for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++) {
+        size_t per = per_thread_bytes((mc_mem_level)l, c, threads);
+        if (per == 0 || !(levels & (1u << l)))
+            continue;
+        out->bytes[l] = (double)per * threads;
+        for (const mc_peaks_kernel *k = kernels; k->fn; k++) {
+            if (k->far_only && l != MC_MEM_DRAM)
+                continue; /* streaming stores would bypass the cache this level measures */
+            double gbs = measure_kernel(k, src, dst, per, threads);
+            if (gbs > out->gbs[l][k->traffic])
+                out->gbs[l][k->traffic] = gbs;
+        }
+    }
+    free(src);
+    free(dst);
+    return MC_OK;
 }

@@ -275,6 +275,7 @@ static void test_threaded_flag_matches_splitting(void **state)
     (void)state;
     static const char *const keys[] = {
         "gemm(m=185,n=187,k=189,threads=3)",
+        "gemm(dtype=bf16,m=185,n=187,k=189,threads=3)", /* the bf16 matrix kernels take bf16 only */
         "gemm(m=4099,k=1537,threads=3)",
         "gemv(m=1025,k=1023,threads=3)",
         "gemv(dtype=f16,m=1025,k=1023,threads=3)",
@@ -357,15 +358,24 @@ static void test_gemm_dispatch_may_choose(void **state)
     const mc_variant *const *acc = mc_gemm_dispatch_info.accepts(&n);
     assert_true(n >= 6 && n <= MC_DISPATCH_MAX_KERNELS);
     bool runnable[MC_DISPATCH_MAX_KERNELS], may[MC_DISPATCH_MAX_KERNELS];
-    for (int pass = 0; pass < 2; pass++) { /* every kernel runs; then no AVX2 or AVX-512 */
-        for (int i = 0; i < n; i++)
-            runnable[i] = pass == 0 || !strstr(acc[i]->name, "avx");
+    /* pass 0: every f32 kernel runs (no bf16 matrix unit); 1: no AVX2 or AVX-512 either; 2: all run:
+     * AMX, which heads every tiled class, is chosen for bf16, and takes bf16 only, so the f32 kernels
+     * after it are still chosen for the rest */
+    for (int pass = 0; pass < 3; pass++) {
+        for (int i = 0; i < n; i++) {
+            const bool bf16 = strstr(acc[i]->name, "bf16") != NULL, avx = strstr(acc[i]->name, "avx") != NULL;
+            runnable[i] = pass == 2 || (!bf16 && (pass == 0 || !avx));
+        }
         mc_gemm_dispatch_info.may_choose(runnable, may);
         for (int i = 0; i < n; i++) {
             const char *k = acc[i]->name;
-            bool want = strcmp(k, "gemm_gemv") == 0 || strcmp(k, "gemm_small_n") == 0 ||
-                        (pass == 0 ? strstr(k, "avx") != NULL : strcmp(k, "gemm_tiled_portable") == 0);
-            assert_int_equal(may[i], want);
+            const bool tiled_want = pass == 0   ? strstr(k, "avx") != NULL && strstr(k, "bf16") == NULL
+                                    : pass == 1 ? strcmp(k, "gemm_tiled_portable") == 0
+                                                : strcmp(k, "gemm_tiled_bf16_amx_16x32") == 0 ||
+                                                      (strstr(k, "avx") != NULL && strstr(k, "bf16") == NULL);
+            const bool want = strcmp(k, "gemm_gemv") == 0 || strcmp(k, "gemm_small_n") == 0 || tiled_want;
+            if (may[i] != want)
+                fail_msg("pass %d: may_choose(%s) = %d, want %d", pass, k, may[i], want);
         }
     }
     /* a tuning file's default row puts its kernel first for that class on this machine */

@@ -32,6 +32,8 @@ extern const mc_variant mc_variant_gemm_tiled_f32_avx2_6x16;
 extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
+extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
+extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
 
 /* Every kernel the dispatcher may run, and so every valid $MC_GEMM_KERNEL. */
 static const mc_variant *const choices[] = {
@@ -41,6 +43,8 @@ static const mc_variant *const choices[] = {
     &mc_variant_gemm_tiled_portable,
     &mc_variant_gemm_tiled_f32_avx2_6x16,
     &mc_variant_gemm_tiled_f32_avx512_12x32,
+    &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
+    &mc_variant_gemm_tiled_bf16_amx_16x32,
 };
 #define N_CHOICES (int)(sizeof choices / sizeof choices[0])
 
@@ -459,12 +463,18 @@ static void dispatch_may_choose(const bool *runnable, bool *may_choose)
             may_choose[i] = true;
             continue;
         }
+        /* a kernel that takes bf16 products only does not shadow the ones after it for the rest:
+         * the first runnable one of those is chosen too */
+        bool bf16_taken = false;
         for (int c = 0; c < MC_GEMM_MAX_CANDIDATES && info->candidates[c]; c++) {
             i = choice_index(info->candidates[c]);
-            if (i >= 0 && runnable[i]) {
-                may_choose[i] = true;
+            const bool bf16_only = i >= 0 && choices[i]->supports == mc_gemm_bf16_supports;
+            if (i < 0 || !runnable[i] || (bf16_only && bf16_taken))
+                continue;
+            may_choose[i] = true;
+            if (!bf16_only)
                 break;
-            }
+            bf16_taken = true;
         }
     }
 }

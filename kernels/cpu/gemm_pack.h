@@ -32,6 +32,21 @@ void mc_gemm_pack_generic(const mc_gemm_mat *src, int64_t r0, int64_t rows, int6
 void mc_gemm_pack_f16c(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
                        float *out);
 
+/* The bf16 matrix kernels' packing (gemm_bf16_pack.c), for bf16 sources only: the same slivers,
+ * sliver s at out + s*depth*w slots, but each 32-bit slot holds a pair of consecutive k elements
+ * as bf16 bits (low half the even one), pair q of row r at slot q*w + r: (depth + 1) / 2 pairs, an
+ * odd depth's last pair and rows past the end padded with zeros. */
+void mc_gemm_pack_bf16_pairs(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                             float *out);
+/* A's packing for AMX-BF16 tiles (gemm_bf16_pack.c): the same pairs, but in chunks of 16 pairs,
+ * each chunk row-major (row r's pairs adjacent, as a tile load wants them): chunk h at slot
+ * 256 h, pair q of row r at 256 h + r * len + q, len = 16 or the pairs left in the last chunk.
+ * w must be 16. Uses no more slots than mc_gemm_pack_bf16_pairs. */
+void mc_gemm_pack_bf16_amx_a(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                             float *out);
+/* supports() of the bf16 matrix kernels: bf16 A and B, then the tiled kernels' rule. */
+const char *mc_gemm_bf16_supports(const mc_args *args);
+
 /* Where one microkernel tile goes, and how it combines with what is there:
  * C = alpha * acc + beta * C + bias, with C not read at all when beta == 0. */
 typedef struct mc_gemm_tile_c {
@@ -57,6 +72,7 @@ typedef struct mc_gemm_kernel {
     int mr, nr;          /* tile shape */
     mc_gemm_ukr_fn ukr;
     mc_gemm_pack_fn pack;
+    mc_gemm_pack_fn pack_a; /* A's own packing when it differs from B's (AMX tiles); NULL: pack */
 } mc_gemm_kernel;
 
 /* Runs C = alpha*A*B + beta*C + bias for every batch with the blocked driver, on exactly `threads`

@@ -239,7 +239,7 @@ static void run_batch(const tiled_job *j, thread_share *t, const batch_views *v)
             pack_b_panel(j, t, v, jc, ncb, pc, kcb, js0, js1);
             for (int64_t ic = t->i_begin; ic < t->i_end; ic += j->mc) {
                 int64_t mcb = min64(j->mc, t->i_end - ic);
-                j->kern->pack(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
+                (j->kern->pack_a ? j->kern->pack_a : j->kern->pack)(&v->a, ic, mcb, pc, kcb, j->kern->mr, apack);
                 compute_block(j, t, v, apack, ic, mcb, jc, ncb, pc, kcb, js0, js1, pc == 0);
             }
             t->block++;

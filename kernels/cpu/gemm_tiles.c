@@ -42,8 +42,10 @@ static const class_rule class_rules[] = {
     {MC_GEMM_CLASS_LARGE, NO_LIMIT, NO_LIMIT, NO_LIMIT},
 };
 
-#define TILED_CANDIDATES "gemm_tiled_f32_avx2_6x16", "gemm_tiled_portable"
-#define TILED_CANDIDATES_AVX512_FIRST "gemm_tiled_f32_avx512_12x32", TILED_CANDIDATES
+#define TILED_BF16 "gemm_tiled_bf16_amx_16x32", "gemm_tiled_bf16_avx512bf16_12x32"
+#define TILED_CANDIDATES TILED_BF16, "gemm_tiled_f32_avx2_6x16", "gemm_tiled_portable"
+#define TILED_CANDIDATES_AVX512_FIRST TILED_BF16, "gemm_tiled_f32_avx512_12x32", "gemm_tiled_f32_avx2_6x16", \
+    "gemm_tiled_portable"
 
 /* Each class's defaults and the measurement behind them: `metallic-check tune --op gemm
  * --compare-kernels` (f32 row-major, 2 threads, geometric mean over the class's shapes in
@@ -57,6 +59,9 @@ static const class_rule class_rules[] = {
  *  - large: tiled avx2. avx512 is x1.58 on the Xeon but x0.95 and x0.77 on the EPYC, so it is no
  *    built-in default there; a Xeon gets it from its tuning file (`--compare-kernels --out` writes
  *    "default" rows).
+ * The bf16 matrix kernels head the tiled lists: they decline all but bf16 A and B, so bf16
+ * products take AMX tiles where the CPU has AMX-BF16, vdpbf16ps where it has AVX512_BF16, and
+ * the f32-accumulate kernels after them everywhere else (docs/performance.md has the rates).
  * gemm_tiled_portable follows avx2 for CPUs without AVX2, FMA and F16C (x0.17-0.30 where both run).
  * gemm_scalar ends every list: it takes every dtype (quantised A and B too), so a case that the
  * faster kernels decline still has a kernel. */
@@ -74,7 +79,7 @@ static const char *const tunable_kernels[] = {
     "gemm_tiled_portable",
     "gemm_tiled_f32_avx2_6x16",
     "gemm_tiled_f32_avx512_12x32",
-    NULL,
+    NULL, /* the bf16 matrix kernels are not here: the tuner times f32 products */
 };
 
 typedef struct builtin_row {
@@ -95,6 +100,8 @@ static const builtin_row builtin_tiles[] = {
     {"gemm_tiled_f32_avx2_6x16", MC_GEMM_CLASS_COUNT, {96, 4080, 512, 0}},
     {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_MEDIUM, {288, 4096, 256, 0}},
     {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 256, 0}},
+    {"gemm_tiled_bf16_avx512bf16_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 512, 0}}, /* bf16: half the bytes per k */
+    {"gemm_tiled_bf16_amx_16x32", MC_GEMM_CLASS_COUNT, {96, 4064, 512, 0}},
 };
 
 static const mc_gemm_tiles generic_tiles = {96, 2048, 256, 0};

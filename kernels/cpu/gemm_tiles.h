@@ -29,7 +29,7 @@ typedef enum mc_gemm_class {
     MC_GEMM_CLASS_COUNT
 } mc_gemm_class;
 
-#define MC_GEMM_MAX_CANDIDATES 6
+#define MC_GEMM_MAX_CANDIDATES 8
 
 typedef struct mc_gemm_class_info {
     const char *name;                               /* as written in tuning files */

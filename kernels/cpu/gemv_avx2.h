@@ -12,6 +12,11 @@ float mc_gemv_dot_f32_avx2(const float *a, const float *x, int64_t n);
 float mc_gemv_dot_f16_avx2(const uint16_t *a, const float *x, int64_t n);
 /* The same with bf16 a, 16-byte aligned. */
 float mc_gemv_dot_bf16_avx2(const uint16_t *a, const float *x, int64_t n);
+/* Two rows' dot products at once into out[0] and out[1], each bitwise equal to the one-row call
+ * (same chains, same order), both rows aligned as the one-row call asks. */
+void mc_gemv_dot2_f32_avx2(const float *a0, const float *a1, const float *x, int64_t n, float out[2]);
+void mc_gemv_dot2_f16_avx2(const uint16_t *a0, const uint16_t *a1, const float *x, int64_t n, float out[2]);
+void mc_gemv_dot2_bf16_avx2(const uint16_t *a0, const uint16_t *a1, const float *x, int64_t n, float out[2]);
 /* acc[i] += xp * col[i] for n a multiple of 8: col 32-byte aligned, acc anywhere. */
 void mc_gemv_axpy_f32_avx2(float *acc, const float *col, int64_t n, float xp);
 /* The same with f16 col, 16-byte aligned. */

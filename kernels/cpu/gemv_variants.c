@@ -6,7 +6,8 @@
  *  1. x is converted once into an f32 scratch vector (any dtype, stride or alignment).
  *  2. Rows of y are split between threads in contiguous ranges; each row's arithmetic is the same
  *     whichever thread runs it, so the result is bitwise the same for every thread count.
- *  3. A with dense rows (nb[0] = element size): per row, a scalar head up to the first 32-byte
+ *  3. A with dense rows (nb[0] = element size): rows in pairs (one pass over both, each row's sum
+ *     bitwise as alone, so pairing never changes a result); per row, a scalar head up to the first 32-byte
  *     (f32) or 16-byte (f16, bf16) boundary, aligned vector loads for the body, a scalar tail. A row
  *     whose base is off an element boundary goes wholly down the scalar path.
  *  4. A with dense columns (transposed): y accumulates column by column (y += x[p] A[:, p]),
@@ -73,6 +74,34 @@ static float dot_row(mc_dtype dt, const uint8_t *row, const float *x, int64_t k)
     return acc;
 }
 
+/* Two rows at once when they share their alignment (the vector body on both at one pass), each
+ * finished exactly as dot_row finishes it; otherwise one at a time. */
+static void dot_row_pair(mc_dtype dt, const uint8_t *r0, const uint8_t *r1, const float *x, int64_t k, float out[2])
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const int64_t head = head_elems(r0, dt);
+    if (head < 0 || head >= k || head != head_elems(r1, dt)) {
+        out[0] = dot_row(dt, r0, x, k);
+        out[1] = dot_row(dt, r1, x, k);
+        return;
+    }
+    const int64_t body = (k - head) / 8 * 8;
+    const uint8_t *p0 = r0 + head * eb, *p1 = r1 + head * eb;
+    if (dt == MC_DTYPE_F32)
+        mc_gemv_dot2_f32_avx2((const float *)(const void *)p0, (const float *)(const void *)p1, x + head, body, out);
+    else if (dt == MC_DTYPE_F16)
+        mc_gemv_dot2_f16_avx2((const uint16_t *)(const void *)p0, (const uint16_t *)(const void *)p1, x + head,
+                              body, out);
+    else
+        mc_gemv_dot2_bf16_avx2((const uint16_t *)(const void *)p0, (const uint16_t *)(const void *)p1, x + head,
+                               body, out);
+    const uint8_t *rows[2] = {r0, r1};
+    for (int r = 0; r < 2; r++) {
+        out[r] += dot_scalar(dt, rows[r], eb, x, 0, head);
+        out[r] += dot_scalar(dt, rows[r], eb, x, head + body, k);
+    }
+}
+
 /* acc[i] += xp * col[i] for i in [0, n), col dense with element size eb. */
 static void axpy_column(mc_dtype dt, float *acc, const uint8_t *col, int64_t n, float xp)
 {
@@ -108,7 +137,14 @@ static void gemv_rows(void *arg, int tid, int nthreads)
             mc_cpu_set(y, i, 0, 0, 0, job->acc[i]);
         return;
     }
-    for (int64_t i = begin; i < end; i++) {
+    int64_t i = begin;
+    for (; job->mode == MODE_ROWS && i + 2 <= end; i += 2) {
+        float v[2];
+        dot_row_pair(a->dtype, mc_cpu_elem_ptr(a, 0, i, 0, 0), mc_cpu_elem_ptr(a, 0, i + 1, 0, 0), job->x, k, v);
+        mc_cpu_set(y, i, 0, 0, 0, v[0]);
+        mc_cpu_set(y, i + 1, 0, 0, 0, v[1]);
+    }
+    for (; i < end; i++) {
         const uint8_t *row = mc_cpu_elem_ptr(a, 0, i, 0, 0);
         float v = job->mode == MODE_ROWS ? dot_row(a->dtype, row, job->x, k)
                                          : dot_scalar(a->dtype, row, a->nb[0], job->x, 0, k);

@@ -50,6 +50,12 @@ float mc_qgemv_row_q8_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
                                    const uint8_t *xq);
 float mc_qgemv_row_q4_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq);
+/* The q8dot rows on vpdpbusd (qgemv_avx2.c): call only when mc_qgemv_has_vnni(); bitwise equal
+ * to the AVX2 q8dot rows. */
+float mc_qgemv_row_q8_0_q8dot_vnni(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
+float mc_qgemv_row_q4_0_q8dot_vnni(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                   const uint8_t *xq);
 /* ggml's x86 rule: id = 127 / amax, q = round-to-nearest-even(x id); d = amax / 127. */
 void mc_qgemv_quantise_x_q8_0_avx2(const float *x, uint8_t *out, int64_t n);
 

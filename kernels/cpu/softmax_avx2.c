@@ -21,18 +21,28 @@ static inline __m256 load8(mc_dtype dt, const uint8_t *p)
     }
 }
 
+/* 8 floats to bf16 bits, as mc_f32_to_bf16 does one: round to nearest even on the bits, a NaN
+ * kept a (quiet) NaN. Packed 32 -> 16 within 128-bit lanes, then the two halves joined. */
+static inline __m128i bf16_of(__m256 v)
+{
+    const __m256i x = _mm256_castps_si256(v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
+    const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(x, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+    const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
+    const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    const __m256i bits = _mm256_blendv_epi8(rounded, quiet, nan);
+    return _mm_packus_epi32(_mm256_castsi256_si128(bits), _mm256_extracti128_si256(bits, 1));
+}
+
 /* Stores 8 floats as dtype dt at p, rounded to nearest even. */
 static inline void store8(mc_dtype dt, uint8_t *p, __m256 v)
 {
-    float tmp[8];
     switch (dt) {
     case MC_DTYPE_F16:
         _mm_storeu_si128((__m128i *)p, _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         break;
     case MC_DTYPE_BF16:
-        _mm256_storeu_ps(tmp, v);
-        for (int i = 0; i < 8; i++)
-            mc_cpu_store(dt, p + 2 * i, tmp[i]);
+        _mm_storeu_si128((__m128i *)p, bf16_of(v));
         break;
     default:
         _mm256_storeu_ps((float *)p, v);

@@ -1,0 +1,131 @@
+/* kernels/cpu/gemm_bf16_amx.c: the bf16 GEMM on AMX-BF16 tiles (tdpbf16ps), 16x32 per call as two
+ * 16x16 f32 accumulator tiles, in the tiled driver; behind its own probe (cpuid and the kernel's
+ * permission to use tile data). Runs only where the CPU has AMX.
+ * SPDX-License-Identifier: MIT */
+#include <cpuid.h>
+#include <immintrin.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/gemm_pack.h"
+
+#define MR 16
+#define NR 32
+#define CHUNK 16 /* pairs per tile step: 32 k elements, a 64-byte tile row */
+#define AMX_TARGET __attribute__((target("amx-tile,amx-bf16")))
+
+#define ARCH_REQ_XCOMP_PERM 0x1023 /* linux/arch/x86/include/uapi/asm/prctl.h */
+#define XFEATURE_XTILEDATA 18
+
+/* Linux hands out the tile data state only on request, once per process. */
+static int request_tile_permission(void)
+{
+#ifdef SYS_arch_prctl
+    return syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#else
+    return 0;
+#endif
+}
+
+static const char *probe_amx(mc_backend_ctx *ctx)
+{
+    (void)ctx;
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+        return "cpuid leaf 7 missing";
+    if (!(edx & (1u << 24)) || !(edx & (1u << 22)))
+        return "cpu lacks AMX-TILE or AMX-BF16 (cpuid 7.0 edx bits 24, 22)";
+    if (!request_tile_permission())
+        return "the kernel refused AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM)";
+    return NULL;
+}
+
+typedef struct tile_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} tile_config;
+
+/* Tiles 0, 1: C halves (16 x 16 f32); 2: A (16 rows x 16 pairs); 3, 4: B halves (16 pairs x 16). */
+AMX_TARGET static void load_config(void)
+{
+    tile_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int i = 0; i < 5; i++) {
+        cfg.rows[i] = 16;
+        cfg.colsb[i] = 64;
+    }
+    _tile_loadconfig(&cfg);
+}
+
+/* pa: mc_gemm_pack_bf16_amx_a's chunks; pb: pair rows of NR slots (ldb == NR: B is packed). The
+ * last chunk, when short, is copied into zero-padded tiles so every tile step is a full one. */
+AMX_TARGET static void ukr_amx_16x32(int64_t kc, const float *pa, const float *pb, int64_t ldb,
+                                     const mc_gemm_tile_c *t)
+{
+    const uint32_t *a = (const uint32_t *)(const void *)pa, *b = (const uint32_t *)(const void *)pb;
+    const int64_t pairs = (kc + 1) / 2;
+    uint32_t a_pad[MR * CHUNK] __attribute__((aligned(64)));
+    uint32_t b_pad[CHUNK * NR] __attribute__((aligned(64)));
+    float acc[MR * NR] __attribute__((aligned(64)));
+    load_config();
+    _tile_zero(0);
+    _tile_zero(1);
+    for (int64_t h0 = 0; h0 < pairs; h0 += CHUNK) {
+        const int64_t len = pairs - h0 < CHUNK ? pairs - h0 : CHUNK;
+        const uint32_t *at = a + h0 * MR, *bt = b + h0 * ldb;
+        if (len < CHUNK) {
+            memset(a_pad, 0, sizeof a_pad);
+            memset(b_pad, 0, sizeof b_pad);
+            for (int r = 0; r < MR; r++)
+                memcpy(a_pad + r * CHUNK, at + r * len, (size_t)len * sizeof *at);
+            for (int64_t q = 0; q < len; q++)
+                memcpy(b_pad + q * NR, bt + q * ldb, NR * sizeof *bt);
+            at = a_pad;
+            bt = b_pad;
+            _tile_loadd(3, bt, NR * sizeof *bt);
+            _tile_loadd(4, bt + 16, NR * sizeof *bt);
+        } else {
+            _tile_loadd(3, bt, ldb * (int64_t)sizeof *bt);
+            _tile_loadd(4, bt + 16, ldb * (int64_t)sizeof *bt);
+        }
+        _tile_loadd(2, at, CHUNK * sizeof *at);
+        _tile_dpbf16ps(0, 2, 3);
+        _tile_dpbf16ps(1, 2, 4);
+    }
+    _tile_stored(0, acc, NR * sizeof *acc);
+    _tile_stored(1, acc + 16, NR * sizeof *acc);
+    _tile_release();
+    mc_gemm_store_tile(acc, NR, t);
+}
+
+static const mc_gemm_kernel amx_kernel = {
+    .name = "gemm_tiled_bf16_amx_16x32",
+    .mr = MR,
+    .nr = NR,
+    .ukr = ukr_amx_16x32,
+    .pack = mc_gemm_pack_bf16_pairs,
+    .pack_a = mc_gemm_pack_bf16_amx_a,
+};
+
+static mc_status run_amx(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    if (!request_tile_permission()) /* per process: a worker may not be the one that probed */
+        return mc_err_set(err, MC_ERR_BACKEND, "gemm_tiled_bf16_amx_16x32: AMX tile data refused");
+    return mc_gemm_tiled_variant_run(&amx_kernel, kc, args, err);
+}
+
+const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32 = {
+    .op = MC_OP_GEMM,
+    .backend = "cpu",
+    .name = "gemm_tiled_bf16_amx_16x32",
+    .probe = probe_amx,
+    .requires = "amx_tile,amx_bf16",
+    .supports = mc_gemm_bf16_supports,
+    .run = run_amx,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)ukr_amx_16x32,
+};
