@@ -342,6 +342,30 @@ mc_status mc_db_int(mc_store *s, const char *sql, const mc_dbv *p, int n, int64_
     return st;
 }
 
+typedef struct joined {
+    char *out;
+    size_t cap, len;
+} joined;
+
+static int join_first(const mc_dbv *col, int n_col, void *ctx)
+{
+    joined *j = ctx;
+    if (n_col > 0)
+        j->len += (size_t)snprintf(j->out + j->len, j->len < j->cap ? j->cap - j->len : 0, "%s%s",
+                                   j->len ? ", " : "", mc_dbv_as_text(&col[0]));
+    return 0;
+}
+
+mc_status mc_db_join_column(mc_store *s, const char *sql, const mc_dbv *p, int n, char *out, size_t cap, mc_err *err)
+{
+    joined j = {out, cap, 0};
+    out[0] = '\0';
+    mc_status st = s->ops->query(s, sql, p, n, join_first, &j, NULL, err);
+    if (!st && j.len >= cap)
+        st = mc_err_set(err, MC_ERR_INTERNAL, "%zu bytes do not hold the answer to %.80s", cap, sql);
+    return st;
+}
+
 mc_status mc_store_in_tx(mc_store *s, mc_tx_body body, void *ctx, mc_err *err)
 {
     for (int attempt = 0;; attempt++) {

@@ -118,6 +118,9 @@ mc_status mc_db_int(mc_store *s, const char *sql, const mc_dbv *p, int n, int64_
 /* The id of machine m, recorded first when new (inside a transaction). */
 mc_status mc_store_machine_id(mc_store *s, const mc_machine *m, int64_t *id, mc_err *err);
 
+/* The first column of every row, joined with ", " into out (MC_ERR_INTERNAL when it does not fit). */
+mc_status mc_db_join_column(mc_store *s, const char *sql, const mc_dbv *p, int n, char *out, size_t cap, mc_err *err);
+
 /* Opens a store of either engine (the target decides) in a mode. */
 mc_status mc_store_open_mode(const char *target, mc_open_mode mode, mc_store **out, mc_err *err);
 

@@ -383,33 +383,14 @@ static mc_status pg_migration_sql(int v, char **sql, mc_err *err)
     return *sql ? MC_OK : mc_err_set(err, MC_ERR_NOMEM, "no memory for migration %d", v);
 }
 
-typedef struct col_list {
-    char *out;
-    size_t cap, len;
-} col_list;
-
-static int add_column_name(const mc_dbv *col, int n_col, void *ctx)
-{
-    col_list *l = ctx;
-    (void)n_col;
-    l->len += (size_t)snprintf(l->out + l->len, l->len < l->cap ? l->cap - l->len : 0, "%s%s", l->len ? ", " : "",
-                               mc_dbv_as_text(&col[0]));
-    return 0;
-}
-
-/* Generated columns (test_case.params_jsonb) are the server's to fill. */
 static mc_status pg_columns(mc_store *s, const char *table, char *out, size_t cap, mc_err *err)
 {
-    col_list l = {out, cap, 0};
-    out[0] = '\0';
     const mc_dbv p[] = {mc_dbv_text(table)};
-    mc_status st = pg_query(s,
-                            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = "
-                            "current_schema() AND table_name = ?1 AND is_generated = 'NEVER' ORDER BY ordinal_position",
-                            p, 1, add_column_name, &l, NULL, err);
-    if (!st && l.len >= cap)
-        st = mc_err_set(err, MC_ERR_INTERNAL, "the columns of %s do not fit in %zu bytes", table, cap);
-    return st;
+    return mc_db_join_column(s,
+                             "SELECT column_name::text FROM information_schema.columns WHERE table_schema = "
+                             "current_schema() AND table_name = ?1 AND is_generated = 'NEVER' "
+                             "ORDER BY ordinal_position",
+                             p, 1, out, cap, err);
 }
 
 /* db check's SQLite PRAGMAs, as what PostgreSQL can say of the same: indexes left invalid (a

@@ -209,30 +209,10 @@ static mc_status sq_migration_sql(int v, char **sql, mc_err *err)
     return *sql ? MC_OK : mc_err_set(err, MC_ERR_NOMEM, "no memory for migration %d", v);
 }
 
-typedef struct col_list {
-    char *out;
-    size_t cap, len;
-} col_list;
-
-static int add_column_name(const mc_dbv *col, int n_col, void *ctx)
-{
-    col_list *l = ctx;
-    if (n_col > 0)
-        l->len += (size_t)snprintf(l->out + l->len, l->len < l->cap ? l->cap - l->len : 0, "%s%s",
-                                   l->len ? ", " : "", mc_dbv_as_text(&col[0]));
-    return 0;
-}
-
 static mc_status sq_columns(mc_store *s, const char *table, char *out, size_t cap, mc_err *err)
 {
-    col_list l = {out, cap, 0};
-    out[0] = '\0';
-    mc_dbv p[] = {mc_dbv_text(table)};
-    mc_status st = sq_query(s, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", p, 1, add_column_name, &l,
-                            NULL, err);
-    if (!st && l.len >= cap)
-        st = mc_err_set(err, MC_ERR_INTERNAL, "the columns of %s do not fit in %zu bytes", table, cap);
-    return st;
+    const mc_dbv p[] = {mc_dbv_text(table)};
+    return mc_db_join_column(s, "SELECT name FROM pragma_table_info(?1) ORDER BY cid", p, 1, out, cap, err);
 }
 
 /* journal_mode needs a moment of exclusive access; a concurrent opener may hold the file. */
