@@ -15,6 +15,7 @@
 #include "store_driver.h"
 
 #define CONNECT_TRIES 4      /* opening: tries before "cannot connect" */
+#define RECONNECT_TRIES 5    /* a lost connection: tries to make it again (waits of 0.25 s to 4 s) */
 #define BACKOFF_FIRST_MS 250 /* the first wait; each next one doubles, up to BACKOFF_MAX_MS */
 #define BACKOFF_MAX_MS 4000
 #define MAX_PARAMS 64
@@ -172,13 +173,19 @@ static mc_status pg_fail(mc_store *s, PGresult *res, const char *sql, mc_err *er
     return mc_err_set(err, MC_ERR_DB, "%s (%s, SQLSTATE %s): %.160s", msg, s->label, c->state, sql);
 }
 
+/* A bounded number of tries, each after a growing wait; the open transaction is gone either way. */
 static bool reconnect(mc_store *s)
 {
     pg_conn *c = conn_of(s);
-    PQreset(c->conn);
     c->in_tx = false;
-    c->lost = PQstatus(c->conn) != CONNECTION_OK;
-    return !c->lost;
+    for (int attempt = 0; attempt < RECONNECT_TRIES; attempt++) {
+        sleep_ms(backoff_ms(attempt));
+        PQreset(c->conn);
+        c->lost = PQstatus(c->conn) != CONNECTION_OK;
+        if (!c->lost)
+            return true;
+    }
+    return false;
 }
 
 static mc_dbv column(PGresult *res, int row, int i, unsigned char **blob)
@@ -280,10 +287,7 @@ static mc_status pg_query(mc_store *s, const char *sql, const mc_dbv *params, in
         st = pg_fail(s, res, sql, err);
         PQclear(res);
         /* outside a transaction a read is simply asked again on a new connection */
-        if (!c->lost || c->in_tx || attempt + 1 >= CONNECT_TRIES)
-            break;
-        sleep_ms(backoff_ms(attempt));
-        if (!reconnect(s))
+        if (!c->lost || c->in_tx || attempt > 0 || !reconnect(s))
             break;
         mc_err_clear(err);
     }
@@ -327,10 +331,8 @@ static void pg_rollback(mc_store *s)
 static bool pg_retry(mc_store *s, int attempt)
 {
     pg_conn *c = conn_of(s);
-    if (c->lost) {
-        sleep_ms(backoff_ms(attempt));
+    if (c->lost)
         return reconnect(s);
-    }
     if (strcmp(c->state, "40001") == 0 || strcmp(c->state, "40P01") == 0) {
         sleep_ms(10L * (attempt + 1) + rand() % 20);
         return true;
