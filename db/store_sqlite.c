@@ -223,7 +223,8 @@ static mc_status set_wal(mc_store *s, mc_err *err)
         if (sqlite3_prepare_v2(db_of(s), "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
             return db_fail(s, err, "setting the WAL journal");
         int rc = sqlite3_step(st);
-        bool wal = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+        bool wal = mode && strcmp((const char *)mode, "wal") == 0;
         sqlite3_finalize(st);
         if (wal)
             return MC_OK;
