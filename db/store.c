@@ -23,7 +23,7 @@
 
 #include "store_driver.h"
 
-#define TX_TRIES 8 /* a transaction that hits a deadlock or a lost connection runs at most this often */
+#define TX_TRIES 12 /* a transaction that hits a deadlock or a lost connection runs at most this often */
 
 /* ---- migrations: index = the schema version it produces (SQLite: PRAGMA user_version;
  * PostgreSQL: the table mc_schema); keep identical to db/schema.sql. SQLite's text is the

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -40,6 +41,7 @@ typedef struct pg_conn {
     bool in_tx;
     char state[6]; /* SQLSTATE of the last failure */
     bool lost;     /* the last failure was a lost connection */
+    uint64_t jitter; /* xorshift state of the retry waits: differs between processes, never seeded by tests */
 } pg_conn;
 
 static pg_conn *conn_of(mc_store *s)
@@ -120,6 +122,7 @@ static mc_status pg_open(mc_store *s, mc_open_mode mode, mc_err *err)
     if (!c)
         return mc_err_set(err, MC_ERR_NOMEM, "no memory for the store");
     s->impl = c;
+    c->jitter = ((uint64_t)getpid() << 32 ^ (uint64_t)time(NULL)) | 1;
     for (int attempt = 0; attempt < CONNECT_TRIES; attempt++) {
         if (attempt)
             sleep_ms(backoff_ms(attempt - 1));
@@ -334,7 +337,11 @@ static bool pg_retry(mc_store *s, int attempt)
     if (c->lost)
         return reconnect(s);
     if (strcmp(c->state, "40001") == 0 || strcmp(c->state, "40P01") == 0) {
-        sleep_ms(10L * (attempt + 1) + rand() % 20);
+        /* a random wait that grows with each try, so the writers that collided fall out of step */
+        c->jitter ^= c->jitter << 13;
+        c->jitter ^= c->jitter >> 7;
+        c->jitter ^= c->jitter << 17;
+        sleep_ms(5 + (long)(c->jitter % (20UL << (attempt < 6 ? attempt : 6))));
         return true;
     }
     return false;
