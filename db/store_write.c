@@ -227,7 +227,41 @@ static mc_status insert_timing(mc_store *s, int64_t result_id, const mc_timing *
     return rc;
 }
 
-static mc_status insert_row(mc_store *s, int64_t run_id, const mc_result_row *row, mc_err *err)
+/* The variants a batch has resolved, inside its transaction only (a retry starts empty): a batch
+ * holds many rows of few variants, and each lookup is two statements (a round trip each on a
+ * server). */
+#define BATCH_VARIANTS 16
+
+typedef struct variant_memo {
+    const char *backend, *name, *hash; /* the row's own strings, alive for the whole call */
+    int64_t id;
+} variant_memo;
+
+typedef struct batch_variants {
+    variant_memo memo[BATCH_VARIANTS];
+    int n;
+} batch_variants;
+
+static mc_status batch_variant_id(mc_store *s, batch_variants *known, const mc_result_row *row, int64_t *id,
+                                  mc_err *err)
+{
+    const char *hash = row->code_hash ? row->code_hash : "";
+    for (int i = 0; i < known->n; i++) {
+        const variant_memo *m = &known->memo[i];
+        if (strcmp(m->backend, row->backend) == 0 && strcmp(m->name, row->variant_name) == 0 &&
+            strcmp(m->hash, hash) == 0) {
+            *id = m->id;
+            return MC_OK;
+        }
+    }
+    mc_status rc = variant_id(s, row->backend, row->variant_name, hash, id, err);
+    if (!rc && known->n < BATCH_VARIANTS)
+        known->memo[known->n++] = (variant_memo){row->backend, row->variant_name, hash, *id};
+    return rc;
+}
+
+static mc_status insert_row(mc_store *s, int64_t run_id, const mc_result_row *row, batch_variants *known,
+                            mc_err *err)
 {
     char key[MC_KEY_LEN], op[64], params[4096];
     if (row->kase) {
@@ -248,7 +282,7 @@ static mc_status insert_row(mc_store *s, int64_t run_id, const mc_result_row *ro
     int64_t cid = 0, vid = 0;
     mc_status rc = case_id(s, key, op, params, &cid, err);
     if (!rc)
-        rc = variant_id(s, row->backend, row->variant_name, row->code_hash ? row->code_hash : "", &vid, err);
+        rc = batch_variant_id(s, known, row, &vid, err);
     const mc_dbv ids[] = {mc_dbv_int(run_id), mc_dbv_int(cid), mc_dbv_int(vid)};
     if (!rc) /* a row the run already has is replaced: a retried batch never stores one twice */
         rc = mc_db_exec(s, "DELETE FROM result WHERE run_id = ?1 AND case_id = ?2 AND variant_id = ?3", ids, 3, NULL,
@@ -289,9 +323,10 @@ typedef struct results_ctx {
 static mc_status results_body(mc_store *s, void *ctx, mc_err *err)
 {
     const results_ctx *b = ctx;
+    batch_variants known = {.n = 0};
     mc_status rc = MC_OK;
     for (int i = 0; !rc && i < b->n; i++)
-        rc = insert_row(s, b->run_id, &b->rows[i], err);
+        rc = insert_row(s, b->run_id, &b->rows[i], &known, err);
     return rc;
 }
 
