@@ -2,8 +2,9 @@
 # tests/cli_pg.sh: the commands over a PostgreSQL store (needs $MC_TEST_PG_URI, e.g. from
 # scripts/pg-test-server; 77 without): 8 concurrent shards store every result exactly once,
 # compare and report over the server say what they say over the same runs merged into SQLite,
-# SQLite -> PostgreSQL -> SQLite merges keep compare's output, kill -9 of writers leaves their
-# runs incomplete and the next run works, and an unreachable server or a password is exit 2.
+# check runs over the server, SQLite -> PostgreSQL -> SQLite merges keep compare's output, kill -9
+# of writers leaves their runs incomplete and the next run works, and an unreachable server or a
+# password is exit 2.
 # SPDX-License-Identifier: MIT
 set -u
 BIN=$1
@@ -118,6 +119,16 @@ same "compare over PostgreSQL and over the merged SQLite" "$tmp/cmp_pg.txt" "$tm
     fail "report over SQLite: exit $?"
 sed -i '/<footer>Written by metallic-check/d' "$tmp/pg.html" "$tmp/sq.html" # the time it was written
 same "report pages over PostgreSQL and over the merged SQLite" "$tmp/pg.html" "$tmp/sq.html"
+
+# ---- check: the per-commit job over the server (its own measurements: exit 0 or 3, never 2) ----
+sed -n '/pgperf.sdpa/p' "$tmp/perf.lua" > "$tmp/perf_sdpa.lua"
+D=dddddddddddddddddddddddddddddddddddddddd
+"$BIN" check --db "$PG" --op sdpa --backend cpu --perf-cases "$tmp/perf_sdpa.lua" --budget 0.05 --remeasure 0 \
+    --base "$B2" --commit "$D" --quiet --report "$tmp/check.html" > "$tmp/check_pg.log" 2>&1
+rc=$?
+{ [ "$rc" = 0 ] || [ "$rc" = 3 ]; } && grep -q "^check: verdict: " "$tmp/check_pg.log" && [ -s "$tmp/check.html" ] && pass ||
+    fail "check over PostgreSQL: exit $rc ($(tail -2 "$tmp/check_pg.log"))"
+[ "$(sql "SELECT status FROM run WHERE commit_sha = '$D'")" = passed ] && pass || fail "check's run was not stored as passed"
 
 # ---- SQLite -> PostgreSQL -> SQLite keeps compare's output ----
 "$BIN" merge "$tmp/merged.db" -o "$PG2" > "$tmp/merge2.log" 2>&1 || fail "merge SQLite -> PostgreSQL: $(cat "$tmp/merge2.log")"
