@@ -615,7 +615,7 @@ static void test_default_base(void **state)
     (void)state;
     static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "default_base.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -677,7 +677,7 @@ static void test_compare_runs(void **state)
     (void)state;
     static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "compare_runs.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -712,13 +712,31 @@ static void test_compare_runs(void **state)
     mc_store_close(s);
 }
 
-/* A version-2 database (db/schema.sql up to migration 3) is migrated: its runs' selection, which
- * it never stored, is read from their command line; a run begun now stores its fields as given. */
-static void test_migrate_selection(void **state)
+/* A version-2 database with one run of the given command line, made behind the store's back:
+ * SQLite: db/schema.sql up to migration 3; PostgreSQL: the server's migrations 1 and 2. */
+static void make_v2_store(const char *path, const char *command_line)
 {
-    (void)state;
-    char path[128], sql_path[512];
-    db_path(path, sizeof path, "v2.db");
+    char rows[1024];
+    snprintf(rows, sizeof rows,
+             "INSERT INTO machine (fingerprint, cpu_model, cpu_flags, cores, os, compiler, cflags, devices, "
+             "first_seen) VALUES ('ffff', 'cpu', '', 1, 'os', 'cc', '', '', '2026-01-01');"
+             "INSERT INTO run (uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, command_line, "
+             "tool_version, seed, mode, shard, started_at) VALUES ('u1', (SELECT id FROM machine), 'abc', 0, '', "
+             "'', 'precommit', '%s', '0', 0, 'independent', '1/2', '2026-01-01T00:00:00Z')",
+             command_line);
+    if (on_pg) {
+        for (int v = 1; v <= 2; v++) {
+            char *sql = NULL;
+            mc_err err = {0};
+            assert_int_equal(mc_db_pg_ops.migration_sql(v, &sql, &err), MC_OK);
+            pg_raw(path, sql);
+            free(sql);
+        }
+        set_raw_version(path, 2);
+        pg_raw(path, rows);
+        return;
+    }
+    char sql_path[512];
     const char *src = getenv("MC_SOURCE_DIR") ? getenv("MC_SOURCE_DIR") : MC_SOURCE_DIR;
     snprintf(sql_path, sizeof sql_path, "%s/db/schema.sql", src);
     FILE *f = fopen(sql_path, "rb");
@@ -733,23 +751,28 @@ static void test_migrate_selection(void **state)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     char *msg = NULL;
-    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db,
-                     "PRAGMA user_version = 2;"
-                     "INSERT INTO machine VALUES (1, 'ffff', 'cpu', '', 1, 'os', 'cc', '', '', '2026-01-01');"
-                     "INSERT INTO run (id, uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, "
-                     "command_line, tool_version, seed, mode, shard, started_at) VALUES (1, 'u1', 1, 'abc', 0, '', "
-                     "'', 'precommit', 'metallic-check run --tier precommit --cases ''/tmp/my cases.lua'' "
-                     "--backend=cpu --variant a --variant ''b*'' --filter dtype=f16 --shard 1/2', '0', 0, "
-                     "'independent', '1/2', '2026-01-01T00:00:00Z')",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, rows, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("a version-2 database: %s", msg);
     sqlite3_close(db);
+    set_raw_version(path, 2);
+}
+
+/* A version-2 database is migrated: its runs' selection, which it never stored, is read from their
+ * command line; a run begun now stores its fields as given. */
+static void test_migrate_selection(void **state)
+{
+    (void)state;
+    char path[256];
+    db_path(path, sizeof path, "v2.db");
+    make_v2_store(path, "metallic-check run --tier precommit --cases ''/tmp/my cases.lua'' --backend=cpu "
+                        "--variant a --variant ''b*'' --filter dtype=f16 --shard 1/2");
     mc_store *s = open_ok(path);
-    assert_int_equal(query_long(s, "PRAGMA user_version"), MC_STORE_VERSION);
+    assert_int_equal(query_long(s, on_pg ? "SELECT version FROM mc_schema" : "PRAGMA user_version"),
+                     MC_STORE_VERSION);
+    int64_t old = query_long(s, "SELECT id FROM run WHERE uuid = 'u1'");
     mc_run_selection sel;
     mc_err err = {0};
-    assert_int_equal(mc_store_get_run_selection(s, 1, &sel, &err), MC_OK);
+    assert_int_equal(mc_store_get_run_selection(s, old, &sel, &err), MC_OK);
     assert_string_equal(sel.tier, "precommit");
     assert_string_equal(sel.cases, "/tmp/my cases.lua");
     assert_string_equal(sel.backends, "cpu");
