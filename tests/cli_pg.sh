@@ -49,9 +49,9 @@ cat > "$tmp/perf.lua" <<'LUA'
 suite "pgperf.sdpa" { op = "sdpa", dtype = "f32", heads = 2, kv_heads = 1, head_dim = 64, n_q = 1, n_kv = {16, 64} }
 suite "pgperf.gemm" { op = "gemm", dtype = "f32", m = {8, 16, 24, 32}, n = {8, 16}, k = 16 }
 LUA
-# a writer to kill: ~3 s of small GEMMs
+# a writer to kill: 2 to 4 s of small GEMMs (it must outlast the kill's latest point, 1.1 s, on an idle machine)
 cat > "$tmp/kill.lua" <<'LUA'
-suite "pgkill.gemm" { op = "gemm", dtype = {"f32", "f16"}, m = {1, 2, 3, 5, 8, 13, 21}, n = {1, 5, 16, 17}, k = {2, 7, 33, 64} }
+suite "pgkill.gemm" { op = "gemm", dtype = {"f32", "f16"}, m = {1, 2, 3, 5, 8, 13, 21, 34}, n = {1, 5, 16, 17, 31, 48}, k = {2, 7, 33, 64, 100, 128} }
 LUA
 A=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 B1=b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1
