@@ -58,7 +58,8 @@ static const char merge_usage[] =
     "Joins results databases (e.g. the shards of one suite run with --shard I/N on several machines)\n"
     "into OUT.db, which is created if needed. Runs are matched by their uuid, cases by canonical key,\n"
     "variants by backend, name and code hash: merging the same database twice adds nothing. Inputs\n"
-    "with an older schema are upgraded in place first.\n"
+    "with an older schema are upgraded in place first. Any of them may be a PostgreSQL server\n"
+    "(postgresql://... or host=... dbname=...; docs/store-postgres.md), either way round.\n"
     "\n"
     "  -o, --output PATH  the database to merge into (required)\n"
     "  -h, --help         this text\n"
@@ -415,12 +416,13 @@ int mc_cli_merge(int argc, char **argv)
         return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "%s", "-o OUT.db is required");
     if (optind >= argc)
         return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "%s", "no database to merge");
-    for (int i = optind; i < argc; i++)
-        if (access(argv[i], R_OK) != 0)
+    for (int i = optind; i < argc; i++) /* a PostgreSQL server is checked when it is opened */
+        if (!mc_store_is_server(argv[i]) && access(argv[i], R_OK) != 0)
             return mc_cli_usage_error("merge", merge_usage, MC_USAGE_FULL, "cannot read '%s'", argv[i]);
     mc_store *s = NULL;
     mc_err err = {0};
-    if (mc_outfile_check_regular(out, "-o", &err) != MC_OK || mc_store_open(out, &s, &err) != MC_OK)
+    if ((!mc_store_is_server(out) && mc_outfile_check_regular(out, "-o", &err) != MC_OK) ||
+        mc_store_open(out, &s, &err) != MC_OK)
         return mc_cli_report_error("merge", &err);
     int rc = MC_EXIT_OK;
     for (int i = optind; i < argc && rc == MC_EXIT_OK; i++) {
@@ -429,7 +431,9 @@ int mc_cli_merge(int argc, char **argv)
             rc = mc_cli_report_error("merge", &err);
             break;
         }
-        printf("%s: %d run%s added (%d already there), %d results, %d timings, %d verdicts\n", argv[i], st.runs_added,
+        char label[1024];
+        mc_store_label(argv[i], label, sizeof label);
+        printf("%s: %d run%s added (%d already there), %d results, %d timings, %d verdicts\n", label, st.runs_added,
                st.runs_added == 1 ? "" : "s", st.runs_present, st.results_added, st.timings_added, st.verdicts_added);
     }
     mc_store_close(s);

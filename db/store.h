@@ -1,5 +1,6 @@
-/* db/store.h: the results store (SQLite): runs, cases, variants, results, timings, verdicts,
- * machine peaks, tuning rows and mutation scores. All SQL of metallic-check lives in db/store.c.
+/* db/store.h: the results store (SQLite file, or a PostgreSQL server through libpq): runs, cases,
+ * variants, results, timings, verdicts, machine peaks, tuning rows and mutation scores. All SQL of
+ * metallic-check lives in db/.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_STORE_H
 #define MC_STORE_H
@@ -13,7 +14,7 @@
 #include "core/status.h"
 #include "stats/timing.h"
 
-#define MC_STORE_VERSION 3 /* PRAGMA user_version of a database this build writes */
+#define MC_STORE_VERSION 3 /* schema version this build writes (SQLite: PRAGMA user_version) */
 
 typedef struct mc_store mc_store;
 
@@ -21,7 +22,18 @@ typedef struct mc_store mc_store;
  * ./metallic-check.db (in the working directory). */
 const char *mc_store_default_path(void);
 
-/* Opens (creating and migrating as needed) the database at path: WAL journal, foreign keys on,
+/* true when a --db / MC_DB value names a PostgreSQL server: a postgresql:// or postgres:// URI or
+ * a libpq keyword string (host=... dbname=...); anything else is a SQLite file's path. */
+bool mc_store_is_server(const char *target);
+/* The target as messages show it: a password in it (user:secret@ or password=secret) as ***. */
+void mc_store_label(const char *target, char *out, size_t cap);
+/* "SQLite" or "PostgreSQL". */
+const char *mc_store_engine(const mc_store *s);
+
+/* Opens a store. A PostgreSQL target connects (a bounded number of tries; a password in the
+ * target is refused: libpq reads it from PGPASSWORD or the PGPASSFILE / ~/.pgpass file) and
+ * creates or migrates the schema under a lock. A SQLite path:
+ * opens (creating and migrating as needed) the database at path: WAL journal, foreign keys on,
  * and a busy timeout so that several processes can write to one file at once. A database from a
  * newer metallic-check (higher user_version) is refused. */
 mc_status mc_store_open(const char *path, mc_store **out, mc_err *err);

@@ -20,9 +20,10 @@ static mc_status load_one(mc_store *s, const rp_run_set *set, rp_env *e, mc_err 
         return MC_OK;
     /* An unknown load average is stored as -1 and an unknown clock as 0: neither counts. */
     snprintf(sql, sizeof sql,
-             "SELECT printf('%%d %%d %%.3f %%.1f %%.1f %%d', count(*), coalesce(sum(t.loadavg > m.cores * %.3f + %.3f), 0), "
-             "coalesce(max(t.loadavg), -1), coalesce(min(CASE WHEN t.cpu_mhz > 0 THEN t.cpu_mhz END), 0), "
-             "coalesce(max(t.cpu_mhz), 0), coalesce(max(m.cores), 0)) FROM timing t JOIN result r ON r.id = t.result_id "
+             /* SQL both store engines read (no printf, no sum of a comparison) */
+             "SELECT count(*) || ' ' || coalesce(sum(CASE WHEN t.loadavg > m.cores * %.3f + %.3f THEN 1 ELSE 0 END), 0) "
+             "|| ' ' || coalesce(max(t.loadavg), -1) || ' ' || coalesce(min(CASE WHEN t.cpu_mhz > 0 THEN t.cpu_mhz END), 0) "
+             "|| ' ' || coalesce(max(t.cpu_mhz), 0) || ' ' || coalesce(max(m.cores), 0) FROM timing t JOIN result r ON r.id = t.result_id "
              "JOIN run u ON u.id = r.run_id JOIN machine m ON m.id = u.machine_id WHERE r.run_id IN (%s)",
              RP_LOAD_PER_CPU, RP_LOAD_SLACK, ids);
     mc_status st = mc_store_query_text(s, sql, text, sizeof text, err);

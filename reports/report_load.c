@@ -322,8 +322,9 @@ static mc_status load_outputs(mc_store *s, rp_report *r, mc_err *err)
     for (int i = 0; !st && r->have_output && i < r->n_failures; i++) {
         rp_failure *f = &r->failures[i];
         snprintf(sql, sizeof sql,
-                 "SELECT substr(output, -%d) FROM result WHERE run_id = %lld AND case_id = %lld AND variant_id = %lld",
-                 RP_MAX_OUTPUT, (long long)f->run_id, (long long)f->case_id, (long long)f->variant_id);
+                 "SELECT CASE WHEN length(output) > %d THEN substr(output, length(output) - %d) ELSE output END "
+                 "FROM result WHERE run_id = %lld AND case_id = %lld AND variant_id = %lld", /* both engines' SQL */
+                 RP_MAX_OUTPUT, RP_MAX_OUTPUT - 1, (long long)f->run_id, (long long)f->case_id, (long long)f->variant_id);
         st = mc_store_query_text(s, sql, text, sizeof text, err);
         if (!st && text[0] && !(f->output = rp_strdup(text)))
             st = mc_err_set(err, MC_ERR_NOMEM, "no memory for captured output");

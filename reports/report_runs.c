@@ -154,7 +154,7 @@ mc_status rp_logical_run(mc_store *s, int64_t run_id, rp_run_set *out, mc_err *e
              "hex(tier), ';') FROM (SELECT r.id, r.shard, r.tier FROM run r, "
              "run c WHERE c.id = %lld AND r.commit_sha = c.commit_sha AND r.machine_id = c.machine_id AND "
              "r.tier = c.tier AND (r.id = c.id OR (r.shard != '' AND r.status != 'incomplete')) "
-             "ORDER BY r.started_at, r.id LIMIT 4096)",
+             "ORDER BY r.started_at, r.id LIMIT 4096) AS picked",
              (long long)run_id);
     run_list l;
     mc_status st = run_list_read(s, sql, &l, err);

@@ -1,4 +1,6 @@
-/* tests/test_store.c: the SQLite results store.
+/* tests/test_store.c: the results store, on SQLite and then on PostgreSQL (the same test table
+ * twice; the PostgreSQL half needs a server at $MC_TEST_PG_URI, e.g. scripts/pg-test-server, and
+ * exits 77 without one). Each "database" is a file on SQLite and a fresh schema on PostgreSQL.
  * Focus: migrations from an empty file, WAL and foreign keys on, batches that round-trip, a
  * SIGKILL in the middle of a batch that leaves a sound database with every committed batch and
  * the run "incomplete", two processes writing one file at once, merges without duplicates, and
@@ -16,13 +18,54 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "db/compare_runs.h"
 #include "db/store.h"
+#include "db/store_driver.h"
 #include "core/op.h"
 
 static char tmpdir[64];
+static bool on_pg;         /* the group running: SQLite files or PostgreSQL schemas */
+static const char *pg_uri; /* $MC_TEST_PG_URI: a postgresql:// URI without a query part */
+
+static void quiet(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Runs SQL on the server directly (libpq, not the store); target may name a schema. The first
+ * value of the answer goes to out (may be NULL). */
+static void pg_raw_text(const char *target, const char *sql, char *out, size_t cap)
+{
+    PGconn *c = PQconnectdb(target);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connecting to %s: %s", target, PQerrorMessage(c));
+    PQsetNoticeProcessor(c, quiet, NULL);
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(c));
+    if (out)
+        snprintf(out, cap, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+}
+
+static void pg_raw(const char *target, const char *sql)
+{
+    pg_raw_text(target, sql, NULL, 0);
+}
+
+/* This process's schemas, one per "database" name. */
+static void pg_schema_name(char *out, size_t cap, const char *name)
+{
+    size_t n = (size_t)snprintf(out, cap, "mcs_%ld_", (long)getpid());
+    for (const char *p = name; *p && n + 1 < cap; p++)
+        out[n++] = (char)((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ? *p : '_');
+    out[n] = '\0';
+}
 
 static int make_tmpdir(void **state)
 {
@@ -39,9 +82,34 @@ static int remove_tmpdir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A new, empty database: a file name (SQLite) or a target naming a fresh schema (PostgreSQL). */
 static void db_path(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", tmpdir, name);
+    if (!on_pg) {
+        snprintf(out, cap, "%s/%s", tmpdir, name);
+        return;
+    }
+    char schema[96], sql[256];
+    pg_schema_name(schema, sizeof schema, name);
+    snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema, schema);
+    pg_raw(pg_uri, sql);
+    snprintf(out, cap, "%s?options=-csearch_path%%3D%s&application_name=%s", pg_uri, schema, schema);
+}
+
+/* Sets a database's schema version behind the store's back (a newer or a foreign one). */
+static void set_raw_version(const char *path, int v)
+{
+    char sql[160];
+    if (on_pg) {
+        snprintf(sql, sizeof sql, "CREATE TABLE mc_schema (version integer); INSERT INTO mc_schema VALUES (%d)", v);
+        pg_raw(path, sql);
+        return;
+    }
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
 }
 
 static mc_store *open_ok(const char *path)
@@ -117,52 +185,59 @@ static void make_rows(mc_result_row *rows, char *keys, int first, int n, const m
 static void test_migrate_empty(void **state)
 {
     (void)state;
-    char path[128], text[64];
+    char path[256], text[64];
     db_path(path, sizeof path, "fresh.db");
     mc_store *s = open_ok(path);
-    query(s, "PRAGMA user_version", text, sizeof text);
+    const char *version_sql = on_pg ? "SELECT version FROM mc_schema" : "PRAGMA user_version";
+    query(s, version_sql, text, sizeof text);
     assert_int_equal(atoi(text), MC_STORE_VERSION);
-    query(s, "PRAGMA journal_mode", text, sizeof text);
-    assert_string_equal(text, "wal");
-    query(s, "PRAGMA foreign_keys", text, sizeof text);
-    assert_string_equal(text, "1");
+    if (!on_pg) {
+        query(s, "PRAGMA journal_mode", text, sizeof text);
+        assert_string_equal(text, "wal");
+        query(s, "PRAGMA foreign_keys", text, sizeof text);
+        assert_string_equal(text, "1");
+    }
+    const char *table_sql = on_pg ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                                    "current_schema() AND table_name = '%s'"
+                                  : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'";
     static const char *const tables[] = {"machine", "run", "test_case", "variant", "result", "timing", "verdict",
                                          "machine_peak", "tuning", "mutation_score"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", tables[i]);
+        char sql[192];
+        snprintf(sql, sizeof sql, table_sql, tables[i]);
         assert_int_equal(query_long(s, sql), 1);
     }
     mc_store_close(s);
     s = open_ok(path); /* reopening migrates nothing and keeps the version */
-    assert_int_equal(query_long(s, "PRAGMA user_version"), MC_STORE_VERSION);
+    assert_int_equal(query_long(s, version_sql), MC_STORE_VERSION);
     mc_store_close(s);
 
-    /* an existing empty file is migrated too */
+    /* an existing empty file (an empty schema) is migrated too */
     db_path(path, sizeof path, "empty.db");
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fclose(f);
+    if (!on_pg) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    mc_err err = {0};
+    assert_int_equal(mc_store_open_existing(path, false, &s, &err), MC_ERR_USAGE); /* a reader writes no schema */
+    assert_null(s);
     s = open_ok(path);
-    assert_int_equal(query_long(s, "SELECT count(*) FROM sqlite_master WHERE name = 'timing'"), 1);
+    char sql[192];
+    snprintf(sql, sizeof sql, table_sql, "timing");
+    assert_int_equal(query_long(s, sql), 1);
     mc_store_close(s);
 
     /* a newer schema is refused, not scribbled on */
     db_path(path, sizeof path, "newer.db");
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
-    mc_err err = {0};
+    set_raw_version(path, 99);
     assert_int_equal(mc_store_open(path, &s, &err), MC_ERR_DB);
     assert_non_null(strstr(err.msg, "99"));
     assert_null(s);
 
     /* a negative version (found by fuzzing db import) is another program's file, not migration -16776960 */
     db_path(path, sizeof path, "negative.db");
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = -16776960", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    set_raw_version(path, -16776960);
     err = (mc_err){0};
     assert_int_equal(mc_store_open(path, &s, &err), MC_ERR_DB);
     assert_non_null(strstr(err.msg, "-16776960"));
@@ -172,11 +247,53 @@ static void test_migrate_empty(void **state)
     assert_null(s);
 }
 
-/* db/schema.sql, run by the sqlite3 library alone, gives exactly the schema the store creates. */
+/* PostgreSQL's half of one schema: the translated migrations hold no SQLite-only type, and the
+ * server's columns have the types the store relies on. */
+static void check_pg_schema(void)
+{
+    for (int v = 1; v <= MC_STORE_VERSION; v++) {
+        const mc_migration *m = mc_store_migration(v);
+        assert_non_null(m);
+        char *pg = mc_store_pg_dialect(m->sql);
+        assert_non_null(pg);
+        assert_null(strstr(pg, " REAL"));
+        assert_null(strstr(pg, " BLOB"));
+        assert_null(strstr(pg, "INTEGER"));
+        free(pg);
+    }
+    char path[256], text[64], sql[256];
+    db_path(path, sizeof path, "types.db");
+    mc_store *s = open_ok(path);
+    static const char *const expect[][3] = {
+        {"timing", "samples", "bytea"},         {"timing", "median_ns", "double precision"},
+        {"test_case", "params", "text"},        {"test_case", "params_jsonb", "jsonb"},
+        {"run", "seed", "bigint"},              {"result", "output", "text"},
+    };
+    for (size_t i = 0; i < sizeof expect / sizeof expect[0]; i++) {
+        snprintf(sql, sizeof sql, "SELECT data_type FROM information_schema.columns WHERE table_schema = "
+                 "current_schema() AND table_name = '%s' AND column_name = '%s'", expect[i][0], expect[i][1]);
+        query(s, sql, text, sizeof text);
+        assert_string_equal(text, expect[i][2]);
+    }
+    query(s, "SELECT is_identity FROM information_schema.columns WHERE table_schema = current_schema() "
+             "AND table_name = 'run' AND column_name = 'id'", text, sizeof text);
+    assert_string_equal(text, "YES");
+    query(s, "SELECT is_identity FROM information_schema.columns WHERE table_schema = current_schema() "
+             "AND table_name = 'timing' AND column_name = 'result_id'", text, sizeof text);
+    assert_string_equal(text, "NO");
+    mc_store_close(s);
+}
+
+/* db/schema.sql, run by the sqlite3 library alone, gives exactly the schema the store creates
+ * (SQLite); PostgreSQL: check_pg_schema. */
 static void test_schema_file_matches(void **state)
 {
     (void)state;
-    char path[128], file_db[128], sql_path[512];
+    if (on_pg) {
+        check_pg_schema();
+        return;
+    }
+    char path[256], file_db[128], sql_path[512];
     db_path(path, sizeof path, "by_store.db");
     db_path(file_db, sizeof file_db, "by_file.db");
     mc_store *s = open_ok(path);
@@ -223,7 +340,7 @@ static const mc_op toy_op = {.name = "toy", .params = toy_params, .n_params = 3}
 static void test_round_trip(void **state)
 {
     (void)state;
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "round.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -342,7 +459,7 @@ static void test_round_trip(void **state)
 static void test_append_samples(void **state)
 {
     (void)state;
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "append.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -429,7 +546,7 @@ static void test_best_base(void **state)
     (void)state;
     static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "base.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -498,7 +615,7 @@ static void test_default_base(void **state)
     (void)state;
     static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "default_base.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -560,7 +677,7 @@ static void test_compare_runs(void **state)
     (void)state;
     static const char parent[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     static const char child[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "compare_runs.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -595,13 +712,31 @@ static void test_compare_runs(void **state)
     mc_store_close(s);
 }
 
-/* A version-2 database (db/schema.sql up to migration 3) is migrated: its runs' selection, which
- * it never stored, is read from their command line; a run begun now stores its fields as given. */
-static void test_migrate_selection(void **state)
+/* A version-2 database with one run of the given command line, made behind the store's back:
+ * SQLite: db/schema.sql up to migration 3; PostgreSQL: the server's migrations 1 and 2. */
+static void make_v2_store(const char *path, const char *command_line)
 {
-    (void)state;
-    char path[128], sql_path[512];
-    db_path(path, sizeof path, "v2.db");
+    char rows[1024];
+    snprintf(rows, sizeof rows,
+             "INSERT INTO machine (fingerprint, cpu_model, cpu_flags, cores, os, compiler, cflags, devices, "
+             "first_seen) VALUES ('ffff', 'cpu', '', 1, 'os', 'cc', '', '', '2026-01-01');"
+             "INSERT INTO run (uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, command_line, "
+             "tool_version, seed, mode, shard, started_at) VALUES ('u1', (SELECT id FROM machine), 'abc', 0, '', "
+             "'', 'precommit', '%s', '0', 0, 'independent', '1/2', '2026-01-01T00:00:00Z')",
+             command_line);
+    if (on_pg) {
+        for (int v = 1; v <= 2; v++) {
+            char *sql = NULL;
+            mc_err err = {0};
+            assert_int_equal(mc_db_pg_ops.migration_sql(v, &sql, &err), MC_OK);
+            pg_raw(path, sql);
+            free(sql);
+        }
+        set_raw_version(path, 2);
+        pg_raw(path, rows);
+        return;
+    }
+    char sql_path[512];
     const char *src = getenv("MC_SOURCE_DIR") ? getenv("MC_SOURCE_DIR") : MC_SOURCE_DIR;
     snprintf(sql_path, sizeof sql_path, "%s/db/schema.sql", src);
     FILE *f = fopen(sql_path, "rb");
@@ -616,23 +751,28 @@ static void test_migrate_selection(void **state)
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     char *msg = NULL;
-    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db,
-                     "PRAGMA user_version = 2;"
-                     "INSERT INTO machine VALUES (1, 'ffff', 'cpu', '', 1, 'os', 'cc', '', '', '2026-01-01');"
-                     "INSERT INTO run (id, uuid, machine_id, commit_sha, dirty, branch, parent_sha, tier, "
-                     "command_line, tool_version, seed, mode, shard, started_at) VALUES (1, 'u1', 1, 'abc', 0, '', "
-                     "'', 'precommit', 'metallic-check run --tier precommit --cases ''/tmp/my cases.lua'' "
-                     "--backend=cpu --variant a --variant ''b*'' --filter dtype=f16 --shard 1/2', '0', 0, "
-                     "'independent', '1/2', '2026-01-01T00:00:00Z')",
-                     NULL, NULL, &msg) != SQLITE_OK)
+    if (sqlite3_exec(db, text, NULL, NULL, &msg) != SQLITE_OK || sqlite3_exec(db, rows, NULL, NULL, &msg) != SQLITE_OK)
         fail_msg("a version-2 database: %s", msg);
     sqlite3_close(db);
+    set_raw_version(path, 2);
+}
+
+/* A version-2 database is migrated: its runs' selection, which it never stored, is read from their
+ * command line; a run begun now stores its fields as given. */
+static void test_migrate_selection(void **state)
+{
+    (void)state;
+    char path[256];
+    db_path(path, sizeof path, "v2.db");
+    make_v2_store(path, "metallic-check run --tier precommit --cases ''/tmp/my cases.lua'' --backend=cpu "
+                        "--variant a --variant ''b*'' --filter dtype=f16 --shard 1/2");
     mc_store *s = open_ok(path);
-    assert_int_equal(query_long(s, "PRAGMA user_version"), MC_STORE_VERSION);
+    assert_int_equal(query_long(s, on_pg ? "SELECT version FROM mc_schema" : "PRAGMA user_version"),
+                     MC_STORE_VERSION);
+    int64_t old = query_long(s, "SELECT id FROM run WHERE uuid = 'u1'");
     mc_run_selection sel;
     mc_err err = {0};
-    assert_int_equal(mc_store_get_run_selection(s, 1, &sel, &err), MC_OK);
+    assert_int_equal(mc_store_get_run_selection(s, old, &sel, &err), MC_OK);
     assert_string_equal(sel.tier, "precommit");
     assert_string_equal(sel.cases, "/tmp/my cases.lua");
     assert_string_equal(sel.backends, "cpu");
@@ -658,7 +798,7 @@ static void test_migrate_selection(void **state)
 static void test_peaks_tuning_mutation(void **state)
 {
     (void)state;
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "machine.db");
     mc_store *s = open_ok(path);
     mc_err err = {0};
@@ -731,7 +871,7 @@ static void killed_child(const char *path, int fd, int batches)
 static void test_kill_mid_batch(void **state)
 {
     (void)state;
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "killed.db");
     int fds[2];
     assert_int_equal(pipe(fds), 0);
@@ -801,7 +941,7 @@ static int writer_child(const char *path, int id)
 static void test_two_writers(void **state)
 {
     (void)state;
-    char path[128];
+    char path[256];
     db_path(path, sizeof path, "shared.db"); /* not created yet: both race to create and migrate it */
     pid_t pids[2];
     for (int i = 0; i < 2; i++) {
@@ -852,7 +992,7 @@ static int64_t build_shard(const char *path, const char *uuid, const char *commi
 static void test_merge(void **state)
 {
     (void)state;
-    char a[128], b[128], out[128];
+    char a[256], b[256], out[256];
     db_path(a, sizeof a, "shard_a.db");
     db_path(b, sizeof b, "shard_b.db");
     db_path(out, sizeof out, "merged.db");
@@ -935,14 +1075,205 @@ static void test_default_path(void **state)
     free(saved);
 }
 
+/* A SQLite history merged into this group's store and back into a new SQLite file: the same runs,
+ * results, timings (samples bit for bit) and verdicts each way, and merging again adds nothing. */
+static void test_merge_across_engines(void **state)
+{
+    (void)state;
+    char shard[256], mid[256], back[256];
+    snprintf(shard, sizeof shard, "%s/across_shard.db", tmpdir);
+    snprintf(back, sizeof back, "%s/across_back.db", tmpdir);
+    db_path(mid, sizeof mid, "across_mid.db");
+    const char *commit = "5555555555555555555555555555555555555555";
+    build_shard(shard, "000000000000000000000000000000c1", commit, 0, 12);
+    mc_store *m = open_ok(mid);
+    mc_err err = {0};
+    mc_merge_stats st;
+    assert_int_equal(mc_store_merge_from(m, shard, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added, 1);
+    assert_int_equal(st.results_added, 12);
+    assert_int_equal(st.timings_added, 12);
+    assert_int_equal(mc_store_merge_from(m, shard, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added + st.results_added + st.timings_added, 0);
+    assert_int_equal(st.runs_present, 1);
+    mc_store_close(m);
+
+    mc_store *b = open_ok(back);
+    assert_int_equal(mc_store_merge_from(b, mid, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added, 1);
+    assert_int_equal(st.results_added, 12);
+    assert_int_equal(mc_store_merge_from(b, mid, &st, &err), MC_OK);
+    assert_int_equal(st.runs_added + st.results_added + st.timings_added, 0);
+    mc_timing_set set;
+    int64_t run = query_long(b, "SELECT id FROM run WHERE uuid = '000000000000000000000000000000c1'");
+    assert_int_equal(mc_store_load_timings(b, run, &set, &err), MC_OK);
+    assert_int_equal(set.count, 12);
+    static const double samples[3] = {10, 11, 12};
+    assert_memory_equal(set.rows[5].timing.samples_ns, samples, sizeof samples);
+    mc_timing_set_free(&set);
+    assert_int_equal(query_long(b, "SELECT count(*) FROM machine_peak"), 1);
+    mc_store_close(b);
+}
+
+/* Which targets are servers, how messages show them, and that a password in one is refused. */
+static void test_targets(void **state)
+{
+    (void)state;
+    assert_true(mc_store_is_server("postgresql://ci@db.example/mc"));
+    assert_true(mc_store_is_server("postgres://db/mc"));
+    assert_true(mc_store_is_server("host=db dbname=mc"));
+    assert_true(mc_store_is_server("dbname = mc"));
+    assert_false(mc_store_is_server("metallic-check.db"));
+    assert_false(mc_store_is_server("./host=db.sqlite"));
+    assert_false(mc_store_is_server("/tmp/postgresql:/x.db"));
+    static const char *const cases[][2] = {
+        {"postgresql://ci:s3cret@db:5432/mc", "postgresql://ci:***@db:5432/mc"},
+        {"postgres://ci@db/mc?password=s3cret&sslmode=require", "postgres://ci@db/mc?password=***&sslmode=require"},
+        {"host=db password='s3 cret' dbname=mc", "host=db password=*** dbname=mc"},
+        {"host=db password=s3cret", "host=db password=***"},
+        {"postgresql://ci@db/mc", "postgresql://ci@db/mc"},
+        {"runs.db", "runs.db"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char label[256];
+        mc_store_label(cases[i][0], label, sizeof label);
+        assert_string_equal(label, cases[i][1]);
+    }
+    mc_store *s = NULL;
+    mc_err err = {0};
+    assert_int_equal(mc_store_open("postgresql://ci:s3cret@127.0.0.1:1/mc", &s, &err), MC_ERR_USAGE);
+    assert_null(s);
+    assert_null(strstr(err.msg, "s3cret"));
+    assert_non_null(strstr(err.msg, "PGPASSFILE"));
+    /* nothing listens on port 1: a bounded number of tries, then a database error (exit 2) */
+    err = (mc_err){0};
+    assert_int_equal(mc_store_open("postgresql://ci@127.0.0.1:1/mc?connect_timeout=2", &s, &err), MC_ERR_DB);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "cannot connect to PostgreSQL at postgresql://ci@127.0.0.1:1/mc"));
+}
+
+/* PostgreSQL only: the server drops the store's connection between two batches (as a restart
+ * or a network cut would): the next batch reconnects and is stored once, the run goes on. */
+static void test_pg_lost_connection(void **state)
+{
+    (void)state;
+    char path[256], schema[96], sql[256];
+    db_path(path, sizeof path, "lost.db");
+    pg_schema_name(schema, sizeof schema, "lost.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, "000000000000000000000000000000d1", "6666666666666666666666666666666666666666", "cpu: test");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    mc_result res = pass_result();
+    mc_result_row rows[10];
+    char keys[10 * 32];
+    make_rows(rows, keys, 0, 10, &res, "toy_scalar");
+    assert_int_equal(mc_store_add_results(s, run, rows, 10, &err), MC_OK);
+    snprintf(sql, sizeof sql, "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
+             "WHERE application_name = '%s'", schema);
+    char killed[16];
+    pg_raw_text(pg_uri, sql, killed, sizeof killed);
+    assert_string_equal(killed, "1");
+    make_rows(rows, keys, 10, 10, &res, "toy_scalar");
+    if (mc_store_add_results(s, run, rows, 10, &err) != MC_OK)
+        fail_msg("after a lost connection: %s", err.msg);
+    assert_int_equal(mc_store_end_run(s, run, "passed", &err), MC_OK);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), 20);
+    mc_store_close(s);
+}
+
+/* PostgreSQL only: writers whose transactions are SERIALIZABLE (set through the target, as a
+ * server's default may be) conflict on the cases they share; the server aborts some with
+ * SQLSTATE 40001 and the store runs them again, so every writer finishes and nothing is doubled. */
+static void test_pg_serializable_writers(void **state)
+{
+    (void)state;
+    char path[320];
+    db_path(path, sizeof path, "serial.db");
+    strncat(path, "%20-cdefault_transaction_isolation%3Dserializable", sizeof path - strlen(path) - 1);
+    char *amp = strchr(path, '&'); /* the options end where application_name starts: move it last */
+    char app[96];
+    snprintf(app, sizeof app, "%.*s", (int)(strstr(path, "%20-c") - amp), amp);
+    memmove(amp, amp + strlen(app), strlen(amp + strlen(app)) + 1);
+    strncat(path, app, sizeof path - strlen(path) - 1);
+    mc_store *s = open_ok(path); /* migrated once, before the writers race */
+    char text[32];
+    query(s, "SHOW transaction_isolation", text, sizeof text);
+    assert_string_equal(text, "serializable");
+    mc_store_close(s);
+    enum { WRITERS = 4 };
+    pid_t pids[WRITERS];
+    for (int i = 0; i < WRITERS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0)
+            _exit(writer_child(path, i));
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        int wstatus = 0;
+        assert_int_equal(waitpid(pids[i], &wstatus, 0), pids[i]);
+        assert_true(WIFEXITED(wstatus));
+        assert_int_equal(WEXITSTATUS(wstatus), 0);
+    }
+    s = open_ok(path);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM run WHERE status = 'passed'"), WRITERS);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM result"), WRITERS * 1000);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM test_case"), 1000);
+    mc_store_close(s);
+}
+
+static int setup_sqlite(void **state)
+{
+    on_pg = false;
+    return make_tmpdir(state);
+}
+
+static int setup_pg(void **state)
+{
+    on_pg = true;
+    return make_tmpdir(state);
+}
+
+/* Drops the schemas this process made. */
+static int teardown_pg(void **state)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DO $$ DECLARE n text; BEGIN FOR n IN SELECT nspname FROM pg_namespace WHERE nspname LIKE "
+             "'mcs\\_%ld\\_%%' LOOP EXECUTE 'DROP SCHEMA ' || quote_ident(n) || ' CASCADE'; END LOOP; END $$",
+             (long)getpid());
+    pg_raw(pg_uri, sql);
+    return remove_tmpdir(state);
+}
+
 int main(void)
 {
+    /* the same table for both engines */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_empty),   cmocka_unit_test(test_schema_file_matches),
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
         cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
-        cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base), cmocka_unit_test(test_default_base), cmocka_unit_test(test_migrate_selection), cmocka_unit_test(test_compare_runs),
+        cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base),
+        cmocka_unit_test(test_default_base),    cmocka_unit_test(test_migrate_selection),
+        cmocka_unit_test(test_compare_runs),    cmocka_unit_test(test_merge_across_engines),
+        cmocka_unit_test(test_targets),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    const struct CMUnitTest pg_only[] = {
+        cmocka_unit_test(test_pg_lost_connection),
+        cmocka_unit_test(test_pg_serializable_writers),
+    };
+    int failed = cmocka_run_group_tests_name("sqlite", tests, setup_sqlite, remove_tmpdir);
+    pg_uri = getenv("MC_TEST_PG_URI");
+    if (!pg_uri || !*pg_uri) {
+        if (failed)
+            return failed;
+        printf("skipped: no PostgreSQL server (MC_TEST_PG_URI unset)\n");
+        return 77;
+    }
+    failed += cmocka_run_group_tests_name("postgresql", tests, setup_pg, teardown_pg);
+    failed += cmocka_run_group_tests_name("postgresql only", pg_only, setup_pg, teardown_pg);
+    return failed;
 }
