@@ -202,6 +202,21 @@ static void test_throttle_reasons(void **state)
     assert_string_equal(text, "gpu clocks unknown (no NVML)");
 }
 
+/* The gate check reads `requires` through has_features: "sm_80" is 8.0 or newer, anything else no. */
+static void test_compute_capability_features(void **state)
+{
+    assert_true(mc_cuda_has_features("sm_80", 9, 0));
+    assert_true(mc_cuda_has_features("sm_80", 8, 0));
+    assert_true(mc_cuda_has_features("sm_80,sm_75", 8, 6));
+    assert_false(mc_cuda_has_features("sm_80", 7, 5));
+    assert_false(mc_cuda_has_features("sm_90", 8, 9));
+    assert_false(mc_cuda_has_features("sm_80,sm_90", 8, 9));
+    assert_false(mc_cuda_has_features("avx2", 9, 0)); /* a CPU feature is no device's */
+    assert_false(mc_cuda_has_features("sm_8x", 9, 0));
+    assert_false(mc_cuda_has_features("sm_", 9, 0));
+    assert_true(mc_cuda_has_features("", 9, 0));
+}
+
 /* Without a device the probe says so, in words a user can act on, and never crashes. */
 static void test_probe_reason_without_device(void **state)
 {
@@ -313,6 +328,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stub_libraries_refused),
         cmocka_unit_test(test_sticky_errors),
         cmocka_unit_test(test_throttle_reasons),
+        cmocka_unit_test(test_compute_capability_features),
         cmocka_unit_test(test_probe_reason_without_device),
         cmocka_unit_test(test_round_trip_with_offsets),
         cmocka_unit_test(test_timer_needs_a_kernel),

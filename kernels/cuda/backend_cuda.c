@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,21 @@ mc_status mc_cuda_check(CUresult rc, const char *what, mc_err *err)
     }
     return mc_err_set(err, rc == CUDA_ERROR_OUT_OF_MEMORY ? MC_ERR_NOMEM : MC_ERR_BACKEND, "%s: %s (error %d)", what,
                       error_name(api, rc), (int)rc);
+}
+
+/* A CUDA context reserves address space far beyond what it uses (unified addressing): under the
+ * worker's RLIMIT_AS (--mem-limit) it may fail to start. Says so, for the error message. */
+static const char *address_limit_hint(void)
+{
+    static char hint[200];
+    struct rlimit as;
+    if (getrlimit(RLIMIT_AS, &as) != 0 || as.rlim_cur == RLIM_INFINITY)
+        return "";
+    snprintf(hint, sizeof hint,
+             "; this process's address space is limited to %llu MiB and a CUDA context reserves more: run with "
+             "--mem-limit 0",
+             (unsigned long long)(as.rlim_cur >> 20));
+    return hint;
 }
 
 /* ---- device choice ---- */
@@ -84,8 +100,8 @@ static mc_status choose_device(const mc_cuda_driver **api, CUdevice *dev, int *o
         return mc_err_set(err, MC_ERR_UNSUPPORTED, "no CUDA device (cuInit: CUDA_ERROR_NO_DEVICE; driver %s)",
                           (*api)->path);
     if (rc != CUDA_SUCCESS)
-        return mc_err_set(err, MC_ERR_UNSUPPORTED, "no CUDA device: cuInit failed: %s (error %d; driver %s)",
-                          error_name(*api, rc), (int)rc, (*api)->path);
+        return mc_err_set(err, MC_ERR_UNSUPPORTED, "no CUDA device: cuInit failed: %s (error %d; driver %s)%s",
+                          error_name(*api, rc), (int)rc, (*api)->path, address_limit_hint());
     int count = 0;
     if ((*api)->device_count(&count) != CUDA_SUCCESS || count == 0)
         return mc_err_set(err, MC_ERR_UNSUPPORTED, "no CUDA device (the driver lists none)");
@@ -193,6 +209,8 @@ static mc_status cuda_init(mc_backend_ctx **out, mc_err *err)
         st = mc_cuda_check(api->event_create(&ctx->ev_end, CU_EVENT_DEFAULT), "cuEventCreate", err);
     if (st) {
         cuda_shutdown(ctx);
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used, "%s", address_limit_hint());
         return st;
     }
     query_info(ctx);
@@ -206,7 +224,10 @@ static mc_status cuda_init(mc_backend_ctx **out, mc_err *err)
 static void cuda_describe(mc_backend_ctx *ctx, char *out, size_t out_len)
 {
     const mc_cuda_device_info *i = &ctx->info;
-    snprintf(out, out_len, "%s (device %d, sm_%d%d, %d SMs, %.1f GiB), driver API %d.%d, NVRTC %d.%d%s%s", i->name,
+    snprintf(out, out_len,
+             "%s (device %d, sm_%d%d, %d SMs, %.1f GiB), driver API %d.%d, NVRTC %d.%d, timer: CUDA events around "
+             "each batch%s%s",
+             i->name,
              i->ordinal, i->cc_major, i->cc_minor, i->sms, (double)i->global_bytes / (1024.0 * 1024.0 * 1024.0),
              i->driver_version / 1000, i->driver_version % 1000 / 10, i->nvrtc_major, i->nvrtc_minor,
              ctx->nvml.device ? "" : ", NVML: ", ctx->nvml.device ? "" : ctx->nvml.why);
@@ -220,6 +241,26 @@ const mc_cuda_device_info *mc_cuda_device(mc_backend_ctx *ctx)
 CUstream mc_cuda_stream(mc_backend_ctx *ctx)
 {
     return ctx->stream;
+}
+
+bool mc_cuda_has_features(const char *requires, int major, int minor)
+{
+    const char *p = requires;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int want = 0, used = 0;
+        if (len < 5 || len > 7 || sscanf(p, "sm_%d%n", &want, &used) != 1 || (size_t)used != len || want < 10)
+            return false;
+        if (major * 10 + minor < want)
+            return false;
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+static bool cuda_has_features(mc_backend_ctx *ctx, const char *requires)
+{
+    return mc_cuda_has_features(requires, ctx->info.cc_major, ctx->info.cc_minor);
 }
 
 /* ---- buffers ---- */
@@ -355,8 +396,29 @@ static mc_status cuda_timer_end(mc_backend_ctx *ctx, double *elapsed_ns, mc_err 
         *elapsed_ns = (double)ms * 1e6;
     mc_cuda_nvml_sample(&ctx->nvml, &ctx->last_sample);
     ctx->batches++;
-    ctx->throttled_batches += ctx->last_sample.valid && mc_cuda_gpu_throttled(ctx->last_sample.reasons);
+    if (ctx->last_sample.valid) {
+        ctx->throttled_batches += mc_cuda_gpu_throttled(ctx->last_sample.reasons);
+        if (!ctx->min_sm_mhz || ctx->last_sample.sm_mhz < ctx->min_sm_mhz)
+            ctx->min_sm_mhz = ctx->last_sample.sm_mhz;
+    }
     return st;
+}
+
+#define ROOF_BYTES ((size_t)256 << 20) /* copies of 256 MiB: far past the H200's 60 MiB L2 */
+
+static void cuda_timing_note(mc_backend_ctx *ctx, mc_device_timing_note *out)
+{
+    if (ctx->roof_gbs == 0) {
+        mc_err err = {0};
+        if (mc_cuda_copy_bandwidth(ctx, ROOF_BYTES, &ctx->roof_gbs, &err) != MC_OK)
+            ctx->roof_gbs = -1; /* no roof rather than a wrong one; the row then says nothing */
+    }
+    *out = (mc_device_timing_note){.roof_gbs = ctx->roof_gbs > 0 ? ctx->roof_gbs : 0,
+                                   .min_clock_mhz = ctx->min_sm_mhz,
+                                   .batches = ctx->batches,
+                                   .throttled = ctx->throttled_batches};
+    ctx->batches = ctx->throttled_batches = 0;
+    ctx->min_sm_mhz = 0;
 }
 
 /* ---- the device's own ceiling ---- */
@@ -418,4 +480,6 @@ const mc_backend mc_backend_cuda = {
     .timer_begin = cuda_timer_begin,
     .timer_end = cuda_timer_end,
     .program_hash = mc_cuda_program_hash,
+    .timing_note = cuda_timing_note,
+    .has_features = cuda_has_features,
 };

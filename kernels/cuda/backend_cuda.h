@@ -85,6 +85,10 @@ const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program);
  * event-timed copy, median of 7 after a warm-up), in GB/s: the roof of bandwidth-bound GPU rows. */
 mc_status mc_cuda_copy_bandwidth(mc_backend_ctx *ctx, size_t bytes, double *gbs /* out */, mc_err *err);
 
+/* Does compute capability major.minor have every feature of `requires`, a comma-separated list of
+ * "sm_XY" (capability X.Y or newer)? An unknown feature name is never had. */
+bool mc_cuda_has_features(const char *requires, int major, int minor);
+
 /* ---- tensors and options ---- */
 
 mc_cuda_tensor mc_cuda_tensor_of(const mc_tensor *t);

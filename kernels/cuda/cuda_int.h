@@ -51,7 +51,9 @@ struct mc_backend_ctx {
     int launches; /* since timer_begin */
     mc_cuda_nvml nvml;              /* clocks, temperature, throttle reasons per timed batch */
     mc_cuda_gpu_sample last_sample; /* taken at the last timer_end */
-    int batches, throttled_batches; /* timed batches, and those NVML saw throttled */
+    int batches, throttled_batches; /* timed batches, and those NVML saw throttled (since the last note) */
+    unsigned min_sm_mhz;            /* lowest SM clock NVML reported over those batches, 0 unknown */
+    double roof_gbs;                /* copy bandwidth, measured on the first note (0: not yet, <0: failed) */
 };
 
 /* Unloads every cached module (called by shutdown). */

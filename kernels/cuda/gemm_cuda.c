@@ -92,6 +92,9 @@ static mc_status gemm_tiled_128_run(mc_kernel_ctx *kc, const mc_args *args, mc_e
 
 static const char *gemm_mma_probe(mc_backend_ctx *ctx)
 {
+#ifdef MC_CUDA_BROKEN_GATE /* the gate proof's test build (scripts/gpu-run-cuda.sh gate): always no */
+    return "planted broken gate (MC_CUDA_BROKEN_GATE): says no on every device";
+#endif
     if (mc_cuda_device(ctx)->cc_major < MMA_CC_MAJOR)
         return "tensor-core mma.sync m16n8k16 (f16 and bf16) needs compute capability 8.0 or newer";
     return NULL;

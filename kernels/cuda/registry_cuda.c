@@ -14,6 +14,9 @@ extern const mc_variant mc_variant_gemv_q8_0_cuda;
 extern const mc_variant mc_variant_gemv_q4_0_cuda;
 extern const mc_variant mc_variant_softmax_cuda_warp;
 extern const mc_variant mc_variant_softmax_cuda_block;
+extern const mc_variant mc_variant_gemm_cublas_sgemm;
+extern const mc_variant mc_variant_gemm_cublas_hgemm;
+extern const mc_variant mc_variant_gemv_cublas_sgemv;
 
 extern const mc_cuda_program_def mc_cuda_program_gemm_tiled_32;
 extern const mc_cuda_program_def mc_cuda_program_gemm_tiled_128;
@@ -35,10 +38,13 @@ const mc_variant *const mc_cuda_variants[] = {
     &mc_variant_gemv_q4_0_cuda,
     &mc_variant_softmax_cuda_warp,
     &mc_variant_softmax_cuda_block,
+    &mc_variant_gemm_cublas_sgemm,
+    &mc_variant_gemm_cublas_hgemm,
+    &mc_variant_gemv_cublas_sgemv,
     NULL,
 };
 
-/* Same order as the variants: each variant's name is its program key (mc_cuda_program_hash). */
+/* The variants' own code (peers run cuBLAS: no program of ours). Same order as the variants: each variant's name is its program key (mc_cuda_program_hash). */
 const mc_cuda_program_def *const mc_cuda_programs[] = {
     &mc_cuda_program_gemm_tiled_32,
     &mc_cuda_program_gemm_tiled_128,
