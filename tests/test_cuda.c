@@ -137,6 +137,8 @@ static void test_case_options_compile(void **state)
         {"gemv", "-DLANES=128 -DROWS=2 -DQUANT=8 -DDT_A=0 -DDT_X=1 -DDT_Y=0 -DA_VEC=0 -DX_VEC=0 -DMC_BYTEWISE=1"},
         {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=4 -DDT_A=0 -DDT_X=2 -DDT_Y=1 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0"},
         {"softmax", "-DGROUP=32 -DROWS=8 -DCACHE_COLS=1024 -DDT_X=1 -DDT_Y=2 -DX_VEC=0 -DY_VEC=0 -DMC_BYTEWISE=1"},
+        {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DDT_Q=1 -DDT_K=2 -DDT_V=1 "
+                 "-DDT_O=2 -DMC_BYTEWISE=1"},
         {"softmax", "-DGROUP=64 -DROWS=1 -DCACHE_COLS=4096 -DDT_X=2 -DDT_Y=1 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
     };
     for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {

@@ -14,6 +14,9 @@ extern const mc_variant mc_variant_gemv_q8_0_cuda;
 extern const mc_variant mc_variant_gemv_q4_0_cuda;
 extern const mc_variant mc_variant_softmax_cuda_warp;
 extern const mc_variant mc_variant_softmax_cuda_block;
+extern const mc_variant mc_variant_sdpa_cuda_three_stage;
+extern const mc_variant mc_variant_sdpa_cuda_fused;
+extern const mc_variant mc_variant_sdpa_cuda_flash;
 extern const mc_variant mc_variant_gemm_cublas_sgemm;
 extern const mc_variant mc_variant_gemm_cublas_hgemm;
 extern const mc_variant mc_variant_gemv_cublas_sgemv;
@@ -27,6 +30,9 @@ extern const mc_cuda_program_def mc_cuda_program_gemv_q8_0;
 extern const mc_cuda_program_def mc_cuda_program_gemv_q4_0;
 extern const mc_cuda_program_def mc_cuda_program_softmax_warp;
 extern const mc_cuda_program_def mc_cuda_program_softmax_block;
+extern const mc_cuda_program_def mc_cuda_program_sdpa_three_stage;
+extern const mc_cuda_program_def mc_cuda_program_sdpa_fused;
+extern const mc_cuda_program_def mc_cuda_program_sdpa_flash;
 
 const mc_variant *const mc_cuda_variants[] = {
     &mc_variant_gemm_cuda_tiled_32,
@@ -38,6 +44,9 @@ const mc_variant *const mc_cuda_variants[] = {
     &mc_variant_gemv_q4_0_cuda,
     &mc_variant_softmax_cuda_warp,
     &mc_variant_softmax_cuda_block,
+    &mc_variant_sdpa_cuda_three_stage,
+    &mc_variant_sdpa_cuda_fused,
+    &mc_variant_sdpa_cuda_flash,
     &mc_variant_gemm_cublas_sgemm,
     &mc_variant_gemm_cublas_hgemm,
     &mc_variant_gemv_cublas_sgemv,
@@ -55,6 +64,9 @@ const mc_cuda_program_def *const mc_cuda_programs[] = {
     &mc_cuda_program_gemv_q4_0,
     &mc_cuda_program_softmax_warp,
     &mc_cuda_program_softmax_block,
+    &mc_cuda_program_sdpa_three_stage,
+    &mc_cuda_program_sdpa_fused,
+    &mc_cuda_program_sdpa_flash,
     NULL,
 };
 
