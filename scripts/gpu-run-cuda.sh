@@ -107,6 +107,8 @@ suite "gpu.gemv" { op = "gemv", dtype = {"f32", "f16", "bf16"}, m = {14336, 2048
   where = function(c) return (c.m == 14336) == (c.k == 4096) end }
 suite "gpu.gemv.lm_head" { op = "gemv", wtype = {"q8_0", "q4_0"}, m = 151936, k = 896 }
 suite "gpu.softmax" { op = "softmax", dtype = "f32", rows = 128, cols = 4096 }
+suite "gpu.sdpa.4096" { op = "sdpa", dtype = "f32", heads = 16, kv_heads = 2, head_dim = 64, n_q = 17, n_kv = 4096,
+  causal = 1, q_offset = 4079 }
 EOF
 }
 

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli_fake_seams.sh: a build with -DMC_FAKE_SEAMS=ON adds one fake op row and one fake backend
 # row (tests/fake/, one list entry each in CMakeLists.txt) and nothing else; selection, `list`, the
-# run --help op list, the perf table and the report must all pick them up.
-# Builds its own tree beside the binary (ccache keeps repeats short), without the CUDA backend so
-# that its row is a not-built one; 77 = skipped.
+# run --help op list, the perf table and the report must all pick them up. Builds its own tree
+# beside the binary (ccache), without CUDA so that its row is a not-built one; 77 = skipped.
 # SPDX-License-Identifier: MIT
 set -u
 bin="$1"; src="$2"
