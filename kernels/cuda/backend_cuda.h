@@ -36,11 +36,13 @@ typedef struct mc_cuda_tensor {
     int64_t nb[4];
 } mc_cuda_tensor;
 
-/* What identifies a variant's code: its canonical build (f32 or f16 tensors, aligned bases). */
+/* What identifies a variant's code: its canonical build (f32 or f16 tensors, aligned bases), or, for
+ * a dispatcher, the programs of every kernel it may run, together. */
 typedef struct mc_cuda_program_def {
     const char *program; /* the variant's name: the key mc_cuda_program_hash takes */
-    const char *source;  /* kernels/cuda/<source>.cu */
+    const char *source;  /* kernels/cuda/<source>.cu; NULL for a dispatcher */
     const char *options; /* the canonical options */
+    const char *const *combines; /* a dispatcher's: its kernels' program names, NULL-terminated */
 } mc_cuda_program_def;
 
 /* NULL-terminated, in registry_cuda.c. */
@@ -77,8 +79,8 @@ void mc_cuda_note_launch(mc_backend_ctx *ctx);
 mc_status mc_cuda_check(CUresult rc, const char *what, mc_err *err);
 
 /* Identity of a variant's code: 16 hex digits of FNV-1a over the cubin of its canonical build
- * (mc_cuda_program_def) with the device's compute capability and NVRTC's version; NULL when the
- * name is unknown or the build fails. The string lives as long as ctx. */
+ * (mc_cuda_program_def) and the device's name (a dispatcher's: over its kernels' identities); NULL
+ * when the name is unknown or a build fails. The string lives as long as ctx. */
 const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program);
 
 /* Device-to-device copy bandwidth (cuMemcpyDtoDAsync of `bytes`, read + written bytes over the

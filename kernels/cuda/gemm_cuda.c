@@ -273,10 +273,12 @@ static const mc_dispatch_info dispatch_info = {
     .may_choose = dispatch_may_choose,
 };
 
+static const char *const dispatch_programs[] = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16",
+                                                "gemm_cuda_mma_f16_128x128", NULL};
+
 const mc_cuda_program_def mc_cuda_program_gemm_dispatch = {
     .program = "gemm_cuda_dispatch",
-    .source = "gemm_mma",
-    .options = "-DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+    .combines = dispatch_programs,
 };
 
 const mc_variant mc_variant_gemm_cuda_dispatch = {

@@ -230,8 +230,18 @@ const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program)
     if (!ctx->hashes && !(ctx->hashes = calloc((size_t)n, sizeof *ctx->hashes)))
         return NULL;
     mc_cuda_hash_entry *e = &ctx->hashes[at];
+    const mc_cuda_program_def *def = mc_cuda_programs[at];
+    if (!e->hex[0] && def->combines) {
+        uint64_t h = mc_cuda_fnv1a(0xCBF29CE484222325ull, "cuda dispatcher", 16);
+        for (int i = 0; def->combines[i]; i++) {
+            const char *part = mc_cuda_program_hash(ctx, def->combines[i]);
+            if (!part)
+                return NULL;
+            h = mc_cuda_fnv1a(h, part, strlen(part) + 1);
+        }
+        snprintf(e->hex, sizeof e->hex, "%016llx", (unsigned long long)h);
+    }
     if (!e->hex[0]) {
-        const mc_cuda_program_def *def = mc_cuda_programs[at];
         int mod;
         mc_err err = {0};
         if (module_get(ctx, def->source, def->options, &mod, &err) != MC_OK)
