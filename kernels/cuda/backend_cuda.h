@@ -97,8 +97,6 @@ mc_cuda_tensor mc_cuda_tensor_of(const mc_tensor *t);
 /* common.cu's dtype code of a plain float dtype (0 f32, 1 f16, 2 bf16). */
 int mc_cuda_dtype_code(mc_dtype dt);
 bool mc_cuda_plain_float(mc_dtype dt);
-/* True when the view's base offset and every stride of a dim longer than 1 are multiples of `bytes`. */
-bool mc_cuda_tensor_aligned(const mc_tensor *t, int64_t bytes);
 /* True when the view's base is not a multiple of its element size (kernels then go byte by byte). */
 bool mc_cuda_needs_bytewise(const mc_tensor *t);
 /* Appends printf-style text to an option string of MC_CUDA_OPTIONS_LEN bytes. */

@@ -276,16 +276,6 @@ bool mc_cuda_plain_float(mc_dtype dt)
     return dt == MC_DTYPE_F32 || dt == MC_DTYPE_F16 || dt == MC_DTYPE_BF16;
 }
 
-bool mc_cuda_tensor_aligned(const mc_tensor *t, int64_t bytes)
-{
-    if (t->offset % bytes != 0)
-        return false;
-    for (int d = 0; d < MC_MAX_DIMS; d++)
-        if (t->ne[d] > 1 && t->nb[d] % bytes != 0)
-            return false;
-    return true;
-}
-
 bool mc_cuda_needs_bytewise(const mc_tensor *t)
 {
     return t->offset % mc_tensor_unit_bytes(t) != 0;

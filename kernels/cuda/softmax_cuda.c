@@ -16,8 +16,13 @@
 /* Rows contiguous and every row's first element 4-element aligned: blocks of 4 per thread. */
 static bool softmax_vector_ok(const mc_tensor *t)
 {
-    const int64_t es = mc_tensor_unit_bytes(t);
-    return t->nb[0] == es && mc_cuda_tensor_aligned(t, 4 * es);
+    const int64_t es = mc_tensor_unit_bytes(t), al = 4 * es;
+    if (t->nb[0] != es || t->offset % al != 0)
+        return false;
+    for (int d = 1; d < MC_MAX_DIMS; d++)
+        if (t->ne[d] > 1 && t->nb[d] % al != 0)
+            return false;
+    return true;
 }
 
 static mc_status softmax_launch(mc_kernel_ctx *kc, const mc_softmax_args *s, int group, int rows_per_block, int cache,
