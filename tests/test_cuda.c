@@ -292,6 +292,11 @@ static void test_describe_names_device(void **state)
     fx.be->describe(fx.ctx, line, sizeof line);
     assert_non_null(strstr(line, mc_cuda_device(fx.ctx)->name));
     assert_non_null(strstr(line, "sm_"));
+    /* the timer's definition sits in the first two fields: the machine fingerprint keeps those */
+    const char *second = strchr(strchr(line, ',') + 1, ',');
+    assert_non_null(second);
+    assert_non_null(strstr(line, "timer cuda-events-batch"));
+    assert_true(strstr(line, "timer cuda-events-batch") < second);
 }
 
 /* Not a test: `test_cuda --copy-bandwidth MIB` prints the device's copy bandwidth. */

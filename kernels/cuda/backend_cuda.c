@@ -221,16 +221,18 @@ static mc_status cuda_init(mc_backend_ctx **out, mc_err *err)
     return MC_OK;
 }
 
+/* The first two comma-separated fields are the machine fingerprint's (cli/cli_exec.c): the device,
+ * then the driver, compiler and timer definition, so timings taken under another timer never
+ * compare with these. */
 static void cuda_describe(mc_backend_ctx *ctx, char *out, size_t out_len)
 {
     const mc_cuda_device_info *i = &ctx->info;
     snprintf(out, out_len,
-             "%s (device %d, sm_%d%d, %d SMs, %.1f GiB), driver API %d.%d, NVRTC %d.%d, timer: CUDA events around "
-             "each batch%s%s",
-             i->name,
-             i->ordinal, i->cc_major, i->cc_minor, i->sms, (double)i->global_bytes / (1024.0 * 1024.0 * 1024.0),
-             i->driver_version / 1000, i->driver_version % 1000 / 10, i->nvrtc_major, i->nvrtc_minor,
-             ctx->nvml.device ? "" : ", NVML: ", ctx->nvml.device ? "" : ctx->nvml.why);
+             "%s sm_%d%d (%d SMs; %.1f GiB; device %d), driver API %d.%d NVRTC %d.%d timer cuda-events-batch, "
+             "NVML %s",
+             i->name, i->cc_major, i->cc_minor, i->sms, (double)i->global_bytes / (1024.0 * 1024.0 * 1024.0),
+             i->ordinal, i->driver_version / 1000, i->driver_version % 1000 / 10, i->nvrtc_major, i->nvrtc_minor,
+             ctx->nvml.device ? "yes" : ctx->nvml.why);
 }
 
 const mc_cuda_device_info *mc_cuda_device(mc_backend_ctx *ctx)
