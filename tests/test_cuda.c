@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -196,6 +198,39 @@ static void test_sticky_errors(void **state)
     assert_false(mc_cuda_error_is_sticky(CUDA_SUCCESS));
 }
 
+/* A sticky error ends the process (the pool then records a crash for that case only and starts a
+ * clean worker), saying why on stderr; any other error comes back as a status. */
+static void test_sticky_error_ends_the_worker(void **state)
+{
+    mc_err err = {0};
+    assert_int_equal(mc_cuda_check(CUDA_ERROR_INVALID_VALUE, "cuLaunchKernel", &err), MC_ERR_BACKEND);
+    assert_non_null(strstr(err.msg, "cuLaunchKernel"));
+    assert_int_equal(mc_cuda_check(CUDA_ERROR_OUT_OF_MEMORY, "cuMemAlloc", &err), MC_ERR_NOMEM);
+    assert_int_equal(mc_cuda_check(CUDA_SUCCESS, "cuMemAlloc", &err), MC_OK);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        mc_err child = {0};
+        mc_cuda_check(CUDA_ERROR_MISALIGNED_ADDRESS, "cuStreamSynchronize", &child);
+        _exit(0); /* not reached when the error is handled as sticky */
+    }
+    close(fds[1]);
+    char said[512] = "";
+    ssize_t got = read(fds[0], said, sizeof said - 1);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_true(got > 0);
+    assert_non_null(strstr(said, "cuStreamSynchronize"));
+    assert_non_null(strstr(said, "context is lost"));
+}
+
 static void test_throttle_reasons(void **state)
 {
     assert_false(mc_cuda_gpu_throttled(0));
@@ -345,6 +380,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_compile_error_names_source),
         cmocka_unit_test(test_stub_libraries_refused),
         cmocka_unit_test(test_sticky_errors),
+        cmocka_unit_test(test_sticky_error_ends_the_worker),
         cmocka_unit_test(test_throttle_reasons),
         cmocka_unit_test(test_compute_capability_features),
         cmocka_unit_test(test_probe_reason_without_device),
