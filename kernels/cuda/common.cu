@@ -182,3 +182,28 @@ __device__ __forceinline__ float mc_dot4(float4 a, float4 b)
 {
     return fmaf(a.x, b.x, fmaf(a.y, b.y, fmaf(a.z, b.z, a.w * b.w)));
 }
+
+/* Reduction of v over the G threads of a row (threadIdx.x; G a power of two), max when want_max,
+ * else sum, in a fixed order; every thread gets the result. G = 32 is one warp: shuffles, no
+ * scratch; otherwise a shared-memory tree over scratch[G], with barriers for the whole block. */
+template <int G> __device__ __forceinline__ float mc_group_reduce(float *scratch, float v, bool want_max)
+{
+    if (G == 32) {
+        for (int w = 16; w > 0; w >>= 1) {
+            const float o = __shfl_xor_sync(0xFFFFFFFFu, v, w);
+            v = want_max ? fmaxf(v, o) : v + o;
+        }
+        return v;
+    }
+    const int lid = threadIdx.x;
+    scratch[lid] = v;
+    __syncthreads();
+    for (int w = G / 2; w > 0; w >>= 1) {
+        if (lid < w)
+            scratch[lid] = want_max ? fmaxf(scratch[lid], scratch[lid + w]) : scratch[lid] + scratch[lid + w];
+        __syncthreads();
+    }
+    const float r = scratch[0];
+    __syncthreads(); /* scratch is reused by the next reduction */
+    return r;
+}

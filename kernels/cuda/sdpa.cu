@@ -23,22 +23,6 @@ __device__ __forceinline__ i64 visible_keys(i64 i, i64 n_kv, int causal, i64 q_o
     return last < 0 ? 0 : (last + 1 < n_kv ? last + 1 : n_kv);
 }
 
-/* Block tree reduction (max or sum); every thread gets the result. */
-__device__ __forceinline__ float group_reduce(float *scratch, float v, bool want_max)
-{
-    const int lid = threadIdx.x;
-    scratch[lid] = v;
-    __syncthreads();
-    for (int w = GROUP / 2; w > 0; w >>= 1) {
-        if (lid < w)
-            scratch[lid] = want_max ? fmaxf(scratch[lid], scratch[lid + w]) : scratch[lid] + scratch[lid + w];
-        __syncthreads();
-    }
-    const float r = scratch[0];
-    __syncthreads();
-    return r;
-}
-
 /* Stage 1: s[bh][i][j] = scale * q[:, i] . k[:, j] for visible keys, -inf for masked ones.
  * Block (TILE, TILE) computes a TILE x TILE block, staging TILE-wide slices of d. */
 extern "C" __global__ void __launch_bounds__(TILE * TILE)
@@ -77,7 +61,7 @@ extern "C" __global__ void __launch_bounds__(GROUP) sdpa_softmax(float *s, i64 n
     float mx = -MC_INF;
     for (i64 j = lid; j < n_kv; j += GROUP)
         mx = fmaxf(mx, row[j]);
-    mx = group_reduce(scratch, mx, true);
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
     const bool empty = mx == -MC_INF;
     float sum = 0.0f;
     for (i64 j = lid; j < n_kv && !empty; j += GROUP) {
@@ -85,7 +69,7 @@ extern "C" __global__ void __launch_bounds__(GROUP) sdpa_softmax(float *s, i64 n
         row[j] = e;
         sum += e;
     }
-    sum = group_reduce(scratch, sum, false);
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
     for (i64 j = lid; j < n_kv; j += GROUP)
         row[j] = empty ? 0.0f : row[j] / sum;
 }
@@ -147,7 +131,7 @@ sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
         p[j] = scale * acc;
         mx = fmaxf(mx, p[j]);
     }
-    mx = group_reduce(scratch, mx, true);
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
     const bool empty = mx == -MC_INF;
     float sum = 0.0f;
     for (i64 j = lid; j < visible && !empty; j += GROUP) {
@@ -155,7 +139,7 @@ sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
         p[j] = e;
         sum += e;
     }
-    sum = group_reduce(scratch, sum, false);
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
     for (i64 j = lid; j < visible && !empty; j += GROUP)
         p[j] = p[j] / sum;
     __syncthreads();
@@ -207,16 +191,10 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
                 dot = fmaf(q_row[c], mc_load(k.base, k_base + j * k.nb[1] + c * k.nb[0], DT_K), dot);
             s = scale * dot;
         }
-        float chunk_max = s;
-        for (int x = 16; x > 0; x >>= 1)
-            chunk_max = fmaxf(chunk_max, __shfl_xor_sync(0xFFFFFFFFu, chunk_max, x));
-        const float m_new = fmaxf(m, chunk_max); /* finite: key j0 is visible */
+        const float m_new = fmaxf(m, mc_group_reduce<32>(nullptr, s, true)); /* finite: key j0 is visible */
         const float rescale = expf(m - m_new);   /* 0 on the first chunk (m = -inf) */
         const float pj = j < visible ? expf(s - m_new) : 0.0f;
-        float chunk_sum = pj;
-        for (int x = 16; x > 0; x >>= 1)
-            chunk_sum += __shfl_xor_sync(0xFFFFFFFFu, chunk_sum, x);
-        l = l * rescale + chunk_sum;
+        l = l * rescale + mc_group_reduce<32>(nullptr, pj, false);
         m = m_new;
 #pragma unroll
         for (int t = 0; t < D_PER_LANE; t++)

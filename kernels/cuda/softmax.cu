@@ -14,30 +14,6 @@
  * normalised row out. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
  * Reductions run in a fixed order: results are bitwise reproducible. */
 
-/* Reduction of v over the row's GROUP threads (max when want_max, else sum); all get the result. */
-__device__ __forceinline__ float group_reduce(float *scratch, float v, bool want_max)
-{
-#if GROUP == 32
-    for (int w = 16; w > 0; w >>= 1) {
-        const float o = __shfl_xor_sync(0xFFFFFFFFu, v, w);
-        v = want_max ? fmaxf(v, o) : v + o;
-    }
-    return v;
-#else
-    const int lid = threadIdx.x;
-    scratch[lid] = v;
-    __syncthreads();
-    for (int w = GROUP / 2; w > 0; w >>= 1) {
-        if (lid < w)
-            scratch[lid] = want_max ? fmaxf(scratch[lid], scratch[lid + w]) : scratch[lid] + scratch[lid + w];
-        __syncthreads();
-    }
-    const float r = scratch[0];
-    __syncthreads(); /* scratch is reused by the next reduction */
-    return r;
-#endif
-}
-
 __device__ __forceinline__ float x_at(const u8 *x, i64 row, i64 nb0, float scale, i64 j)
 {
     return scale * mc_load(x, row + j * nb0, DT_X);
@@ -85,7 +61,7 @@ softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
             cache[j] = v;
         mx = fmaxf(mx, v);
     }
-    mx = group_reduce(scratch, mx, true);
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
     const bool empty = mx == -MC_INF;
 #if GROUP == 32
     __syncwarp();
@@ -99,7 +75,7 @@ softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
             cache[j] = e;
         sum += e;
     }
-    sum = group_reduce(scratch, sum, false);
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
 #if GROUP == 32
     __syncwarp();
 #endif
