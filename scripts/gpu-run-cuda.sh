@@ -61,10 +61,13 @@ device_setup() {
     export MC_CUDA_NVRTC="$nvrtc"
     local extra="$stage/lib"
     [ -z "$nvrtc" ] || extra="$extra:$(dirname "$nvrtc")" # NVRTC loads its builtins from beside it
+    local cublas
+    cublas="$(find_lib 'libcublas.so.13')" # the Python packages' copy when ldconfig knows none
+    [ -z "$cublas" ] || extra="$extra:$(dirname "$cublas")"
     export LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     export MC_BINARY="$stage/bin/metallic-check" MC_SOURCE_DIR="$root"
     mc="$stage/bin/metallic-check"
-    echo "== NVRTC: ${nvrtc:-none found}; cuBLAS: $( (ldconfig -p | awk '/libcublas.so.13/ {print $NF; exit}') || true)"
+    echo "== NVRTC: ${nvrtc:-none found}; cuBLAS: ${cublas:-none found}"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,temperature.gpu --format=csv || true
     "$mc" list backends
 }
@@ -103,15 +106,20 @@ gate() {
     local out="$1" rc=0
     echo "== gate proof (build with MC_CUDA_BROKEN_GATE)"
     cuda_dispatch_cases >"$stage/cuda_dispatch.lua"
-    "$stage/bin/metallic-check-broken-gate" run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" \
-        --backend cuda --op gemm --variant 'gemm_cuda_*' --cases-dir "$root/cases" --no-store --jobs "$(nproc)" \
-        --mem-limit 0 --quiet \
-        >"$out/gate.log" 2>&1 || rc=$?
+    # --coverage: a run given --cases files is held to the coverage rule only when asked (without it
+    # the first device run's broken gate passed, exit 0: no coverage check ran). The same run of the
+    # normal build is the control: it must pass, so the failure is the planted gate's alone.
+    local args=(run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" --backend cuda --coverage
+        --op gemm --variant 'gemm_cuda_*' --cases-dir "$root/cases" --no-store --jobs "$(nproc)" --mem-limit 0 --quiet)
+    "$stage/bin/metallic-check-broken-gate" "${args[@]}" >"$out/gate.log" 2>&1 || rc=$?
+    local control=0
+    "$mc" "${args[@]}" >"$out/gate-control.log" 2>&1 || control=$?
     grep -i "coverage\|probe says no" "$out/gate.log" | head -5 || true
-    if [ "$rc" -eq 1 ] && grep -q "probe says no" "$out/gate.log"; then
-        echo "gate proof: PASS (the broken gate failed the run, exit $rc)"
+    tail -2 "$out/gate-control.log"
+    if [ "$rc" -eq 1 ] && grep -q "probe says no" "$out/gate.log" && [ "$control" -eq 0 ]; then
+        echo "gate proof: PASS (the broken gate failed the run, exit $rc; the normal build passed it)"
     else
-        echo "gate proof: FAIL (exit $rc; see gate.log)"
+        echo "gate proof: FAIL (broken gate exit $rc, normal build exit $control; see gate.log, gate-control.log)"
     fi
 }
 

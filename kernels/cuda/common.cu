@@ -29,18 +29,21 @@ struct mc_t {
 #define MC_INF __int_as_float(0x7f800000)
 #define ELEM_BYTES(dt) ((dt) == MC_F32 ? 4 : 2)
 
+/* The f16 conversions keep their 16-bit register inside the asm and trade 32-bit ones with C: on
+ * the H200 (NVRTC 13.0, sm_90) a "=h" result stored byte by byte (MC_BYTEWISE=1) lost its low byte
+ * (every f16 case at an odd base offset failed, the high byte right); bf16, which needs no asm, passed. */
 __device__ __forceinline__ float mc_half_bits_to_float(u16 h)
 {
     float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    asm("{ .reg .b16 t; cvt.u16.u32 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "r"((u32)h));
     return f;
 }
 
 __device__ __forceinline__ u16 mc_float_to_half_bits(float f)
 {
-    u16 h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
-    return h;
+    u32 h;
+    asm("{ .reg .b16 t; cvt.rn.f16.f32 t, %1; cvt.u32.u16 %0, t; }" : "=r"(h) : "f"(f));
+    return (u16)h;
 }
 
 __device__ __forceinline__ float mc_bf16_bits_to_float(u16 b)
