@@ -19,6 +19,15 @@ struct mc_buf {
     mc_backend_ctx *owner;  /* backend context that made it */
 };
 
+/* What a device backend adds to each timing (engine/perf.c asks after every timed case). */
+typedef struct mc_device_timing_note {
+    double roof_gbs;      /* the device's own copy bandwidth (bytes read + written per ns), the roof of
+                             its bandwidth-bound rows; 0: the host's bandwidth applies */
+    double min_clock_mhz; /* lowest device clock seen at the end of a timed batch, 0: unknown */
+    int batches;          /* timed batches since the last note */
+    int throttled;        /* of those, how many the device reported throttled (power, heat) */
+} mc_device_timing_note;
+
 typedef struct mc_backend {
     const char *name; /* "cpu", "opencl", "cuda" */
     /* Is this backend usable here? On no, writes a reason and returns MC_ERR_UNSUPPORTED.
@@ -41,6 +50,13 @@ typedef struct mc_backend {
     /* Optional: the identity of the device code a variant ran (a hash of its program binary), or
      * NULL when unknown. Host-code backends leave it NULL: the store hashes their machine code. */
     const char *(*program_hash)(mc_backend_ctx *ctx, const char *variant);
+    /* Optional: fills the note for the batches timed since the last call, then starts a new one.
+     * NULL for host backends. */
+    void (*timing_note)(mc_backend_ctx *ctx, mc_device_timing_note *out);
+    /* Optional: does this device have every feature a variant's `requires` lists ("sm_80": compute
+     * capability 8.0 or newer)? The gate check (engine/session.c) fails a variant whose probe says
+     * no on a device that has them. NULL: the backend's variants declare none. */
+    bool (*has_features)(mc_backend_ctx *ctx, const char *requires);
 } mc_backend;
 
 struct mc_variant;

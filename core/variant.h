@@ -88,6 +88,8 @@ enum mc_variant_flags {
     MC_VARIANT_THREADED = 1u << 4,      /* a CPU kernel that splits its work over kc->threads: the
                                            cases' thread-count dimension (threads=N) runs it;
                                            tests/test_select.c fails one that splits unflagged */
+    MC_VARIANT_PEER = 1u << 5,          /* a vendor library timed as the yardstick (cuBLAS): the perf
+                                           table compares a row with its backend's peer on the same case */
 };
 
 struct mc_variant;
@@ -118,9 +120,9 @@ typedef struct mc_variant {
     unsigned flags;
     const char *expect; /* mutants and test-only variants: the failure kind they must produce */
     const void *code;   /* the function whose machine code identifies this variant's build */
-    /* CPU features its probe needs ("avx2,fma,f16c", /proc/cpuinfo names), or NULL. The harness
-     * reads them itself: a probe that says no on a machine that has them is a gate that always says
-     * no, and fails the run. */
+    /* CPU features its probe needs ("avx2,fma,f16c", /proc/cpuinfo names), or NULL; on a device
+     * backend, what its has_features reads ("sm_80"). The harness checks them itself: a probe that
+     * says no on a machine that has them is a gate that always says no, and fails the run. */
     const char *requires;
     /* Test-only: an environment variable whose value changes what the variant does (the synthetic
      * slowdown's MC_SLOWDOWN). Its value joins the code hash, so a changed setting reads as

@@ -34,6 +34,13 @@ mc_status mc_perf_after(void *user, mc_runner *r, const mc_case *c, const mc_var
     if (st)
         return st;
     mc_timing_set_rates(&h->last, c->op->flops(c), c->op->bytes(c));
+    if (bt.be && bt.be->timing_note) { /* a device's roof, clock and throttling go with its timing */
+        mc_device_timing_note note = {0};
+        bt.be->timing_note(bt.ctx, &note);
+        h->last.device_roof_gbs = note.roof_gbs;
+        h->last.device_mhz = note.min_clock_mhz;
+        h->last.device_throttled = note.throttled;
+    }
     h->have = 1;
     return MC_OK;
 }

@@ -32,19 +32,27 @@ static double nominal_mhz(void)
     return khz / 1e3;
 }
 
-/* The peer's median for the same case, or 0. */
-static double peer_median(const mc_session *s, int item, const char *peer)
+/* The peer's median for the same case, or 0. The peer is a variant of the row's backend flagged
+ * MC_VARIANT_PEER that timed this case (cuBLAS for cuda rows), else the op's perf_peer. */
+static double peer_median(const mc_session *s, int item, const char **peer)
 {
     int c = s->items[item].case_index;
-    for (int j = 0; j < s->n_items; j++) {
-        if (s->items[j].case_index != c || strcmp(s->variants[s->items[j].variant_index]->name, peer) != 0)
-            continue;
-        mc_timing t;
-        if (!mc_perf_timing_of(s, j, &t))
-            return 0;
-        double m = t.median_ns;
-        mc_timing_free(&t);
-        return m;
+    const mc_variant *v = s->variants[s->items[item].variant_index];
+    for (int pass = 0; pass < 2; pass++) {
+        for (int j = 0; j < s->n_items; j++) {
+            const mc_variant *w = s->variants[s->items[j].variant_index];
+            bool is_peer = pass == 0 ? (w->flags & MC_VARIANT_PEER) && w->op == v->op && strcmp(w->backend, v->backend) == 0
+                                     : *peer && strcmp(w->name, *peer) == 0;
+            if (s->items[j].case_index != c || !is_peer || w == v)
+                continue;
+            mc_timing t;
+            if (!mc_perf_timing_of(s, j, &t))
+                continue;
+            double m = t.median_ns;
+            mc_timing_free(&t);
+            *peer = w->name;
+            return m;
+        }
     }
     return 0;
 }
@@ -107,13 +115,20 @@ static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t,
     fprintf(out, "perf %-26s %-60s %10.1f us  mad %4.1f%%  %7.1f GFLOP/s %6.1f GB/s", v->name, c->key,
             t->median_ns / 1e3, 100 * t->mad_ns / t->median_ns, t->gflops, t->gbs);
     const char *peer = mc_perf_peer_of(v->op);
-    double pm = peer && strcmp(peer, v->name) != 0 ? peer_median(s, i, peer) : 0;
+    double pm = peer_median(s, i, &peer);
     if (pm > 0)
         fprintf(out, "  x%.2f vs %s", pm / t->median_ns, peer);
     double bytes = c->op && c->op->bytes ? c->op->bytes(c) : 0;
+    const mc_roof kind = mc_op_get(v->op)->roof;
+    /* a device row is held to the device's own copy bandwidth, measured by its backend */
+    const bool device_row = kind != MC_ROOF_COMPUTE && t->device_roof_gbs > 0;
+    if (device_row)
+        fprintf(out, "  %.0f%% of device copy bw (%.0f GB/s)", 100 * t->gbs / t->device_roof_gbs, t->device_roof_gbs);
+    if (t->device_throttled > 0)
+        fprintf(out, "  THROTTLED in %.0f batch(es) (device clock down to %.0f MHz)", t->device_throttled, t->device_mhz);
     mc_perf_roof roof = {0};
-    if (peaks)
-        roof = mc_perf_roof_for(peaks, caches, mc_op_get(v->op)->roof, bytes);
+    if (peaks && !device_row)
+        roof = mc_perf_roof_for(peaks, caches, kind, bytes);
     char share[96];
     bool under = roof.gbs > 0 && mc_perf_roof_share(share, sizeof share, t->gbs, &roof);
     if (roof.gbs > 0)

@@ -20,6 +20,8 @@ typedef struct mc_probe_report {
     mc_backend_probe backends[MC_PROBE_MAX_BACKENDS]; /* compiled backends, then cuda if not built */
     int n_backends;
     char (*reason)[MC_PROBE_TEXT]; /* per variant: "" when it can run, else why not */
+    bool *has_required; /* per variant of a device backend with has_features: the device has what
+                           its `requires` lists (the gate check); false otherwise */
     int n_variants;
 } mc_probe_report;
 

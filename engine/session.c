@@ -212,19 +212,23 @@ static mc_result *coverage_failure(mc_session *s, int variant_index, const char 
     return r;
 }
 
-/* A probe that says no on a CPU that has every feature the variant declares: a gate that always
+/* A probe that says no on a machine that has every feature the variant declares (CPU features, or
+ * a device's, as its backend's has_features reads them in the probe process): a gate that always
  * says no would otherwise leave the fast path untested with nobody noticing. */
 static void add_gate_failures(mc_session *s)
 {
     char missing[64];
     for (int i = 0; i < s->n_selected; i++) {
         const mc_variant *v = s->selected[i];
-        if (!s->probe.reason[i][0] || !v->requires || strcmp(v->backend, "cpu") != 0 ||
-            !mc_cpu_has_all(v->requires, missing, sizeof missing))
+        if (!s->probe.reason[i][0] || !v->requires)
+            continue;
+        const bool cpu = strcmp(v->backend, "cpu") == 0;
+        if (cpu ? !mc_cpu_has_all(v->requires, missing, sizeof missing) : !s->probe.has_required[i])
             continue;
         /* a selected, unrunnable variant: a negative index (see mc_session_variant_of) */
         snprintf(coverage_failure(s, -1 - i, v->name)->message, sizeof s->coverage[0].message,
-                 "its probe says no (%.120s) but this CPU has %s", s->probe.reason[i], v->requires);
+                 "its probe says no (%.120s) but this %s has %s", s->probe.reason[i], cpu ? "CPU" : "device",
+                 v->requires);
     }
 }
 

@@ -291,14 +291,15 @@ void mc_timing_free(mc_timing *t)
  * this order, then n samples. Host byte order: both ends are the same binary on one machine. */
 #define MC_TIMING_MAGIC "MCT1"
 
-enum { N_SCALARS = 13 };
+enum { N_SCALARS = 16 };
 
 /* The double fields of a timing, in packed order: one list, so pack and unpack cannot disagree. */
 static void scalar_fields(mc_timing *t, double *p[N_SCALARS])
 {
     double *fields[] = {&t->min_ns,        &t->median_ns, &t->mad_ns,    &t->ci_lo_ns,  &t->ci_hi_ns,
                         &t->ci_half_ns,    &t->gflops,    &t->gbs,       &t->cpu_mhz,   &t->loadavg,
-                        &t->resolution_ns, &t->warmup_ns, &t->spent_s};
+                        &t->resolution_ns, &t->warmup_ns, &t->spent_s, &t->device_roof_gbs,
+                        &t->device_mhz,    &t->device_throttled};
     _Static_assert(sizeof fields / sizeof fields[0] == N_SCALARS, "one pointer per packed field");
     memcpy(p, fields, sizeof fields);
 }

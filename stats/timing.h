@@ -63,6 +63,10 @@ typedef struct mc_timing {
     double warmup_ns;         /* timer time spent warming up and sizing batches */
     double spent_s;           /* budget used: max(wall time, timer time) */
     bool converged;           /* stopped because the CI target was met */
+    /* device backends only (mc_device_timing_note), 0 otherwise; carried to the parent, not stored */
+    double device_roof_gbs;   /* the device's copy bandwidth: the roof of its bandwidth-bound rows */
+    double device_mhz;        /* lowest device clock seen over the timed batches */
+    double device_throttled;  /* timed batches the device reported throttled */
 } mc_timing;
 
 /* Times call(ctx) with the timer (NULL: the monotonic clock). Every sample is kept. Only a failing

@@ -159,6 +159,17 @@ static const char *const opencl_symbols[] = {
     NULL,
 };
 #endif
+#ifdef MC_HAVE_CUDA
+extern const mc_variant *const mc_cuda_variants[];
+static const char *const cuda_symbols[] = {
+#define MC_CUDA_VARIANT(name, program) #name,
+#define MC_CUDA_PEER(name) #name,
+#include "kernels/cuda/variants_cuda.def"
+#undef MC_CUDA_PEER
+#undef MC_CUDA_VARIANT
+    NULL,
+};
+#endif
 #ifdef MC_MUTANTS
 extern const mc_variant *const mc_mutant_variants[];
 static const char *const mutant_symbols[] = {
@@ -197,6 +208,9 @@ static void test_variant_names_are_symbols(void **state)
     int listed = assert_named_as_symbols(mc_cpu_variants, cpu_symbols);
 #ifdef MC_HAVE_OPENCL
     listed += assert_named_as_symbols(mc_opencl_variants, opencl_symbols);
+#endif
+#ifdef MC_HAVE_CUDA
+    listed += assert_named_as_symbols(mc_cuda_variants, cuda_symbols);
 #endif
 #ifdef MC_MUTANTS
     listed += assert_named_as_symbols(mc_mutant_variants, mutant_symbols);

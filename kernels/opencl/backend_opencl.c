@@ -542,6 +542,23 @@ done:
     return st;
 }
 
+#define ROOF_BYTES ((size_t)256 << 20) /* far past a GPU's L2 */
+
+/* A GPU's rows are held to its own copy bandwidth (engine/perf_table.c); a CPU device's (PoCL) keep
+ * the host's roofs, which know the caches. */
+static void opencl_timing_note(mc_backend_ctx *ctx, mc_device_timing_note *out)
+{
+    *out = (mc_device_timing_note){0};
+    if (!ctx->info.gpu)
+        return;
+    if (ctx->roof_gbs == 0) {
+        mc_err err = {0};
+        if (mc_opencl_copy_bandwidth(ctx, ROOF_BYTES, &ctx->roof_gbs, &err) != MC_OK)
+            ctx->roof_gbs = -1;
+    }
+    out->roof_gbs = ctx->roof_gbs > 0 ? ctx->roof_gbs : 0;
+}
+
 const mc_backend mc_backend_opencl = {
     .name = "opencl",
     .probe = opencl_probe,
@@ -556,4 +573,5 @@ const mc_backend mc_backend_opencl = {
     .timer_begin = opencl_timer_begin,
     .timer_end = opencl_timer_end,
     .program_hash = mc_opencl_program_hash,
+    .timing_note = opencl_timing_note,
 };

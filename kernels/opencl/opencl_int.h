@@ -50,6 +50,7 @@ struct mc_backend_ctx {
     cl_event *events;
     int n_events, cap_events;
     bool events_lost; /* an event could not be kept (out of memory): the timing is refused */
+    double roof_gbs;  /* a GPU's copy bandwidth for timing_note (0: not measured yet, <0: failed) */
 };
 
 /* Releases every cached program and kernel (called by shutdown). */

@@ -1,0 +1,185 @@
+/* kernels/cuda/gemm_mma.cu: tensor-core GEMM (mma.sync m16n8k16, f16 or bf16 in, f32 accumulate) for
+ * compute capability 8.0 and up, C = alpha*A*B + beta*C + bias.
+ * SPDX-License-Identifier: MIT */
+
+/* Options:
+ *   DT_AB       dtype code of A and B (1 f16, 2 bf16): the mma's input type
+ *   DT_C, DT_BIAS dtype codes of C and the bias (any plain float; MC_BYTEWISE for a misaligned C)
+ * What the host proved (gemm_cuda.c's mma supports): A is k-fast (nb[0] = 2) and B n-fast, their
+ * bases and row and batch strides are multiples of 16 bytes, k and n are multiples of 8: every
+ * 16-byte chunk of 8 elements lies wholly inside or outside the matrix, so cp.async copies it whole
+ * or fills zeros.
+ * A block of 256 threads (8 warps, 2 x 4) computes a 128 x 128 block of C; each warp a 64 x 32
+ * piece as 4 x 4 mma tiles of 16 x 8. K advances in slabs of 32 through two shared-memory stages:
+ * the next slab's cp.async copies fly while the current one feeds the tensor cores. Rows of the
+ * staged tiles are padded by 8 halves, so ldmatrix's eight row addresses hit eight bank groups. */
+#define BM 128
+#define BN 128
+#define BK 32
+#define WARPS_N 4
+#define THREADS 256
+#define WM 64 /* rows of C per warp */
+#define WN 32 /* columns of C per warp */
+#define MT (WM / 16)
+#define NT (WN / 8)
+#define A_PITCH (BK + 8)
+#define B_PITCH (BN + 8)
+
+#if DT_AB == MC_BF16
+#define MMA_OP "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"
+#else
+#define MMA_OP "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"
+#endif
+
+__device__ __forceinline__ u32 smem_addr(const void *p)
+{
+    return (u32)__cvta_generic_to_shared(p);
+}
+
+/* 16 bytes global -> shared, or 16 zero bytes when !inside (nothing is read then). */
+__device__ __forceinline__ void copy16(void *dst, const u8 *src, bool inside)
+{
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+                 "r"(inside ? 16 : 0));
+}
+
+/* Stages slab k0 of A (BM x BK) and B (BK x BN): 512 chunks each, two per thread. */
+__device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH], const mc_t &a, i64 a_base,
+                                          const mc_t &b, i64 b_base, i64 i0, i64 j0, i64 m, i64 n, i64 k, i64 k0,
+                                          int tid)
+{
+#pragma unroll
+    for (int t = 0; t < 2; t++) {
+        const int ch = tid + t * THREADS;
+        const int row = ch / (BK / 8), kc = ch % (BK / 8) * 8;
+        const bool inside = i0 + row < m && k0 + kc < k;
+        const u8 *src = inside ? a.base + a_base + (i0 + row) * a.nb[1] + (k0 + kc) * 2 : a.base;
+        copy16(&as[row][kc], src, inside);
+    }
+#pragma unroll
+    for (int t = 0; t < 2; t++) {
+        const int ch = tid + t * THREADS;
+        const int row = ch / (BN / 8), nc = ch % (BN / 8) * 8;
+        const bool inside = k0 + row < k && j0 + nc < n;
+        const u8 *src = inside ? b.base + b_base + (k0 + row) * b.nb[1] + (j0 + nc) * 2 : b.base;
+        copy16(&bs[row][nc], src, inside);
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+}
+
+__device__ __forceinline__ void ldmatrix_x4(u32 *r, const void *p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_addr(p)));
+}
+
+__device__ __forceinline__ void ldmatrix_x4_trans(u32 *r, const void *p)
+{
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_addr(p)));
+}
+
+__device__ __forceinline__ void mma(float *d, const u32 *a, const u32 *b)
+{
+    asm volatile(MMA_OP " {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+/* The 16 x 16 piece of A at (row0, kk) of a stage: lane l addresses row l % 16, column 8 * (l / 16),
+ * so the four 8 x 8 matrices come back as the mma's a0..a3. */
+__device__ __forceinline__ void fragment_a(u32 *r, u16 (*as)[A_PITCH], int row0, int kk, int lane)
+{
+    ldmatrix_x4(r, &as[row0 + lane % 16][kk + 8 * (lane / 16)]);
+}
+
+/* Two 16 x 8 pieces of B at (kk, col0) and (kk, col0 + 8), transposed on the way (B is k-major in
+ * shared memory): r[0..1] are the first mma's b0, b1 and r[2..3] the second's. */
+__device__ __forceinline__ void fragment_b(u32 *r, u16 (*bs)[B_PITCH], int kk, int col0, int lane)
+{
+    ldmatrix_x4_trans(r, &bs[kk + lane % 16][col0 + 8 * (lane / 16)]);
+}
+
+extern "C" __global__ void __launch_bounds__(THREADS)
+gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bias)
+{
+    __shared__ __align__(16) u16 as[2][BM][A_PITCH];
+    __shared__ __align__(16) u16 bs[2][BK][B_PITCH];
+    const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+    const int wm = warp / WARPS_N, wn = warp % WARPS_N;
+    const i64 n = c.ne[0], m = c.ne[1], k = a.ne[0];
+    const i64 i0 = (i64)blockIdx.y * BM, j0 = (i64)blockIdx.x * BN;
+    const i64 batch = blockIdx.z;
+    const i64 b2 = batch % c.ne[2], b3 = batch / c.ne[2];
+    const i64 a_base = a.off + mc_bcast(a.ne[2], b2) * a.nb[2] + mc_bcast(a.ne[3], b3) * a.nb[3];
+    const i64 b_base = b.off + mc_bcast(b.ne[2], b2) * b.nb[2] + mc_bcast(b.ne[3], b3) * b.nb[3];
+    const i64 c_base = c.off + b2 * c.nb[2] + b3 * c.nb[3];
+
+    float acc[MT][NT][4];
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++)
+                acc[i][j][e] = 0.0f;
+
+    const i64 slabs = (k + BK - 1) / BK;
+    if (slabs > 0)
+        load_slab(as[0], bs[0], a, a_base, b, b_base, i0, j0, m, n, k, 0, tid);
+    for (i64 s = 0; s < slabs; s++) {
+        const int cur = (int)(s & 1);
+        if (s + 1 < slabs) {
+            load_slab(as[cur ^ 1], bs[cur ^ 1], a, a_base, b, b_base, i0, j0, m, n, k, (s + 1) * BK, tid);
+            asm volatile("cp.async.wait_group 1;\n" ::);
+        } else {
+            asm volatile("cp.async.wait_group 0;\n" ::);
+        }
+        __syncthreads();
+#pragma unroll
+        for (int kk = 0; kk < BK; kk += 16) {
+            u32 fa[MT][4], fb[NT][2];
+#pragma unroll
+            for (int i = 0; i < MT; i++)
+                fragment_a(fa[i], as[cur], wm * WM + i * 16, kk, lane);
+#pragma unroll
+            for (int j = 0; j < NT; j += 2) {
+                u32 r[4];
+                fragment_b(r, bs[cur], kk, wn * WN + j * 8, lane);
+                fb[j][0] = r[0];
+                fb[j][1] = r[1];
+                fb[j + 1][0] = r[2];
+                fb[j + 1][1] = r[3];
+            }
+#pragma unroll
+            for (int i = 0; i < MT; i++)
+#pragma unroll
+                for (int j = 0; j < NT; j++)
+                    mma(acc[i][j], fa[i], fb[j]);
+        }
+        __syncthreads(); /* the next iteration's copies overwrite this stage */
+    }
+
+    /* accumulator e of tile (i, j): row g (+8 for e >= 2), column 2t + e % 2, g = lane / 4, t = lane % 4 */
+#pragma unroll
+    for (int i = 0; i < MT; i++)
+#pragma unroll
+        for (int j = 0; j < NT; j++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) {
+                const i64 gi = i0 + wm * WM + i * 16 + lane / 4 + (e >= 2 ? 8 : 0);
+                const i64 gj = j0 + wn * WN + j * 8 + 2 * (lane % 4) + e % 2;
+                if (gi >= m || gj >= n)
+                    continue;
+                const i64 at = c_base + gi * c.nb[1] + gj * c.nb[0];
+                float v = alpha * acc[i][j][e];
+                /* beta == 0: C holds a NaN sentinel and must not be read */
+                if (beta != 0.0f)
+                    v += beta * mc_load(c.base, at, DT_C);
+                if (has_bias)
+                    v += mc_load(bias.base, bias.off + gj * bias.nb[0], DT_BIAS);
+                mc_store(c.base, at, DT_C, v);
+            }
+}

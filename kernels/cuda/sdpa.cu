@@ -1,0 +1,221 @@
+/* kernels/cuda/sdpa.cu: scaled dot-product attention with grouped-query heads, three ways: three
+ * stages through an f32 score buffer, a fused QK-softmax kernel keeping a query's scores in shared
+ * memory (the OpenCL sdpa.cl's two designs), and a flash-style warp kernel with an online softmax.
+ * SPDX-License-Identifier: MIT */
+
+/* Options:
+ *   DT_Q, DT_K, DT_V, DT_O  dtype codes (common.cu)
+ *   TILE                    side of the square tiles of the stage-1 and stage-3 kernels
+ *   GROUP                   threads of the row kernels (a power of two)
+ *   MAX_KV, MAX_D           fused kernel: the longest score row and query it keeps in shared memory
+ *                           (flash: MAX_D only, the longest query and output row)
+ *   FLASH_WARPS             flash kernel: warps (queries) per block
+ * Tensors: q, o: ne = {d, n_q, heads, batch}; k, v: ne = {d, n_kv, kv_heads, batch}. Query head h reads
+ * kv head h / (heads / kv_heads). Causal: key j is seen by query i only when j <= i + q_offset; a
+ * query that sees no key gets a 0 row. Score buffer s: [batch][heads][n_q][n_kv], f32, packed. */
+
+/* Keys [0, visible) are seen by query i. */
+__device__ __forceinline__ i64 visible_keys(i64 i, i64 n_kv, int causal, i64 q_offset)
+{
+    if (!causal)
+        return n_kv;
+    const i64 last = i + q_offset;
+    return last < 0 ? 0 : (last + 1 < n_kv ? last + 1 : n_kv);
+}
+
+/* Stage 1: s[bh][i][j] = scale * q[:, i] . k[:, j] for visible keys, -inf for masked ones.
+ * Block (TILE, TILE) computes a TILE x TILE block, staging TILE-wide slices of d. */
+extern "C" __global__ void __launch_bounds__(TILE * TILE)
+sdpa_scores(mc_t q, mc_t k, float *s, float scale, int causal, i64 q_offset)
+{
+    __shared__ float q_tile[TILE][TILE + 1];
+    __shared__ float k_tile[TILE][TILE + 1];
+    const int lj = threadIdx.x, li = threadIdx.y;
+    const i64 i_first = (i64)blockIdx.y * TILE, j_first = (i64)blockIdx.x * TILE;
+    const i64 j = j_first + lj, i = i_first + li, bh = blockIdx.z;
+    const i64 d = q.ne[0], n_q = q.ne[1], heads = q.ne[2], n_kv = k.ne[1];
+    const i64 h = bh % heads, b3 = bh / heads, kvh = h / (heads / k.ne[2]);
+    const i64 q_base = q.off + h * q.nb[2] + b3 * q.nb[3];
+    const i64 k_base = k.off + kvh * k.nb[2] + mc_bcast(k.ne[3], b3) * k.nb[3];
+    float acc = 0.0f;
+    for (i64 c0 = 0; c0 < d; c0 += TILE) {
+        /* thread (lj, li) stages q[c0 + lj, i_first + li] and k[c0 + lj, j_first + li] */
+        const i64 c = c0 + lj, qi = i_first + li, kj = j_first + li;
+        q_tile[li][lj] = c < d && qi < n_q ? mc_load(q.base, q_base + qi * q.nb[1] + c * q.nb[0], DT_Q) : 0.0f;
+        k_tile[li][lj] = c < d && kj < n_kv ? mc_load(k.base, k_base + kj * k.nb[1] + c * k.nb[0], DT_K) : 0.0f;
+        __syncthreads();
+        for (int cc = 0; cc < TILE; cc++)
+            acc = fmaf(q_tile[li][cc], k_tile[lj][cc], acc);
+        __syncthreads();
+    }
+    if (i < n_q && j < n_kv)
+        s[(bh * n_q + i) * n_kv + j] = j < visible_keys(i, n_kv, causal, q_offset) ? scale * acc : -MC_INF;
+}
+
+/* Stage 2: each score row becomes probabilities in place (0 where masked; an empty row is all 0). */
+extern "C" __global__ void __launch_bounds__(GROUP) sdpa_softmax(float *s, i64 n_kv)
+{
+    __shared__ float scratch[GROUP];
+    const int lid = threadIdx.x;
+    float *row = s + (i64)blockIdx.x * n_kv;
+    float mx = -MC_INF;
+    for (i64 j = lid; j < n_kv; j += GROUP)
+        mx = fmaxf(mx, row[j]);
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
+    const bool empty = mx == -MC_INF;
+    float sum = 0.0f;
+    for (i64 j = lid; j < n_kv && !empty; j += GROUP) {
+        const float e = expf(row[j] - mx);
+        row[j] = e;
+        sum += e;
+    }
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
+    for (i64 j = lid; j < n_kv; j += GROUP)
+        row[j] = empty ? 0.0f : row[j] / sum;
+}
+
+/* Stage 3: o[c, i] = sum_j p[i][j] * v[c, j]. Block (TILE, TILE) computes a block of
+ * (TILE columns c) x (TILE queries i), staging TILE keys at a time. */
+extern "C" __global__ void __launch_bounds__(TILE * TILE) sdpa_pv(const float *s, mc_t v, mc_t o)
+{
+    __shared__ float p_tile[TILE][TILE + 1];
+    __shared__ float v_tile[TILE][TILE + 1];
+    const int lc = threadIdx.x, li = threadIdx.y;
+    const i64 c_first = (i64)blockIdx.x * TILE, i_first = (i64)blockIdx.y * TILE;
+    const i64 c = c_first + lc, i = i_first + li, bh = blockIdx.z;
+    const i64 dv = o.ne[0], n_q = o.ne[1], heads = o.ne[2], n_kv = v.ne[1];
+    const i64 h = bh % heads, b3 = bh / heads, kvh = h / (heads / v.ne[2]);
+    const i64 v_base = v.off + kvh * v.nb[2] + mc_bcast(v.ne[3], b3) * v.nb[3];
+    const float *p = s + bh * n_q * n_kv;
+    float acc = 0.0f;
+    for (i64 j0 = 0; j0 < n_kv; j0 += TILE) {
+        /* thread (lc, li) stages p[i_first + li][j0 + lc] and v[c_first + lc, j0 + li] */
+        const i64 pi = i_first + li, pj = j0 + lc, vj = j0 + li, vc = c_first + lc;
+        p_tile[li][lc] = pi < n_q && pj < n_kv ? p[pi * n_kv + pj] : 0.0f;
+        v_tile[li][lc] = vj < n_kv && vc < dv ? mc_load(v.base, v_base + vj * v.nb[1] + vc * v.nb[0], DT_V) : 0.0f;
+        __syncthreads();
+        for (int jj = 0; jj < TILE; jj++)
+            acc = fmaf(p_tile[li][jj], v_tile[jj][lc], acc);
+        __syncthreads();
+    }
+    if (c < dv && i < n_q)
+        mc_store(o.base, o.off + c * o.nb[0] + i * o.nb[1] + h * o.nb[2] + b3 * o.nb[3], DT_O, acc);
+}
+
+/* Fused: one block per (query i, head bh) keeps q's row and its scores in shared memory. */
+extern "C" __global__ void __launch_bounds__(GROUP)
+sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset)
+{
+    __shared__ float q_row[MAX_D];
+    __shared__ float p[MAX_KV];
+    __shared__ float scratch[GROUP];
+    const int lid = threadIdx.x;
+    const i64 d = q.ne[0], heads = q.ne[2], n_kv = k.ne[1], dv = o.ne[0];
+    const i64 i = blockIdx.x, bh = blockIdx.y;
+    const i64 h = bh % heads, b3 = bh / heads, kvh = h / (heads / k.ne[2]);
+    const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
+    const i64 k_base = k.off + kvh * k.nb[2] + mc_bcast(k.ne[3], b3) * k.nb[3];
+    const i64 v_base = v.off + kvh * v.nb[2] + mc_bcast(v.ne[3], b3) * v.nb[3];
+    const i64 visible = visible_keys(i, n_kv, causal, q_offset);
+
+    for (i64 c = lid; c < d; c += GROUP)
+        q_row[c] = mc_load(q.base, q_base + c * q.nb[0], DT_Q);
+    __syncthreads();
+
+    /* scores of the visible keys, one key per thread at a time */
+    float mx = -MC_INF;
+    for (i64 j = lid; j < visible; j += GROUP) {
+        float acc = 0.0f;
+        for (i64 c = 0; c < d; c++)
+            acc = fmaf(q_row[c], mc_load(k.base, k_base + j * k.nb[1] + c * k.nb[0], DT_K), acc);
+        p[j] = scale * acc;
+        mx = fmaxf(mx, p[j]);
+    }
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
+    const bool empty = mx == -MC_INF;
+    float sum = 0.0f;
+    for (i64 j = lid; j < visible && !empty; j += GROUP) {
+        const float e = expf(p[j] - mx);
+        p[j] = e;
+        sum += e;
+    }
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
+    for (i64 j = lid; j < visible && !empty; j += GROUP)
+        p[j] = p[j] / sum;
+    __syncthreads();
+
+    /* o[c, i] = sum over visible keys of p[j] v[c, j]; neighbouring threads read neighbouring c */
+    for (i64 c = lid; c < dv; c += GROUP) {
+        float acc = 0.0f;
+        for (i64 j = 0; j < visible && !empty; j++)
+            acc = fmaf(p[j], mc_load(v.base, v_base + j * v.nb[1] + c * v.nb[0], DT_V), acc);
+        mc_store(o.base, o.off + c * o.nb[0] + i * o.nb[1] + h * o.nb[2] + b3 * o.nb[3], DT_O, acc);
+    }
+}
+
+/* Flash-style: one warp per (query i, head bh), keys in chunks of 32 (one per lane) with an online
+ * softmax: the running max m, the running sum l and the output accumulators (lane owns columns
+ * lane, lane + 32, ...) are rescaled by exp(m_old - m_new) as each chunk arrives, so no score row is
+ * ever stored and n_kv is unbounded. FLASH_WARPS warps per block take consecutive queries. */
+#define D_PER_LANE ((MAX_D + 31) / 32)
+
+extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS)
+sdpa_flash(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset)
+{
+    __shared__ float q_rows[FLASH_WARPS][MAX_D];
+    const int lane = threadIdx.x % 32, w = threadIdx.x / 32;
+    const i64 d = q.ne[0], n_q = q.ne[1], heads = q.ne[2], n_kv = k.ne[1], dv = o.ne[0];
+    const i64 i = (i64)blockIdx.x * FLASH_WARPS + w, bh = blockIdx.y;
+    if (i >= n_q) /* a whole warp leaves together; no block-wide barrier follows */
+        return;
+    const i64 h = bh % heads, b3 = bh / heads, kvh = h / (heads / k.ne[2]);
+    const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
+    const i64 k_base = k.off + kvh * k.nb[2] + mc_bcast(k.ne[3], b3) * k.nb[3];
+    const i64 v_base = v.off + kvh * v.nb[2] + mc_bcast(v.ne[3], b3) * v.nb[3];
+    const i64 visible = visible_keys(i, n_kv, causal, q_offset);
+    float *q_row = q_rows[w];
+    for (i64 c = lane; c < d; c += 32)
+        q_row[c] = mc_load(q.base, q_base + c * q.nb[0], DT_Q);
+    __syncwarp();
+
+    float m = -MC_INF, l = 0.0f, acc[D_PER_LANE];
+#pragma unroll
+    for (int t = 0; t < D_PER_LANE; t++)
+        acc[t] = 0.0f;
+    for (i64 j0 = 0; j0 < visible; j0 += 32) {
+        const i64 j = j0 + lane;
+        float s = -MC_INF;
+        if (j < visible) {
+            float dot = 0.0f;
+            for (i64 c = 0; c < d; c++)
+                dot = fmaf(q_row[c], mc_load(k.base, k_base + j * k.nb[1] + c * k.nb[0], DT_K), dot);
+            s = scale * dot;
+        }
+        const float m_new = fmaxf(m, mc_group_reduce<32>(nullptr, s, true)); /* finite: key j0 is visible */
+        const float rescale = expf(m - m_new);   /* 0 on the first chunk (m = -inf) */
+        const float pj = j < visible ? expf(s - m_new) : 0.0f;
+        l = l * rescale + mc_group_reduce<32>(nullptr, pj, false);
+        m = m_new;
+#pragma unroll
+        for (int t = 0; t < D_PER_LANE; t++)
+            acc[t] *= rescale;
+        const int keys = visible - j0 < 32 ? (int)(visible - j0) : 32;
+        for (int jj = 0; jj < keys; jj++) {
+            const float p_jj = __shfl_sync(0xFFFFFFFFu, pj, jj);
+            const i64 row = v_base + (j0 + jj) * v.nb[1];
+#pragma unroll
+            for (int t = 0; t < D_PER_LANE; t++) {
+                const i64 c = lane + 32 * t;
+                if (c < dv)
+                    acc[t] = fmaf(p_jj, mc_load(v.base, row + c * v.nb[0], DT_V), acc[t]);
+            }
+        }
+    }
+#pragma unroll
+    for (int t = 0; t < D_PER_LANE; t++) {
+        const i64 c = lane + 32 * t;
+        if (c < dv) /* a query that sees no key gets a 0 row */
+            mc_store(o.base, o.off + c * o.nb[0] + i * o.nb[1] + h * o.nb[2] + b3 * o.nb[3], DT_O,
+                     visible > 0 ? acc[t] / l : 0.0f);
+    }
+}

@@ -1,0 +1,103 @@
+/* kernels/cuda/softmax.cu: row softmax, GROUP threads per row (a warp, with shuffle reductions, or a
+ * whole block, with a shared-memory tree), vectorised where the host proved alignment and blocked
+ * through a shared-memory copy of the row when it fits (the OpenCL softmax.cl's passes).
+ * SPDX-License-Identifier: MIT */
+
+/* Options:
+ *   GROUP        threads per row (a power of two; 32: one warp per row)
+ *   ROWS         rows per block (threadIdx.y); GROUP * ROWS <= 1024
+ *   CACHE_COLS   floats of each row kept in shared memory: rows up to this long are read once
+ *   DT_X, DT_Y   dtype codes (common.cu)
+ *   X_VEC, Y_VEC 1: rows are contiguous and start 4-element aligned, so threads move blocks of 4;
+ *                0: one element at a time through the strides
+ * Passes: (1) scaled row into the cache and the row max, (2) exponentials and their sum, (3) the
+ * normalised row out. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
+ * Reductions run in a fixed order: results are bitwise reproducible. */
+
+__device__ __forceinline__ float x_at(const u8 *x, i64 row, i64 nb0, float scale, i64 j)
+{
+    return scale * mc_load(x, row + j * nb0, DT_X);
+}
+
+extern "C" __global__ void __launch_bounds__(GROUP * ROWS)
+softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
+{
+    __shared__ __align__(16) float caches[ROWS][CACHE_COLS];
+    __shared__ float scratches[ROWS][GROUP];
+    float *cache = caches[threadIdx.y], *scratch = scratches[threadIdx.y];
+    const int lid = threadIdx.x;
+    const i64 cols = x.ne[0], rows = x.ne[1];
+    const i64 all_rows = x.ne[1] * x.ne[2] * x.ne[3];
+    const i64 r = (i64)blockIdx.x * ROWS + threadIdx.y;
+    if (r >= all_rows) /* a whole row's threads leave together: GROUP == 32 is one warp, else ROWS is 1 */
+        return;
+    const i64 i = r % rows, b = r / rows, b2 = b % x.ne[2], b3 = b / x.ne[2];
+    const i64 xr = x.off + i * x.nb[1] + b2 * x.nb[2] + b3 * x.nb[3];
+    const i64 yr = y.off + i * y.nb[1] + b2 * y.nb[2] + b3 * y.nb[3];
+    i64 visible = cols;
+    if (causal) {
+        const i64 last = i + q_offset; /* last column row i may see */
+        visible = last < 0 ? 0 : (last + 1 < cols ? last + 1 : cols);
+    }
+    const bool cached = visible <= CACHE_COLS;
+    i64 j0 = 0; /* first column the scalar loops start from (after the vector part) */
+
+    /* pass 1: max of the visible, scaled row */
+    float mx = -MC_INF;
+#if X_VEC
+    const i64 v4 = visible / 4 * 4;
+    for (i64 j = 4 * (i64)lid; j < v4; j += 4 * GROUP) {
+        float4 v = mc_load4(x.base, xr + j * ELEM_BYTES(DT_X), DT_X);
+        v = make_float4(scale * v.x, scale * v.y, scale * v.z, scale * v.w);
+        if (cached)
+            *(float4 *)(cache + j) = v;
+        mx = fmaxf(mx, fmaxf(fmaxf(v.x, v.y), fmaxf(v.z, v.w)));
+    }
+    j0 = v4;
+#endif
+    for (i64 j = j0 + lid; j < visible; j += GROUP) {
+        const float v = x_at(x.base, xr, x.nb[0], scale, j);
+        if (cached)
+            cache[j] = v;
+        mx = fmaxf(mx, v);
+    }
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
+    const bool empty = mx == -MC_INF;
+#if GROUP == 32
+    __syncwarp();
+#endif
+
+    /* pass 2: exponentials (kept in the cache) and their sum; -inf entries give exactly 0 */
+    float sum = 0.0f;
+    for (i64 j = lid; j < visible && !empty; j += GROUP) {
+        const float e = expf((cached ? cache[j] : x_at(x.base, xr, x.nb[0], scale, j)) - mx);
+        if (cached)
+            cache[j] = e;
+        sum += e;
+    }
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
+#if GROUP == 32
+    __syncwarp();
+#endif
+
+    /* pass 3: normalised row out; masked columns and empty rows are 0 */
+    j0 = 0;
+#if Y_VEC
+    const i64 c4 = cols / 4 * 4;
+    for (i64 j = 4 * (i64)lid; j < c4; j += 4 * GROUP) {
+        float e[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        if (!empty)
+            for (int t = 0; t < 4; t++)
+                if (j + t < visible)
+                    e[t] = (cached ? cache[j + t] : expf(x_at(x.base, xr, x.nb[0], scale, j + t) - mx)) / sum;
+        mc_store4(y.base, yr + j * ELEM_BYTES(DT_Y), DT_Y, make_float4(e[0], e[1], e[2], e[3]));
+    }
+    j0 = c4;
+#endif
+    for (i64 j = j0 + lid; j < cols; j += GROUP) {
+        float out = 0.0f;
+        if (!empty && j < visible)
+            out = (cached ? cache[j] : expf(x_at(x.base, xr, x.nb[0], scale, j) - mx)) / sum;
+        mc_store(y.base, yr + j * y.nb[0], DT_Y, out);
+    }
+}

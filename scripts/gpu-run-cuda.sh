@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# scripts/gpu-run-cuda.sh: runs the cuda backend on the GPU machine (an H200) from builds made here
+# and carried there with the libraries that machine lacks: unit tests, the quick tier, the gate
+# proof and a perf subset with cuBLAS measured in the same run.
+# SPDX-License-Identifier: MIT
+#
+# usage:
+#   scripts/gpu-run-cuda.sh prepare      here: build (build-cuda-gpu/, and build-cuda-gate/ with the planted
+#                                        broken gate) and pack metallic-check, test_cuda and the libraries
+#                                        the GPU machine lacks into .carry/cuda/pack.tar.xz
+#   scripts/gpu-run-cuda.sh all OUT      there: device check, test_cuda, quick tier, gate proof, perf subset
+#   scripts/gpu-run-cuda.sh quick OUT    there: device check, test_cuda, the quick tier (database in OUT)
+#   scripts/gpu-run-cuda.sh gate OUT     there: the broken-gate build must fail its run with coverage (exit 1)
+#   scripts/gpu-run-cuda.sh perf OUT     there: copy bandwidth and the perf subset below (MC_PERF_BUDGET:
+#                                        seconds per case, default 1)
+# The GPU machine has no Lua, SQLite, OpenBLAS or cmocka: the pack holds them (this machine's Debian
+# shared objects); glibc is the machine's own. libcuda.so.1, libnvidia-ml.so.1 and libcublas.so.13
+# are the machine's; NVRTC (libnvrtc.so.13, 105 MB: too big to carry) is found there, in the CUDA
+# toolkit or the Python packages' nvidia/ folders, never under a stubs/ folder. Runs pass
+# --mem-limit 0: a CUDA context reserves more address space than a worker's default RLIMIT_AS.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+pack_dir="$root/.carry/cuda"
+stage=/tmp/mc-cuda
+
+prepare() {
+    local build="$root/build-cuda-gpu" gate="$root/build-cuda-gate"
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMC_SANITIZE=OFF -DMC_CUDA=ON >/dev/null
+    cmake --build "$build" -j2 --target metallic-check test_cuda >/dev/null
+    cmake -S "$root" -B "$gate" -DCMAKE_BUILD_TYPE=Release -DMC_SANITIZE=OFF -DMC_CUDA=ON -DMC_CUDA_BROKEN_GATE=ON >/dev/null
+    cmake --build "$gate" -j2 --target metallic-check >/dev/null
+    local tmp
+    tmp="$(mktemp -d)"
+    mkdir -p "$tmp/bin" "$tmp/lib"
+    cp "$build/metallic-check" "$build/tests/test_cuda" "$tmp/bin/"
+    cp "$gate/metallic-check" "$tmp/bin/metallic-check-broken-gate"
+    # every shared object the programs load, except glibc's own (the machine's glibc must serve)
+    for lib in $(ldd "$tmp/bin/"* | awk '/=>/ {print $3}' | sort -u); do
+        case "$(basename "$lib")" in
+        libc.so.* | libm.so.* | libpthread.so.* | libdl.so.* | librt.so.* | ld-linux*) ;;
+        *) cp -L "$lib" "$tmp/lib/" ;;
+        esac
+    done
+    mkdir -p "$pack_dir"
+    tar -C "$tmp" -cJf "$pack_dir/pack.tar.xz" bin lib
+    rm -rf "$tmp"
+    ls -l "$pack_dir/pack.tar.xz"
+}
+
+# The first file named $1 under the usual CUDA places, never in a stubs/ folder.
+find_lib() {
+    find /usr/local/cuda* /usr/local/nvidia /usr/lib/x86_64-linux-gnu /opt /usr/local/lib -name "$1" \
+        -not -path '*/stubs/*' 2>/dev/null | head -1 || true
+}
+
+device_setup() {
+    mkdir -p "$stage"
+    tar -C "$stage" -xJf "$pack_dir/pack.tar.xz"
+    local nvrtc
+    nvrtc="${MC_CUDA_NVRTC:-$(find_lib 'libnvrtc.so.13')}"
+    export MC_CUDA_NVRTC="$nvrtc"
+    local extra="$stage/lib"
+    [ -z "$nvrtc" ] || extra="$extra:$(dirname "$nvrtc")" # NVRTC loads its builtins from beside it
+    local cublas
+    cublas="$(find_lib 'libcublas.so.13')" # the Python packages' copy when ldconfig knows none
+    [ -z "$cublas" ] || extra="$extra:$(dirname "$cublas")"
+    export LD_LIBRARY_PATH="$extra${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    export MC_BINARY="$stage/bin/metallic-check" MC_SOURCE_DIR="$root"
+    mc="$stage/bin/metallic-check"
+    echo "== NVRTC: ${nvrtc:-none found}; cuBLAS: ${cublas:-none found}"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem,temperature.gpu --format=csv || true
+    "$mc" list backends
+}
+
+# Dispatch coverage of gemm_cuda_dispatch: each kernel it accepts, forced by name (kernel=NAME). Not
+# in cases/dispatch.lua: a kernel= name must be known to the build, and builds without CUDA load
+# that file too.
+cuda_dispatch_cases() {
+    cat <<'EOF'
+suite "dispatch.gemm.forced.cuda" {
+  op = "gemm", dtype = "f16", m = 33, n = 8, k = 64,
+  kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128"},
+}
+EOF
+}
+
+quick() {
+    local out="$1" rc=0
+    echo "== unit tests (tests/test_cuda.c) on this device"
+    "$stage/bin/test_cuda" >"$out/test_cuda.log" 2>&1 || rc=$?
+    tail -25 "$out/test_cuda.log"
+    echo "test_cuda exit status: $rc"
+    echo "== quick tier"
+    rc=0
+    cuda_dispatch_cases >"$stage/cuda_dispatch.lua"
+    "$mc" run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" --backend cuda \
+        --cases-dir "$root/cases" --db "$out/cuda-quick.db" \
+        --junit "$out/cuda-quick-junit.xml" --jobs "$(nproc)" --mem-limit 0 --quiet >"$out/quick.log" 2>&1 || rc=$?
+    grep -v '^  repro' "$out/quick.log" | tail -40
+    echo "quick tier exit status: $rc"
+}
+
+# The gate proof: the tensor-core probe of this build always says no; on a device that has sm_80 the
+# run must fail with a coverage failure naming the variant (exit 1), never pass.
+gate() {
+    local out="$1" rc=0
+    echo "== gate proof (build with MC_CUDA_BROKEN_GATE)"
+    cuda_dispatch_cases >"$stage/cuda_dispatch.lua"
+    # --coverage: a run given --cases files is held to the coverage rule only when asked (without it
+    # the first device run's broken gate passed, exit 0: no coverage check ran). The same run of the
+    # normal build is the control: it must pass, so the failure is the planted gate's alone.
+    local args=(run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" --backend cuda --coverage
+        --op gemm --variant 'gemm_cuda_*' --cases-dir "$root/cases" --no-store --jobs "$(nproc)" --mem-limit 0 --quiet)
+    "$stage/bin/metallic-check-broken-gate" "${args[@]}" >"$out/gate.log" 2>&1 || rc=$?
+    local control=0
+    "$mc" "${args[@]}" >"$out/gate-control.log" 2>&1 || control=$?
+    grep -i "coverage\|probe says no" "$out/gate.log" | head -5 || true
+    tail -2 "$out/gate-control.log"
+    if [ "$rc" -eq 1 ] && grep -q "probe says no" "$out/gate.log" && [ "$control" -eq 0 ]; then
+        echo "gate proof: PASS (the broken gate failed the run, exit $rc; the normal build passed it)"
+    else
+        echo "gate proof: FAIL (broken gate exit $rc, normal build exit $control; see gate.log, gate-control.log)"
+    fi
+}
+
+# The perf subset of issue 16's targets, every row beside its cuBLAS peer where one exists.
+perf_cases() {
+    cat <<'EOF'
+suite "gpu.gemm.4096" { op = "gemm", dtype = {"f32", "f16"}, m = 4096, n = 4096, k = 4096 }
+suite "gpu.gemv" { op = "gemv", dtype = {"f32", "f16", "bf16"}, m = {14336, 2048}, k = {4096, 11008},
+  where = function(c) return (c.m == 14336) == (c.k == 4096) end }
+suite "gpu.gemv.lm_head" { op = "gemv", wtype = {"q8_0", "q4_0"}, m = 151936, k = 896 }
+suite "gpu.softmax" { op = "softmax", dtype = "f32", rows = 128, cols = 4096 }
+suite "gpu.sdpa.4096" { op = "sdpa", dtype = "f32", heads = 16, kv_heads = 2, head_dim = 64, n_q = 17, n_kv = 4096,
+  causal = 1, q_offset = 4079 }
+EOF
+}
+
+perf() {
+    local out="$1" rc=0
+    echo "== device copy bandwidth (before)"
+    "$stage/bin/test_cuda" --copy-bandwidth 1024 || true
+    perf_cases >"$stage/gpu_perf.lua"
+    echo "== perf subset (the percentages of bandwidth-bound rows are of the device's copy bandwidth)"
+    "$mc" run --cases "$stage/gpu_perf.lua" --cases-dir "$root/cases" --backend cuda --perf --jobs 1 --mem-limit 0 \
+        --budget "${MC_PERF_BUDGET:-1}" --db "$out/cuda-perf.db" --quiet >"$out/perf.log" 2>&1 || rc=$?
+    grep -v '^  repro' "$out/perf.log" | tail -80
+    echo "perf exit status: $rc"
+    echo "== device copy bandwidth (after)"
+    "$stage/bin/test_cuda" --copy-bandwidth 1024 || true
+}
+
+case "${1:-}" in
+prepare) prepare ;;
+quick | gate | perf)
+    mkdir -p "$2"
+    device_setup
+    "$1" "$2"
+    ;;
+all)
+    mkdir -p "$2"
+    device_setup
+    quick "$2"
+    gate "$2"
+    perf "$2"
+    ;;
+*)
+    sed -n '7,19p' "$0"
+    exit 2
+    ;;
+esac
