@@ -105,7 +105,9 @@ base_sq=$(sql "SELECT count(*) FROM run WHERE id <= $base")
 cand_sq=$(sql "SELECT count(*) FROM run WHERE id <= $cand")
 "$BIN" compare --db "$PG" --base "run:$base" --cand "run:$cand" --all > "$tmp/cmp_pg.txt" 2>&1
 rc_pg=$?
-"$BIN" report --db "$PG" --base "$B1" --cand "$B2" --out "$tmp/pg.html" > "$tmp/report_pg.log" 2>&1 ||
+# --no-measure: both pages read the roofs the runs stored; a bandwidth measured by each report would
+# differ by the machine's noise, not by the store
+"$BIN" report --db "$PG" --base "$B1" --cand "$B2" --no-measure --out "$tmp/pg.html" > "$tmp/report_pg.log" 2>&1 ||
     fail "report over PostgreSQL: exit $? ($(tail -2 "$tmp/report_pg.log"))"
 "$BIN" merge "$PG" -o "$tmp/merged.db" > "$tmp/merge1.log" 2>&1 || fail "merge PostgreSQL -> SQLite: $(cat "$tmp/merge1.log")"
 grep -q "^postgresql://.*: $runs runs added (0 already there)" "$tmp/merge1.log" && pass ||
@@ -115,7 +117,7 @@ rc_sq=$?
 [ "$rc_pg" = "$rc_sq" ] && [ "$rc_pg" -le 3 ] && pass || fail "compare exit $rc_pg over PostgreSQL, $rc_sq over SQLite"
 grep -qE "faster|slower|same|ambiguous" "$tmp/cmp_pg.txt" && pass || fail "compare gave no verdicts: $(head -3 "$tmp/cmp_pg.txt")"
 same "compare over PostgreSQL and over the merged SQLite" "$tmp/cmp_pg.txt" "$tmp/cmp_sq.txt"
-"$BIN" report --db "$tmp/merged.db" --base "$B1" --cand "$B2" --out "$tmp/sq.html" > "$tmp/report_sq.log" 2>&1 ||
+"$BIN" report --db "$tmp/merged.db" --base "$B1" --cand "$B2" --no-measure --out "$tmp/sq.html" > "$tmp/report_sq.log" 2>&1 ||
     fail "report over SQLite: exit $?"
 sed -i '/<footer>Written by metallic-check/d' "$tmp/pg.html" "$tmp/sq.html" # the time it was written
 same "report pages over PostgreSQL and over the merged SQLite" "$tmp/pg.html" "$tmp/sq.html"
@@ -142,9 +144,12 @@ for target in "$PG2" "$tmp/back.db"; do
 done
 
 # ---- kill -9 of a writer at random points: its run stays incomplete, the next run works ----
+# MC_PG_KILLS picks how many writers are killed (default 6 in CI; issue 19 asks for 20 once by hand)
+kills="${MC_PG_KILLS:-6}"
+case "$kills" in ''|*[!0-9]*|0) echo "MC_PG_KILLS must be a whole number above 0, got '$kills'" >&2; exit 2 ;; esac
 RANDOM=19
 hits=0
-for point in 1 2 3 4 5 6; do
+for point in $(seq "$kills"); do
     run --cases "$tmp/kill.lua" --db "$PG" --commit "$C" > /dev/null 2>&1 &
     pid=$!
     sleep "0.$(( RANDOM % 9 + 3 ))" # 0.3 to 1.1 s into a run of about 3 s
@@ -154,8 +159,8 @@ for point in 1 2 3 4 5 6; do
 done
 killed=$(sql "SELECT count(*) FROM run WHERE commit_sha = '$C' AND status = 'incomplete'")
 finished=$(sql "SELECT count(*) FROM run WHERE commit_sha = '$C' AND status <> 'incomplete'")
-[ "$killed" = "$hits" ] && [ $((killed + finished)) = 6 ] && [ "$hits" -ge 1 ] && pass ||
-    fail "after $hits kills of 6 writers: $killed incomplete runs, $finished finished"
+[ "$killed" = "$hits" ] && [ $((killed + finished)) = "$kills" ] && [ "$hits" -ge 1 ] && pass ||
+    fail "after $hits kills of $kills writers: $killed incomplete runs, $finished finished"
 full=$(sql "SELECT coalesce(max((SELECT count(*) FROM result x WHERE x.run_id = r.id)), 0) FROM run r
             WHERE commit_sha = '$C' AND status = 'incomplete'")
 echo "killed writers' runs: $killed incomplete (the fullest with $full results kept), $finished finished first"
