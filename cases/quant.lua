@@ -116,3 +116,10 @@ suite "gemv.quant.formats.mag" {
   op = "gemv", wtype = all_formats, m = 11, k = 256, mag = {0.01, 50}, xq = {"none", "q8_0", "q8_K"},
   where = own_xq,
 }
+
+-- q4_K and q6_K rows of nine super-blocks (72 groups of 32: the OpenCL kernels' lanes then wrap
+-- a row more than once) with a lone row and 40 rows, at an aligned and an odd block base, x
+-- and y in f32 and f16 (docs/quant.md: the OpenCL q4_K/q6_K GEMVs).
+suite "gemv.quant.kformats.lanes" {
+  op = "gemv", wtype = {"q4_K", "q6_K"}, dtype = {"f32", "f16"}, m = {1, 40}, k = 2304, align = {0, 1},
+}

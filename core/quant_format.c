@@ -31,10 +31,20 @@ static float scaled(float s, int q, double *mag)
     return v;
 }
 
-/* value = fl(s q - m) in ggml's float order; q >= 0. */
+/* value = fl(s q - m) (K-quants) or fl(s q + m) (Q4_1, Q5_1), each in ggml's float order; q >= 0.
+ * Never s q - (-m): the negation flips a NaN m's sign bit where the compiler does not fold it
+ * back, so ggml's NaN would come out negated in some builds (ctest ggml_crosscheck found it). */
 static float scaled_minus(float s, int q, float m, double *mag)
 {
     const float v = s * (float)q - m;
+    if (mag)
+        *mag = fabs((double)s * q) + fabs((double)m);
+    return v;
+}
+
+static float scaled_plus(float s, int q, float m, double *mag)
+{
+    const float v = s * (float)q + m;
     if (mag)
         *mag = fabs((double)s * q) + fabs((double)m);
     return v;
@@ -63,10 +73,10 @@ static float decode_q4_0(const uint8_t *blk, int j, double *mag)
     return scaled(f16_at(blk), nibble32(blk + 2, j) - 8, mag);
 }
 
-/* ggml: x = q d + m, so the min is added: the value is fl(q d - (-m)). */
+/* ggml: x = q d + m, the min added. */
 static float decode_q4_1(const uint8_t *blk, int j, double *mag)
 {
-    return scaled_minus(f16_at(blk), nibble32(blk + 4, j), -f16_at(blk + 2), mag);
+    return scaled_plus(f16_at(blk), nibble32(blk + 4, j), f16_at(blk + 2), mag);
 }
 
 static float decode_q5_0(const uint8_t *blk, int j, double *mag)
@@ -76,7 +86,7 @@ static float decode_q5_0(const uint8_t *blk, int j, double *mag)
 
 static float decode_q5_1(const uint8_t *blk, int j, double *mag)
 {
-    return scaled_minus(f16_at(blk), nibble32(blk + 8, j) | fifth_bit(blk + 4, j), -f16_at(blk + 2), mag);
+    return scaled_plus(f16_at(blk), nibble32(blk + 8, j) | fifth_bit(blk + 4, j), f16_at(blk + 2), mag);
 }
 
 void mc_quant_scale_min_k4(int j, const uint8_t *q, uint8_t *sc, uint8_t *m)

@@ -13,6 +13,10 @@
  *      candidate only when strictly better, so ties go to the earlier one as in ggml.
  *   4. Integer narrowing (a code stored as uint8 or int8) keeps the low byte, as ggml's casts do
  *      on every two's-complement target.
+ *   5. Checked byte for byte against a real ggml (ctest ggml_crosscheck, docs/quant.md) on
+ *      finite, huge, infinite and subnormal inputs. NaN inputs are outside the contract: the
+ *      searches add NaNs of different payloads (x + dm), and which payload x86 keeps, so which
+ *      code nearest_int reads, follows the operand order ggml's compiler chose.
  * SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <stdbool.h>

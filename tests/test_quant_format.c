@@ -2,6 +2,7 @@
  * golden blocks, decoders, quantisers, CLI round trips, row kernels and the q8_K activation bound.
  * Focus: bytes pinned by vectors derived from the format description, not from our own code.
  * SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -287,6 +288,38 @@ static void test_decoders_agree(void **state)
     }
 }
 
+/* Golden vector from the ggml cross-check (tests/ggml_crosscheck.c, random q4_1 / q5_1 bytes): a
+ * NaN min. ggml computes q d + m, so the value is m's NaN itself, sign and payload kept: fp16
+ * 0x7E8F is f32 0x7FD1E000. Core's decoders once computed q d - (-m): the negation flipped the
+ * NaN's sign bit wherever the compiler did not fold it back (the -O0 sanitizer build: 0xFFD1E000). */
+static void test_nan_min_golden(void **state)
+{
+    (void)state;
+    /* d = 1 (0x3C00), m = NaN (0x7E8F), codes 0..15 then 0..15 again, fifth bits clear */
+    static const char q4_1[] = "003c8f7e00112233445566778899aabbccddeeff";
+    static const char q5_1[] = "003c8f7e0000000000112233445566778899aabbccddeeff";
+    const struct {
+        mc_dtype dt;
+        const char *hex;
+        mc_qgemv_decode_fn kernel_decode;
+    } rows[] = {{MC_DTYPE_Q4_1, q4_1, mc_qgemv_decode_q4_1}, {MC_DTYPE_Q5_1, q5_1, mc_qgemv_decode_q5_1}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        uint8_t blk[MC_Q5_1_BLOCK_BYTES];
+        float core[MC_QK], kernel[MC_QK];
+        from_hex(rows[i].hex, blk, (size_t)bytes_of(rows[i].dt));
+        mc_quant_dequantize_row(rows[i].dt, blk, core, MC_QK);
+        rows[i].kernel_decode(blk, kernel);
+        for (int j = 0; j < MC_QK; j++) {
+            uint32_t c, k;
+            memcpy(&c, &core[j], 4);
+            memcpy(&k, &kernel[j], 4);
+            if (c != 0x7FD1E000u || k != 0x7FD1E000u)
+                fail_msg("%s element %d: core 0x%08x, kernel 0x%08x, ggml 0x7fd1e000", mc_dtype_name(rows[i].dt), j,
+                         c, k);
+        }
+    }
+}
+
 /* mag is |scale part| + |min part| and bounds the value. */
 static void test_elem_magnitude(void **state)
 {
@@ -360,7 +393,12 @@ static void test_cli_round_trips(void **state)
         memcpy(want + nb, want, (size_t)nb);
         assert_int_equal(file_bytes(bin, got, sizeof got), (size_t)(2 * nb));
         assert_memory_equal(got, want, (size_t)(2 * nb));
-        char *d[] = {"dequantize", "--type", (char *)r->ggml_name, "--in", bin, "--out", back, NULL};
+        /* ggml's name with every letter's case swapped ("Q4_k"): --type ignores case */
+        char swapped[16];
+        snprintf(swapped, sizeof swapped, "%s", r->ggml_name);
+        for (char *c = swapped; *c; c++)
+            *c = (char)(islower((unsigned char)*c) ? toupper((unsigned char)*c) : tolower((unsigned char)*c));
+        char *d[] = {"dequantize", "--type", swapped, "--in", bin, "--out", back, NULL};
         assert_int_equal(mc_cli_dequantize(7, d), 0);
         mc_quant_dequantize_row(r->dt, want, ref, 2 * qk);
         assert_int_equal(file_bytes(back, y, sizeof y), (size_t)(2 * qk) * sizeof *y);
@@ -476,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_golden_quantise),
         cmocka_unit_test(test_golden_dequantise),
         cmocka_unit_test(test_decoders_agree),
+        cmocka_unit_test(test_nan_min_golden),
         cmocka_unit_test(test_elem_magnitude),
         cmocka_unit_test(test_cli_round_trips),
         cmocka_unit_test(test_row_kernels),
