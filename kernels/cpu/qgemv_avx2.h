@@ -1,0 +1,46 @@
+/* kernels/cpu/qgemv_avx2.h: small AVX2 helpers the quantised row kernels share (horizontal sum,
+ * byte loads widened to lanes, the unsigned-by-signed byte dot). Include only from files built
+ * with -mavx2 -mfma -mf16c (the files named qgemv_avx2*.c).
+ * SPDX-License-Identifier: MIT */
+#ifndef MC_QGEMV_AVX2_H
+#define MC_QGEMV_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline float mc_qgemv_hsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* Eight bytes at p, zero-extended to 32-bit lanes. */
+static inline __m256i mc_qgemv_bytes8(const uint8_t *p)
+{
+    return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)p));
+}
+
+static inline __m256i mc_qgemv_bytes32(const uint8_t *p)
+{
+    return _mm256_loadu_si256((const __m256i *)(const void *)p);
+}
+
+/* 32 unsigned codes times 32 int8 codes: 8 exact int32 lanes, lane i the bytes 4i .. 4i + 3. The
+ * caller keeps 2 u_max 127 below 32768 (maddubs saturates its int16 pair sums). */
+static inline __m256i mc_qgemv_udot32(__m256i u, __m256i s)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* x's q8_K bsum j (the sum of its 16 codes 16 j .. 16 j + 15). */
+static inline int16_t mc_qgemv_bsum(const uint8_t *xb, int j)
+{
+    int16_t v;
+    memcpy(&v, xb + 260 + 2 * j, sizeof v);
+    return v;
+}
+
+#endif
