@@ -51,8 +51,8 @@ static inline __attribute__((always_inline)) float k23_row(const uint8_t *row, i
             const __m256 dv = _mm256_set1_ps(dl[s]), mv = _mm256_set1_ps(-ml[s]);
             __m256 acc = s % 2 ? acc1 : acc0;
             for (int l = l0; l < l0 + 16; l += 8) {
-                __m256i q = _mm256_and_si256(_mm256_srl_epi32(mc_qgemv_bytes8(qs + 32 * h + l), _mm_cvtsi32_si128(2 * f)),
-                                             three);
+                const __m256i field = _mm256_srl_epi32(mc_qgemv_bytes8(qs + 32 * h + l), _mm_cvtsi32_si128(2 * f));
+                __m256i q = _mm256_and_si256(field, three);
                 if (q3) {
                     const __m256i hb = _mm256_and_si256(
                         _mm256_srl_epi32(mc_qgemv_bytes8(blk + l), _mm_cvtsi32_si128(4 * h + f)), one);

@@ -85,41 +85,42 @@ static int32_t k23_sub_dot(const uint8_t *qs, const uint8_t *hm, int s, const in
     return dot;
 }
 
-float mc_qgemv_row_q2_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
-                                     const uint8_t *xq)
+/* Q2_K (q3 = 0: scales at 0, qs at 16, d at 80, dmin at 82) or Q3_K (hmask at 0, qs at 32,
+ * scales at 96, d at 108). */
+static float k23_row(const uint8_t *row, int64_t block_stride, int64_t nblocks, const uint8_t *xq, int q3)
 {
-    (void)x;
     float acc = 0.0f;
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *wb = row + b * block_stride, *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
         const int8_t *q8 = (const int8_t *)(const void *)(xb + 4);
+        int sc[16];
         int32_t isum = 0, summs = 0;
-        for (int s = 0; s < 16; s++) {
-            isum += (wb[s] & 0x0F) * k23_sub_dot(wb + 16, NULL, s, q8);
+        if (q3)
+            mc_qgemv_scales_q3_K(wb + 96, sc);
+        for (int s = 0; !q3 && s < 16; s++) {
+            sc[s] = wb[s] & 0x0F;
             summs += (wb[s] >> 4) * q8_K_bsum(xb, s);
         }
+        for (int s = 0; s < 16; s++)
+            isum += sc[s] * k23_sub_dot(wb + (q3 ? 32 : 16), q3 ? wb : NULL, s, q8);
         const float dx = q8_K_scale(xb);
-        acc += dx * f16_at(wb + 80) * (float)isum - dx * f16_at(wb + 82) * (float)summs;
+        acc += dx * f16_at(wb + (q3 ? 108 : 80)) * (float)isum - (q3 ? 0.0f : dx * f16_at(wb + 82) * (float)summs);
     }
     return acc;
+}
+
+float mc_qgemv_row_q2_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq)
+{
+    (void)x;
+    return k23_row(row, block_stride, nblocks, xq, 0);
 }
 
 float mc_qgemv_row_q3_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                      const uint8_t *xq)
 {
     (void)x;
-    float acc = 0.0f;
-    for (int64_t b = 0; b < nblocks; b++) {
-        const uint8_t *wb = row + b * block_stride, *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
-        const int8_t *q8 = (const int8_t *)(const void *)(xb + 4);
-        int scales[16];
-        int32_t isum = 0;
-        mc_qgemv_scales_q3_K(wb + 96, scales);
-        for (int s = 0; s < 16; s++)
-            isum += scales[s] * k23_sub_dot(wb + 32, wb, s, q8);
-        acc += f16_at(wb + 108) * q8_K_scale(xb) * (float)isum;
-    }
-    return acc;
+    return k23_row(row, block_stride, nblocks, xq, 1);
 }
 
 /* Q6_K: element 128 h + 32 f + l has code ((ql nibble) | (2 high bits)) - 32 and scale

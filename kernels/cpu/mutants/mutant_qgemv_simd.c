@@ -140,7 +140,8 @@ AVX2_TARGET static float row_q3_K_q8dot_avx2_high_bit(const uint8_t *row, int64_
             const __m256i q2 = _mm256_loadu_si256((const __m256i *)(const void *)(wb + 32 + 32 * h));
             const __m256i hm = _mm256_loadu_si256((const __m256i *)(const void *)wb);
             for (int f = 0; f < 4; f++) {
-                const __m256i lo = _mm256_and_si256(_mm256_srl_epi16(q2, _mm_cvtsi32_si128(2 * f)), _mm256_set1_epi8(3));
+                const __m256i lo =
+                    _mm256_and_si256(_mm256_srl_epi16(q2, _mm_cvtsi32_si128(2 * f)), _mm256_set1_epi8(3));
                 const __m256i hb = _mm256_and_si256(_mm256_srl_epi16(hm, _mm_cvtsi32_si128(4 * h + (f ^ 1))),
                                                     _mm256_set1_epi8(1));
                 const __m256i q = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
