@@ -35,6 +35,20 @@ static inline __m256i mc_qgemv_udot32(__m256i u, __m256i s)
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+/* As mc_qgemv_udot32, each int16 pair sum then times its lane of scales16 (int16; |pair| <=
+ * 2 u_max 127 and |scale| <= 127 keep every int32 lane exact): a sub-block's scaled dot in one
+ * madd, where a multiply of the int32 lanes would take two uops and ten cycles. */
+static inline __m256i mc_qgemv_udot32_scaled(__m256i u, __m256i s, __m256i scales16)
+{
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scales16);
+}
+
+/* Scales for 32 codes of two 16-element sub-blocks: int16 lanes 0..7 (codes 0..15) a, 8..15 b. */
+static inline __m256i mc_qgemv_scale_pair16(int a, int b)
+{
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16((short)a)), _mm_set1_epi16((short)b), 1);
+}
+
 /* x's q8_K bsum j (the sum of its 16 codes 16 j .. 16 j + 15). */
 static inline int16_t mc_qgemv_bsum(const uint8_t *xb, int j)
 {

@@ -140,10 +140,10 @@ static inline __attribute__((always_inline)) float k45_q8dot_row(const uint8_t *
                 lo = _mm256_or_si256(lo, _mm256_slli_epi16(h0, 4));
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(h1, 4));
             }
-            const __m256i d0 = mc_qgemv_udot32(lo, mc_qgemv_bytes32(xb + 4 + 64 * c));
-            const __m256i d1 = mc_qgemv_udot32(hi, mc_qgemv_bytes32(xb + 4 + 64 * c + 32));
-            sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(d0, _mm256_set1_epi32(sc0)));
-            sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(d1, _mm256_set1_epi32(sc1)));
+            const __m256i d0 = mc_qgemv_udot32_scaled(lo, mc_qgemv_bytes32(xb + 4 + 64 * c), _mm256_set1_epi16((short)sc0));
+            const __m256i d1 =
+                mc_qgemv_udot32_scaled(hi, mc_qgemv_bytes32(xb + 4 + 64 * c + 32), _mm256_set1_epi16((short)sc1));
+            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(d0, d1));
             mins += m0 * (mc_qgemv_bsum(xb, 4 * c) + mc_qgemv_bsum(xb, 4 * c + 1)) +
                     m1 * (mc_qgemv_bsum(xb, 4 * c + 2) + mc_qgemv_bsum(xb, 4 * c + 3));
         }
@@ -188,10 +188,8 @@ float mc_qgemv_row_q6_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
                 const __m256i high = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * f)), low2);
                 const __m256i q = _mm256_or_si256(low, _mm256_slli_epi16(high, 4));
                 const int is = 8 * h + 2 * f;
-                const __m256i scales = _mm256_setr_epi32(sc[is], sc[is], sc[is], sc[is], sc[is + 1], sc[is + 1],
-                                                         sc[is + 1], sc[is + 1]);
-                const __m256i dot = mc_qgemv_udot32(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f));
-                sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(dot, scales));
+                const __m256i scales = mc_qgemv_scale_pair16(sc[is], sc[is + 1]);
+                sumi = _mm256_add_epi32(sumi, mc_qgemv_udot32_scaled(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f), scales));
                 offset += 32 * (sc[is] * mc_qgemv_bsum(xb, is) + sc[is + 1] * mc_qgemv_bsum(xb, is + 1));
             }
         }

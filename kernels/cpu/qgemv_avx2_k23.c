@@ -122,10 +122,8 @@ static inline __attribute__((always_inline)) float k23_q8dot_row(const uint8_t *
                     q = _mm256_or_si256(q, _mm256_slli_epi16(hb, 2));
                 }
                 const int s = 8 * h + 2 * f;
-                const __m256i scales = _mm256_setr_epi32(sc[s], sc[s], sc[s], sc[s], sc[s + 1], sc[s + 1], sc[s + 1],
-                                                         sc[s + 1]);
-                const __m256i dot = mc_qgemv_udot32(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f));
-                sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(dot, scales));
+                const __m256i scales = mc_qgemv_scale_pair16(sc[s], sc[s + 1]);
+                sumi = _mm256_add_epi32(sumi, mc_qgemv_udot32_scaled(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f), scales));
             }
         }
         sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(offset, 0, 0, 0, 0, 0, 0, 0));

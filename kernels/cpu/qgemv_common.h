@@ -104,8 +104,18 @@ float mc_qgemv_dequant_dot(mc_qgemv_decode_fn decode, int qk, const uint8_t *row
 void mc_qgemv_q5_codes(const uint8_t *qh_bytes, const uint8_t *qs, int codes[32]);
 /* The 16 signed 6-bit sub-block scales (minus 32) of a Q3_K block's 12 packed bytes. */
 void mc_qgemv_scales_q3_K(const uint8_t *s, int scales[16]);
-/* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes. */
-void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */);
+/* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes (inline: the row kernels call it
+ * for every sub-block). */
+static inline void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */)
+{
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
 
 /* AVX2 kernels of Q4_K and Q6_K (qgemv_avx2_k.c): dequantising, and q8_K dots. */
 float mc_qgemv_row_q4_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,

@@ -54,17 +54,6 @@ void mc_qgemv_decode_q5_1(const uint8_t *blk, float *out)
         out[j] = (float)q[j] * d + m;
 }
 
-void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc, int *m)
-{
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
-}
-
 /* Q2_K: scales[16] at 0, qs[64] at 16, d at 80, dmin at 82. */
 void mc_qgemv_decode_q2_K(const uint8_t *blk, float *out)
 {
