@@ -35,6 +35,13 @@ static inline __m256i mc_qgemv_udot32(__m256i u, __m256i s)
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+/* Codes 8 i .. 8 i + 7 (i = 0..3) of 32 signed byte codes, as floats (exact). */
+static inline __attribute__((always_inline)) __m256 mc_qgemv_codes_ps(__m256i q, int i)
+{
+    const __m128i half = i < 2 ? _mm256_castsi256_si128(q) : _mm256_extracti128_si256(q, 1);
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(i % 2 ? _mm_srli_si128(half, 8) : half));
+}
+
 /* As mc_qgemv_udot32, each int16 pair sum then times its lane of scales16 (int16; |pair| <=
  * 2 u_max 127 and |scale| <= 127 keep every int32 lane exact): a sub-block's scaled dot in one
  * madd, where a multiply of the int32 lanes would take two uops and ten cycles. */

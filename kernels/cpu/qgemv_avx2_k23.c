@@ -35,36 +35,44 @@ static inline __attribute__((always_inline)) void k23_scales(const uint8_t *blk,
     }
 }
 
-/* Q2_K: qs at 16, no hmask; Q3_K: hmask at 0, qs at 32. */
+/* The 32 codes of quarter f of half h (elements 128 h + 32 f + l in byte l): Q2_K 0..3, Q3_K
+ * -4..3 (minus 4 where bit 4 h + f of hmask[l] is clear), as bytes. */
+static inline __attribute__((always_inline)) __m256i k23_codes(const uint8_t *blk, int h, int f, int q3)
+{
+    const __m256i q2 = mc_qgemv_bytes32(blk + (q3 ? 32 : 16) + 32 * h);
+    const __m256i q = _mm256_and_si256(_mm256_srl_epi16(q2, _mm_cvtsi32_si128(2 * f)), _mm256_set1_epi8(3));
+    if (!q3)
+        return q;
+    const __m256i hb = _mm256_and_si256(_mm256_srl_epi16(mc_qgemv_bytes32(blk), _mm_cvtsi32_si128(4 * h + f)),
+                                        _mm256_set1_epi8(1));
+    return _mm256_or_si256(q, _mm256_slli_epi16(hb, 2)); /* 0..7: the caller takes 4 off */
+}
+
+/* Q2_K: qs at 16, no hmask; Q3_K: hmask at 0, qs at 32. Codes 0..15 of each quarter are
+ * sub-block 8 h + 2 f, codes 16..31 the next. */
 static inline __attribute__((always_inline)) float k23_row(const uint8_t *row, int64_t block_stride,
                                                            int64_t nblocks, const float *x, int q3)
 {
-    const __m256i three = _mm256_set1_epi32(3), one = _mm256_set1_epi32(1);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int64_t b = 0; b < nblocks; b++) {
-        const uint8_t *blk = row + b * block_stride, *qs = blk + (q3 ? 32 : 16);
+        const uint8_t *blk = row + b * block_stride;
         _mm_prefetch((const char *)(blk + 1024), _MM_HINT_T0);
         float dl[16], ml[16];
         k23_scales(blk, q3, dl, ml);
-        for (int s = 0; s < 16; s++) {
-            const int h = s / 8, f = (s % 8) / 2, l0 = 16 * (s % 2);
-            const __m256 dv = _mm256_set1_ps(dl[s]), mv = _mm256_set1_ps(-ml[s]);
-            __m256 acc = s % 2 ? acc1 : acc0;
-            for (int l = l0; l < l0 + 16; l += 8) {
-                const __m256i field = _mm256_srl_epi32(mc_qgemv_bytes8(qs + 32 * h + l), _mm_cvtsi32_si128(2 * f));
-                __m256i q = _mm256_and_si256(field, three);
-                if (q3) {
-                    const __m256i hb = _mm256_and_si256(
-                        _mm256_srl_epi32(mc_qgemv_bytes8(blk + l), _mm_cvtsi32_si128(4 * h + f)), one);
-                    q = _mm256_sub_epi32(q, _mm256_slli_epi32(_mm256_xor_si256(hb, one), 2));
-                }
-                const __m256 w = _mm256_fmadd_ps(dv, _mm256_cvtepi32_ps(q), mv);
-                acc = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + b * MC_QGEMV_QK_K + 128 * h + 32 * f + l), acc);
+        for (int h = 0; h < 2; h++) {
+            for (int f = 0; f < 4; f++) {
+                const int s = 8 * h + 2 * f;
+                __m256i q = k23_codes(blk, h, f, q3);
+                if (q3)
+                    q = _mm256_sub_epi8(q, _mm256_set1_epi8(4));
+                const float *xb = x + b * MC_QGEMV_QK_K + 128 * h + 32 * f;
+                const __m256 d0 = _mm256_set1_ps(dl[s]), m0 = _mm256_set1_ps(-ml[s]);
+                const __m256 d1 = _mm256_set1_ps(dl[s + 1]), m1 = _mm256_set1_ps(-ml[s + 1]);
+                acc0 = _mm256_fmadd_ps(_mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 0), m0), _mm256_loadu_ps(xb), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 1), m0), _mm256_loadu_ps(xb + 8), acc1);
+                acc0 = _mm256_fmadd_ps(_mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 2), m1), _mm256_loadu_ps(xb + 16), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 3), m1), _mm256_loadu_ps(xb + 24), acc1);
             }
-            if (s % 2)
-                acc1 = acc;
-            else
-                acc0 = acc;
         }
     }
     return mc_qgemv_hsum(_mm256_add_ps(acc0, acc1));
@@ -92,12 +100,10 @@ float mc_qgemv_row_q3_K_avx2(const uint8_t *row, int64_t block_stride, int64_t n
 static inline __attribute__((always_inline)) float k23_q8dot_row(const uint8_t *row, int64_t block_stride,
                                                                  int64_t nblocks, const uint8_t *xq, int q3)
 {
-    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
     __m256 acc = _mm256_setzero_ps();
     float acc_min = 0.0f;
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *wb = row + b * block_stride, *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
-        const uint8_t *qs = wb + (q3 ? 32 : 16);
         _mm_prefetch((const char *)(wb + 1024), _MM_HINT_T0);
         int sc[16];
         int32_t mins = 0, offset = 0;
@@ -113,14 +119,8 @@ static inline __attribute__((always_inline)) float k23_q8dot_row(const uint8_t *
         }
         __m256i sumi = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
-            const __m256i q2 = mc_qgemv_bytes32(qs + 32 * h);
             for (int f = 0; f < 4; f++) {
-                __m256i q = _mm256_and_si256(_mm256_srl_epi16(q2, _mm_cvtsi32_si128(2 * f)), three);
-                if (q3) {
-                    const __m256i hb =
-                        _mm256_and_si256(_mm256_srl_epi16(mc_qgemv_bytes32(wb), _mm_cvtsi32_si128(4 * h + f)), one);
-                    q = _mm256_or_si256(q, _mm256_slli_epi16(hb, 2));
-                }
+                const __m256i q = k23_codes(wb, h, f, q3);
                 const int s = 8 * h + 2 * f;
                 const __m256i scales = mc_qgemv_scale_pair16(sc[s], sc[s + 1]);
                 sumi = _mm256_add_epi32(sumi, mc_qgemv_udot32_scaled(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f), scales));
