@@ -143,7 +143,8 @@ static inline __attribute__((always_inline)) float k45_q8dot_row(const uint8_t *
             mc_qgemv_scale_min_k4(2 * c + 1, wb + 4, &sc1, &m1);
             __m256i lo, hi;
             k45_codes(wb, c, qs_at, qh_at, &lo, &hi);
-            const __m256i d0 = mc_qgemv_udot32_scaled(lo, mc_qgemv_bytes32(xb + 4 + 64 * c), _mm256_set1_epi16((short)sc0));
+            const __m256i d0 =
+                mc_qgemv_udot32_scaled(lo, mc_qgemv_bytes32(xb + 4 + 64 * c), _mm256_set1_epi16((short)sc0));
             const __m256i d1 =
                 mc_qgemv_udot32_scaled(hi, mc_qgemv_bytes32(xb + 4 + 64 * c + 32), _mm256_set1_epi16((short)sc1));
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(d0, d1));

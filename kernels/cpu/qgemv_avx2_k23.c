@@ -68,10 +68,14 @@ static inline __attribute__((always_inline)) float k23_row(const uint8_t *row, i
                 const float *xb = x + b * MC_QGEMV_QK_K + 128 * h + 32 * f;
                 const __m256 d0 = _mm256_set1_ps(dl[s]), m0 = _mm256_set1_ps(-ml[s]);
                 const __m256 d1 = _mm256_set1_ps(dl[s + 1]), m1 = _mm256_set1_ps(-ml[s + 1]);
-                acc0 = _mm256_fmadd_ps(_mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 0), m0), _mm256_loadu_ps(xb), acc0);
-                acc1 = _mm256_fmadd_ps(_mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 1), m0), _mm256_loadu_ps(xb + 8), acc1);
-                acc0 = _mm256_fmadd_ps(_mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 2), m1), _mm256_loadu_ps(xb + 16), acc0);
-                acc1 = _mm256_fmadd_ps(_mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 3), m1), _mm256_loadu_ps(xb + 24), acc1);
+                const __m256 w0 = _mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 0), m0);
+                const __m256 w1 = _mm256_fmadd_ps(d0, mc_qgemv_codes_ps(q, 1), m0);
+                const __m256 w2 = _mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 2), m1);
+                const __m256 w3 = _mm256_fmadd_ps(d1, mc_qgemv_codes_ps(q, 3), m1);
+                acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(xb), acc0);
+                acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(xb + 8), acc1);
+                acc0 = _mm256_fmadd_ps(w2, _mm256_loadu_ps(xb + 16), acc0);
+                acc1 = _mm256_fmadd_ps(w3, _mm256_loadu_ps(xb + 24), acc1);
             }
         }
     }
@@ -123,7 +127,8 @@ static inline __attribute__((always_inline)) float k23_q8dot_row(const uint8_t *
                 const __m256i q = k23_codes(wb, h, f, q3);
                 const int s = 8 * h + 2 * f;
                 const __m256i scales = mc_qgemv_scale_pair16(sc[s], sc[s + 1]);
-                sumi = _mm256_add_epi32(sumi, mc_qgemv_udot32_scaled(q, mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f), scales));
+                const __m256i v = mc_qgemv_bytes32(xb + 4 + 128 * h + 32 * f);
+                sumi = _mm256_add_epi32(sumi, mc_qgemv_udot32_scaled(q, v, scales));
             }
         }
         sumi = _mm256_sub_epi32(sumi, _mm256_setr_epi32(offset, 0, 0, 0, 0, 0, 0, 0));
