@@ -123,3 +123,17 @@ suite "gemv.quant.formats.mag" {
 suite "gemv.quant.kformats.lanes" {
   op = "gemv", wtype = {"q4_K", "q6_K"}, dtype = {"f32", "f16"}, m = {1, 40}, k = 2304, align = {0, 1},
 }
+
+-- Exact activation quantisation for the 32-element formats (as gemv.quant.exact above): only the
+-- scalar q8_0 dots (x quantised by the reference rule, exact integer sums with the min as
+-- m d_x sum v) accept it, and their bound keeps only the f32 arithmetic; xgen = ties is where
+-- ggml's x86 ties-to-even quantiser would differ (the AVX2 dots decline the mode).
+suite "gemv.quant.formats.exact" {
+  op = "gemv", wtype = fmt32, dtype = {"f32", "f16"}, m = 7, k = {32, 96, 288},
+  xq = "q8_0_ref", xgen = {"random", "ties"},
+}
+
+-- Odd block counts (3 and 9 blocks: the AVX2 rows' unpaired last block) at misaligned starts.
+suite "gemv.quant.formats.align_odd" {
+  op = "gemv", wtype = fmt32, m = 5, k = {96, 288}, align = {1, 3}, xq = {"none", "q8_0"},
+}

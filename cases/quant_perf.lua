@@ -22,8 +22,8 @@ suite "perf.gemv.quant.qwen05.lm_head" {
 -- The K-quants need rows of whole 256-element super-blocks: of the 0.5B model's matrices only the
 -- MLP down projection (k = 4864 = 19 x 256) has them (k = 896 is 3.5 super-blocks, which is why
 -- llama.cpp's Q4_K_M files of this model keep those tensors in other formats). The LM-head-sized
--- case takes k = 1024, the nearest whole number of super-blocks: 151936 x 1024, 87.5 MB of q4_K
--- and 127.6 MB of q6_K per token.
+-- case takes k = 1024, the nearest whole number of super-blocks: 151936 x 1024, from 51 MB of q2_K
+-- to 87.5 MB of q4_K and 127.6 MB of q6_K per token.
 local fmt32 = {"q4_1", "q5_0", "q5_1"}
 for _, w in ipairs(models.qwen05.matmuls) do
   suite ("perf.gemv.quant_formats.qwen05." .. w.n .. "x" .. w.k) {
@@ -38,5 +38,5 @@ suite "perf.gemv.kquant.qwen05.mlp_down" {
   xq = {"none", "q8_K"},
 }
 suite "perf.gemv.kquant.lm_head_k1024" {
-  op = "gemv", wtype = {"q4_K", "q6_K"}, m = 151936, k = 1024, xq = {"none", "q8_K"},
+  op = "gemv", wtype = {"q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}, m = 151936, k = 1024, xq = {"none", "q8_K"},
 }

@@ -435,6 +435,15 @@ static void test_row_kernels(void **state)
         {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_q8dot_scalar, 1}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_q8dot_scalar, 1},
         {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_avx2, 2}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_avx2, 2},
         {MC_DTYPE_Q4_K, mc_qgemv_row_q4_K_q8dot_avx2, 3}, {MC_DTYPE_Q6_K, mc_qgemv_row_q6_K_q8dot_avx2, 3},
+        {MC_DTYPE_Q4_1, mc_qgemv_row_q4_1_q8dot_scalar, 1}, {MC_DTYPE_Q5_0, mc_qgemv_row_q5_0_q8dot_scalar, 1},
+        {MC_DTYPE_Q5_1, mc_qgemv_row_q5_1_q8dot_scalar, 1}, {MC_DTYPE_Q2_K, mc_qgemv_row_q2_K_q8dot_scalar, 1},
+        {MC_DTYPE_Q3_K, mc_qgemv_row_q3_K_q8dot_scalar, 1}, {MC_DTYPE_Q5_K, mc_qgemv_row_q5_K_q8dot_scalar, 1},
+        {MC_DTYPE_Q4_1, mc_qgemv_row_q4_1_avx2, 2}, {MC_DTYPE_Q5_0, mc_qgemv_row_q5_0_avx2, 2},
+        {MC_DTYPE_Q5_1, mc_qgemv_row_q5_1_avx2, 2}, {MC_DTYPE_Q2_K, mc_qgemv_row_q2_K_avx2, 2},
+        {MC_DTYPE_Q3_K, mc_qgemv_row_q3_K_avx2, 2}, {MC_DTYPE_Q5_K, mc_qgemv_row_q5_K_avx2, 2},
+        {MC_DTYPE_Q4_1, mc_qgemv_row_q4_1_q8dot_avx2, 3}, {MC_DTYPE_Q5_0, mc_qgemv_row_q5_0_q8dot_avx2, 3},
+        {MC_DTYPE_Q5_1, mc_qgemv_row_q5_1_q8dot_avx2, 3}, {MC_DTYPE_Q2_K, mc_qgemv_row_q2_K_q8dot_avx2, 3},
+        {MC_DTYPE_Q3_K, mc_qgemv_row_q3_K_q8dot_avx2, 3}, {MC_DTYPE_Q5_K, mc_qgemv_row_q5_K_q8dot_avx2, 3},
     };
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
         const mc_dtype dt = kernels[k].dt;
@@ -462,12 +471,14 @@ static void test_row_kernels(void **state)
             exact += (double)w[p] * x[p];
             mag += fabs((double)w[p] * x[p]);
         }
-        if (kernels[k].q8dot % 2) /* 1: scalar q8_K dot, 3: AVX2 one; 0, 2: dequantising */
+        if (kernels[k].q8dot % 2 && qk == MC_QK_K) /* 1: scalar dot, 3: AVX2 one; 0, 2: dequantising */
             mc_qgemv_quantise_x_q8_K_scalar(x, xq, 2 * qk);
+        else if (kernels[k].q8dot % 2) /* the 32-element formats' dots take q8_0 (amax 127: d = 1) */
+            mc_qgemv_quantise_x_q8_0_scalar(x, xq, 2 * qk);
         const float got = kernels[k].row(row + 1, stride, 2, x, kernels[k].q8dot % 2 ? xq : NULL);
         print_message("%s kernel %zu: %a, f32 dot %a, exact %a\n", mc_dtype_name(dt), k, (double)got, (double)want,
                       exact);
-        if (kernels[k].q8dot) /* mins subtracted apart, other sum orders; q8_K codes are x itself */
+        if (kernels[k].q8dot) /* mins subtracted apart, other sum orders; q8 codes are x itself */
             assert_true(fabs(got - exact) <= 1e-5 * mag);
         else
             assert_true(got == want);

@@ -4,6 +4,7 @@
 #ifndef MC_QGEMV_COMMON_H
 #define MC_QGEMV_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/variant.h"
@@ -99,8 +100,22 @@ void mc_qgemv_decode_q6_K(const uint8_t *blk, float *out);
 /* The f32 dot of decoded blocks (qk elements each) with x, block by block, in element order. */
 float mc_qgemv_dequant_dot(mc_qgemv_decode_fn decode, int qk, const uint8_t *row, int64_t block_stride,
                            int64_t nblocks, const float *x);
-/* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes. */
-void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */);
+/* The 32 five-bit codes of a Q5_0/Q5_1 block from its qh (4 bytes) and qs (16 bytes). */
+void mc_qgemv_q5_codes(const uint8_t *qh_bytes, const uint8_t *qs, int codes[32]);
+/* The 16 signed 6-bit sub-block scales (minus 32) of a Q3_K block's 12 packed bytes. */
+void mc_qgemv_scales_q3_K(const uint8_t *s, int scales[16]);
+/* 6-bit scale and min j of a Q4_K/Q5_K block's 12 packed bytes (inline: the row kernels call it
+ * for every sub-block). */
+static inline void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc /* out */, int *m /* out */)
+{
+    if (j < 4) {
+        *sc = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
 
 /* AVX2 kernels of Q4_K and Q6_K (qgemv_avx2_k.c): dequantising, and q8_K dots. */
 float mc_qgemv_row_q4_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
@@ -112,6 +127,53 @@ float mc_qgemv_row_q4_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
                                    const uint8_t *xq);
 float mc_qgemv_row_q6_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq);
+
+/* Q8_0-activation dots of Q4_1, Q5_0, Q5_1 (qgemv_dot32.c, scalar: exact integer sums, the min
+ * as m d_x sum v) and the K-quants' q8_K dots of Q2_K, Q3_K, Q5_K (qgemv_kdot.c). */
+float mc_qgemv_row_q4_1_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_0_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_1_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q2_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q3_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+/* AVX2 kernels of Q4_1, Q5_0, Q5_1 (qgemv_avx2_32.c), Q2_K, Q3_K (qgemv_avx2_k23.c) and Q5_K
+ * (qgemv_avx2_k.c): dequantising, then dots against the format's activation blocks. */
+float mc_qgemv_row_q4_1_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_0_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_1_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q2_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q3_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_K_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q4_1_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_0_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_1_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q2_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q3_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+float mc_qgemv_row_q5_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+    const uint8_t *xq);
+
+/* supports() of the formats beyond Q8_0/Q4_0 (qgemv_variants_k.c): a dequantising variant of dt
+ * (declines xq_exact), and a dot against dt's activation format (xq must name it; exact_ok says
+ * whether the variant quantises x by the reference rule and may take xq_exact). */
+const char *mc_qgemv_supports_dequant(const mc_gemv_args *g, mc_dtype dt);
+const char *mc_qgemv_supports_q8dot(const mc_gemv_args *g, mc_dtype dt, bool exact_ok);
 
 /* Runs y = A x row by row on kc->threads threads: gathers x (any dtype, stride, alignment) into
  * contiguous f32, quantises it with quantise_x when that is not NULL, calls row() per output

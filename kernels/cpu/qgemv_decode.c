@@ -27,7 +27,7 @@ static uint32_t load_u32(const uint8_t *p)
 }
 
 /* Q5: bit j of qh is element j's fifth bit, bit j + 16 element j + 16's. */
-static void q5_codes(const uint8_t *qh_bytes, const uint8_t *qs, int codes[32])
+void mc_qgemv_q5_codes(const uint8_t *qh_bytes, const uint8_t *qs, int codes[32])
 {
     const uint32_t qh = load_u32(qh_bytes);
     for (int j = 0; j < 16; j++) {
@@ -40,7 +40,7 @@ void mc_qgemv_decode_q5_0(const uint8_t *blk, float *out)
 {
     int q[32];
     const float d = f16_at(blk);
-    q5_codes(blk + 2, blk + 6, q);
+    mc_qgemv_q5_codes(blk + 2, blk + 6, q);
     for (int j = 0; j < 32; j++)
         out[j] = (float)(q[j] - 16) * d;
 }
@@ -49,20 +49,9 @@ void mc_qgemv_decode_q5_1(const uint8_t *blk, float *out)
 {
     int q[32];
     const float d = f16_at(blk), m = f16_at(blk + 2);
-    q5_codes(blk + 4, blk + 8, q);
+    mc_qgemv_q5_codes(blk + 4, blk + 8, q);
     for (int j = 0; j < 32; j++)
         out[j] = (float)q[j] * d + m;
-}
-
-void mc_qgemv_scale_min_k4(int j, const uint8_t *q, int *sc, int *m)
-{
-    if (j < 4) {
-        *sc = q[j] & 63;
-        *m = q[j + 4] & 63;
-    } else {
-        *sc = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-        *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
 }
 
 /* Q2_K: scales[16] at 0, qs[64] at 16, d at 80, dmin at 82. */
@@ -83,16 +72,21 @@ void mc_qgemv_decode_q2_K(const uint8_t *blk, float *out)
     }
 }
 
-/* Q3_K: hmask[32] at 0, qs[64] at 32, scales[12] at 96, d at 108. */
-void mc_qgemv_decode_q3_K(const uint8_t *blk, float *out)
+void mc_qgemv_scales_q3_K(const uint8_t *s, int scales[16])
 {
-    const float d_all = f16_at(blk + 108);
-    const uint8_t *hm = blk, *q = blk + 32, *s = blk + 96;
-    int scales[16];
     for (int j = 0; j < 16; j++) {
         const int low = j < 8 ? (s[j] & 0x0F) : (s[j - 8] >> 4);
         scales[j] = (low | (((s[8 + (j & 3)] >> (2 * (j >> 2))) & 3) << 4)) - 32;
     }
+}
+
+/* Q3_K: hmask[32] at 0, qs[64] at 32, scales[12] at 96, d at 108. */
+void mc_qgemv_decode_q3_K(const uint8_t *blk, float *out)
+{
+    const float d_all = f16_at(blk + 108);
+    const uint8_t *hm = blk, *q = blk + 32;
+    int scales[16];
+    mc_qgemv_scales_q3_K(blk + 96, scales);
     int is = 0;
     uint8_t bit = 1;
     for (int n = 0; n < 256; n += 128, q += 32) {

@@ -1,5 +1,5 @@
-/* kernels/cpu/qgemv_kdot.c: the K-quant dots against q8_K activations (ggml's vec_dot_q4_K_q8_K
- * and vec_dot_q6_K_q8_K, generic paths) and the q8_K activation quantiser, scalar.
+/* kernels/cpu/qgemv_kdot.c: the K-quant dots against q8_K activations (ggml's vec_dot_q4_K_q8_K,
+ * q5_K, q2_K, q3_K and q6_K, generic paths) and the q8_K activation quantiser, scalar.
  * Per super-block the integer sums are exact; the float work is d_w d_x times one integer for the
  * scales and dmin d_x times one for the mins (docs/quant.md, error bounds).
  * SPDX-License-Identifier: MIT */
@@ -25,12 +25,12 @@ static int16_t q8_K_bsum(const uint8_t *blk, int j)
     return s;
 }
 
-/* Q4_K: sub-block s (32 elements) of chunk c = s / 2 reads the low (s even) or high nibbles of
- * qs[32 c .. 32 c + 31]; sum_s sc_s dot_s - sum_s m_s (bsum_{2s} + bsum_{2s+1}). */
-float mc_qgemv_row_q4_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
-                                     const uint8_t *xq)
+/* Q4_K (qh NULL, qs at 16) and Q5_K (qh at 16, qs at 48): sub-block s (32 elements) of chunk
+ * c = s / 2 reads the low (s even) or high nibbles of qs[32 c .. 32 c + 31], plus 16 where bit s
+ * of qh[l] is set; sum_s sc_s dot_s - sum_s m_s (bsum_{2s} + bsum_{2s+1}). */
+static float k45_row(const uint8_t *row, int64_t block_stride, int64_t nblocks, const uint8_t *xq, int qs_at,
+                     int qh_at)
 {
-    (void)x;
     float acc = 0.0f;
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *wb = row + b * block_stride, *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
@@ -39,10 +39,12 @@ float mc_qgemv_row_q4_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, i
         for (int s = 0; s < 8; s++) {
             int sc, m;
             mc_qgemv_scale_min_k4(s, wb + 4, &sc, &m);
-            const uint8_t *qs = wb + 16 + 32 * (s / 2);
+            const uint8_t *qs = wb + qs_at + 32 * (s / 2);
             int32_t dot = 0;
-            for (int l = 0; l < 32; l++)
-                dot += (s % 2 ? (qs[l] >> 4) : (qs[l] & 0x0F)) * q8[32 * s + l];
+            for (int l = 0; l < 32; l++) {
+                const int high = qh_at ? ((wb[qh_at + l] >> s) & 1) << 4 : 0;
+                dot += ((s % 2 ? (qs[l] >> 4) : (qs[l] & 0x0F)) | high) * q8[32 * s + l];
+            }
             sum_scaled += sc * dot;
             sum_mins += m * (q8_K_bsum(xb, 2 * s) + q8_K_bsum(xb, 2 * s + 1));
         }
@@ -50,6 +52,75 @@ float mc_qgemv_row_q4_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, i
         acc += f16_at(wb) * dx * (float)sum_scaled - f16_at(wb + 2) * dx * (float)sum_mins;
     }
     return acc;
+}
+
+float mc_qgemv_row_q4_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq)
+{
+    (void)x;
+    return k45_row(row, block_stride, nblocks, xq, 16, 0);
+}
+
+float mc_qgemv_row_q5_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq)
+{
+    (void)x;
+    return k45_row(row, block_stride, nblocks, xq, 48, 16);
+}
+
+/* Q2_K and Q3_K: element j = 128 h + 32 f + l has the 2-bit field f of qs[32 h + l] and sits in
+ * sub-block j / 16, which is also its q8_K bsum's index. Q2_K: scale sc & 15 and min sc >> 4 of
+ * byte j / 16 (ggml's dall isum - dmin summs). Q3_K: minus 4 where bit 4 h + f of hmask[l] is
+ * clear, signed 6-bit scales; d_w d_x times one integer. */
+static int32_t k23_sub_dot(const uint8_t *qs, const uint8_t *hm, int s, const int8_t *q8)
+{
+    const int h = s / 8, f = (s % 8) / 2;
+    int32_t dot = 0;
+    for (int l = 16 * (s % 2); l < 16 * (s % 2) + 16; l++) {
+        int q = (qs[32 * h + l] >> (2 * f)) & 3;
+        if (hm && !((hm[l] >> (4 * h + f)) & 1))
+            q -= 4;
+        dot += q * q8[128 * h + 32 * f + l];
+    }
+    return dot;
+}
+
+/* Q2_K (q3 = 0: scales at 0, qs at 16, d at 80, dmin at 82) or Q3_K (hmask at 0, qs at 32,
+ * scales at 96, d at 108). */
+static float k23_row(const uint8_t *row, int64_t block_stride, int64_t nblocks, const uint8_t *xq, int q3)
+{
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nblocks; b++) {
+        const uint8_t *wb = row + b * block_stride, *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
+        const int8_t *q8 = (const int8_t *)(const void *)(xb + 4);
+        int sc[16];
+        int32_t isum = 0, summs = 0;
+        if (q3)
+            mc_qgemv_scales_q3_K(wb + 96, sc);
+        for (int s = 0; !q3 && s < 16; s++) {
+            sc[s] = wb[s] & 0x0F;
+            summs += (wb[s] >> 4) * q8_K_bsum(xb, s);
+        }
+        for (int s = 0; s < 16; s++)
+            isum += sc[s] * k23_sub_dot(wb + (q3 ? 32 : 16), q3 ? wb : NULL, s, q8);
+        const float dx = q8_K_scale(xb);
+        acc += dx * f16_at(wb + (q3 ? 108 : 80)) * (float)isum - (q3 ? 0.0f : dx * f16_at(wb + 82) * (float)summs);
+    }
+    return acc;
+}
+
+float mc_qgemv_row_q2_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq)
+{
+    (void)x;
+    return k23_row(row, block_stride, nblocks, xq, 0);
+}
+
+float mc_qgemv_row_q3_K_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
+                                     const uint8_t *xq)
+{
+    (void)x;
+    return k23_row(row, block_stride, nblocks, xq, 1);
 }
 
 /* Q6_K: element 128 h + 32 f + l has code ((ql nibble) | (2 high bits)) - 32 and scale

@@ -14,7 +14,7 @@ static const char *probe_avx2(mc_backend_ctx *ctx)
 
 /* A dequantising variant: A in format dt, plain x and y; exact in x, so any xq but the exact one
  * (asked first: whatever the format, such a variant cannot meet it). */
-static const char *supports_dequant(const mc_gemv_args *g, mc_dtype dt)
+const char *mc_qgemv_supports_dequant(const mc_gemv_args *g, mc_dtype dt)
 {
     if (g->xq_exact)
         return "computes with x itself, not with q8_0 activations: cannot meet xq_exact";
@@ -25,11 +25,15 @@ static const char *supports_dequant(const mc_gemv_args *g, mc_dtype dt)
     return NULL;
 }
 
-/* A quantised-activation dot: as above, and x quantised to the format's activation (q8_K). */
-static const char *supports_q8dot(const mc_gemv_args *g, mc_dtype dt)
+/* A quantised-activation dot: as above, and x quantised to the format's activation (q8_0 or
+ * q8_K); xq_exact only where the variant quantises by the reference rule (exact_ok). */
+const char *mc_qgemv_supports_q8dot(const mc_gemv_args *g, mc_dtype dt, bool exact_ok)
 {
-    if (g->xq != mc_quant_format_of(dt)->act)
-        return "quantises x to q8_K: needs xq=q8_K";
+    const mc_dtype act = mc_quant_format_of(dt)->act;
+    if (g->xq != act)
+        return act == MC_DTYPE_Q8_K ? "quantises x to q8_K: needs xq=q8_K" : "quantises x to q8_0: needs xq=q8_0";
+    if (g->xq_exact && !exact_ok)
+        return "ggml's x86 rule rounds ties to even: cannot meet xq_exact";
     if (g->a.dtype != dt)
         return "A is not this variant's format";
     if (!mc_cpu_is_plain_float(g->x.dtype) || !mc_cpu_is_plain_float(g->y.dtype))
@@ -39,7 +43,7 @@ static const char *supports_q8dot(const mc_gemv_args *g, mc_dtype dt)
 
 static const char *supports_q4_1_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q4_1);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q4_1);
 }
 
 static mc_status run_q4_1_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -55,7 +59,7 @@ const mc_variant mc_variant_gemv_q4_1_scalar = {
 
 static const char *supports_q5_0_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q5_0);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q5_0);
 }
 
 static mc_status run_q5_0_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -71,7 +75,7 @@ const mc_variant mc_variant_gemv_q5_0_scalar = {
 
 static const char *supports_q5_1_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q5_1);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q5_1);
 }
 
 static mc_status run_q5_1_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -87,7 +91,7 @@ const mc_variant mc_variant_gemv_q5_1_scalar = {
 
 static const char *supports_q2_K_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q2_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q2_K);
 }
 
 static mc_status run_q2_K_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -103,7 +107,7 @@ const mc_variant mc_variant_gemv_q2_K_scalar = {
 
 static const char *supports_q3_K_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q3_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q3_K);
 }
 
 static mc_status run_q3_K_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -119,7 +123,7 @@ const mc_variant mc_variant_gemv_q3_K_scalar = {
 
 static const char *supports_q4_K_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q4_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q4_K);
 }
 
 static mc_status run_q4_K_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -135,7 +139,7 @@ const mc_variant mc_variant_gemv_q4_K_scalar = {
 
 static const char *supports_q5_K_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q5_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q5_K);
 }
 
 static mc_status run_q5_K_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -151,7 +155,7 @@ const mc_variant mc_variant_gemv_q5_K_scalar = {
 
 static const char *supports_q6_K_scalar(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q6_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q6_K);
 }
 
 static mc_status run_q6_K_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -167,7 +171,7 @@ const mc_variant mc_variant_gemv_q6_K_scalar = {
 
 static const char *supports_q4_K_avx2(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q4_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q4_K);
 }
 
 static mc_status run_q4_K_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -184,7 +188,7 @@ const mc_variant mc_variant_gemv_q4_K_avx2 = {
 
 static const char *supports_q6_K_avx2(const mc_args *args)
 {
-    return supports_dequant(&args->u.gemv, MC_DTYPE_Q6_K);
+    return mc_qgemv_supports_dequant(&args->u.gemv, MC_DTYPE_Q6_K);
 }
 
 static mc_status run_q6_K_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -201,7 +205,7 @@ const mc_variant mc_variant_gemv_q6_K_avx2 = {
 
 static const char *supports_q4_K_q8dot_scalar(const mc_args *args)
 {
-    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q4_K);
+    return mc_qgemv_supports_q8dot(&args->u.gemv, MC_DTYPE_Q4_K, false);
 }
 
 static mc_status run_q4_K_q8dot_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -217,7 +221,7 @@ const mc_variant mc_variant_gemv_q4_K_q8dot_scalar = {
 
 static const char *supports_q6_K_q8dot_scalar(const mc_args *args)
 {
-    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q6_K);
+    return mc_qgemv_supports_q8dot(&args->u.gemv, MC_DTYPE_Q6_K, false);
 }
 
 static mc_status run_q6_K_q8dot_scalar(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -233,7 +237,7 @@ const mc_variant mc_variant_gemv_q6_K_q8dot_scalar = {
 
 static const char *supports_q4_K_q8dot_avx2(const mc_args *args)
 {
-    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q4_K);
+    return mc_qgemv_supports_q8dot(&args->u.gemv, MC_DTYPE_Q4_K, false);
 }
 
 static mc_status run_q4_K_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -250,7 +254,7 @@ const mc_variant mc_variant_gemv_q4_K_q8dot_avx2 = {
 
 static const char *supports_q6_K_q8dot_avx2(const mc_args *args)
 {
-    return supports_q8dot(&args->u.gemv, MC_DTYPE_Q6_K);
+    return mc_qgemv_supports_q8dot(&args->u.gemv, MC_DTYPE_Q6_K, false);
 }
 
 static mc_status run_q6_K_q8dot_avx2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
