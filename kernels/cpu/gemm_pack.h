@@ -40,8 +40,8 @@ void mc_gemm_pack_bf16_pairs(const mc_gemm_mat *src, int64_t r0, int64_t rows, i
                              float *out);
 /* A's packing for AMX-BF16 tiles (gemm_bf16_pack.c): the same pairs, but in chunks of 16 pairs,
  * each chunk row-major (row r's pairs adjacent, as a tile load wants them): chunk h at slot
- * 256 h, pair q of row r at 256 h + r * len + q, len = 16 or the pairs left in the last chunk.
- * w must be 16. Uses no more slots than mc_gemm_pack_bf16_pairs. */
+ * 16 w h, pair q of row r at 16 w h + r * len + q, len = 16 or the pairs left in the last chunk.
+ * Uses no more slots than mc_gemm_pack_bf16_pairs. */
 void mc_gemm_pack_bf16_amx_a(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
                              float *out);
 /* supports() of the bf16 matrix kernels: bf16 A and B, then the tiled kernels' rule. */
@@ -73,6 +73,9 @@ typedef struct mc_gemm_kernel {
     mc_gemm_ukr_fn ukr;
     mc_gemm_pack_fn pack;
     mc_gemm_pack_fn pack_a; /* A's own packing when it differs from B's (AMX tiles); NULL: pack */
+    void (*thread_begin)(void); /* called by each thread before its first microkernel call (AMX:
+                                   the tile configuration, once per thread); NULL: none */
+    void (*thread_end)(void);   /* called by each thread after its last one; NULL: none */
 } mc_gemm_kernel;
 
 /* Runs C = alpha*A*B + beta*C + bias for every batch with the blocked driver, on exactly `threads`
