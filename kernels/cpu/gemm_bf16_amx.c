@@ -37,6 +37,8 @@ static const char *probe_amx(mc_backend_ctx *ctx)
         return "cpuid leaf 7 missing";
     if (!(edx & (1u << 24)) || !(edx & (1u << 22)))
         return "cpu lacks AMX-TILE or AMX-BF16 (cpuid 7.0 edx bits 24, 22)";
+    if (!__builtin_cpu_supports("avx512f"))
+        return "cpu lacks AVX-512F (the bf16 output rows)";
     if (!request_tile_permission())
         return "the kernel refused AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM)";
     return NULL;
@@ -149,6 +151,7 @@ static const mc_gemm_kernel amx_kernel = {
     .pack_a = mc_gemm_pack_bf16_amx_a,
     .thread_begin = load_config,
     .thread_end = release_tiles,
+    .bf16_row = mc_gemm_bf16_row_avx512,
 };
 
 static mc_status run_amx(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -163,7 +166,7 @@ const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32 = {
     .backend = "cpu",
     .name = "gemm_tiled_bf16_amx_16x32",
     .probe = probe_amx,
-    .requires = "amx_tile,amx_bf16",
+    .requires = "amx_tile,amx_bf16,avx512f",
     .supports = mc_gemm_bf16_supports,
     .run = run_amx,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,

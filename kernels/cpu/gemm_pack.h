@@ -76,7 +76,13 @@ typedef struct mc_gemm_kernel {
     void (*thread_begin)(void); /* called by each thread before its first microkernel call (AMX:
                                    the tile configuration, once per thread); NULL: none */
     void (*thread_end)(void);   /* called by each thread after its last one; NULL: none */
+    /* n f32 values to n contiguous bf16, each rounded exactly as mc_f32_to_bf16 (the last step of
+     * a bf16 C); NULL: element by element */
+    void (*bf16_row)(uint8_t *dst, const float *src, int64_t n);
 } mc_gemm_kernel;
+
+/* The AVX-512F bf16_row (gemm_tiled_avx512.c): for kernels whose probe checks AVX-512F. */
+void mc_gemm_bf16_row_avx512(uint8_t *dst, const float *src, int64_t n);
 
 /* Runs C = alpha*A*B + beta*C + bias for every batch with the blocked driver, on exactly `threads`
  * threads (>= 1), with the given tiles (rounded up to the kernel's MR and NR). Plain-float dtypes

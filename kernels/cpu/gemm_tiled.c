@@ -215,6 +215,11 @@ static void compute_block(const tiled_job *j, const thread_share *t, const batch
 static void finish_region(const tiled_job *j, const batch_views *v, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     const mc_gemm_args *g = j->g;
+    if (j->kern->bf16_row && g->c.dtype == MC_DTYPE_BF16 && g->c.nb[0] == 2 && g->beta == 0.0f && !j->bias) {
+        for (int64_t i = i0; i < i1; i++)
+            j->kern->bf16_row(v->c + i * g->c.nb[1] + j0 * 2, j->scratch + i * j->n + j0, j1 - j0);
+        return;
+    }
     for (int64_t i = i0; i < i1; i++)
         for (int64_t c = j0; c < j1; c++) {
             uint8_t *p = v->c + i * g->c.nb[1] + c * g->c.nb[0];
