@@ -137,16 +137,12 @@ mc_gemm_class mc_gemm_class_of(int64_t m, int64_t n, int64_t k)
 
 int mc_gemm_cpu_full_width_512(void)
 {
-    unsigned int eax, ebx, ecx, edx;
-    if (!__builtin_cpu_supports("avx512f") || !__get_cpuid(0, &eax, &ebx, &ecx, &edx))
-        return 0;
-    const unsigned int vendor_ebx = ebx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-        return 0;
-    const unsigned int family = ((eax >> 8) & 0xf) + (((eax >> 8) & 0xf) == 0xf ? (eax >> 20) & 0xff : 0);
-    if (vendor_ebx == 0x756e6547u) /* "Genu"ineIntel: every AVX-512 core has full-width 512-bit FMAs */
-        return 1;
-    return vendor_ebx == 0x68747541u && family >= 0x1a; /* "Auth"enticAMD: Zen 5 on; Zen 4 splits them */
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0, vendor = 0; /* cpuid 0's ebx: "Genu", "Auth" */
+    if (__builtin_cpu_supports("avx512f") && __get_cpuid(0, &eax, &vendor, &ecx, &edx))
+        __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+    const unsigned int base = (eax >> 8) & 0xf, family = base + (base == 0xf ? (eax >> 20) & 0xff : 0);
+    /* Intel: every AVX-512 core has full-width 512-bit FMAs; AMD: Zen 5 (0x1a) on, Zen 4 splits them */
+    return vendor == 0x756e6547u || (vendor == 0x68747541u && family >= 0x1a);
 }
 
 const mc_gemm_class_info *mc_gemm_class_info_of(mc_gemm_class cls)
