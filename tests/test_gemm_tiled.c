@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "core/dtype.h"
+#include "core/half.h"
 #include "engine/registry.h"
 #include "core/tensor.h"
 #include "kernels/cpu/cpu_threads.h"
@@ -32,6 +33,8 @@ extern const mc_variant mc_variant_gemm_tiled_f32_avx512_12x32;
 extern const mc_variant mc_variant_gemm_gemv;
 extern const mc_variant mc_variant_gemm_small_n;
 extern const mc_variant mc_variant_gemm_dispatch;
+extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
+extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
 
 /* ---- host tensors: a view over its own buffer, gaps and unused bytes filled with 0xFF (NaN) ---- */
 
@@ -419,6 +422,56 @@ static void test_tiled_variants_run_through_registry_path(void **state)
                 run_variant_case(tiled[v], &cases[i], tiled[v]->name);
 }
 
+/* The bf16 matrix kernels in-process, where the CPU has them: full tiles with C in the tiles
+ * (alpha 1, beta 0 then 1 across k blocks), a short last AMX chunk (k % 32), edges, strided and
+ * transposed operands, alpha/beta/bias through the generic store, one and two threads. */
+static void test_bf16_matrix_kernels_match_triple_loop(void **state)
+{
+    static const gemm_case cases[] = {
+        {64, 64, 1100, 1, BF16, BF16, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 0, 2, {0}},
+        {64, 90, 600, 1, BF16, BF16, BF16, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 0, 1, {0}},
+        {50, 70, 77, 2, BF16, BF16, F32, CONTIG, CONTIG, PADDED, 2, 1.0f, 0.5f, 1, 2, {0}},
+        {33, 40, 129, 1, BF16, BF16, F32, TRANS, TRANS, CONTIG, 2, -0.5f, 0.0f, 1, 2, {0}},
+        {48, 64, 512, 1, BF16, BF16, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 1.0f, 0, 2, {0}},
+    };
+    const mc_variant *const kernels[] = {&mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
+                                         &mc_variant_gemm_tiled_bf16_amx_16x32};
+    int ran = 0;
+    for (size_t v = 0; v < sizeof kernels / sizeof kernels[0]; v++) {
+        if (kernels[v]->probe(NULL))
+            continue;
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+            run_variant_case(kernels[v], &cases[i], kernels[v]->name);
+        ran++;
+    }
+    if (!ran)
+        skip(); /* neither AVX512_BF16 nor AMX-BF16 here: the quick tier's probes say so */
+}
+
+/* The vector bf16 output row rounds every value exactly as mc_f32_to_bf16: ties to even both
+ * ways, carries into the exponent, infinities, NaNs kept quiet, subnormals, a ragged tail. */
+static void test_bf16_row_matches_scalar_rounding(void **state)
+{
+    if (mc_variant_gemm_tiled_f32_avx512_12x32.probe(NULL))
+        skip();
+    static const uint32_t bits[] = {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x3f7fffffu, 0x7f7fffffu, 0x7f800000u,
+                                    0xff800000u, 0x7f800001u, 0xffc12345u, 0x00008000u, 0x00018000u, 0x80000001u,
+                                    0x00000000u, 0x80000000u, 0x3f800001u, 0x40490fdbu, 0xc0490fdbu, 0x00ff8000u,
+                                    0x477fffffu, 0x3eaaaaabu, 0x7fbfffffu};
+    enum { N = sizeof bits / sizeof bits[0] };
+    float src[N];
+    uint16_t got[N + 1], want;
+    memcpy(src, bits, sizeof src);
+    got[N] = 0xbeef; /* the row must not write past n */
+    mc_gemm_bf16_row_avx512((uint8_t *)got, src, N);
+    for (int i = 0; i < N; i++) {
+        want = mc_f32_to_bf16(src[i]);
+        if (got[i] != want)
+            fail_msg("bf16 of 0x%08x: 0x%04x, want 0x%04x", bits[i], got[i], want);
+    }
+    assert_int_equal(got[N], 0xbeef);
+}
+
 /* ---- the dispatcher ---- */
 
 static const char *best_tiled(void)
@@ -432,10 +485,22 @@ static const char *best_tiled_medium(void)
     return mc_variant_gemm_tiled_f32_avx512_12x32.probe(NULL) ? best_tiled() : "gemm_tiled_f32_avx512_12x32";
 }
 
+/* The large class prefers AVX-512 where a 512-bit FMA runs at full width: every Intel core with
+ * AVX-512 (here told by the compiler's own vendor check), AMD from Zen 5 (family 0x1a), not Zen 4. */
+static const char *best_tiled_large(void)
+{
+    if (mc_variant_gemm_tiled_f32_avx512_12x32.probe(NULL))
+        return best_tiled();
+    if (__builtin_cpu_is("intel"))
+        return "gemm_tiled_f32_avx512_12x32";
+    return mc_gemm_cpu_full_width_512() ? "gemm_tiled_f32_avx512_12x32" : best_tiled();
+}
+
 typedef struct choice_row {
     int64_t m, n, k;
     mc_dtype da;
-    const char *expect; /* NULL: the best tiled kernel this CPU can run (AVX-512 not preferred) */
+    const char *expect; /* NULL: the best tiled kernel this CPU can run (AVX-512 not preferred);
+                           "medium", "large": that class's preference */
 } choice_row;
 
 static void test_dispatch_choice_per_class(void **state)
@@ -449,7 +514,8 @@ static void test_dispatch_choice_per_class(void **state)
         {16, 16, 16, F32, NULL},   /* tiny */
         {17, 896, 96, F32, NULL},  /* small_m */
         {128, 128, 128, F32, "medium"},
-        {300, 300, 300, F32, NULL}, /* large */
+        {300, 300, 300, F32, "large"},
+        {512, 4096, 1024, F32, "large"},
         {64, 64, 64, MC_DTYPE_Q8_0, "gemm_scalar"}, /* the tiled kernels decline quantised A */
         {64, 1, 64, MC_DTYPE_Q8_0, "gemm_scalar"},
     };
@@ -465,6 +531,8 @@ static void test_dispatch_choice_per_class(void **state)
         const char *expect = r->expect ? r->expect : best_tiled();
         if (strcmp(expect, "medium") == 0)
             expect = best_tiled_medium();
+        if (strcmp(expect, "large") == 0)
+            expect = best_tiled_large();
         assert_string_equal(v->name, expect);
         problem_free(&p);
     }
@@ -479,7 +547,7 @@ static void test_dispatch_runs_and_records_choice(void **state)
         {40, 60, 50, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
         {300, 300, 300, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 2, {0}},
     };
-    const char *expect[] = {"gemm_gemv", "gemm_small_n", best_tiled_medium(), best_tiled()};
+    const char *expect[] = {"gemm_gemv", "gemm_small_n", best_tiled_medium(), best_tiled_large()};
     unsetenv("MC_GEMM_KERNEL");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_variant_case(&mc_variant_gemm_dispatch, &cases[i], expect[i]);
@@ -649,7 +717,7 @@ static void test_tuning_file_default_rows_steer_dispatch(void **state)
     assert_int_equal(mc_gemm_dispatch_choose(NULL, &pl.args, &v, &err), MC_ERR_IO);
     setenv("MC_GEMM_TUNING", path, 1);
     assert_int_equal(mc_gemm_dispatch_choose(NULL, &pl.args, &v, &err), MC_OK);
-    assert_string_equal(v->name, best_tiled());
+    assert_string_equal(v->name, best_tiled_large());
 
     int n = 0;
     mc_gemm_tuning_entry rows[4];
@@ -733,6 +801,8 @@ int main(void)
         cmocka_unit_test(test_tiled_column_split_runs_ahead_safely),
         cmocka_unit_test(test_gemv_and_small_n_match_triple_loop),
         cmocka_unit_test(test_tiled_variants_run_through_registry_path),
+        cmocka_unit_test(test_bf16_matrix_kernels_match_triple_loop),
+        cmocka_unit_test(test_bf16_row_matches_scalar_rounding),
         cmocka_unit_test(test_dispatch_choice_per_class),
         cmocka_unit_test(test_dispatch_runs_and_records_choice),
         cmocka_unit_test(test_dispatch_override),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "stats/peaks.h"
+#include "stats/peaks_kernels.h"
 #include "engine/perf_table.h"
 
 static void test_level_names(void **state)
@@ -144,6 +145,40 @@ static const env_row env_rows[] = {
     {{2.0, 2.0, 2.0}, {0, 0, 0}, 2, 2, false, false},          /* clock unknown: no verdict on it */
 };
 
+/* Every read loop of this CPU reads every byte once: they XOR the same lines, in whatever order or
+ * streams, so they all return the same value over the same buffer (a loop that skips a stream's
+ * share, or reads one twice, does not). */
+static void test_read_loops_read_everything(void **state)
+{
+    (void)state;
+    const size_t sizes[] = {MC_PEAKS_BLOCK, 64 * MC_PEAKS_BLOCK, 1000 * MC_PEAKS_BLOCK + 3 * MC_PEAKS_BLOCK};
+    unsigned char *src = aligned_alloc(64, sizes[2]), *dst = aligned_alloc(64, sizes[2]);
+    assert_non_null(src);
+    assert_non_null(dst);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < sizes[2]; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        src[i] = (unsigned char)x;
+    }
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        const mc_peaks_kernel *k = mc_peaks_kernels(), *first = NULL;
+        for (; k->fn; k++) {
+            if (k->traffic != MC_TRAFFIC_READ)
+                continue;
+            if (!first) {
+                first = k;
+                continue;
+            }
+            uint64_t want = first->fn(src, dst, sizes[z]), got = k->fn(src, dst, sizes[z]);
+            if (got != want)
+                fail_msg("read loop %d over %zu bytes returned %llx, the first read loop %llx",
+                         (int)(k - mc_peaks_kernels()), sizes[z], (unsigned long long)got, (unsigned long long)want);
+        }
+    }
+    free(src);
+    free(dst);
+}
+
 static void test_env_verdicts(void **state)
 {
     (void)state;
@@ -184,6 +219,7 @@ int main(void)
         cmocka_unit_test(test_roof_selection),
         cmocka_unit_test(test_over_roof_warning),
         cmocka_unit_test(test_cache_levels_read_faster),
+        cmocka_unit_test(test_read_loops_read_everything),
         cmocka_unit_test(test_env_verdicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

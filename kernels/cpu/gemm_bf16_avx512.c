@@ -86,6 +86,7 @@ static const mc_gemm_kernel bf16_kernel = {
     .nr = NR,
     .ukr = ukr_bf16_12x32,
     .pack = mc_gemm_pack_bf16_pairs,
+    .bf16_row = mc_gemm_bf16_row_avx512,
 };
 
 static mc_status run_bf16(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)

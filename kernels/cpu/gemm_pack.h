@@ -40,8 +40,8 @@ void mc_gemm_pack_bf16_pairs(const mc_gemm_mat *src, int64_t r0, int64_t rows, i
                              float *out);
 /* A's packing for AMX-BF16 tiles (gemm_bf16_pack.c): the same pairs, but in chunks of 16 pairs,
  * each chunk row-major (row r's pairs adjacent, as a tile load wants them): chunk h at slot
- * 256 h, pair q of row r at 256 h + r * len + q, len = 16 or the pairs left in the last chunk.
- * w must be 16. Uses no more slots than mc_gemm_pack_bf16_pairs. */
+ * 16 w h, pair q of row r at 16 w h + r * len + q, len = 16 or the pairs left in the last chunk.
+ * Uses no more slots than mc_gemm_pack_bf16_pairs. */
 void mc_gemm_pack_bf16_amx_a(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
                              float *out);
 /* supports() of the bf16 matrix kernels: bf16 A and B, then the tiled kernels' rule. */
@@ -73,7 +73,16 @@ typedef struct mc_gemm_kernel {
     mc_gemm_ukr_fn ukr;
     mc_gemm_pack_fn pack;
     mc_gemm_pack_fn pack_a; /* A's own packing when it differs from B's (AMX tiles); NULL: pack */
+    void (*thread_begin)(void); /* called by each thread before its first microkernel call (AMX:
+                                   the tile configuration, once per thread); NULL: none */
+    void (*thread_end)(void);   /* called by each thread after its last one; NULL: none */
+    /* n f32 values to n contiguous bf16, each rounded exactly as mc_f32_to_bf16 (the last step of
+     * a bf16 C); NULL: element by element */
+    void (*bf16_row)(uint8_t *dst, const float *src, int64_t n);
 } mc_gemm_kernel;
+
+/* The AVX-512F bf16_row (gemm_tiled_avx512.c): for kernels whose probe checks AVX-512F. */
+void mc_gemm_bf16_row_avx512(uint8_t *dst, const float *src, int64_t n);
 
 /* Runs C = alpha*A*B + beta*C + bias for every batch with the blocked driver, on exactly `threads`
  * threads (>= 1), with the given tiles (rounded up to the kernel's MR and NR). Plain-float dtypes

@@ -215,6 +215,11 @@ static void compute_block(const tiled_job *j, const thread_share *t, const batch
 static void finish_region(const tiled_job *j, const batch_views *v, int64_t i0, int64_t i1, int64_t j0, int64_t j1)
 {
     const mc_gemm_args *g = j->g;
+    if (j->kern->bf16_row && g->c.dtype == MC_DTYPE_BF16 && g->c.nb[0] == 2 && g->beta == 0.0f && !j->bias) {
+        for (int64_t i = i0; i < i1; i++)
+            j->kern->bf16_row(v->c + i * g->c.nb[1] + j0 * 2, j->scratch + i * j->n + j0, j1 - j0);
+        return;
+    }
     for (int64_t i = i0; i < i1; i++)
         for (int64_t c = j0; c < j1; c++) {
             uint8_t *p = v->c + i * g->c.nb[1] + c * g->c.nb[0];
@@ -259,12 +264,16 @@ static void tiled_thread(void *arg, int tid, int nthreads)
     t.i_begin = s0 * mr;
     t.i_end = min64(s1 * mr, j->m);
     const mc_tensor *c = &j->g->c;
+    if (j->kern->thread_begin)
+        j->kern->thread_begin();
     for (int64_t b3 = 0; b3 < c->ne[3]; b3++)
         for (int64_t b2 = 0; b2 < c->ne[2]; b2++) {
             batch_views v;
             views_of_batch(j, b2, b3, &v);
             run_batch(j, &t, &v);
         }
+    if (j->kern->thread_end)
+        j->kern->thread_end();
 }
 
 /* The tm x tn grid with the least work for its busiest thread: padded multiply-adds plus packing.
@@ -323,11 +332,18 @@ static int b_in_place(const tiled_job *j)
            b->nb[3] % (int64_t)sizeof(float) == 0 && j->m <= DIRECT_B_MAX_SLIVERS * j->kern->mr;
 }
 
+/* Column panels of equal width, up to PANEL_SLACK_DIV-ths wider than tile_n: every panel packs
+ * all of A again, so n = 4096 with tile_n 4064 must not leave a second panel of 32 columns (which
+ * packed the 512 x 14336 A of the prefill shape twice). */
+#define PANEL_SLACK_DIV 8
+
 static void set_tiles(tiled_job *j, const mc_gemm_tiles *tiles)
 {
     const int mr = j->kern->mr, nr = j->kern->nr;
     j->mc = min64(round_up(tiles->tile_m > mr ? tiles->tile_m : mr, mr), round_up(j->m, mr));
-    j->nc = min64(round_up(tiles->tile_n > nr ? tiles->tile_n : nr, nr), round_up(j->n, nr));
+    const int64_t nc = round_up(tiles->tile_n > nr ? tiles->tile_n : nr, nr);
+    const int64_t panels = (j->n + nc + nc / PANEL_SLACK_DIV - 1) / (nc + nc / PANEL_SLACK_DIV);
+    j->nc = min64(round_up((j->n + panels - 1) / panels, nr), round_up(j->n, nr));
     j->kc = min64(tiles->tile_k > 1 ? tiles->tile_k : 1, j->k);
 }
 

@@ -40,6 +40,32 @@ static inline void store_row(uint8_t *c, __m512 lo, __m512 hi, const mc_gemm_til
     _mm512_storeu_ps(c + 64, hi);
 }
 
+/* mc_f32_to_bf16 on 16 lanes: round to nearest even on the bits, a NaN kept quiet. */
+static inline __m256i bf16_of(__m512 v)
+{
+    const __m512i x = _mm512_castps_si512(v);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff))), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff)),
+                                                  _mm512_set1_epi32(0x7f800000));
+    const __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet));
+}
+
+void mc_gemm_bf16_row_avx512(uint8_t *dst, const float *src, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 2 * i), bf16_of(_mm512_loadu_ps(src + i)));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        const __m256i h = bf16_of(_mm512_maskz_loadu_ps(m, src + i));
+        uint16_t tail[16];
+        _mm256_storeu_si256((__m256i *)(void *)tail, h);
+        memcpy(dst + 2 * i, tail, (size_t)(n - i) * sizeof tail[0]);
+    }
+}
+
 #define ROW_FMA(r)                                                                                                 \
     a = _mm512_set1_ps(pa[r]);                                                                                     \
     c##r##0 = _mm512_fmadd_ps(a, b0, c##r##0);                                                                     \
@@ -101,6 +127,7 @@ static const mc_gemm_kernel avx512_kernel = {
     .nr = NR,
     .ukr = ukr_avx512_12x32,
     .pack = mc_gemm_pack_f16c,
+    .bf16_row = mc_gemm_bf16_row_avx512,
 };
 
 static mc_status gemm_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)

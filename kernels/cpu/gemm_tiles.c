@@ -15,6 +15,7 @@
 #include "kernels/cpu/gemm_tiles.h"
 
 #include <assert.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,9 +57,9 @@ static const class_rule class_rules[] = {
  *  - small_n: gemm_small_n. Tiled avx2 x0.41 (EPYC), x0.84 (Xeon).
  *  - tiny, small_m: tiled avx2. Scalar x0.02; avx512 x0.66 and x0.61 (EPYC), x0.83 and x0.95 (Xeon).
  *  - medium: tiled avx512, then avx2: avx512 x1.106 and x1.113 in two EPYC runs, x1.67 on the Xeon.
- *  - large: tiled avx2. avx512 is x1.58 on the Xeon but x0.95 and x0.77 on the EPYC, so it is no
- *    built-in default there; a Xeon gets it from its tuning file (`--compare-kernels --out` writes
- *    "default" rows).
+ *  - large: tiled avx2. avx512 is x1.58 on the Xeon but x0.95 and x0.77 on the EPYC (Zen 4 runs a
+ *    512-bit FMA as two 256-bit halves), so avx512 leads it only where mc_gemm_cpu_full_width_512()
+ *    says so (class_infos_full512); a tuning file's "default" row still overrides both.
  * The bf16 matrix kernels head the tiled lists: they decline all but bf16 A and B, so bf16
  * products take AMX tiles where the CPU has AMX-BF16, vdpbf16ps where it has AVX512_BF16, and
  * the f32-accumulate kernels after them everywhere else (docs/performance.md has the rates).
@@ -74,6 +75,21 @@ static const mc_gemm_class_info class_infos[] = {
     [MC_GEMM_CLASS_LARGE] = {"large", "m*n*k > 256^3", {TILED_CANDIDATES, "gemm_scalar", NULL}},
 };
 static_assert(sizeof class_infos / sizeof class_infos[0] == MC_GEMM_CLASS_COUNT, "one entry per class");
+
+/* Classes whose defaults differ where a 512-bit FMA runs at full width (entries without a name
+ * keep class_infos'). large: on this Intel Xeon VM (2 threads, 2026-12-05, one run each) the
+ * AVX-512 12x32 kernel ran 1024^3 at x1.61 the AVX2 6x16 one (168.7 against 105.1 GFLOP/s, x1.03
+ * OpenBLAS) and 2048^3 at x1.26 OpenBLAS; on the Zen 4 EPYC it stays behind AVX2 (x0.77-0.95). */
+static const mc_gemm_class_info class_infos_full512[] = {
+    [MC_GEMM_CLASS_GEMV] = {0},
+    [MC_GEMM_CLASS_SMALL_N] = {0},
+    [MC_GEMM_CLASS_TINY] = {0},
+    [MC_GEMM_CLASS_SMALL_M] = {0},
+    [MC_GEMM_CLASS_MEDIUM] = {0},
+    [MC_GEMM_CLASS_LARGE] = {"large", "m*n*k > 256^3", {TILED_CANDIDATES_AVX512_FIRST, "gemm_scalar", NULL}},
+};
+static_assert(sizeof class_infos_full512 / sizeof class_infos_full512[0] == MC_GEMM_CLASS_COUNT,
+              "one entry per class");
 
 static const char *const tunable_kernels[] = {
     "gemm_tiled_portable",
@@ -119,8 +135,20 @@ mc_gemm_class mc_gemm_class_of(int64_t m, int64_t n, int64_t k)
     return MC_GEMM_CLASS_LARGE;
 }
 
+int mc_gemm_cpu_full_width_512(void)
+{
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0, vendor = 0; /* cpuid 0's ebx: "Genu", "Auth" */
+    if (__builtin_cpu_supports("avx512f") && __get_cpuid(0, &eax, &vendor, &ecx, &edx))
+        __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+    const unsigned int base = (eax >> 8) & 0xf, family = base + (base == 0xf ? (eax >> 20) & 0xff : 0);
+    /* Intel: every AVX-512 core has full-width 512-bit FMAs; AMD: Zen 5 (0x1a) on, Zen 4 splits them */
+    return vendor == 0x756e6547u || (vendor == 0x68747541u && family >= 0x1a);
+}
+
 const mc_gemm_class_info *mc_gemm_class_info_of(mc_gemm_class cls)
 {
+    if (class_infos_full512[cls].name && mc_gemm_cpu_full_width_512())
+        return &class_infos_full512[cls];
     return &class_infos[cls];
 }
 

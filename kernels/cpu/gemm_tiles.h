@@ -41,7 +41,10 @@ typedef struct mc_gemm_class_info {
 
 /* The class of an m x n x k product. */
 mc_gemm_class mc_gemm_class_of(int64_t m, int64_t n, int64_t k);
-/* Static description of a class. */
+/* Whether this CPU executes a 512-bit FMA at full width (Intel cores with AVX-512, AMD from Zen 5;
+ * Zen 4 splits it in two 256-bit halves): some classes then list AVX-512 first. */
+int mc_gemm_cpu_full_width_512(void);
+/* Description of a class on this CPU (its defaults may depend on mc_gemm_cpu_full_width_512). */
 const mc_gemm_class_info *mc_gemm_class_info_of(mc_gemm_class cls);
 /* Parses a class name; returns -1 when unknown. */
 int mc_gemm_class_parse(const char *name);

@@ -129,7 +129,7 @@ static const char *probe_amx(mc_backend_ctx *ctx)
 
 const mc_variant mc_variant_mutant_gemm_amx_short_chunk_skipped = {
     .op = MC_OP_GEMM, .backend = "cpu", .name = "mutant_gemm_amx_short_chunk_skipped",
-    .probe = probe_amx, .requires = "amx_tile,amx_bf16", .supports = mc_gemm_bf16_supports,
+    .probe = probe_amx, .requires = "amx_tile,amx_bf16,avx512f", .supports = mc_gemm_bf16_supports,
     .run = run_amx_short_chunk, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)ukr_amx_short_chunk_skipped,
 };
