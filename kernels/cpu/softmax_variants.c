@@ -1,11 +1,13 @@
-/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2),
- * single-pass online (softmax_online) and segmented for long rows (softmax_blocked).
+/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2, and
+ * softmax_avx512 streaming x twice), single-pass online (softmax_online) and segmented for long rows
+ * (softmax_blocked).
  * SPDX-License-Identifier: MIT
  *
  * How they share work:
- *  1. All three run their arithmetic through the AVX2 row primitives (softmax_avx2.c), so each
- *     declares the AVX2/FMA/F16C probe; the scalar path here covers rows the vector code cannot
- *     load: strided rows (nb[0] != element size) and bases off an element boundary.
+ *  1. They run their arithmetic through row primitives: AVX2 (softmax_avx2.c), or AVX-512
+ *     (softmax_avx512.c) for softmax_avx512; each declares the probe of its set. The scalar path
+ *     here covers rows the vector code cannot load: strided rows (nb[0] != element size) and bases
+ *     off an element boundary.
  *  2. A row is the unit of work. Rows are split between threads in contiguous ranges, and a row's
  *     arithmetic never depends on which thread ran it, so results are bitwise the same for every
  *     thread count. softmax_blocked may also split one long row's segments between threads; the
@@ -19,11 +21,12 @@
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/softmax_avx2.h"
+#include "kernels/cpu/softmax_avx512.h"
 
 #define SOFTMAX_SEGMENT_COLS 1024     /* softmax_blocked: rows longer than this are split */
 #define SOFTMAX_ELEMS_PER_THREAD 16384 /* below this much work per thread, waking one costs more */
 
-typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED } softmax_algo;
+typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_AVX512 } softmax_algo;
 
 /* One row: where its x and y start, and how much of it the causal mask leaves. */
 typedef struct softmax_row {
@@ -45,13 +48,9 @@ static softmax_row row_at(const mc_softmax_args *s, int64_t r)
     return row;
 }
 
-/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one.
- * Returns the largest dst[j] (-inf for n == 0). */
-static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
+/* dst[j] = scale * x[j] for n columns at p, one by one; returns the largest dst[j]. */
+static float gather_strided(const mc_tensor *x, const uint8_t *p, int64_t n, float scale, float *dst)
 {
-    const uint8_t *p = row + j0 * x->nb[0];
-    if (mc_cpu_row_is_dense_aligned(x, p))
-        return mc_avx2_load_row_max(x->dtype, p, n, scale, dst);
     float max = -INFINITY;
     for (int64_t j = 0; j < n; j++) {
         dst[j] = scale * mc_cpu_load(x->dtype, p + j * x->nb[0]);
@@ -60,17 +59,32 @@ static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t 
     return max;
 }
 
+/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one.
+ * Returns the largest dst[j] (-inf for n == 0). */
+static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
+{
+    const uint8_t *p = row + j0 * x->nb[0];
+    if (mc_cpu_row_is_dense_aligned(x, p))
+        return mc_avx2_load_row_max(x->dtype, p, n, scale, dst);
+    return gather_strided(x, p, n, scale, dst);
+}
+
+/* y[j] = v[j] * mul / div for n columns at p, one by one. */
+static void scatter_strided(const mc_tensor *y, uint8_t *p, const float *v, int64_t n, float mul, float div)
+{
+    const float f = mul / div; /* as the vector paths: a reciprocal and a multiply */
+    for (int64_t j = 0; j < n; j++)
+        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * f);
+}
+
 /* y[j0 + j] = v[j] * mul / div for n columns. */
 static void scatter(const mc_tensor *y, uint8_t *row, int64_t j0, const float *v, int64_t n, float mul, float div)
 {
     uint8_t *p = row + j0 * y->nb[0];
-    if (mc_cpu_row_is_dense_aligned(y, p)) {
+    if (mc_cpu_row_is_dense_aligned(y, p))
         mc_avx2_store_row(y->dtype, p, v, n, mul, div);
-        return;
-    }
-    const float f = mul / div; /* as the vector path: a reciprocal and a multiply */
-    for (int64_t j = 0; j < n; j++)
-        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * f);
+    else
+        scatter_strided(y, p, v, n, mul, div);
 }
 
 /* y[j] = 0 for j in [j0, cols): masked columns. 0.0 is all-zero bytes in f32, f16 and bf16. */
@@ -100,6 +114,46 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
     const float sum = mc_avx2_exp_sum(v, row.visible, max);
     scatter(&s->y, row.y, 0, v, row.visible, 1.0f, sum);
     zero_fill(&s->y, row.y, row.visible, s->y.ne[0]);
+}
+
+/* ---- AVX-512: max from x, exp-sum from x into the scratch row, scaled store ---- */
+
+/* x is read twice (the second time from L1: a 4096-wide f32 row is 16 KiB) and never copied;
+ * while the exp pass computes, the next row's x and this row's y are prefetched, so memory
+ * works under the arithmetic. A strided x is copied (scaled) into the scratch row first and the
+ * same passes run over the copy. */
+static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const softmax_row *next)
+{
+    const softmax_row row = row_at(s, r);
+    const mc_tensor *x = &s->x, *y = &s->y;
+    const int ydense = mc_cpu_row_is_dense_aligned(y, row.y);
+    mc_dtype dt = x->dtype;
+    const uint8_t *src = row.x;
+    float scale = s->scale, max;
+    if (mc_cpu_row_is_dense_aligned(x, row.x)) {
+        max = mc_avx512_row_max(dt, row.x, row.visible, scale);
+    } else {
+        max = gather_strided(x, row.x, row.visible, scale, v);
+        dt = MC_DTYPE_F32;
+        src = (const uint8_t *)v;
+        scale = 1.0f;
+    }
+    if (max == -INFINITY) {
+        zero_fill(y, row.y, 0, y->ne[0]);
+        return;
+    }
+    const mc_avx512_prefetch pf = {
+        .next_x = next && mc_cpu_row_is_dense_aligned(x, next->x) ? next->x : NULL,
+        .next_x_eb = mc_cpu_elem_bytes(x->dtype),
+        .y = ydense ? row.y : NULL,
+        .y_eb = mc_cpu_elem_bytes(y->dtype),
+    };
+    const float sum = mc_avx512_exp_sum(dt, src, row.visible, scale, max, v, &pf);
+    if (ydense)
+        mc_avx512_store_row(y->dtype, row.y, v, row.visible, 1.0f, sum);
+    else
+        scatter_strided(y, row.y, v, row.visible, 1.0f, sum);
+    zero_fill(y, row.y, row.visible, y->ne[0]);
 }
 
 /* ---- online: one pass for the max and the sum, one to write ---- */
@@ -236,6 +290,10 @@ static void run_rows(void *arg, int tid, int nthreads)
             three_pass_row(job->s, r, v);
         else if (job->algo == ALGO_ONLINE)
             online_row(job->s, r);
+        else if (job->algo == ALGO_AVX512) {
+            const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
+            avx512_row(job->s, r, v, r + 1 < end ? &next : NULL);
+        }
         else
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
     }
@@ -317,6 +375,11 @@ static mc_status softmax_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err
     return softmax_run(kc, args, ALGO_THREE_PASS, err);
 }
 
+static mc_status softmax_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return softmax_run(kc, args, ALGO_AVX512, err);
+}
+
 static mc_status softmax_online_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     return softmax_run(kc, args, ALGO_ONLINE, err);
@@ -330,6 +393,11 @@ static mc_status softmax_blocked_run(mc_kernel_ctx *kc, const mc_args *args, mc_
 static const char *softmax_probe(mc_backend_ctx *ctx)
 {
     return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
+}
+
+static const char *softmax_avx512_probe(mc_backend_ctx *ctx)
+{
+    return mc_avx512_softmax_probe();
 }
 
 static const char *softmax_supports(const mc_args *args)
@@ -374,4 +442,16 @@ const mc_variant mc_variant_softmax_blocked = {
     .run = softmax_blocked_run,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_blocked_run,
+};
+
+const mc_variant mc_variant_softmax_avx512 = {
+    .op = MC_OP_SOFTMAX,
+    .backend = "cpu",
+    .name = "softmax_avx512",
+    .probe = softmax_avx512_probe,
+    .requires = "avx512f,avx512bw,avx512vl",
+    .supports = softmax_supports,
+    .run = softmax_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)softmax_avx512_run,
 };
