@@ -124,16 +124,12 @@ AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, 
 }
 
 /* Prefetches the cache lines of elements [j, j + 32) of a row of e-byte elements at p. */
-static inline void prefetch_block(const uint8_t *p, int64_t eb, int64_t j, int hint_write)
+static inline void prefetch_block(const uint8_t *p, int64_t eb, int64_t j)
 {
     if (!p)
         return;
-    for (int64_t o = 0; o < 32 * eb; o += 64) {
-        if (hint_write)
-            __builtin_prefetch(p + j * eb + o, 1, 3);
-        else
-            __builtin_prefetch(p + j * eb + o, 0, 3);
-    }
+    for (int64_t o = 0; o < 32 * eb; o += 64)
+        __builtin_prefetch(p + j * eb + o, 0, 3);
 }
 
 AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
@@ -144,8 +140,7 @@ AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, 
     __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     int64_t j = 0;
     for (; j + 32 <= n; j += 32) {
-        prefetch_block(pf->next_x, pf->next_x_eb, j, 0);
-        prefetch_block(pf->y, pf->y_eb, j, 1);
+        prefetch_block(pf->next_x, pf->next_x_eb, j);
         const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
         const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
         _mm512_storeu_ps(v + j, e0);
@@ -163,12 +158,26 @@ AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, 
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div)
+AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,
+                                       int stream)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     /* one factor, then a multiply per element: the bound budgets a reciprocal and a multiply */
     const __m512 f = _mm512_set1_ps(mul / div);
     int64_t j = 0;
+    /* non-temporal stores need a vector-aligned row; they skip reading y's lines before writing */
+    if (stream && ((uintptr_t)y & (uintptr_t)(16 * eb - 1)) == 0) {
+        for (; j + 16 <= n; j += 16) {
+            const __m512 w = _mm512_mul_ps(_mm512_loadu_ps(v + j), f);
+            if (dt == MC_DTYPE_F32)
+                _mm512_stream_ps((float *)(y + j * eb), w);
+            else if (dt == MC_DTYPE_F16)
+                _mm256_stream_si256((__m256i *)(y + j * eb), _mm512_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            else
+                _mm256_stream_si256((__m256i *)(y + j * eb), bf16_of(w));
+        }
+        _mm_sfence(); /* ordered before any later store of this thread, the run's end included */
+    }
     for (; j + 16 <= n; j += 16)
         store16(dt, y + j * eb, _mm512_mul_ps(_mm512_loadu_ps(v + j), f), 0xFFFF);
     if (j < n) {

@@ -9,12 +9,10 @@
 #include "core/variant.h"
 
 /* Lines to pull in while the exp pass computes (memory would sit idle otherwise): the next row's
- * x (read soon) and this row's y (written next), e bytes an element; a NULL pointer is skipped. */
+ * x, e bytes an element; NULL: none. */
 typedef struct mc_avx512_prefetch {
     const uint8_t *next_x;
     int64_t next_x_eb;
-    const uint8_t *y;
-    int64_t y_eb;
 } mc_avx512_prefetch;
 
 /* AVX-512 F/BW/VL code: call only when mc_avx512_softmax_probe() said yes. Rows are dense (packed,
@@ -26,8 +24,10 @@ float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale);
  * fixed order. max must be finite and >= every scale * x[j]; v may be x itself when dt is f32. */
 float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                         const mc_avx512_prefetch *pf);
-/* Writes y[j] = v[j] * (mul / div), rounded to dt (nearest even), for a dense row of n elements. */
-void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div);
+/* Writes y[j] = v[j] * (mul / div), rounded to dt (nearest even), for a dense row of n elements;
+ * stream != 0: with non-temporal stores where the row is vector-aligned (for outputs far larger
+ * than the caches, which would only be evicted again), fenced before returning. */
+void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
 /* exp of each of n floats (each <= 1e5): the 16-lane exp, for tests. */
 void mc_avx512_exp_n(const float *x, float *out, int n);
 /* NULL when this CPU runs the functions above, else why not. */

@@ -25,6 +25,10 @@
 
 #define SOFTMAX_SEGMENT_COLS 1024     /* softmax_blocked: rows longer than this are split */
 #define SOFTMAX_ELEMS_PER_THREAD 16384 /* below this much work per thread, waking one costs more */
+/* softmax_avx512 writes y around the caches (non-temporal) from this size on: an output twice
+ * a core's L2 would be evicted before anyone read it; a smaller one is read back from cache.
+ * Measured: at 7.8 and 58.7 MB streaming was x1.2-1.3, at 0.5 MB x0.8 (docs/performance.md). */
+#define SOFTMAX_STREAM_BYTES (INT64_C(4) << 20)
 
 typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_AVX512 } softmax_algo;
 
@@ -122,7 +126,7 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
  * while the exp pass computes, the next row's x and this row's y are prefetched, so memory
  * works under the arithmetic. A strided x is copied (scaled) into the scratch row first and the
  * same passes run over the copy. */
-static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const softmax_row *next)
+static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const softmax_row *next, int stream)
 {
     const softmax_row row = row_at(s, r);
     const mc_tensor *x = &s->x, *y = &s->y;
@@ -145,12 +149,10 @@ static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const soft
     const mc_avx512_prefetch pf = {
         .next_x = next && mc_cpu_row_is_dense_aligned(x, next->x) ? next->x : NULL,
         .next_x_eb = mc_cpu_elem_bytes(x->dtype),
-        .y = ydense ? row.y : NULL,
-        .y_eb = mc_cpu_elem_bytes(y->dtype),
     };
     const float sum = mc_avx512_exp_sum(dt, src, row.visible, scale, max, v, &pf);
     if (ydense)
-        mc_avx512_store_row(y->dtype, row.y, v, row.visible, 1.0f, sum);
+        mc_avx512_store_row(y->dtype, row.y, v, row.visible, 1.0f, sum, stream);
     else
         scatter_strided(y, row.y, v, row.visible, 1.0f, sum);
     zero_fill(y, row.y, row.visible, y->ne[0]);
@@ -270,6 +272,7 @@ static void blocked_row(const mc_softmax_args *s, int64_t r, float *v, float *se
 typedef struct softmax_job {
     const mc_softmax_args *s;
     softmax_algo algo;
+    int stream;              /* AVX-512: y written with non-temporal stores */
     int64_t rows;
     float *scratch;          /* per thread: stride floats */
     int64_t stride;
@@ -292,7 +295,7 @@ static void run_rows(void *arg, int tid, int nthreads)
             online_row(job->s, r);
         else if (job->algo == ALGO_AVX512) {
             const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
-            avx512_row(job->s, r, v, r + 1 < end ? &next : NULL);
+            avx512_row(job->s, r, v, r + 1 < end ? &next : NULL, job->stream);
         }
         else
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
@@ -347,6 +350,7 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_alg
     const mc_softmax_args *s = &args->u.softmax;
     const int64_t cols = s->x.ne[0], nseg = segment_count(cols);
     softmax_job job = {.s = s, .algo = algo, .rows = s->y.ne[1] * s->y.ne[2] * s->y.ne[3]};
+    job.stream = algo == ALGO_AVX512 && job.rows * cols * mc_cpu_elem_bytes(s->y.dtype) >= SOFTMAX_STREAM_BYTES;
     int nthreads = thread_count(kc, job.rows * cols);
     const int split_rows = algo == ALGO_BLOCKED && cols > SOFTMAX_SEGMENT_COLS && job.rows < nthreads;
     if (!split_rows && nthreads > job.rows)
