@@ -34,6 +34,7 @@ extern const mc_variant mc_variant_sdpa_fused_qk_softmax;
 extern const mc_variant mc_variant_sdpa_flash;
 extern const mc_variant mc_variant_softmax_avx2;
 extern const mc_variant mc_variant_softmax_avx512;
+extern const mc_variant mc_variant_softmax_avx2_stream;
 extern const mc_variant mc_variant_softmax_online;
 extern const mc_variant mc_variant_softmax_blocked;
 extern const mc_variant *const mc_cpu_variants[];
@@ -578,7 +579,8 @@ typedef struct softmax_case {
 } softmax_case;
 
 static const mc_variant *const softmax_fast[] = {
-    &mc_variant_softmax_avx2, &mc_variant_softmax_online, &mc_variant_softmax_blocked, &mc_variant_softmax_avx512,
+    &mc_variant_softmax_avx2, &mc_variant_softmax_online, &mc_variant_softmax_blocked,
+    &mc_variant_softmax_avx2_stream, &mc_variant_softmax_avx512,
 };
 
 /* Every fast softmax gives the scalar variant's result to within a few f32 rounding errors

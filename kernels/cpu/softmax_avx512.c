@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/softmax_avx2.h"
 #include "kernels/cpu/softmax_avx512.h"
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
@@ -123,24 +124,15 @@ AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, 
     return scale * m;
 }
 
-/* Prefetches the cache lines of elements [j, j + 32) of a row of e-byte elements at p. */
-static inline void prefetch_block(const uint8_t *p, int64_t eb, int64_t j)
-{
-    if (!p)
-        return;
-    for (int64_t o = 0; o < 32 * eb; o += 64)
-        __builtin_prefetch(p + j * eb + o, 0, 3);
-}
-
 AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                                      const mc_avx512_prefetch *pf)
+                                      const uint8_t *next_x)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
     __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     int64_t j = 0;
     for (; j + 32 <= n; j += 32) {
-        prefetch_block(pf->next_x, pf->next_x_eb, j);
+        mc_softmax_prefetch_block(next_x, eb, j);
         const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
         const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
         _mm512_storeu_ps(v + j, e0);

@@ -1,6 +1,6 @@
-/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2, and
- * softmax_avx512 streaming x twice), single-pass online (softmax_online) and segmented for long rows
- * (softmax_blocked).
+/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2; and
+ * softmax_avx2_stream, softmax_avx512 reading x twice), single-pass online (softmax_online) and
+ * segmented for long rows (softmax_blocked).
  * SPDX-License-Identifier: MIT
  *
  * How they share work:
@@ -25,12 +25,23 @@
 
 #define SOFTMAX_SEGMENT_COLS 1024     /* softmax_blocked: rows longer than this are split */
 #define SOFTMAX_ELEMS_PER_THREAD 16384 /* below this much work per thread, waking one costs more */
-/* softmax_avx512 writes y around the caches (non-temporal) from this size on: an output twice
+/* the streaming variants write y around the caches (non-temporal) from this size on: an output twice
  * a core's L2 would be evicted before anyone read it; a smaller one is read back from cache.
  * Measured: at 7.8 and 58.7 MB streaming was x1.2-1.3, at 0.5 MB x0.8 (docs/performance.md). */
 #define SOFTMAX_STREAM_BYTES (INT64_C(4) << 20)
 
-typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_AVX512 } softmax_algo;
+typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_STREAM } softmax_algo;
+
+/* The streaming rows' primitives, in one instruction set (contracts in softmax_avx2.h). */
+typedef struct softmax_stream_isa {
+    float (*row_max)(mc_dtype dt, const uint8_t *x, int64_t n, float scale);
+    float (*exp_sum)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                     const uint8_t *next_x);
+    void (*store_row)(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
+} softmax_stream_isa;
+
+static const softmax_stream_isa stream_avx2 = {mc_avx2_row_max, mc_avx2_exp_sum_x, mc_avx2_store_row_nt};
+static const softmax_stream_isa stream_avx512 = {mc_avx512_row_max, mc_avx512_exp_sum, mc_avx512_store_row};
 
 /* One row: where its x and y start, and how much of it the causal mask leaves. */
 typedef struct softmax_row {
@@ -120,13 +131,14 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
     zero_fill(&s->y, row.y, row.visible, s->y.ne[0]);
 }
 
-/* ---- AVX-512: max from x, exp-sum from x into the scratch row, scaled store ---- */
+/* ---- streaming (AVX2 or AVX-512): max from x, exp-sum from x into the scratch row, scaled store ---- */
 
 /* x is read twice (the second time from L1: a 4096-wide f32 row is 16 KiB) and never copied;
  * while the exp pass computes, the next row's x and this row's y are prefetched, so memory
  * works under the arithmetic. A strided x is copied (scaled) into the scratch row first and the
  * same passes run over the copy. */
-static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const softmax_row *next, int stream)
+static void stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
+                       const softmax_row *next, int stream)
 {
     const softmax_row row = row_at(s, r);
     const mc_tensor *x = &s->x, *y = &s->y;
@@ -135,7 +147,7 @@ static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const soft
     const uint8_t *src = row.x;
     float scale = s->scale, max;
     if (mc_cpu_row_is_dense_aligned(x, row.x)) {
-        max = mc_avx512_row_max(dt, row.x, row.visible, scale);
+        max = isa->row_max(dt, row.x, row.visible, scale);
     } else {
         max = gather_strided(x, row.x, row.visible, scale, v);
         dt = MC_DTYPE_F32;
@@ -146,13 +158,11 @@ static void avx512_row(const mc_softmax_args *s, int64_t r, float *v, const soft
         zero_fill(y, row.y, 0, y->ne[0]);
         return;
     }
-    const mc_avx512_prefetch pf = {
-        .next_x = next && mc_cpu_row_is_dense_aligned(x, next->x) ? next->x : NULL,
-        .next_x_eb = mc_cpu_elem_bytes(x->dtype),
-    };
-    const float sum = mc_avx512_exp_sum(dt, src, row.visible, scale, max, v, &pf);
+    /* src is x or a copy of it; the next row is x's, dense where this one is */
+    const uint8_t *next_x = next && src == row.x ? next->x : NULL;
+    const float sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
     if (ydense)
-        mc_avx512_store_row(y->dtype, row.y, v, row.visible, 1.0f, sum, stream);
+        isa->store_row(y->dtype, row.y, v, row.visible, 1.0f, sum, stream);
     else
         scatter_strided(y, row.y, v, row.visible, 1.0f, sum);
     zero_fill(y, row.y, row.visible, y->ne[0]);
@@ -272,7 +282,8 @@ static void blocked_row(const mc_softmax_args *s, int64_t r, float *v, float *se
 typedef struct softmax_job {
     const mc_softmax_args *s;
     softmax_algo algo;
-    int stream;              /* AVX-512: y written with non-temporal stores */
+    const softmax_stream_isa *isa; /* ALGO_STREAM: whose primitives */
+    int stream;              /* ALGO_STREAM: y written with non-temporal stores */
     int64_t rows;
     float *scratch;          /* per thread: stride floats */
     int64_t stride;
@@ -293,9 +304,9 @@ static void run_rows(void *arg, int tid, int nthreads)
             three_pass_row(job->s, r, v);
         else if (job->algo == ALGO_ONLINE)
             online_row(job->s, r);
-        else if (job->algo == ALGO_AVX512) {
+        else if (job->algo == ALGO_STREAM) {
             const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
-            avx512_row(job->s, r, v, r + 1 < end ? &next : NULL, job->stream);
+            stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream);
         }
         else
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
@@ -345,12 +356,13 @@ static int thread_count(const mc_kernel_ctx *kc, int64_t elems)
     return want < 1 ? 1 : (int)want;
 }
 
-static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_algo algo, mc_err *err)
+static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_algo algo,
+                             const softmax_stream_isa *isa, mc_err *err)
 {
     const mc_softmax_args *s = &args->u.softmax;
     const int64_t cols = s->x.ne[0], nseg = segment_count(cols);
-    softmax_job job = {.s = s, .algo = algo, .rows = s->y.ne[1] * s->y.ne[2] * s->y.ne[3]};
-    job.stream = algo == ALGO_AVX512 && job.rows * cols * mc_cpu_elem_bytes(s->y.dtype) >= SOFTMAX_STREAM_BYTES;
+    softmax_job job = {.s = s, .algo = algo, .isa = isa, .rows = s->y.ne[1] * s->y.ne[2] * s->y.ne[3]};
+    job.stream = algo == ALGO_STREAM && job.rows * cols * mc_cpu_elem_bytes(s->y.dtype) >= SOFTMAX_STREAM_BYTES;
     int nthreads = thread_count(kc, job.rows * cols);
     const int split_rows = algo == ALGO_BLOCKED && cols > SOFTMAX_SEGMENT_COLS && job.rows < nthreads;
     if (!split_rows && nthreads > job.rows)
@@ -376,22 +388,27 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_alg
 
 static mc_status softmax_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_THREE_PASS, err);
+    return softmax_run(kc, args, ALGO_THREE_PASS, NULL, err);
 }
 
 static mc_status softmax_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_AVX512, err);
+    return softmax_run(kc, args, ALGO_STREAM, &stream_avx512, err);
+}
+
+static mc_status softmax_avx2_stream_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return softmax_run(kc, args, ALGO_STREAM, &stream_avx2, err);
 }
 
 static mc_status softmax_online_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_ONLINE, err);
+    return softmax_run(kc, args, ALGO_ONLINE, NULL, err);
 }
 
 static mc_status softmax_blocked_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_BLOCKED, err);
+    return softmax_run(kc, args, ALGO_BLOCKED, NULL, err);
 }
 
 static const char *softmax_probe(mc_backend_ctx *ctx)
@@ -458,4 +475,16 @@ const mc_variant mc_variant_softmax_avx512 = {
     .run = softmax_avx512_run,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_avx512_run,
+};
+
+const mc_variant mc_variant_softmax_avx2_stream = {
+    .op = MC_OP_SOFTMAX,
+    .backend = "cpu",
+    .name = "softmax_avx2_stream",
+    .probe = softmax_probe,
+    .requires = "avx2,fma,f16c",
+    .supports = softmax_supports,
+    .run = softmax_avx2_stream_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)softmax_avx2_stream_run,
 };

@@ -1,9 +1,10 @@
-/* kernels/cpu/mutants/mutant_softmax_avx512.c: planted-bug copies of softmax_avx512's primitives
- * (softmax_avx512.c): the exp polynomial missing its quadratic term, the row's tail not scaled.
+/* kernels/cpu/mutants/mutant_softmax_stream.c: planted-bug copies of the streaming softmaxes'
+ * primitives (softmax_avx512.c, softmax_avx2.c): the exp polynomial missing its quadratic term,
+ * the row's tail not scaled (AVX-512 and AVX2).
  * SPDX-License-Identifier: MIT
  *
  * Each mutant is a pristine primitive written out again with exactly one change, marked "DEFECT:";
- * the others are the pristine ones. The row loop is a plain one-thread copy of avx512_row
+ * the others are the pristine ones. The row loop is a plain one-thread copy of stream_row
  * (softmax_variants.c) for packed rows; supports() declines the strided layouts it cannot load.
  */
 #include <immintrin.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/softmax_avx2.h"
 #include "kernels/cpu/softmax_avx512.h"
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
@@ -59,8 +61,10 @@ AVX512_TARGET static inline __m512 load16(mc_dtype dt, const uint8_t *p, __mmask
 }
 
 /* softmax_avx512.c's mc_avx512_exp_sum (no prefetch), with the short exp. */
-AVX512_TARGET static float exp_sum_short(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v)
+AVX512_TARGET static float exp_sum_short(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                         const uint8_t *next_x)
 {
+    (void)next_x;
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
     __m512 acc = _mm512_setzero_ps();
@@ -71,12 +75,6 @@ AVX512_TARGET static float exp_sum_short(mc_dtype dt, const uint8_t *x, int64_t 
         acc = _mm512_mask_add_ps(acc, k, acc, e);
     }
     return _mm512_reduce_add_ps(acc);
-}
-
-static float exp_sum_pristine(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v)
-{
-    const mc_avx512_prefetch none = {0};
-    return mc_avx512_exp_sum(dt, x, n, scale, max, v, &none);
 }
 
 /* softmax_avx512.c's mc_avx512_store_row for f32 (regular stores). DEFECT: the masked tail (the
@@ -99,11 +97,25 @@ AVX512_TARGET static void store_tail_unscaled(mc_dtype dt, uint8_t *y, const flo
     }
 }
 
-typedef float (*exp_sum_fn)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v);
+/* softmax_avx2.c's mc_avx2_store_row_nt without streaming. DEFECT: the last n mod 8 elements (the
+ * vector loop's tail) are stored as the exponentials themselves, never divided by the sum. */
+static void store_tail_unscaled_avx2(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,
+                                     int stream)
+{
+    (void)stream;
+    const int64_t eb = mc_cpu_elem_bytes(dt), body = n - n % 8;
+    mc_avx2_store_row(dt, y, v, body, mul, div);
+    for (int64_t j = body; j < n; j++)
+        mc_cpu_store(dt, y + j * eb, v[j]);
+}
+
+typedef float (*row_max_fn)(mc_dtype dt, const uint8_t *x, int64_t n, float scale);
+typedef float (*exp_sum_fn)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                            const uint8_t *next_x);
 typedef void (*store_fn)(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
 
-/* softmax_variants.c's avx512_row for dense rows, one thread, through the given primitives. */
-static mc_status run_rows(const mc_args *args, exp_sum_fn exp_sum, store_fn store, mc_err *err)
+/* softmax_variants.c's stream_row for packed rows, one thread, through the given primitives. */
+static mc_status run_rows(const mc_args *args, row_max_fn row_max, exp_sum_fn exp_sum, store_fn store, mc_err *err)
 {
     const mc_softmax_args *s = &args->u.softmax;
     const int64_t cols = s->x.ne[0], yb = mc_cpu_elem_bytes(s->y.dtype);
@@ -116,11 +128,11 @@ static mc_status run_rows(const mc_args *args, exp_sum_fn exp_sum, store_fn stor
                 const uint8_t *x = mc_cpu_elem_ptr(&s->x, 0, i, b2, b3);
                 uint8_t *y = mc_cpu_elem_ptr(&s->y, 0, i, b2, b3);
                 const int64_t visible = mc_cpu_causal_visible(s->causal, s->q_offset, i, cols);
-                const float max = mc_avx512_row_max(s->x.dtype, x, visible, s->scale);
+                const float max = row_max(s->x.dtype, x, visible, s->scale);
                 int64_t live = 0;
                 if (max != -INFINITY) {
                     store(s->y.dtype, y, v, visible, 1.0f,
-                          exp_sum(s->x.dtype, x, visible, s->scale, max, v), 0);
+                          exp_sum(s->x.dtype, x, visible, s->scale, max, v, NULL), 0);
                     live = visible;
                 }
                 memset(y + live * yb, 0, (size_t)((cols - live) * yb));
@@ -131,12 +143,22 @@ static mc_status run_rows(const mc_args *args, exp_sum_fn exp_sum, store_fn stor
 
 static mc_status exp_short_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return run_rows(args, exp_sum_short, mc_avx512_store_row, err);
+    return run_rows(args, mc_avx512_row_max, exp_sum_short, mc_avx512_store_row, err);
 }
 
 static mc_status tail_unscaled_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return run_rows(args, exp_sum_pristine, store_tail_unscaled, err);
+    return run_rows(args, mc_avx512_row_max, mc_avx512_exp_sum, store_tail_unscaled, err);
+}
+
+static mc_status avx2_tail_unscaled_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return run_rows(args, mc_avx2_row_max, mc_avx2_exp_sum_x, store_tail_unscaled_avx2, err);
+}
+
+static const char *avx2_probe(mc_backend_ctx *ctx)
+{
+    return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
 }
 
 static const char *avx512_probe(mc_backend_ctx *ctx)
@@ -167,4 +189,11 @@ const mc_variant mc_variant_mutant_softmax_avx512_tail_unscaled = {
     .probe = avx512_probe, .requires = "avx512f,avx512bw,avx512vl", .supports = dense_supports,
     .run = tail_unscaled_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)store_tail_unscaled,
+};
+
+const mc_variant mc_variant_mutant_softmax_avx2_stream_tail_unscaled = {
+    .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_avx2_stream_tail_unscaled",
+    .probe = avx2_probe, .requires = "avx2,fma,f16c", .supports = dense_supports,
+    .run = avx2_tail_unscaled_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
+    .code = (const void *)store_tail_unscaled_avx2,
 };
