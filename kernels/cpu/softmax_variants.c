@@ -134,9 +134,9 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
 /* ---- streaming (AVX2 or AVX-512): max from x, exp-sum from x into the scratch row, scaled store ---- */
 
 /* x is read twice (the second time from L1: a 4096-wide f32 row is 16 KiB) and never copied;
- * while the exp pass computes, the next row's x and this row's y are prefetched, so memory
- * works under the arithmetic. A strided x is copied (scaled) into the scratch row first and the
- * same passes run over the copy. */
+ * while the exp pass computes, the next row's x is prefetched, so memory works under the
+ * arithmetic; a large y is written non-temporally (job.stream). A strided x is copied (scaled)
+ * into the scratch row first and the same passes run over the copy. */
 static void stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
                        const softmax_row *next, int stream)
 {
