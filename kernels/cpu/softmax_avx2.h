@@ -45,13 +45,15 @@ float mc_avx2_exp_sum_x(mc_dtype dt, const uint8_t *x, int64_t n, float scale, f
  * outputs far larger than the caches, which would only be evicted again), fenced before returning. */
 void mc_avx2_store_row_nt(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
 
-/* Prefetches the cache lines of elements [j, j + 32) of a row of eb-byte elements at p (NULL: none). */
+/* Prefetches the cache lines of elements [j, j + 32) of a row of eb-byte elements at p (NULL: none),
+ * into L2 (prefetcht1): L1 already holds this row's x and the f32 scratch row (32 KiB of 48 at
+ * 4096 f32 columns), and pass 1 of the next row streams from L2 at its full rate. */
 static inline void mc_softmax_prefetch_block(const uint8_t *p, int64_t eb, int64_t j)
 {
     if (!p)
         return;
     for (int64_t o = 0; o < 32 * eb; o += 64)
-        __builtin_prefetch(p + j * eb + o, 0, 3);
+        __builtin_prefetch(p + j * eb + o, 0, 2);
 }
 
 #ifdef __AVX2__
