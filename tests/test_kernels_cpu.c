@@ -604,8 +604,8 @@ static void test_softmax_fast_matches_scalar(void **state)
         {MC_DTYPE_F16, 19, 3, 1, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, 1, false, 0, 0, 1.0f},
         {MC_DTYPE_BF16, 45, 4, 1, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_PADDED, 0, true, 1, 0, 1.0f},
         {MC_DTYPE_BF16, 1025, 2, 2, MC_LAYOUT_BROADCAST, MC_LAYOUT_CONTIGUOUS, 4, false, 0, 3, 1.0f},
-        /* 4.3 MB of f16 output: softmax_avx512's non-temporal stores (rows 32-byte aligned or not);
-         * scale 0.05 keeps every output (about 1/4100) a normal f16 */
+        /* 4.3 MB of f16 output (over 2 MiB): the streaming variants' non-temporal stores (rows
+         * vector-aligned or not); scale 0.05 keeps every output (about 1/4100) a normal f16 */
         {MC_DTYPE_F16, 4100, 520, 1, MC_LAYOUT_CONTIGUOUS, MC_LAYOUT_CONTIGUOUS, 0, false, 0, 0, 0.05f},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {

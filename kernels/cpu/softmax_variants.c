@@ -25,10 +25,11 @@
 
 #define SOFTMAX_SEGMENT_COLS 1024     /* softmax_blocked: rows longer than this are split */
 #define SOFTMAX_ELEMS_PER_THREAD 16384 /* below this much work per thread, waking one costs more */
-/* the streaming variants write y around the caches (non-temporal) from this size on: an output twice
- * a core's L2 would be evicted before anyone read it; a smaller one is read back from cache.
- * Measured: at 7.8 and 58.7 MB streaming was x1.2-1.3, at 0.5 MB x0.8 (docs/performance.md). */
-#define SOFTMAX_STREAM_BYTES (INT64_C(4) << 20)
+/* the streaming variants write y around the caches (non-temporal) from this size of y on: an
+ * output about a core's L2 per thread would be evicted before anyone read it; a smaller one is
+ * read back from cache. At load ~2 streaming was x1.15 with 3.9 and 29 MB of f32 y, x0.78 with
+ * 0.23 MB (docs/performance.md). */
+#define SOFTMAX_STREAM_BYTES (INT64_C(2) << 20)
 
 typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_STREAM } softmax_algo;
 
