@@ -47,7 +47,7 @@ void mc_avx2_store_row_nt(mc_dtype dt, uint8_t *y, const float *v, int64_t n, fl
 
 /* Prefetches the cache lines of elements [j, j + 32) of a row of eb-byte elements at p (NULL: none),
  * into L2 (prefetcht1): L1 already holds this row's x and the f32 scratch row (32 KiB of 48 at
- * 4096 f32 columns), and pass 1 of the next row streams from L2 at its full rate. */
+ * 4096 f32 columns); prefetcht0 measured x0.94-0.98 at 7.8 and 58.7 MB (load ~1). */
 static inline void mc_softmax_prefetch_block(const uint8_t *p, int64_t eb, int64_t j)
 {
     if (!p)
