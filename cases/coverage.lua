@@ -50,6 +50,13 @@ suite "coverage.softmax.neg_inf_strided" {
   neg_inf = 0.5, causal = {0, 1},
 }
 
+-- Outputs of 2 MiB and more: the streaming softmaxes write them with non-temporal stores (rows whose
+-- start is vector-aligned; the others, and each row's tail, through ordinary stores). Scale 0.25
+-- keeps every f16 output a normal number.
+suite "coverage.softmax.streamed" {
+  op = "softmax", dtype = {"f32", "f16", "bf16"}, rows = 260, cols = 4100, scale = 0.25,
+}
+
 -- A long causal cache seen from query 0: the flash variant's later key chunks are wholly masked
 -- for the first rows, and its merge skips them.
 suite "coverage.sdpa.masked_chunks" {

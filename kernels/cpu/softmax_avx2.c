@@ -214,6 +214,85 @@ void mc_avx2_online_out(mc_dtype xdt, const uint8_t *x, mc_dtype ydt, uint8_t *y
     }
 }
 
+/* max_j round(scale x_j) is round(scale max_j x_j) for scale >= 0 (rounding is monotonic), and
+ * round(scale min_j x_j) for scale < 0: one multiply per row instead of one per element. */
+float mc_avx2_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const int lowest = scale < 0.0f;
+    const float none = lowest ? INFINITY : -INFINITY;
+    __m256 m0 = _mm256_set1_ps(none), m1 = m0;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m256 v0 = load8(dt, x + j * eb), v1 = load8(dt, x + (j + 8) * eb);
+        m0 = lowest ? _mm256_min_ps(m0, v0) : _mm256_max_ps(m0, v0);
+        m1 = lowest ? _mm256_min_ps(m1, v1) : _mm256_max_ps(m1, v1);
+    }
+    for (; j < n; j += 8) {
+        const __m256 v = n - j >= 8 ? load8(dt, x + j * eb) : load_tail(dt, x + j * eb, n - j, none);
+        m0 = lowest ? _mm256_min_ps(m0, v) : _mm256_max_ps(m0, v);
+    }
+    if (n == 0)
+        return -INFINITY;
+    const __m256 m = lowest ? _mm256_min_ps(m0, m1) : _mm256_max_ps(m0, m1);
+    return scale * (lowest ? -mc_hmax_avx2(_mm256_sub_ps(_mm256_setzero_ps(), m)) : mc_hmax_avx2(m));
+}
+
+float mc_avx2_exp_sum_x(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                        const uint8_t *next_x)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const __m256 s = _mm256_set1_ps(scale), m = _mm256_set1_ps(-max);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        mc_softmax_prefetch_block(next_x, eb, j);
+        for (int i = 0; i < 32; i += 16) {
+            const __m256 e0 = mc_exp_avx2(_mm256_fmadd_ps(s, load8(dt, x + (j + i) * eb), m));
+            const __m256 e1 = mc_exp_avx2(_mm256_fmadd_ps(s, load8(dt, x + (j + i + 8) * eb), m));
+            _mm256_storeu_ps(v + j + i, e0);
+            _mm256_storeu_ps(v + j + i + 8, e1);
+            s0 = _mm256_add_ps(s0, e0);
+            s1 = _mm256_add_ps(s1, e1);
+        }
+    }
+    for (; j + 8 <= n; j += 8) {
+        const __m256 e = mc_exp_avx2(_mm256_fmadd_ps(s, load8(dt, x + j * eb), m));
+        _mm256_storeu_ps(v + j, e);
+        s0 = _mm256_add_ps(s0, e);
+    }
+    if (j < n) {
+        /* the padding lanes (0, whatever the sign of scale) are cleared before they reach the sum */
+        const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 e = mc_exp_avx2(_mm256_fmadd_ps(s, load_tail(dt, x + j * eb, n - j, 0.0f), m));
+        e = _mm256_and_ps(e, _mm256_castsi256_ps(live));
+        store_tail(MC_DTYPE_F32, (uint8_t *)(v + j), e, n - j);
+        s1 = _mm256_add_ps(s1, e);
+    }
+    return mc_hsum_avx2(_mm256_add_ps(s0, s1));
+}
+
+void mc_avx2_store_row_nt(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    int64_t j = 0;
+    /* non-temporal stores need a vector-aligned row; they skip reading y's lines before writing */
+    if (stream && ((uintptr_t)y & (uintptr_t)(8 * eb - 1)) == 0) {
+        const __m256 f = _mm256_set1_ps(mul / div); /* as mc_avx2_store_row */
+        for (; j + 8 <= n; j += 8) {
+            const __m256 w = _mm256_mul_ps(_mm256_loadu_ps(v + j), f);
+            if (dt == MC_DTYPE_F32)
+                _mm256_stream_ps((float *)(y + j * eb), w);
+            else if (dt == MC_DTYPE_F16)
+                _mm_stream_si128((__m128i *)(y + j * eb), _mm256_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            else
+                _mm_stream_si128((__m128i *)(y + j * eb), bf16_of(w));
+        }
+        _mm_sfence(); /* ordered before any later store of this thread, the run's end included */
+    }
+    mc_avx2_store_row(dt, y + j * eb, v + j, n - j, mul, div);
+}
+
 void mc_avx2_exp_n(const float *x, float *out, int n)
 {
     for (int i = 0; i < n; i += 8) {

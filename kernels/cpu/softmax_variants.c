@@ -1,11 +1,13 @@
-/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2),
- * single-pass online (softmax_online) and segmented for long rows (softmax_blocked).
+/* kernels/cpu/softmax_variants.c: the vectorised softmax variants: three-pass (softmax_avx2; and
+ * softmax_avx2_stream, softmax_avx512 reading x twice), single-pass online (softmax_online) and
+ * segmented for long rows (softmax_blocked).
  * SPDX-License-Identifier: MIT
  *
  * How they share work:
- *  1. All three run their arithmetic through the AVX2 row primitives (softmax_avx2.c), so each
- *     declares the AVX2/FMA/F16C probe; the scalar path here covers rows the vector code cannot
- *     load: strided rows (nb[0] != element size) and bases off an element boundary.
+ *  1. They run their arithmetic through row primitives: AVX2 (softmax_avx2.c), or AVX-512
+ *     (softmax_avx512.c) for softmax_avx512; each declares the probe of its set. The scalar path
+ *     here covers rows the vector code cannot load: strided rows (nb[0] != element size) and bases
+ *     off an element boundary.
  *  2. A row is the unit of work. Rows are split between threads in contiguous ranges, and a row's
  *     arithmetic never depends on which thread ran it, so results are bitwise the same for every
  *     thread count. softmax_blocked may also split one long row's segments between threads; the
@@ -19,11 +21,28 @@
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/softmax_avx2.h"
+#include "kernels/cpu/softmax_avx512.h"
 
 #define SOFTMAX_SEGMENT_COLS 1024     /* softmax_blocked: rows longer than this are split */
 #define SOFTMAX_ELEMS_PER_THREAD 16384 /* below this much work per thread, waking one costs more */
+/* the streaming variants write y around the caches (non-temporal) from this size of y on: an
+ * output about a core's L2 per thread would be evicted before anyone read it; a smaller one is
+ * read back from cache. At load ~2 streaming was x1.15 with 3.9 and 29 MB of f32 y, x0.78 with
+ * 0.23 MB (docs/performance.md). */
+#define SOFTMAX_STREAM_BYTES (INT64_C(2) << 20)
 
-typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED } softmax_algo;
+typedef enum softmax_algo { ALGO_THREE_PASS, ALGO_ONLINE, ALGO_BLOCKED, ALGO_STREAM } softmax_algo;
+
+/* The streaming rows' primitives, in one instruction set (contracts in softmax_avx2.h). */
+typedef struct softmax_stream_isa {
+    float (*row_max)(mc_dtype dt, const uint8_t *x, int64_t n, float scale);
+    float (*exp_sum)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                     const uint8_t *next_x);
+    void (*store_row)(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
+} softmax_stream_isa;
+
+static const softmax_stream_isa stream_avx2 = {mc_avx2_row_max, mc_avx2_exp_sum_x, mc_avx2_store_row_nt};
+static const softmax_stream_isa stream_avx512 = {mc_avx512_row_max, mc_avx512_exp_sum, mc_avx512_store_row};
 
 /* One row: where its x and y start, and how much of it the causal mask leaves. */
 typedef struct softmax_row {
@@ -45,13 +64,9 @@ static softmax_row row_at(const mc_softmax_args *s, int64_t r)
     return row;
 }
 
-/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one.
- * Returns the largest dst[j] (-inf for n == 0). */
-static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
+/* dst[j] = scale * x[j] for n columns at p, one by one; returns the largest dst[j]. */
+static float gather_strided(const mc_tensor *x, const uint8_t *p, int64_t n, float scale, float *dst)
 {
-    const uint8_t *p = row + j0 * x->nb[0];
-    if (mc_cpu_row_is_dense_aligned(x, p))
-        return mc_avx2_load_row_max(x->dtype, p, n, scale, dst);
     float max = -INFINITY;
     for (int64_t j = 0; j < n; j++) {
         dst[j] = scale * mc_cpu_load(x->dtype, p + j * x->nb[0]);
@@ -60,17 +75,32 @@ static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t 
     return max;
 }
 
+/* dst[j] = scale * x[j0 + j] for n columns: vector loads for a dense row, else one by one.
+ * Returns the largest dst[j] (-inf for n == 0). */
+static float gather(const mc_tensor *x, const uint8_t *row, int64_t j0, int64_t n, float scale, float *dst)
+{
+    const uint8_t *p = row + j0 * x->nb[0];
+    if (mc_cpu_row_is_dense_aligned(x, p))
+        return mc_avx2_load_row_max(x->dtype, p, n, scale, dst);
+    return gather_strided(x, p, n, scale, dst);
+}
+
+/* y[j] = v[j] * mul / div for n columns at p, one by one. */
+static void scatter_strided(const mc_tensor *y, uint8_t *p, const float *v, int64_t n, float mul, float div)
+{
+    const float f = mul / div; /* as the vector paths: a reciprocal and a multiply */
+    for (int64_t j = 0; j < n; j++)
+        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * f);
+}
+
 /* y[j0 + j] = v[j] * mul / div for n columns. */
 static void scatter(const mc_tensor *y, uint8_t *row, int64_t j0, const float *v, int64_t n, float mul, float div)
 {
     uint8_t *p = row + j0 * y->nb[0];
-    if (mc_cpu_row_is_dense_aligned(y, p)) {
+    if (mc_cpu_row_is_dense_aligned(y, p))
         mc_avx2_store_row(y->dtype, p, v, n, mul, div);
-        return;
-    }
-    const float f = mul / div; /* as the vector path: a reciprocal and a multiply */
-    for (int64_t j = 0; j < n; j++)
-        mc_cpu_store(y->dtype, p + j * y->nb[0], v[j] * f);
+    else
+        scatter_strided(y, p, v, n, mul, div);
 }
 
 /* y[j] = 0 for j in [j0, cols): masked columns. 0.0 is all-zero bytes in f32, f16 and bf16. */
@@ -100,6 +130,43 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
     const float sum = mc_avx2_exp_sum(v, row.visible, max);
     scatter(&s->y, row.y, 0, v, row.visible, 1.0f, sum);
     zero_fill(&s->y, row.y, row.visible, s->y.ne[0]);
+}
+
+/* ---- streaming (AVX2 or AVX-512): max from x, exp-sum from x into the scratch row, scaled store ---- */
+
+/* x is read twice (the second time from L1: a 4096-wide f32 row is 16 KiB) and never copied;
+ * while the exp pass computes, the next row's x is prefetched, so memory works under the
+ * arithmetic; a large y is written non-temporally (job.stream). A strided x is copied (scaled)
+ * into the scratch row first and the same passes run over the copy. */
+static void stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
+                       const softmax_row *next, int stream)
+{
+    const softmax_row row = row_at(s, r);
+    const mc_tensor *x = &s->x, *y = &s->y;
+    const int ydense = mc_cpu_row_is_dense_aligned(y, row.y);
+    mc_dtype dt = x->dtype;
+    const uint8_t *src = row.x;
+    float scale = s->scale, max;
+    if (mc_cpu_row_is_dense_aligned(x, row.x)) {
+        max = isa->row_max(dt, row.x, row.visible, scale);
+    } else {
+        max = gather_strided(x, row.x, row.visible, scale, v);
+        dt = MC_DTYPE_F32;
+        src = (const uint8_t *)v;
+        scale = 1.0f;
+    }
+    if (max == -INFINITY) {
+        zero_fill(y, row.y, 0, y->ne[0]);
+        return;
+    }
+    /* src is x or a copy of it; the next row is x's, dense where this one is */
+    const uint8_t *next_x = next && src == row.x ? next->x : NULL;
+    const float sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
+    if (ydense)
+        isa->store_row(y->dtype, row.y, v, row.visible, 1.0f, sum, stream);
+    else
+        scatter_strided(y, row.y, v, row.visible, 1.0f, sum);
+    zero_fill(y, row.y, row.visible, y->ne[0]);
 }
 
 /* ---- online: one pass for the max and the sum, one to write ---- */
@@ -216,6 +283,8 @@ static void blocked_row(const mc_softmax_args *s, int64_t r, float *v, float *se
 typedef struct softmax_job {
     const mc_softmax_args *s;
     softmax_algo algo;
+    const softmax_stream_isa *isa; /* ALGO_STREAM: whose primitives */
+    int stream;              /* ALGO_STREAM: y written with non-temporal stores */
     int64_t rows;
     float *scratch;          /* per thread: stride floats */
     int64_t stride;
@@ -236,6 +305,10 @@ static void run_rows(void *arg, int tid, int nthreads)
             three_pass_row(job->s, r, v);
         else if (job->algo == ALGO_ONLINE)
             online_row(job->s, r);
+        else if (job->algo == ALGO_STREAM) {
+            const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
+            stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream);
+        }
         else
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
     }
@@ -284,11 +357,13 @@ static int thread_count(const mc_kernel_ctx *kc, int64_t elems)
     return want < 1 ? 1 : (int)want;
 }
 
-static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_algo algo, mc_err *err)
+static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_algo algo,
+                             const softmax_stream_isa *isa, mc_err *err)
 {
     const mc_softmax_args *s = &args->u.softmax;
     const int64_t cols = s->x.ne[0], nseg = segment_count(cols);
-    softmax_job job = {.s = s, .algo = algo, .rows = s->y.ne[1] * s->y.ne[2] * s->y.ne[3]};
+    softmax_job job = {.s = s, .algo = algo, .isa = isa, .rows = s->y.ne[1] * s->y.ne[2] * s->y.ne[3]};
+    job.stream = algo == ALGO_STREAM && job.rows * cols * mc_cpu_elem_bytes(s->y.dtype) >= SOFTMAX_STREAM_BYTES;
     int nthreads = thread_count(kc, job.rows * cols);
     const int split_rows = algo == ALGO_BLOCKED && cols > SOFTMAX_SEGMENT_COLS && job.rows < nthreads;
     if (!split_rows && nthreads > job.rows)
@@ -314,22 +389,37 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_alg
 
 static mc_status softmax_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_THREE_PASS, err);
+    return softmax_run(kc, args, ALGO_THREE_PASS, NULL, err);
+}
+
+static mc_status softmax_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return softmax_run(kc, args, ALGO_STREAM, &stream_avx512, err);
+}
+
+static mc_status softmax_avx2_stream_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return softmax_run(kc, args, ALGO_STREAM, &stream_avx2, err);
 }
 
 static mc_status softmax_online_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_ONLINE, err);
+    return softmax_run(kc, args, ALGO_ONLINE, NULL, err);
 }
 
 static mc_status softmax_blocked_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return softmax_run(kc, args, ALGO_BLOCKED, err);
+    return softmax_run(kc, args, ALGO_BLOCKED, NULL, err);
 }
 
 static const char *softmax_probe(mc_backend_ctx *ctx)
 {
     return mc_cpu_has_avx2() ? NULL : "needs AVX2, FMA and F16C";
+}
+
+static const char *softmax_avx512_probe(mc_backend_ctx *ctx)
+{
+    return mc_avx512_softmax_probe();
 }
 
 static const char *softmax_supports(const mc_args *args)
@@ -374,4 +464,28 @@ const mc_variant mc_variant_softmax_blocked = {
     .run = softmax_blocked_run,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)softmax_blocked_run,
+};
+
+const mc_variant mc_variant_softmax_avx512 = {
+    .op = MC_OP_SOFTMAX,
+    .backend = "cpu",
+    .name = "softmax_avx512",
+    .probe = softmax_avx512_probe,
+    .requires = "avx512f,avx512bw,avx512vl",
+    .supports = softmax_supports,
+    .run = softmax_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)softmax_avx512_run,
+};
+
+const mc_variant mc_variant_softmax_avx2_stream = {
+    .op = MC_OP_SOFTMAX,
+    .backend = "cpu",
+    .name = "softmax_avx2_stream",
+    .probe = softmax_probe,
+    .requires = "avx2,fma,f16c",
+    .supports = softmax_supports,
+    .run = softmax_avx2_stream_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)softmax_avx2_stream_run,
 };

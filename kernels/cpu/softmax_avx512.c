@@ -1,0 +1,195 @@
+/* kernels/cpu/softmax_avx512.c: AVX-512 row primitives for softmax_avx512 (16 lanes, masked tails,
+ * vector f16/bf16 conversions) and the branch-free 16-lane exp (table of 2^(j/16) + vscalefps).
+ * SPDX-License-Identifier: MIT */
+#include <immintrin.h>
+#include <math.h>
+
+#include "kernels/cpu/cpu_access.h"
+#include "kernels/cpu/softmax_avx2.h"
+#include "kernels/cpu/softmax_avx512.h"
+
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+
+/* 2^(j/16), j = 0..15, each rounded to nearest f32. */
+static const float exp2_sixteenths[16] = {
+    0x1p+0f,       0x1.0b5586p+0f, 0x1.172b84p+0f, 0x1.2387a6p+0f, 0x1.306fep+0f,  0x1.3dea64p+0f,
+    0x1.4bfdaep+0f, 0x1.5ab07ep+0f, 0x1.6a09e6p+0f, 0x1.7a1148p+0f, 0x1.8ace54p+0f, 0x1.9c4918p+0f,
+    0x1.ae89fap+0f, 0x1.c199bep+0f, 0x1.d5818ep+0f, 0x1.ea4afap+0f,
+};
+
+/* exp(x), 16 lanes, x <= 1e5 (softmax's arguments are <= 0 up to one rounding), no branch.
+ *
+ * exp(x) = 2^(n/16) e^r: n = round(16 x / ln2), r = x - n ln2/16, |r| <= ln2/32 = 0.0217;
+ * 2^(n/16) = 2^floor(n/16) T[n mod 16] with T the table above.
+ * Reduction: n comes from the 1.5 * 2^23 rounding trick (its low 4 bits index T directly);
+ * ln2/16 = L1 + L2 with L1 = 355/8192 (9 bits) so n L1 is exact for |n| <= 2400; each of the two
+ * FMAs rounds once: r carries 2 u |r| <= 0.05 u (u = 2^-24), plus |n| |L1 + L2 - ln2/16| <= 2400 *
+ * 2^-41 = 0.01 u; an absolute error d in r is a relative error d in e^r.
+ * Polynomial: e^r ~ 1 + r q, q = 1 + r/2 + r^2/6 (Taylor, degree 3): truncation r^4/24 <= 9.2e-9
+ * = 0.16 u; q and r q round once each, reaching the result damped by |r|: <= 0.05 u.
+ * Assembly: T[j] rounded to f32: u; T + T (r q) is one FMA: u. vscalefps multiplies by
+ * 2^floor(n/16) exactly while the result is normal, and rounds once into the subnormals (0.5 ulp
+ * of 2^-149 absolute, which the op budgets as underflow_abs).
+ * Total: |rel err| <= (0.05 + 0.01 + 0.16 + 0.05 + 1 + 1) u = 2.3 u = 1.15 ulp (ulp = 2^-23 at
+ * worst), inside the op's exp_ulps = 4 (engine/ops/op_common.c). test_kernels_cpu sweeps it
+ * against exp() over the whole float range and holds it to 2 ulp, as the AVX2 exp.
+ * Edges: x < -104 (exp below half the smallest subnormal; -inf included) is clamped to -104,
+ * whose 2^-150 T e^r < 2^-150 rounds to exactly 0; x > 88.73 comes out inf (scalef overflows). */
+AVX512_TARGET static inline __m512 exp16(__m512 x)
+{
+    const __m512 magic = _mm512_set1_ps(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
+    const __m512 k = _mm512_fmadd_ps(x, _mm512_set1_ps(23.0831206542234f), magic);
+    const __m512 n = _mm512_sub_ps(k, magic);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.63p-5f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-0x1.bd0106p-17f), r);
+    __m512 q = _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    /* k's low mantissa bits hold n; vpermps reads the low 4 of each index: n mod 16 */
+    const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(k), _mm512_loadu_ps(exp2_sixteenths));
+    const __m512 e = _mm512_fmadd_ps(t, _mm512_mul_ps(r, q), t);
+    /* scalef multiplies by 2^floor(second operand): floor(n / 16) */
+    return _mm512_scalef_ps(e, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+}
+
+/* The first k lanes of 16 (k <= 16). */
+static inline __mmask16 lanes(int64_t k)
+{
+    return (__mmask16)((1u << k) - 1u);
+}
+
+/* 16 elements of dtype dt at p as floats; lanes outside mask k read nothing and are 0. */
+AVX512_TARGET static inline __m512 load16(mc_dtype dt, const uint8_t *p, __mmask16 k)
+{
+    switch (dt) {
+    case MC_DTYPE_F16:
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, p));
+    case MC_DTYPE_BF16:
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, p)), 16));
+    default:
+        return _mm512_maskz_loadu_ps(k, p);
+    }
+}
+
+/* 16 floats to bf16 bits as mc_f32_to_bf16: round to nearest even, a NaN kept a quiet NaN. */
+AVX512_TARGET static inline __m256i bf16_of(__m512 v)
+{
+    const __m512i x = _mm512_castps_si512(v);
+    const __m512i hi = _mm512_srli_epi32(x, 16);
+    const __m512i lsb = _mm512_and_si512(hi, _mm512_set1_epi32(1));
+    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(x, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    const __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    const __m512i bits = _mm512_mask_or_epi32(rounded, nan, hi, _mm512_set1_epi32(0x40));
+    return _mm512_cvtepi32_epi16(bits);
+}
+
+/* Stores the lanes of mask k as dtype dt at p, rounded to nearest even. */
+AVX512_TARGET static inline void store16(mc_dtype dt, uint8_t *p, __m512 v, __mmask16 k)
+{
+    switch (dt) {
+    case MC_DTYPE_F16:
+        _mm256_mask_storeu_epi16(p, k, _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        break;
+    case MC_DTYPE_BF16:
+        _mm256_mask_storeu_epi16(p, k, bf16_of(v));
+        break;
+    default:
+        _mm512_mask_storeu_ps(p, k, v);
+        break;
+    }
+}
+
+/* max_j round(scale x_j) is round(scale max_j x_j) for scale >= 0 (rounding is monotonic), and
+ * round(scale min_j x_j) for scale < 0: one multiply per row instead of one per element. */
+AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const int lowest = scale < 0.0f;
+    const __m512 none = _mm512_set1_ps(lowest ? INFINITY : -INFINITY);
+    __m512 m0 = none, m1 = none;
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        const __m512 v0 = load16(dt, x + j * eb, 0xFFFF), v1 = load16(dt, x + (j + 16) * eb, 0xFFFF);
+        m0 = lowest ? _mm512_min_ps(m0, v0) : _mm512_max_ps(m0, v0);
+        m1 = lowest ? _mm512_min_ps(m1, v1) : _mm512_max_ps(m1, v1);
+    }
+    for (; j < n; j += 16) {
+        const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
+        const __m512 v = load16(dt, x + j * eb, k);
+        m0 = lowest ? _mm512_mask_min_ps(m0, k, m0, v) : _mm512_mask_max_ps(m0, k, m0, v);
+    }
+    if (n == 0)
+        return -INFINITY;
+    const float m = lowest ? _mm512_reduce_min_ps(_mm512_min_ps(m0, m1)) : _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+    return scale * m;
+}
+
+AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                      const uint8_t *next_x)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+    int64_t j = 0;
+    for (; j + 32 <= n; j += 32) {
+        mc_softmax_prefetch_block(next_x, eb, j);
+        const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
+        const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
+        _mm512_storeu_ps(v + j, e0);
+        _mm512_storeu_ps(v + j + 16, e1);
+        s0 = _mm512_add_ps(s0, e0);
+        s1 = _mm512_add_ps(s1, e1);
+    }
+    for (; j < n; j += 16) {
+        const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
+        const __m512 e = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, k), m));
+        _mm512_mask_storeu_ps(v + j, k, e);
+        s1 = _mm512_mask_add_ps(s1, k, s1, e);
+    }
+    /* lanes added in a fixed order: the result depends on the inputs only */
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,
+                                       int stream)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    /* one factor, then a multiply per element: the bound budgets a reciprocal and a multiply */
+    const __m512 f = _mm512_set1_ps(mul / div);
+    int64_t j = 0;
+    /* non-temporal stores need a vector-aligned row; they skip reading y's lines before writing */
+    if (stream && ((uintptr_t)y & (uintptr_t)(16 * eb - 1)) == 0) {
+        for (; j + 16 <= n; j += 16) {
+            const __m512 w = _mm512_mul_ps(_mm512_loadu_ps(v + j), f);
+            if (dt == MC_DTYPE_F32)
+                _mm512_stream_ps((float *)(y + j * eb), w);
+            else if (dt == MC_DTYPE_F16)
+                _mm256_stream_si256((__m256i *)(y + j * eb), _mm512_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            else
+                _mm256_stream_si256((__m256i *)(y + j * eb), bf16_of(w));
+        }
+        _mm_sfence(); /* ordered before any later store of this thread, the run's end included */
+    }
+    for (; j + 16 <= n; j += 16)
+        store16(dt, y + j * eb, _mm512_mul_ps(_mm512_loadu_ps(v + j), f), 0xFFFF);
+    if (j < n) {
+        const __mmask16 k = lanes(n - j);
+        store16(dt, y + j * eb, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, v + j), f), k);
+    }
+}
+
+AVX512_TARGET void mc_avx512_exp_n(const float *x, float *out, int n)
+{
+    for (int i = 0; i < n; i += 16) {
+        const __mmask16 k = lanes(n - i < 16 ? n - i : 16);
+        _mm512_mask_storeu_ps(out + i, k, exp16(_mm512_maskz_loadu_ps(k, x + i)));
+    }
+}
+
+const char *mc_avx512_softmax_probe(void)
+{
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl"))
+        return "needs AVX-512 F, BW and VL";
+    return NULL;
+}
