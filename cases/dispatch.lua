@@ -18,6 +18,14 @@ suite "dispatch.gemm.forced_bf16" {
   kernel = {"gemm_tiled_bf16_avx512bf16_12x32", "gemm_tiled_bf16_amx_16x32"},
 }
 
+-- The cuda dispatcher's kernels (gemm_cuda_dispatch), forced by name in f16, which the tensor-core
+-- kernel takes too. Without a CUDA device they are skipped as unavailable; in a build without the
+-- cuda backend their names are known as that backend's (engine/runparams.c) and pair with nothing.
+suite "dispatch.gemm.forced.cuda" {
+  op = "gemm", dtype = "f16", m = 33, n = 8, k = 64,
+  kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128"},
+}
+
 -- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny
 -- (m n k <= 32^3), small_m (m <= 32), medium (<= 256^3) and large.
 -- In bf16 too: the bf16 kernels head the tiled classes' lists (and decline f32).

@@ -21,11 +21,18 @@ struct mc_buf {
 
 /* What a device backend adds to each timing (engine/perf.c asks after every timed case). */
 typedef struct mc_device_timing_note {
+    double case_bytes;    /* in: the bytes the timed case moves (0: unknown) */
+    double ws_roof_gbs;   /* the copy bandwidth of a copy moving case_bytes (read + written), timed as
+                             cases are (a batch of back-to-back copies): the roof where the data lives
+                             when the case is small enough for the cache; 0: not measured */
     double roof_gbs;      /* the device's own copy bandwidth (bytes read + written per ns), the roof of
                              its bandwidth-bound rows; 0: the host's bandwidth applies */
     double min_clock_mhz; /* lowest device clock seen at the end of a timed batch, 0: unknown */
+    double min_mem_mhz;   /* lowest memory clock seen likewise, 0: unknown */
+    double max_temp_c;    /* highest temperature seen likewise, 0: unknown */
     int batches;          /* timed batches since the last note */
     int throttled;        /* of those, how many the device reported throttled (power, heat) */
+    uint64_t reasons;     /* the device's throttle reason bits seen over those batches, or-ed (NVML's) */
 } mc_device_timing_note;
 
 typedef struct mc_backend {
@@ -47,6 +54,8 @@ typedef struct mc_backend {
     /* Device timer: begin, then end returns the elapsed nanoseconds of the work between them. */
     mc_status (*timer_begin)(mc_backend_ctx *ctx, mc_err *err);
     mc_status (*timer_end)(mc_backend_ctx *ctx, double *elapsed_ns /* out */, mc_err *err);
+    /* What the timer measures, stored with every timing ("name: definition"); NULL: undeclared. */
+    const char *timer_definition;
     /* Optional: the identity of the device code a variant ran (a hash of its program binary), or
      * NULL when unknown. Host-code backends leave it NULL: the store hashes their machine code. */
     const char *(*program_hash)(mc_backend_ctx *ctx, const char *variant);

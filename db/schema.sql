@@ -1,4 +1,4 @@
--- db/schema.sql: the results store's schema at PRAGMA user_version 3, for people and the sqlite3 shell.
+-- db/schema.sql: the results store's schema at PRAGMA user_version 4, for people and the sqlite3 shell.
 -- db/store.c applies the same statements as its migrations, in order (tests/test_store.c checks they match).
 -- SPDX-License-Identifier: MIT
 --
@@ -162,4 +162,19 @@ ALTER TABLE run ADD COLUMN sel_op TEXT;
 ALTER TABLE run ADD COLUMN sel_filter TEXT;
 ALTER TABLE run ADD COLUMN sel_variants TEXT;
 
-PRAGMA user_version = 3;
+-- migration 4: what each timing's timer measured (its definition, '' for a timing stored before),
+-- and for device backends the device's copy roof (and that of a copy of the case's own size, timed
+-- alike, where the case is smaller than the roof's copy), lowest SM and memory clocks, highest temperature,
+-- the timed batches, how many of them were throttled and the throttle reason bits seen (NULL for
+-- host timings and timings stored before)
+ALTER TABLE timing ADD COLUMN timer TEXT NOT NULL DEFAULT '';
+ALTER TABLE timing ADD COLUMN device_roof_gbs REAL;
+ALTER TABLE timing ADD COLUMN device_ws_roof_gbs REAL;
+ALTER TABLE timing ADD COLUMN device_sm_mhz REAL;
+ALTER TABLE timing ADD COLUMN device_mem_mhz REAL;
+ALTER TABLE timing ADD COLUMN device_temp_c REAL;
+ALTER TABLE timing ADD COLUMN device_batches INTEGER;
+ALTER TABLE timing ADD COLUMN device_throttled INTEGER;
+ALTER TABLE timing ADD COLUMN device_throttle_reasons INTEGER;
+
+PRAGMA user_version = 4;

@@ -177,6 +177,18 @@ static const char schema_v3[] = "ALTER TABLE run ADD COLUMN sel_tier TEXT;\n"
                                 "ALTER TABLE run ADD COLUMN sel_filter TEXT;\n"
                                 "ALTER TABLE run ADD COLUMN sel_variants TEXT;\n";
 
+/* 4: each timing's timer definition and, for device backends, the device's roof, clocks,
+ * temperature and throttling over its batches (issue 16: the timer's definition with every timing) */
+static const char schema_v4[] = "ALTER TABLE timing ADD COLUMN timer TEXT NOT NULL DEFAULT '';\n"
+                                "ALTER TABLE timing ADD COLUMN device_roof_gbs REAL;\n"
+                                "ALTER TABLE timing ADD COLUMN device_ws_roof_gbs REAL;\n"
+                                "ALTER TABLE timing ADD COLUMN device_sm_mhz REAL;\n"
+                                "ALTER TABLE timing ADD COLUMN device_mem_mhz REAL;\n"
+                                "ALTER TABLE timing ADD COLUMN device_temp_c REAL;\n"
+                                "ALTER TABLE timing ADD COLUMN device_batches INTEGER;\n"
+                                "ALTER TABLE timing ADD COLUMN device_throttled INTEGER;\n"
+                                "ALTER TABLE timing ADD COLUMN device_throttle_reasons INTEGER;\n";
+
 /* PostgreSQL only: case parameters also as jsonb (queries by parameter use its index), and the
  * few SQLite functions that report queries use, so their SQL runs on both. */
 static const char schema_v1_pg_extra[] =
@@ -195,6 +207,7 @@ static const mc_migration migrations[] = {
     [1] = {.sql = schema_v1, .pg_extra = schema_v1_pg_extra},
     [2] = {.sql = schema_v2},
     [3] = {.sql = schema_v3},
+    [4] = {.sql = schema_v4},
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == MC_STORE_VERSION + 1, "one migration per version");
 

@@ -14,7 +14,7 @@
 #include "core/status.h"
 #include "stats/timing.h"
 
-#define MC_STORE_VERSION 3 /* schema version this build writes (SQLite: PRAGMA user_version) */
+#define MC_STORE_VERSION 4 /* schema version this build writes (SQLite: PRAGMA user_version) */
 
 typedef struct mc_store mc_store;
 

@@ -64,9 +64,14 @@ const mc_merge_step mc_merge_steps[] = {
      MC_COUNT_RESULTS},
     {"timings",
      "INSERT INTO main.timing (result_id, n, calls_per_sample, min_ns, median_ns, mad_ns, ci_lo_ns, ci_hi_ns, "
-     "gflops, gbs, cpu_mhz, loadavg, resolution_ns, converged, samples) "
+     "gflops, gbs, cpu_mhz, loadavg, resolution_ns, converged, samples, timer, device_roof_gbs, device_ws_roof_gbs, "
+     "device_sm_mhz, "
+     "device_mem_mhz, device_temp_c, device_batches, device_throttled, device_throttle_reasons) "
      "SELECT mres.id, t.n, t.calls_per_sample, t.min_ns, t.median_ns, t.mad_ns, t.ci_lo_ns, t.ci_hi_ns, t.gflops, "
-     "t.gbs, t.cpu_mhz, t.loadavg, t.resolution_ns, t.converged, t.samples FROM src.timing t "
+     "t.gbs, t.cpu_mhz, t.loadavg, t.resolution_ns, t.converged, t.samples, t.timer, t.device_roof_gbs, "
+     "t.device_ws_roof_gbs, "
+     "t.device_sm_mhz, t.device_mem_mhz, t.device_temp_c, t.device_batches, t.device_throttled, "
+     "t.device_throttle_reasons FROM src.timing t "
      "JOIN src.result x ON x.id = t.result_id " RUN_MAP CASE_MAP VARIANT_MAP
      "JOIN main.result mres ON mres.run_id = mr.id AND mres.case_id = mc.id AND mres.variant_id = mv.id "
      "WHERE true ON CONFLICT (result_id) DO NOTHING",

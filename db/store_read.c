@@ -356,6 +356,15 @@ static int add_timing(const mc_dbv *col, int n_col, void *ctx)
     t->loadavg = mc_dbv_as_real(&col[18], 0);
     t->resolution_ns = mc_dbv_as_real(&col[19], 0);
     t->converged = mc_dbv_as_int(&col[20]) != 0;
+    mc_dbv_copy(&col[22], t->timer, sizeof t->timer);
+    t->device_roof_gbs = mc_dbv_as_real(&col[23], 0);
+    t->device_ws_roof_gbs = mc_dbv_as_real(&col[24], 0);
+    t->device_mhz = mc_dbv_as_real(&col[25], 0);
+    t->device_mem_mhz = mc_dbv_as_real(&col[26], 0);
+    t->device_temp_c = mc_dbv_as_real(&col[27], 0);
+    t->device_batches = (double)mc_dbv_as_int(&col[28]);
+    t->device_throttled = (double)mc_dbv_as_int(&col[29]);
+    t->device_reasons = (double)mc_dbv_as_int(&col[30]);
     if (!row->params_json)
         w->status = mc_err_set(w->err, MC_ERR_NOMEM, "no memory for case params");
     if (!w->status)
@@ -369,7 +378,9 @@ mc_status mc_store_load_timings(mc_store *s, int64_t run_id, mc_timing_set *out,
     static const char sql[] =
         "SELECT c.id, v.id, c.key, c.op, c.params, v.backend, v.name, v.code_hash, t.n, t.calls_per_sample, "
         "t.min_ns, t.median_ns, t.mad_ns, t.ci_lo_ns, t.ci_hi_ns, t.gflops, t.gbs, t.cpu_mhz, t.loadavg, "
-        "t.resolution_ns, t.converged, t.samples "
+        "t.resolution_ns, t.converged, t.samples, t.timer, t.device_roof_gbs, t.device_ws_roof_gbs, t.device_sm_mhz, "
+        "t.device_mem_mhz, "
+        "t.device_temp_c, t.device_batches, t.device_throttled, t.device_throttle_reasons "
         "FROM result r JOIN timing t ON t.result_id = r.id JOIN test_case c ON c.id = r.case_id "
         "JOIN variant v ON v.id = r.variant_id WHERE r.run_id = ?1 ORDER BY c.key, v.backend, v.name";
     const mc_dbv p[] = {mc_dbv_int(run_id)};

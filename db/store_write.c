@@ -210,6 +210,21 @@ static mc_status variant_id(mc_store *s, const char *backend, const char *name, 
     return rc;
 }
 
+/* A device reading of a timing: NULL for host timings (no device batch) and unknown values (0). */
+static mc_dbv device_real(const mc_timing *t, double v)
+{
+    mc_dbv d = mc_dbv_real(v);
+    d.null = d.null || t->device_batches <= 0 || v <= 0;
+    return d;
+}
+
+static mc_dbv device_int(const mc_timing *t, double v)
+{
+    mc_dbv d = mc_dbv_int((int64_t)v);
+    d.null = t->device_batches <= 0;
+    return d;
+}
+
 static mc_status insert_timing(mc_store *s, int64_t result_id, const mc_timing *t, mc_err *err)
 {
     unsigned char *blob = mc_samples_blob(t);
@@ -219,12 +234,20 @@ static mc_status insert_timing(mc_store *s, int64_t result_id, const mc_timing *
                         mc_dbv_real(t->min_ns),      mc_dbv_real(t->median_ns),  mc_dbv_real(t->mad_ns),
                         mc_dbv_real(t->ci_lo_ns),    mc_dbv_real(t->ci_hi_ns),   mc_dbv_real(t->gflops),
                         mc_dbv_real(t->gbs),         mc_dbv_real(t->cpu_mhz),    mc_dbv_real(t->loadavg),
-                        mc_dbv_real(t->resolution_ns), mc_dbv_int(t->converged), mc_dbv_blob(blob, t->n * 8)};
+                        mc_dbv_real(t->resolution_ns), mc_dbv_int(t->converged), mc_dbv_blob(blob, t->n * 8),
+                        mc_dbv_text(t->timer),       device_real(t, t->device_roof_gbs),
+                        device_real(t, t->device_ws_roof_gbs),
+                        device_real(t, t->device_mhz), device_real(t, t->device_mem_mhz),
+                        device_real(t, t->device_temp_c), device_int(t, t->device_batches),
+                        device_int(t, t->device_throttled), device_int(t, t->device_reasons)};
     mc_status rc = mc_db_exec(s,
                               "INSERT INTO timing (result_id, n, calls_per_sample, min_ns, median_ns, mad_ns, "
-                              "ci_lo_ns, ci_hi_ns, gflops, gbs, cpu_mhz, loadavg, resolution_ns, converged, samples) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                              p, 15, NULL, err);
+                              "ci_lo_ns, ci_hi_ns, gflops, gbs, cpu_mhz, loadavg, resolution_ns, converged, samples, "
+                              "timer, device_roof_gbs, device_ws_roof_gbs, device_sm_mhz, device_mem_mhz, "
+                              "device_temp_c, device_batches, device_throttled, device_throttle_reasons) "
+                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                              "?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                              p, 24, NULL, err);
     free(blob);
     return rc;
 }

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: MIT */
 #include "perf.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/op.h"
@@ -34,12 +35,21 @@ mc_status mc_perf_after(void *user, mc_runner *r, const mc_case *c, const mc_var
     if (st)
         return st;
     mc_timing_set_rates(&h->last, c->op->flops(c), c->op->bytes(c));
-    if (bt.be && bt.be->timing_note) { /* a device's roof, clock and throttling go with its timing */
-        mc_device_timing_note note = {0};
+    /* what the timer measured goes with every timing (stored beside it) */
+    if (bt.be)
+        snprintf(h->last.timer, sizeof h->last.timer, "%s",
+                 bt.be->timer_definition ? bt.be->timer_definition : "undeclared: the backend's timer_begin/timer_end");
+    if (bt.be && bt.be->timing_note) { /* a device's roof, clocks and throttling too */
+        mc_device_timing_note note = {.case_bytes = c->op->bytes(c)};
         bt.be->timing_note(bt.ctx, &note);
         h->last.device_roof_gbs = note.roof_gbs;
+        h->last.device_ws_roof_gbs = note.ws_roof_gbs;
         h->last.device_mhz = note.min_clock_mhz;
+        h->last.device_mem_mhz = note.min_mem_mhz;
+        h->last.device_temp_c = note.max_temp_c;
+        h->last.device_batches = note.batches;
         h->last.device_throttled = note.throttled;
+        h->last.device_reasons = (double)note.reasons;
     }
     h->have = 1;
     return MC_OK;

@@ -124,6 +124,9 @@ static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t,
     const bool device_row = kind != MC_ROOF_COMPUTE && t->device_roof_gbs > 0;
     if (device_row)
         fprintf(out, "  %.0f%% of device copy bw (%.0f GB/s)", 100 * t->gbs / t->device_roof_gbs, t->device_roof_gbs);
+    if (device_row && t->device_ws_roof_gbs > 0) /* where a small case's data lives: a copy of its size */
+        fprintf(out, ", %.0f%% of a same-size copy (%.0f GB/s)", 100 * t->gbs / t->device_ws_roof_gbs,
+                t->device_ws_roof_gbs);
     if (t->device_throttled > 0)
         fprintf(out, "  THROTTLED in %.0f batch(es) (device clock down to %.0f MHz)", t->device_throttled, t->device_mhz);
     mc_perf_roof roof = {0};

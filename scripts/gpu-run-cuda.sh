@@ -72,18 +72,6 @@ device_setup() {
     "$mc" list backends
 }
 
-# Dispatch coverage of gemm_cuda_dispatch: each kernel it accepts, forced by name (kernel=NAME). Not
-# in cases/dispatch.lua: a kernel= name must be known to the build, and builds without CUDA load
-# that file too.
-cuda_dispatch_cases() {
-    cat <<'EOF'
-suite "dispatch.gemm.forced.cuda" {
-  op = "gemm", dtype = "f16", m = 33, n = 8, k = 64,
-  kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128"},
-}
-EOF
-}
-
 quick() {
     local out="$1" rc=0
     echo "== unit tests (tests/test_cuda.c) on this device"
@@ -92,8 +80,8 @@ quick() {
     echo "test_cuda exit status: $rc"
     echo "== quick tier"
     rc=0
-    cuda_dispatch_cases >"$stage/cuda_dispatch.lua"
-    "$mc" run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" --backend cuda \
+    # cases/dispatch.lua (pulled in by every tier) forces gemm_cuda_dispatch to each of its kernels
+    "$mc" run --cases "$root/cases/quick.lua" --backend cuda \
         --cases-dir "$root/cases" --db "$out/cuda-quick.db" \
         --junit "$out/cuda-quick-junit.xml" --jobs "$(nproc)" --mem-limit 0 --quiet >"$out/quick.log" 2>&1 || rc=$?
     grep -v '^  repro' "$out/quick.log" | tail -40
@@ -105,11 +93,10 @@ quick() {
 gate() {
     local out="$1" rc=0
     echo "== gate proof (build with MC_CUDA_BROKEN_GATE)"
-    cuda_dispatch_cases >"$stage/cuda_dispatch.lua"
     # --coverage: a run given --cases files is held to the coverage rule only when asked (without it
     # the first device run's broken gate passed, exit 0: no coverage check ran). The same run of the
     # normal build is the control: it must pass, so the failure is the planted gate's alone.
-    local args=(run --cases "$root/cases/quick.lua" --cases "$stage/cuda_dispatch.lua" --backend cuda --coverage
+    local args=(run --cases "$root/cases/quick.lua" --backend cuda --coverage
         --op gemm --variant 'gemm_cuda_*' --cases-dir "$root/cases" --no-store --jobs "$(nproc)" --mem-limit 0 --quiet)
     "$stage/bin/metallic-check-broken-gate" "${args[@]}" >"$out/gate.log" 2>&1 || rc=$?
     local control=0

@@ -287,11 +287,12 @@ void mc_timing_free(mc_timing *t)
 
 /* ---- flat form for the worker pipe ---- */
 
-/* Layout: "MCT1", int32 n, int32 converged, int64 calls_per_sample, then the doubles below in
- * this order, then n samples. Host byte order: both ends are the same binary on one machine. */
-#define MC_TIMING_MAGIC "MCT1"
+/* Layout: "MCT2", int32 n, int32 converged, int64 calls_per_sample, then the doubles below in
+ * this order, the timer's definition (MC_TIMER_DEF_LEN bytes, NUL-padded), then n samples. Host
+ * byte order: both ends are the same binary on one machine. */
+#define MC_TIMING_MAGIC "MCT2"
 
-enum { N_SCALARS = 16 };
+enum { N_SCALARS = 21 };
 
 /* The double fields of a timing, in packed order: one list, so pack and unpack cannot disagree. */
 static void scalar_fields(mc_timing *t, double *p[N_SCALARS])
@@ -299,7 +300,8 @@ static void scalar_fields(mc_timing *t, double *p[N_SCALARS])
     double *fields[] = {&t->min_ns,        &t->median_ns, &t->mad_ns,    &t->ci_lo_ns,  &t->ci_hi_ns,
                         &t->ci_half_ns,    &t->gflops,    &t->gbs,       &t->cpu_mhz,   &t->loadavg,
                         &t->resolution_ns, &t->warmup_ns, &t->spent_s, &t->device_roof_gbs,
-                        &t->device_mhz,    &t->device_throttled};
+                        &t->device_mhz,    &t->device_mem_mhz, &t->device_temp_c, &t->device_batches,
+                        &t->device_throttled, &t->device_reasons, &t->device_ws_roof_gbs};
     _Static_assert(sizeof fields / sizeof fields[0] == N_SCALARS, "one pointer per packed field");
     memcpy(p, fields, sizeof fields);
 }
@@ -308,7 +310,8 @@ size_t mc_timing_pack(const mc_timing *t, void *buf, size_t cap)
 {
     const int n_fields = N_SCALARS;
     mc_timing copy = *t; /* scalar_fields hands out pointers; read them from a copy */
-    size_t need = 4 + 4 + 4 + 8 + (size_t)n_fields * 8 + (size_t)t->n * 8;
+    const size_t head = 20 + (size_t)n_fields * 8 + MC_TIMER_DEF_LEN;
+    size_t need = head + (size_t)t->n * 8;
     if (!buf || cap < need)
         return need;
     unsigned char *p = buf;
@@ -321,8 +324,11 @@ size_t mc_timing_pack(const mc_timing *t, void *buf, size_t cap)
     scalar_fields(&copy, fields);
     for (int i = 0; i < n_fields; i++)
         memcpy(p + 20 + 8 * i, fields[i], 8);
+    memset(p + 20 + 8 * n_fields, 0, MC_TIMER_DEF_LEN);
+    const size_t timer_len = strlen(t->timer); /* NUL-terminated: filled by snprintf or zeroed */
+    memcpy(p + 20 + 8 * n_fields, t->timer, timer_len < MC_TIMER_DEF_LEN ? timer_len : MC_TIMER_DEF_LEN - 1);
     if (t->n)
-        memcpy(p + 20 + 8 * n_fields, t->samples_ns, (size_t)t->n * 8);
+        memcpy(p + head, t->samples_ns, (size_t)t->n * 8);
     return need;
 }
 
@@ -331,7 +337,7 @@ mc_status mc_timing_unpack(const void *buf, size_t len, mc_timing *out, mc_err *
     memset(out, 0, sizeof *out);
     const int n_fields = N_SCALARS;
     const unsigned char *p = buf;
-    size_t head = 20 + (size_t)n_fields * 8;
+    size_t head = 20 + (size_t)n_fields * 8 + MC_TIMER_DEF_LEN;
     int32_t n = 0, conv = 0;
     if (len < head || memcmp(p, MC_TIMING_MAGIC, 4) != 0)
         return mc_err_set(err, MC_ERR_INTERNAL, "not a packed timing record (%zu bytes)", len);
@@ -346,6 +352,8 @@ mc_status mc_timing_unpack(const void *buf, size_t len, mc_timing *out, mc_err *
     scalar_fields(out, fields);
     for (int i = 0; i < n_fields; i++)
         memcpy(fields[i], p + 20 + 8 * i, 8);
+    memcpy(out->timer, p + 20 + 8 * n_fields, MC_TIMER_DEF_LEN);
+    out->timer[MC_TIMER_DEF_LEN - 1] = '\0';
     out->samples_ns = malloc((size_t)(n ? n : 1) * sizeof *out->samples_ns);
     if (!out->samples_ns)
         return mc_err_set(err, MC_ERR_NOMEM, "no memory for %d timing samples", (int)n);

@@ -49,6 +49,8 @@ typedef struct mc_timing_cfg {
 /* budget 2 s, 1% at 95%, 10..10000 samples, 50 ms / 2 calls of warm-up, 100x resolution, 20 us */
 mc_timing_cfg mc_timing_defaults(void);
 
+#define MC_TIMER_DEF_LEN 160
+
 typedef struct mc_timing {
     int n;                    /* samples kept */
     double *samples_ns;       /* per call, in the order taken (owned; mc_timing_free) */
@@ -63,10 +65,16 @@ typedef struct mc_timing {
     double warmup_ns;         /* timer time spent warming up and sizing batches */
     double spent_s;           /* budget used: max(wall time, timer time) */
     bool converged;           /* stopped because the CI target was met */
-    /* device backends only (mc_device_timing_note), 0 otherwise; carried to the parent, not stored */
+    char timer[MC_TIMER_DEF_LEN]; /* the timer's definition (mc_backend.timer_definition), "" unknown */
+    /* device backends only (mc_device_timing_note), 0 otherwise; stored with the timing */
     double device_roof_gbs;   /* the device's copy bandwidth: the roof of its bandwidth-bound rows */
-    double device_mhz;        /* lowest device clock seen over the timed batches */
-    double device_throttled;  /* timed batches the device reported throttled */
+    double device_ws_roof_gbs; /* a copy of the case's own bytes, timed alike (mc_device_timing_note) */
+    double device_mhz;        /* lowest device (SM) clock seen over the timed batches */
+    double device_mem_mhz;    /* lowest memory clock seen over them */
+    double device_temp_c;     /* highest temperature seen over them */
+    double device_batches;    /* timed batches the note covers */
+    double device_throttled;  /* of those, the batches the device reported throttled */
+    double device_reasons;    /* throttle reason bits seen, or-ed (exact: the bits are below 2^53) */
 } mc_timing;
 
 /* Times call(ctx) with the timer (NULL: the monotonic clock). Every sample is kept. Only a failing

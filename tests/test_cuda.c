@@ -140,11 +140,17 @@ static void test_case_options_compile(void **state)
                  "-DA_KFAST=1 -DB_NFAST=0 -DMC_BYTEWISE=0"},
         {"gemm_mma", "-DDT_AB=2 -DDT_C=2 -DDT_BIAS=0 -DMC_BYTEWISE=1"},
         {"gemm_mma", "-DDT_AB=1 -DDT_C=0 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
-        {"gemv", "-DLANES=256 -DROWS=1 -DQUANT=0 -DDT_A=0 -DDT_X=1 -DDT_Y=2 -DA_VEC=1 -DX_VEC=0 -DMC_BYTEWISE=0"},
-        {"gemv", "-DLANES=64 -DROWS=4 -DQUANT=0 -DDT_A=2 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DMC_BYTEWISE=0"},
-        {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=0 -DDT_A=1 -DDT_X=0 -DDT_Y=1 -DA_VEC=0 -DX_VEC=0 -DMC_BYTEWISE=1"},
-        {"gemv", "-DLANES=128 -DROWS=2 -DQUANT=8 -DDT_A=0 -DDT_X=1 -DDT_Y=0 -DA_VEC=0 -DX_VEC=0 -DMC_BYTEWISE=1"},
-        {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=4 -DDT_A=0 -DDT_X=2 -DDT_Y=1 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0"},
+        {"gemv", "-DLANES=256 -DROWS=1 -DQUANT=0 -DUNROLL=8 -DDT_A=0 -DDT_X=1 -DDT_Y=2 -DA_VEC=1 -DX_VEC=0 -DMC_BYTEWISE=0"},
+        {"gemv", "-DLANES=64 -DROWS=4 -DQUANT=0 -DUNROLL=8 -DDT_A=2 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DMC_BYTEWISE=0"},
+        {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=0 -DUNROLL=8 -DDT_A=1 -DDT_X=0 -DDT_Y=1 -DA_VEC=0 -DX_VEC=0 -DMC_BYTEWISE=1"},
+        {"gemv", "-DLANES=128 -DROWS=2 -DQUANT=8 -DUNROLL=8 -DDT_A=0 -DDT_X=1 -DDT_Y=0 -DA_VEC=0 -DX_VEC=0 -DX_SMEM=1 "
+                 "-DMC_BYTEWISE=1"},
+        {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=8 -DDT_A=0 -DDT_X=2 -DDT_Y=1 -DA_VEC=0 -DX_VEC=1 -DX_SMEM=0 "
+                 "-DMC_BYTEWISE=0"},
+        {"gemv", "-DLANES=64 -DROWS=4 -DQUANT=8 -DUNROLL=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=0 "
+                 "-DMC_BYTEWISE=0"},
+        {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=8 -DDT_A=0 -DDT_X=1 -DDT_Y=0 -DA_VEC=1 -DX_VEC=0 -DX_SMEM=1 "
+                 "-DMC_BYTEWISE=0"},
         {"softmax", "-DGROUP=32 -DROWS=8 -DCACHE_COLS=1024 -DDT_X=1 -DDT_Y=2 -DX_VEC=0 -DY_VEC=0 -DMC_BYTEWISE=1"},
         {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DDT_Q=1 -DDT_K=2 -DDT_V=1 "
                  "-DDT_O=2 -DMC_BYTEWISE=1"},
@@ -334,9 +340,11 @@ static void test_describe_names_device(void **state)
     assert_true(strstr(line, "timer cuda-events-batch") < second);
 }
 
-/* Not a test: `test_cuda --copy-bandwidth MIB` prints the device's copy bandwidth. */
-static int print_copy_bandwidth(const char *mib_text)
+/* Not a test: `test_cuda --copy-bandwidth MIB [CALLS]` prints the device's copy bandwidth, each
+ * sample a batch of CALLS back-to-back copies (default 1: one copy timed alone). */
+static int print_copy_bandwidth(const char *mib_text, const char *calls_text)
 {
+    const int calls = calls_text && atoi(calls_text) > 0 ? atoi(calls_text) : 1;
     group_setup(NULL);
     if (!fx.ctx) {
         printf("cuda copy bandwidth: no CUDA device: %s\n", fx.reason);
@@ -345,12 +353,12 @@ static int print_copy_bandwidth(const char *mib_text)
     const size_t bytes = (size_t)atoi(mib_text) << 20;
     double gbs = 0;
     mc_err err = {0};
-    mc_status st = mc_cuda_copy_bandwidth(fx.ctx, bytes, &gbs, &err);
+    mc_status st = mc_cuda_copy_bandwidth(fx.ctx, bytes, calls, &gbs, &err);
     if (st)
         printf("cuda copy bandwidth: %s\n", err.msg);
     else
-        printf("cuda copy bandwidth: %.1f GB/s (%s, %zu MiB, read + written bytes, median of 7)\n", gbs,
-               mc_cuda_device(fx.ctx)->name, bytes >> 20);
+        printf("cuda copy bandwidth: %.1f GB/s (%s, %zu MiB, read + written bytes, median of 7, batches of %d)\n",
+               gbs, mc_cuda_device(fx.ctx)->name, bytes >> 20, calls);
     group_teardown(NULL);
     return st ? 1 : 0;
 }
@@ -369,8 +377,8 @@ static void test_backend_built(void **state)
 int main(int argc, char **argv)
 {
 #ifdef MC_HAVE_CUDA
-    if (argc == 3 && strcmp(argv[1], "--copy-bandwidth") == 0)
-        return print_copy_bandwidth(argv[2]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "--copy-bandwidth") == 0)
+        return print_copy_bandwidth(argv[2], argc == 4 ? argv[3] : NULL);
 #endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backend_built),

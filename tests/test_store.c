@@ -456,6 +456,61 @@ static void test_round_trip(void **state)
 }
 
 /* Re-measured samples go after the stored ones, and the summary is of all of them. */
+/* Issue 16: every timing is stored with its timer's definition, and a device timing with the
+ * device's roof, clocks, temperature and throttling (NULL for a host timing); both read back. */
+static void test_timing_device_fields(void **state)
+{
+    (void)state;
+    char path[256];
+    db_path(path, sizeof path, "device.db");
+    mc_store *s = open_ok(path);
+    mc_err err = {0};
+    mc_run_info info;
+    fake_info(&info, "00000000000000000000000000000051", "abcdef0123456789abcdef0123456789abcdef01", "cuda: test");
+    int64_t run = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &run, &err), MC_OK);
+    double samples[3] = {10, 11, 12};
+    mc_timing dev = {.n = 3, .samples_ns = samples, .calls_per_sample = 4, .min_ns = 10, .median_ns = 11,
+                     .mad_ns = 1, .ci_lo_ns = 10, .ci_hi_ns = 12, .gflops = 1, .gbs = 3000, .resolution_ns = 1,
+                     .device_roof_gbs = 4200.5, .device_ws_roof_gbs = 1500.25, .device_mhz = 1980, .device_mem_mhz = 3201, .device_temp_c = 41,
+                     .device_batches = 12, .device_throttled = 2, .device_reasons = 36};
+    snprintf(dev.timer, sizeof dev.timer, "cuda-events-batch: events around a batch");
+    mc_timing host = dev;
+    memset(&host.device_roof_gbs, 0, sizeof host - offsetof(mc_timing, device_roof_gbs));
+    snprintf(host.timer, sizeof host.timer, "host-monotonic-batch: CLOCK_MONOTONIC");
+    mc_result res = pass_result();
+    mc_result_row rows[2] = {
+        {.case_key = "toy(m=7)", .op_name = "toy", .params_json = "{\"dtype\":\"f32\",\"m\":7,\"alpha\":1}",
+         .backend = "cuda", .variant_name = "toy_cuda", .code_hash = "0123456789abcdef", .res = &res, .timing = &dev},
+        {.case_key = "toy(m=7)", .op_name = "toy", .params_json = "{\"dtype\":\"f32\",\"m\":7,\"alpha\":1}",
+         .backend = "cpu", .variant_name = "toy_scalar", .code_hash = "0123456789abcdef", .res = &res,
+         .timing = &host},
+    };
+    assert_int_equal(mc_store_add_results(s, run, rows, 2, &err), MC_OK);
+    char text[200];
+    query(s, "SELECT timer FROM timing WHERE device_batches IS NULL", text, sizeof text);
+    assert_string_equal(text, host.timer);
+    assert_int_equal(query_long(s, "SELECT count(*) FROM timing WHERE device_roof_gbs IS NULL AND device_sm_mhz IS "
+                                   "NULL AND device_throttled IS NULL AND device_throttle_reasons IS NULL"),
+                     1);
+    assert_int_equal(query_long(s, "SELECT device_throttle_reasons FROM timing WHERE device_batches = 12"), 36);
+    assert_int_equal(query_long(s, "SELECT device_mem_mhz FROM timing WHERE device_throttled = 2"), 3201);
+    mc_timing_set set;
+    assert_int_equal(mc_store_load_timings(s, run, &set, &err), MC_OK);
+    assert_int_equal(set.count, 2);
+    const mc_timing *d = strcmp(set.rows[0].backend, "cuda") == 0 ? &set.rows[0].timing : &set.rows[1].timing;
+    const mc_timing *h = d == &set.rows[0].timing ? &set.rows[1].timing : &set.rows[0].timing;
+    assert_string_equal(d->timer, dev.timer);
+    assert_true(d->device_ws_roof_gbs == 1500.25);
+    assert_true(d->device_roof_gbs == 4200.5 && d->device_mhz == 1980 && d->device_mem_mhz == 3201);
+    assert_true(d->device_temp_c == 41 && d->device_batches == 12 && d->device_throttled == 2);
+    assert_true(d->device_reasons == 36);
+    assert_string_equal(h->timer, host.timer);
+    assert_true(h->device_roof_gbs == 0 && h->device_batches == 0 && h->device_reasons == 0);
+    mc_timing_set_free(&set);
+    mc_store_close(s);
+}
+
 static void test_append_samples(void **state)
 {
     (void)state;
@@ -1253,7 +1308,8 @@ int main(void)
     /* the same table for both engines */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrate_empty),   cmocka_unit_test(test_schema_file_matches),
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_peaks_tuning_mutation),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_timing_device_fields),      cmocka_unit_test(test_peaks_tuning_mutation),
         cmocka_unit_test(test_kill_mid_batch),  cmocka_unit_test(test_two_writers),
         cmocka_unit_test(test_merge),           cmocka_unit_test(test_default_path),
         cmocka_unit_test(test_append_samples),  cmocka_unit_test(test_best_base),

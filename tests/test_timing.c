@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -217,6 +218,9 @@ static void test_pack_round_trip(void **state)
     assert_int_equal(mc_time_run(&cfg, &t, fake_call, &f, &tm, &err), MC_OK);
     mc_timing_set_rates(&tm, 600, 1200);
     assert_true(fabs(tm.gflops - 600 / tm.median_ns) < 1e-12);
+    snprintf(tm.timer, sizeof tm.timer, "cuda-events-batch: events around a batch"); /* issue 16: stored */
+    tm.device_mem_mhz = 3201;
+    tm.device_reasons = 36;
     size_t need = mc_timing_pack(&tm, NULL, 0);
     unsigned char *buf = malloc(need);
     assert_non_null(buf);
@@ -226,6 +230,8 @@ static void test_pack_round_trip(void **state)
     assert_true(back.calls_per_sample == tm.calls_per_sample && back.converged == tm.converged);
     assert_memory_equal(back.samples_ns, tm.samples_ns, (size_t)tm.n * sizeof(double));
     assert_true(back.median_ns == tm.median_ns && back.gbs == tm.gbs && back.warmup_ns == tm.warmup_ns);
+    assert_string_equal(back.timer, tm.timer);
+    assert_true(back.device_mem_mhz == 3201 && back.device_reasons == 36);
     double median = back.median_ns;
     assert_int_equal(mc_timing_finish(&back, 0.95, &err), MC_OK); /* recomputed from the samples */
     assert_true(back.median_ns == median);

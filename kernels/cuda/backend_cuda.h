@@ -84,8 +84,9 @@ mc_status mc_cuda_check(CUresult rc, const char *what, mc_err *err);
 const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program);
 
 /* Device-to-device copy bandwidth (cuMemcpyDtoDAsync of `bytes`, read + written bytes over the
- * event-timed copy, median of 7 after a warm-up), in GB/s: the roof of bandwidth-bound GPU rows. */
-mc_status mc_cuda_copy_bandwidth(mc_backend_ctx *ctx, size_t bytes, double *gbs /* out */, mc_err *err);
+ * event-timed copy, median of 7 after a warm-up), in GB/s: the roof of bandwidth-bound GPU rows.
+ * Each sample times a batch of `calls` back-to-back copies (as cases are timed), per copy. */
+mc_status mc_cuda_copy_bandwidth(mc_backend_ctx *ctx, size_t bytes, int calls, double *gbs /* out */, mc_err *err);
 
 /* Does compute capability major.minor have every feature of `requires`, a comma-separated list of
  * "sm_XY" (capability X.Y or newer)? An unknown feature name is never had. */

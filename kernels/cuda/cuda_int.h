@@ -53,6 +53,11 @@ struct mc_backend_ctx {
     mc_cuda_gpu_sample last_sample; /* taken at the last timer_end */
     int batches, throttled_batches; /* timed batches, and those NVML saw throttled (since the last note) */
     unsigned min_sm_mhz;            /* lowest SM clock NVML reported over those batches, 0 unknown */
+    unsigned min_mem_mhz;           /* lowest memory clock likewise */
+    unsigned max_temp_c;            /* highest temperature likewise */
+    uint64_t reasons_seen;          /* NVML's throttle reason bits over those batches, or-ed */
+    size_t ws_bytes;                /* the last same-size copy roof's bytes, and its bandwidth */
+    double ws_roof_gbs;
     double roof_gbs;                /* copy bandwidth, measured on the first note (0: not yet, <0: failed) */
 };
 

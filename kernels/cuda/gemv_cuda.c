@@ -9,8 +9,16 @@
 #define GEMV_GROUP 256          /* threads per block: GEMV_GROUP / lanes rows each */
 #define GEMV_LANES_MIN 32       /* a warp-sized team per row at least: its reads of a row coalesce */
 #define GEMV_LANES_MAX 256
+#define GEMV_QUANT_LANES_MIN 4
+#define GEMV_QUANT_GROUPS_PER_LANE 8
 #define GEMV_THREADS_PER_SM 2048 /* threads an SM keeps resident */
+#define GEMV_UNROLL 4             /* 16-byte loads in flight per lane: 8 cost occupancy (14336 x 4096 f16
+                                     fell from 72% to 63% of copy bandwidth on the H200); 8 with 64 lanes
+                                     a row lifted 2048 x 11008 f16 from 62% to 94%, a setting the quick
+                                     tier has not run yet (docs/h200-cuda/README.md) */
 #define GEMV_QBLOCK 32
+#define GEMV_X_SMEM_MAX 11264   /* x of up to this many elements is copied to shared memory (44 KiB of f32) */
+#define GEMV_BLOCKS_PER_SM 32   /* blocks launched per SM at most; each strides over the rest of the rows */
 
 /* Threads per row. Bandwidth needs many loads in flight, so few rows get more lanes each until the
  * device is full (SMs x GEMV_THREADS_PER_SM threads), as long as each lane still has a vector step
@@ -23,6 +31,12 @@ static int gemv_lanes(mc_backend_ctx *ctx, const mc_gemv_args *g, int quant)
     int lanes = GEMV_LANES_MIN;
     while (lanes < GEMV_LANES_MAX && m * lanes < want && 2 * lanes <= steps)
         lanes *= 2;
+    /* quantised rows go to their lanes in groups of 4 (q8_0) or 8 (q4_0) quants: short rows (the LM
+     * head's k = 896) get fewer lanes, each with GEMV_QUANT_GROUPS_PER_LANE groups, while the
+     * device stays full */
+    const int64_t groups = quant ? g->a.ne[0] / (quant == 8 ? 4 : 8) : 0;
+    while (quant && lanes > GEMV_QUANT_LANES_MIN && groups < GEMV_QUANT_GROUPS_PER_LANE * lanes && m * lanes / 2 >= want)
+        lanes /= 2;
     return lanes;
 }
 
@@ -40,16 +54,30 @@ static bool gemv_x_vector_ok(const mc_tensor *x)
     return (x->nb[0] == es || x->ne[0] == 1) && x->offset % (4 * es) == 0;
 }
 
-static void gemv_options(char *opts, const mc_gemv_args *g, int quant, int lanes)
+/* True when every q8_0 / q4_0 block of A starts on a 2-byte boundary (16-bit loads are safe). */
+static bool gemv_quant_aligned(const mc_tensor *a)
+{
+    return a->offset % 2 == 0 && a->nb[0] % 2 == 0 && a->nb[1] % 2 == 0;
+}
+
+/* Quantised GEMVs copy x to shared memory (as f32) when it fits: their lanes read it as float4s. */
+static bool gemv_x_smem(const mc_gemv_args *g, int quant)
+{
+    return quant && g->a.ne[0] <= GEMV_X_SMEM_MAX;
+}
+
+static void gemv_options(char *opts, const mc_gemv_args *g, int quant, int lanes, int unroll)
 {
     const bool bytewise = (!quant && mc_cuda_needs_bytewise(&g->a)) || mc_cuda_needs_bytewise(&g->x) ||
                           mc_cuda_needs_bytewise(&g->y);
-    const bool a_vec = !quant && !bytewise && gemv_a_vector_ok(&g->a);
+    const bool a_vec = quant ? gemv_quant_aligned(&g->a) : !bytewise && gemv_a_vector_ok(&g->a);
     const bool x_vec = !bytewise && gemv_x_vector_ok(&g->x);
-    mc_cuda_options_add(opts, "-DLANES=%d -DROWS=%d -DQUANT=%d", lanes, GEMV_GROUP / lanes, quant);
+    mc_cuda_options_add(opts, "-DLANES=%d -DROWS=%d -DQUANT=%d -DUNROLL=%d", lanes, GEMV_GROUP / lanes, quant,
+                        unroll);
     mc_cuda_options_add(opts, "-DDT_A=%d -DDT_X=%d -DDT_Y=%d", quant ? 0 : mc_cuda_dtype_code(g->a.dtype),
                           mc_cuda_dtype_code(g->x.dtype), mc_cuda_dtype_code(g->y.dtype));
-    mc_cuda_options_add(opts, "-DA_VEC=%d -DX_VEC=%d -DMC_BYTEWISE=%d", a_vec, x_vec, bytewise);
+    mc_cuda_options_add(opts, "-DA_VEC=%d -DX_VEC=%d -DX_SMEM=%d -DMC_BYTEWISE=%d", a_vec, x_vec,
+                        gemv_x_smem(g, quant), bytewise);
 }
 
 static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant, mc_err *err)
@@ -60,15 +88,20 @@ static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant
     const int lanes = gemv_lanes(kc->backend, g, quant);
     const int rows = GEMV_GROUP / lanes;
     char opts[MC_CUDA_OPTIONS_LEN] = "";
-    gemv_options(opts, g, quant, lanes);
+    gemv_options(opts, g, quant, lanes, GEMV_UNROLL);
     CUfunction f;
     mc_status st = mc_cuda_function(kc->backend, "gemv", opts, "gemv", &f, err);
     if (st)
         return st;
     mc_cuda_tensor a = mc_cuda_tensor_of(&g->a), x = mc_cuda_tensor_of(&g->x), y = mc_cuda_tensor_of(&g->y);
     void *params[] = {&a, &x, &y};
-    const unsigned grid[3] = {mc_cuda_blocks(m, rows), 1, 1}, block[3] = {GEMV_GROUP, 1, 1};
-    return mc_cuda_launch(kc->backend, f, grid, block, 0, params, err);
+    unsigned blocks = mc_cuda_blocks(m, rows);
+    const unsigned most = (unsigned)mc_cuda_device(kc->backend)->sms * GEMV_BLOCKS_PER_SM;
+    if (blocks > most)
+        blocks = most;
+    const unsigned grid[3] = {blocks, 1, 1}, block[3] = {GEMV_GROUP, 1, 1};
+    const unsigned shared = gemv_x_smem(g, quant) ? (unsigned)(g->a.ne[0] * (int64_t)sizeof(float)) : 0;
+    return mc_cuda_launch(kc->backend, f, grid, block, shared, params, err);
 }
 
 static const char *gemv_common_supports(const mc_gemv_args *g)
@@ -126,19 +159,19 @@ static const char *gemv_q4_0_supports(const mc_args *args)
 const mc_cuda_program_def mc_cuda_program_gemv_plain = {
     .program = "gemv_cuda_vec16",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=0 -DDT_A=1 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=0 -DUNROLL=4 -DDT_A=1 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=0 -DMC_BYTEWISE=0",
 };
 
 const mc_cuda_program_def mc_cuda_program_gemv_q8_0 = {
     .program = "gemv_q8_0_cuda",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=8 -DUNROLL=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DMC_BYTEWISE=0",
 };
 
 const mc_cuda_program_def mc_cuda_program_gemv_q4_0 = {
     .program = "gemv_q4_0_cuda",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=0 -DX_VEC=1 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DMC_BYTEWISE=0",
 };
 
 const mc_variant mc_variant_gemv_cuda_vec16 = {

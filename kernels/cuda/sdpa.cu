@@ -153,53 +153,76 @@ sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
     }
 }
 
-/* Flash-style: one warp per (query i, head bh), keys in chunks of 32 (one per lane) with an online
- * softmax: the running max m, the running sum l and the output accumulators (lane owns columns
- * lane, lane + 32, ...) are rescaled by exp(m_old - m_new) as each chunk arrives, so no score row is
- * ever stored and n_kv is unbounded. FLASH_WARPS warps per block take consecutive queries. */
+/* Flash-style, split over keys (flash-decoding): a block of FLASH_WARPS warps takes consecutive
+ * queries i of one head bh and one key chunk z (gridDim.z chunks of `chunk` keys, chosen by the
+ * host to fill the device). Keys come 32 at a time: the block stages them in shared memory as f32
+ * (k_tile, rows padded by one float: no bank conflicts; neighbouring threads read neighbouring
+ * elements of a key, so the loads coalesce), then each warp's lane j scores key j for the warp's
+ * query, with an online softmax: the running max m, the running sum l and the output accumulators
+ * (lane owns columns lane, lane + 32, ...) are rescaled by exp(m_old - m_new) as each group
+ * arrives, so no score row is stored and n_kv is unbounded. Each warp writes its (m, l, acc[dv])
+ * unnormalised to part[((bh * n_q + i) * splits + z) * (dv + 2) ...]; sdpa_flash_combine merges the
+ * chunks. A chunk that i sees none of gives m = -inf, l = 0. Dynamic shared memory: q_rows
+ * [FLASH_WARPS][d], then k_tile [32][d + 1], floats. */
 #define D_PER_LANE ((MAX_D + 31) / 32)
 
 extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS)
-sdpa_flash(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset)
+sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_offset, i64 chunk)
 {
-    __shared__ float q_rows[FLASH_WARPS][MAX_D];
+    extern __shared__ float flash_smem[];
     const int lane = threadIdx.x % 32, w = threadIdx.x / 32;
-    const i64 d = q.ne[0], n_q = q.ne[1], heads = q.ne[2], n_kv = k.ne[1], dv = o.ne[0];
-    const i64 i = (i64)blockIdx.x * FLASH_WARPS + w, bh = blockIdx.y;
-    if (i >= n_q) /* a whole warp leaves together; no block-wide barrier follows */
-        return;
+    const i64 d = q.ne[0], n_q = q.ne[1], heads = q.ne[2], n_kv = k.ne[1], dv = v.ne[0];
+    const i64 i0 = (i64)blockIdx.x * FLASH_WARPS, bh = blockIdx.y, z = blockIdx.z, splits = gridDim.z;
+    const i64 i = i0 + w;
+    const bool query = i < n_q; /* warps past the last query still stage keys for the others */
     const i64 h = bh % heads, b3 = bh / heads, kvh = h / (heads / k.ne[2]);
-    const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
     const i64 k_base = k.off + kvh * k.nb[2] + mc_bcast(k.ne[3], b3) * k.nb[3];
     const i64 v_base = v.off + kvh * v.nb[2] + mc_bcast(v.ne[3], b3) * v.nb[3];
-    const i64 visible = visible_keys(i, n_kv, causal, q_offset);
-    float *q_row = q_rows[w];
-    for (i64 c = lane; c < d; c += 32)
-        q_row[c] = mc_load(q.base, q_base + c * q.nb[0], DT_Q);
-    __syncwarp();
+    const i64 visible = query ? visible_keys(i, n_kv, causal, q_offset) : 0;
+    const i64 last_q = i0 + FLASH_WARPS - 1 < n_q ? i0 + FLASH_WARPS - 1 : n_q - 1;
+    const i64 block_visible = visible_keys(last_q, n_kv, causal, q_offset); /* the most any warp sees */
+    const i64 first = z * chunk;
+    const i64 end = first + chunk < visible ? first + chunk : visible;
+    const i64 block_end = first + chunk < block_visible ? first + chunk : block_visible;
+    float *q_row = flash_smem + w * d, *k_tile = flash_smem + FLASH_WARPS * d;
+    if (query) {
+        const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
+        for (i64 c = lane; c < d; c += 32)
+            q_row[c] = mc_load(q.base, q_base + c * q.nb[0], DT_Q);
+    }
 
     float m = -MC_INF, l = 0.0f, acc[D_PER_LANE];
 #pragma unroll
     for (int t = 0; t < D_PER_LANE; t++)
         acc[t] = 0.0f;
-    for (i64 j0 = 0; j0 < visible; j0 += 32) {
+    for (i64 j0 = first; j0 < block_end; j0 += 32) {
+        const int group = block_end - j0 < 32 ? (int)(block_end - j0) : 32;
+        __syncthreads(); /* the last group's k_tile is read; q_row is written */
+        for (i64 e = threadIdx.x; e < group * d; e += 32 * FLASH_WARPS) {
+            const i64 jj = e / d, c = e % d;
+            k_tile[jj * (d + 1) + c] = mc_load(k.base, k_base + (j0 + jj) * k.nb[1] + c * k.nb[0], DT_K);
+        }
+        __syncthreads();
+        if (j0 >= end) /* this warp's query sees none of this group; the block may go on */
+            continue;
         const i64 j = j0 + lane;
         float s = -MC_INF;
-        if (j < visible) {
+        if (j < end) {
+            const float *kr = k_tile + lane * (d + 1);
             float dot = 0.0f;
             for (i64 c = 0; c < d; c++)
-                dot = fmaf(q_row[c], mc_load(k.base, k_base + j * k.nb[1] + c * k.nb[0], DT_K), dot);
+                dot = fmaf(q_row[c], kr[c], dot);
             s = scale * dot;
         }
         const float m_new = fmaxf(m, mc_group_reduce<32>(nullptr, s, true)); /* finite: key j0 is visible */
-        const float rescale = expf(m - m_new);   /* 0 on the first chunk (m = -inf) */
-        const float pj = j < visible ? expf(s - m_new) : 0.0f;
+        const float rescale = expf(m - m_new);   /* 0 on the first group (m = -inf) */
+        const float pj = j < end ? expf(s - m_new) : 0.0f;
         l = l * rescale + mc_group_reduce<32>(nullptr, pj, false);
         m = m_new;
 #pragma unroll
         for (int t = 0; t < D_PER_LANE; t++)
             acc[t] *= rescale;
-        const int keys = visible - j0 < 32 ? (int)(visible - j0) : 32;
+        const int keys = end - j0 < 32 ? (int)(end - j0) : 32;
         for (int jj = 0; jj < keys; jj++) {
             const float p_jj = __shfl_sync(0xFFFFFFFFu, pj, jj);
             const i64 row = v_base + (j0 + jj) * v.nb[1];
@@ -211,11 +234,46 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
             }
         }
     }
+    if (!query)
+        return;
+    float *out = part + ((bh * n_q + i) * splits + z) * (dv + 2);
+    if (lane == 0) {
+        out[0] = m;
+        out[1] = l;
+    }
 #pragma unroll
     for (int t = 0; t < D_PER_LANE; t++) {
         const i64 c = lane + 32 * t;
-        if (c < dv) /* a query that sees no key gets a 0 row */
-            mc_store(o.base, o.off + c * o.nb[0] + i * o.nb[1] + h * o.nb[2] + b3 * o.nb[3], DT_O,
-                     visible > 0 ? acc[t] / l : 0.0f);
+        if (c < dv)
+            out[2 + c] = acc[t];
+    }
+}
+
+/* The chunks of each (query i, head bh) merged: one warp per query row, rows in the partials'
+ * order (bh * n_q + i). With M the largest chunk max, o = sum_z acc_z exp(m_z - M) / sum_z l_z
+ * exp(m_z - M), chunks in order z = 0, 1, ... (fixed: reproducible). A query that sees no key (every
+ * m_z = -inf) gets a 0 row. */
+extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS)
+sdpa_flash_combine(const float *part, mc_t o, i64 splits)
+{
+    const int lane = threadIdx.x % 32;
+    const i64 dv = o.ne[0], n_q = o.ne[1], heads = o.ne[2];
+    const i64 r = (i64)blockIdx.x * FLASH_WARPS + threadIdx.x / 32;
+    if (r >= n_q * o.ne[2] * o.ne[3])
+        return;
+    const i64 i = r % n_q, bh = r / n_q, h = bh % heads, b3 = bh / heads;
+    const float *p = part + r * splits * (dv + 2);
+    float mx = -MC_INF;
+    for (i64 z = 0; z < splits; z++)
+        mx = fmaxf(mx, p[z * (dv + 2)]);
+    float l = 0.0f;
+    for (i64 z = 0; z < splits && mx != -MC_INF; z++)
+        l += p[z * (dv + 2) + 1] * expf(p[z * (dv + 2)] - mx);
+    for (i64 c = lane; c < dv; c += 32) {
+        float acc = 0.0f;
+        for (i64 z = 0; z < splits && mx != -MC_INF; z++)
+            acc = fmaf(p[z * (dv + 2) + 2 + c], expf(p[z * (dv + 2)] - mx), acc);
+        mc_store(o.base, o.off + c * o.nb[0] + i * o.nb[1] + h * o.nb[2] + b3 * o.nb[3], DT_O,
+                 mx != -MC_INF ? acc / l : 0.0f);
     }
 }

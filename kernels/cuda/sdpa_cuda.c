@@ -1,6 +1,7 @@
 /* kernels/cuda/sdpa_cuda.c: the CUDA attention variants (sdpa.cu): three stages through an f32 score
  * buffer, the fused QK-softmax kernel that keeps a query's scores in shared memory, and the
- * flash-style warp kernel with an online softmax (no score buffer, any n_kv).
+ * flash-style warp kernel with an online softmax, split over key chunks and merged by a second
+ * kernel (flash-decoding: no score buffer, any n_kv, enough warps for every SM).
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 
@@ -10,7 +11,11 @@
 #define SDPA_GROUP 128                              /* row kernels */
 #define SDPA_MAX_KV 4096                            /* fused: 16 KiB of scores in shared memory */
 #define SDPA_MAX_D 256                              /* fused and flash: the query row in shared memory */
+                                                    /* (flash: with 32 keys, 34 KiB at d = 256) */
 #define SDPA_FLASH_WARPS 4                          /* flash: queries per block */
+#define SDPA_FLASH_WARPS_PER_SM 128                 /* flash: warps (row x key chunk) wanted per SM */
+#define SDPA_FLASH_MIN_CHUNK 128                    /* flash: fewest keys a chunk holds */
+#define SDPA_FLASH_MAX_SPLITS 64                    /* flash: most chunks per query row */
 #define SDPA_MAX_SCORE_BYTES (256ull * 1024 * 1024) /* three-stage: largest score buffer it allocates */
 
 static void sdpa_options(char *opts, const mc_sdpa_args *s)
@@ -110,14 +115,57 @@ static mc_status sdpa_fused_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     return sdpa_one_kernel(kc, s, "sdpa_fused", grid, block, err);
 }
 
+/* Key chunks per query row for the flash kernel: enough warps to fill the device (each chunk of
+ * each row is one warp), no chunk under SDPA_FLASH_MIN_CHUNK keys, at most SDPA_FLASH_MAX_SPLITS. */
+static int64_t flash_splits(mc_backend_ctx *ctx, const mc_sdpa_args *s)
+{
+    const int64_t want = (int64_t)mc_cuda_device(ctx)->sms * SDPA_FLASH_WARPS_PER_SM;
+    int64_t splits = (want + sdpa_rows(s) - 1) / sdpa_rows(s);
+    const int64_t by_keys = (s->k.ne[1] + SDPA_FLASH_MIN_CHUNK - 1) / SDPA_FLASH_MIN_CHUNK;
+    if (splits > by_keys)
+        splits = by_keys;
+    if (splits > SDPA_FLASH_MAX_SPLITS)
+        splits = SDPA_FLASH_MAX_SPLITS;
+    return splits < 1 ? 1 : splits;
+}
+
 static mc_status sdpa_flash_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     const mc_sdpa_args *s = &args->u.sdpa;
     if (sdpa_empty(s))
         return MC_OK;
-    const unsigned grid[3] = {mc_cuda_blocks(s->q.ne[1], SDPA_FLASH_WARPS), (unsigned)(s->q.ne[2] * s->q.ne[3]), 1};
+    long long splits = flash_splits(kc->backend, s), n_kv = s->k.ne[1];
+    long long chunk = (n_kv + splits - 1) / splits;
+    chunk = (chunk + 31) / 32 * 32; /* whole groups of 32 keys per warp */
+    char opts[MC_CUDA_OPTIONS_LEN] = "";
+    sdpa_options(opts, s);
+    CUdeviceptr part;
+    CUfunction f_flash, f_combine;
+    mc_status st = mc_cuda_scratch(kc->backend, 0,
+                                   (size_t)sdpa_rows(s) * (size_t)splits * (size_t)(s->o.ne[0] + 2) * sizeof(float),
+                                   &part, err);
+    if (!st)
+        st = mc_cuda_function(kc->backend, "sdpa", opts, "sdpa_flash", &f_flash, err);
+    if (!st)
+        st = mc_cuda_function(kc->backend, "sdpa", opts, "sdpa_flash_combine", &f_combine, err);
+    if (st)
+        return st;
+    mc_cuda_tensor q = mc_cuda_tensor_of(&s->q), k = mc_cuda_tensor_of(&s->k), v = mc_cuda_tensor_of(&s->v),
+                   o = mc_cuda_tensor_of(&s->o);
+    float scale = s->scale;
+    int causal = s->causal;
+    long long q_offset = s->q_offset;
+    void *p1[] = {&q, &k, &v, &part, &scale, &causal, &q_offset, &chunk};
+    const unsigned g1[3] = {mc_cuda_blocks(s->q.ne[1], SDPA_FLASH_WARPS), (unsigned)(s->q.ne[2] * s->q.ne[3]),
+                            (unsigned)splits};
     const unsigned block[3] = {32 * SDPA_FLASH_WARPS, 1, 1};
-    return sdpa_one_kernel(kc, s, "sdpa_flash", grid, block, err);
+    const unsigned shared = (unsigned)((SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1)) * (int64_t)sizeof(float));
+    st = mc_cuda_launch(kc->backend, f_flash, g1, block, shared, p1, err);
+    void *p2[] = {&part, &o, &splits};
+    const unsigned g2[3] = {mc_cuda_blocks(sdpa_rows(s), SDPA_FLASH_WARPS), 1, 1};
+    if (!st)
+        st = mc_cuda_launch(kc->backend, f_combine, g2, block, 0, p2, err);
+    return st;
 }
 
 static const char *grid_supports(const mc_sdpa_args *s)

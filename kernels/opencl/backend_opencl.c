@@ -572,6 +572,8 @@ const mc_backend mc_backend_opencl = {
     .sync = opencl_sync,
     .timer_begin = opencl_timer_begin,
     .timer_end = opencl_timer_end,
+    .timer_definition = "opencl-profiling-sum: the sum of each launch's CL_PROFILING_COMMAND_END - START over a "
+                        "batch of calls, divided by the calls (gaps between kernels excluded)",
     .program_hash = mc_opencl_program_hash,
     .timing_note = opencl_timing_note,
 };
