@@ -263,6 +263,9 @@ static const gemm_case tiled_cases[] = {
     {100, 200, 150, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 4, {0, 0, 0, 0}},
     {130, 70, 300, 2, F32, F32, F32, TRANS, BCAST, CONTIG, 0, 1.0f, 0.5f, 0, 2, {0, 0, 0, 0}},
     {7, 300, 200, 1, F16, F16, F16, CONTIG, TRANS, CONTIG, 2, 1.0f, 0.0f, 1, 2, {0, 0, 0, 0}},
+    /* a packed B panel of 4.5 MB, past half of any L2 up to 8 MiB: the B-sliver-outer tile order
+     * (the smaller panels above take the A-sliver-outer one) */
+    {30, 1100, 1024, 1, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.5f, 1, 2, {24, 2048, 1024, 0}},
 };
 
 static void run_tiled_case(const mc_gemm_kernel *kern, const gemm_case *gc)
