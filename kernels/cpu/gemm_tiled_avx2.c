@@ -141,6 +141,7 @@ static void pack_f16_cols_adjacent(const uint8_t *base, int64_t rs, int64_t dept
     }
 }
 
+#define PACK_LINE_FLOATS 16 /* floats per 64-byte cache line */
 #define PACK_PREFETCH_ROWS 16 /* columns ahead: each column of a row-major B starts a new page, where
                                  the hardware prefetcher does not follow */
 
@@ -166,8 +167,12 @@ static void pack_f32_rows_adjacent(const uint8_t *base, int64_t cs, int64_t dept
 
 /* f32 whose columns are adjacent (a row-major A): four rows by four columns at a time, transposed
  * in registers (element by element this packing took 8% of a 1024^3 product); the rows and
- * columns left over one element at a time. */
-static void pack_f32_cols_adjacent(const uint8_t *base, int64_t rs, int64_t depth, int w, int64_t valid, float *o)
+ * columns left over one element at a time. While a group of four rows is read, the next four
+ * rows (up to `ahead` rows past the sliver's valid ones exist) are prefetched line by line: each
+ * row is a short run of kc floats, too short for the hardware prefetcher (the transposing loads
+ * were most of the packing time). */
+static void pack_f32_cols_adjacent(const uint8_t *base, int64_t rs, int64_t depth, int w, int64_t valid,
+                                   int64_t ahead, float *o)
 {
     int64_t r = 0;
     for (; r + 4 <= valid; r += 4) {
@@ -175,8 +180,12 @@ static void pack_f32_cols_adjacent(const uint8_t *base, int64_t rs, int64_t dept
         const float *a1 = (const float *)(const void *)(base + (r + 1) * rs);
         const float *a2 = (const float *)(const void *)(base + (r + 2) * rs);
         const float *a3 = (const float *)(const void *)(base + (r + 3) * rs);
+        const int64_t next_rows = valid + ahead - (r + 4) < 4 ? valid + ahead - (r + 4) : 4;
         int64_t p = 0;
         for (; p + 4 <= depth; p += 4) {
+            if (p % PACK_LINE_FLOATS == 0)
+                for (int64_t q = 0; q < next_rows; q++)
+                    _mm_prefetch((const char *)(base + (r + 4 + q) * rs) + p * (int64_t)sizeof(float), _MM_HINT_T0);
             __m128 x0 = _mm_loadu_ps(a0 + p), x1 = _mm_loadu_ps(a1 + p);
             __m128 x2 = _mm_loadu_ps(a2 + p), x3 = _mm_loadu_ps(a3 + p);
             _MM_TRANSPOSE4_PS(x0, x1, x2, x3);
@@ -217,7 +226,7 @@ void mc_gemm_pack_f16c(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t
         if (src->dtype == MC_DTYPE_F32 && src->rs == es)
             pack_f32_rows_adjacent(base, src->cs, depth, w, valid, o);
         else if (src->dtype == MC_DTYPE_F32)
-            pack_f32_cols_adjacent(base, src->rs, depth, w, valid, o);
+            pack_f32_cols_adjacent(base, src->rs, depth, w, valid, rows - s * w - valid, o);
         else if (src->rs == es)
             pack_f16_rows_adjacent(base, src->cs, depth, w, valid, o);
         else
