@@ -67,9 +67,9 @@ static const char tune_usage[] =
     "                      not measure are kept); the dispatcher and the tiled variants load it when\n"
     "                      $MC_GEMM_TUNING names it (else they use the compiled-in table)\n"
     "  --versus-openblas   no sweep: time the dispatcher's kernel against OpenBLAS cblas_sgemm at the\n"
-    "                      same thread count on 1024^3 and 2048^3 (with --shapes perf, on every perf\n"
-    "                      shape) and print both GFLOP/s and their ratio; honours $MC_GEMM_TUNING\n"
-    "                      and $MC_GEMM_KERNEL\n"
+    "                      same thread count on 1024^3, 2048^3 and the prefill 512x4096x14336 (with\n"
+    "                      --shapes perf, on every perf shape and the prefill) and print both GFLOP/s\n"
+    "                      and their ratio; honours $MC_GEMM_TUNING and $MC_GEMM_KERNEL\n"
     "  --compare-kernels   no sweep: time every kernel the dispatcher may choose on shapes standing\n"
     "                      for each shape class, and print each one's geometric-mean ratio to the\n"
     "                      class's compiled-in default; with --out, a kernel that beats it by >= 5%\n"
@@ -103,6 +103,10 @@ static const shape qwen_nk[] = {
     {0, 2048, 2048}, {0, 2560, 2048}, {0, 11008, 2048}, {0, 2048, 11008},
 };
 
+/* Issue 18's prefill shape (a 512-token prompt through Llama-3 8B's down projection): the
+ * benchmark's third target besides 1024^3 and 2048^3. */
+static const shape prefill_shape = {512, 4096, 14336};
+
 static int shapes_of(const char *list, int versus, shape *out)
 {
     int n = 0;
@@ -110,6 +114,7 @@ static int shapes_of(const char *list, int versus, shape *out)
     if (versus && !perf) {
         out[n++] = (shape){1024, 1024, 1024};
         out[n++] = (shape){2048, 2048, 2048};
+        out[n++] = prefill_shape;
         return n;
     }
     for (int mi = 0; mi < 2; mi++)
@@ -123,6 +128,8 @@ static int shapes_of(const char *list, int versus, shape *out)
     const int64_t *sq = perf ? perf_squares : quick_squares;
     for (int i = 0; i < (perf ? 4 : 2); i++)
         out[n++] = (shape){sq[i], sq[i], sq[i]};
+    if (versus)
+        out[n++] = prefill_shape;
     return n;
 }
 

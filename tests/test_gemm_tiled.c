@@ -263,6 +263,9 @@ static const gemm_case tiled_cases[] = {
     {100, 200, 150, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.0f, 1, 4, {0, 0, 0, 0}},
     {130, 70, 300, 2, F32, F32, F32, TRANS, BCAST, CONTIG, 0, 1.0f, 0.5f, 0, 2, {0, 0, 0, 0}},
     {7, 300, 200, 1, F16, F16, F16, CONTIG, TRANS, CONTIG, 2, 1.0f, 0.0f, 1, 2, {0, 0, 0, 0}},
+    /* a packed B panel of 4.5 MB, past half of any L2 up to 8 MiB: the B-sliver-outer tile order
+     * (the smaller panels above take the A-sliver-outer one) */
+    {30, 1100, 1024, 1, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.5f, 1, 2, {24, 2048, 1024, 0}},
 };
 
 static void run_tiled_case(const mc_gemm_kernel *kern, const gemm_case *gc)
@@ -538,6 +541,39 @@ static void test_dispatch_choice_per_class(void **state)
     }
 }
 
+/* bf16 A and B take the bf16 matrix kernels in every tiled class: AMX-BF16 where its probe says
+ * yes (x4.6 the f32 AVX-512 rate on the Xeon, docs/performance.md), else AVX512_BF16, else the
+ * f32-accumulate kernels of the f32 order; f32 products never take either. */
+static void test_dispatch_bf16_prefers_amx(void **state)
+{
+    static const int64_t shapes[][3] = {{16, 16, 16},    {17, 896, 96},    {128, 128, 128},
+                                        {300, 300, 300}, {512, 4096, 1024}};
+    const char *bf16_best = NULL;
+    if (!mc_variant_gemm_tiled_bf16_amx_16x32.probe(NULL))
+        bf16_best = "gemm_tiled_bf16_amx_16x32";
+    else if (!mc_variant_gemm_tiled_bf16_avx512bf16_12x32.probe(NULL))
+        bf16_best = "gemm_tiled_bf16_avx512bf16_12x32";
+    unsetenv("MC_GEMM_KERNEL");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int bf16 = 0; bf16 < 2; bf16++) {
+            const mc_dtype dt = bf16 ? BF16 : F32;
+            gemm_case gc = {shapes[i][0], shapes[i][1], shapes[i][2], 1, dt, dt, F32, CONTIG, CONTIG, CONTIG, 0,
+                            1.0f, 0.0f, 0, 2, {0}};
+            gemm_problem p;
+            const mc_variant *v = NULL;
+            mc_err err = {0};
+            problem_make(&p, &gc);
+            assert_int_equal(mc_gemm_dispatch_choose(NULL, &p.args, &v, &err), MC_OK);
+            print_message("%lldx%lldx%lld %s: %s\n", (long long)shapes[i][0], (long long)shapes[i][1],
+                          (long long)shapes[i][2], bf16 ? "bf16" : "f32", v->name);
+            if (bf16 && bf16_best)
+                assert_string_equal(v->name, bf16_best);
+            else
+                assert_null(strstr(v->name, "_bf16_"));
+            problem_free(&p);
+        }
+}
+
 /* Running the dispatcher records what ran, and the result is right. */
 static void test_dispatch_runs_and_records_choice(void **state)
 {
@@ -804,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_bf16_matrix_kernels_match_triple_loop),
         cmocka_unit_test(test_bf16_row_matches_scalar_rounding),
         cmocka_unit_test(test_dispatch_choice_per_class),
+        cmocka_unit_test(test_dispatch_bf16_prefers_amx),
         cmocka_unit_test(test_dispatch_runs_and_records_choice),
         cmocka_unit_test(test_dispatch_override),
         cmocka_unit_test(test_dispatch_unknown_override_is_config_error),

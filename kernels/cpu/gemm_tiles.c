@@ -109,13 +109,16 @@ typedef struct builtin_row {
  *  - avx2 96/4080/512: 2048^3 at 1.00-1.07x OpenBLAS on the quiet EPYC, against 0.64-0.90x for
  *    144/4080/256 and 0.76-0.80x for 120/4080/512 or 60/4080/768.
  *  - avx512 288/4096/256 for medium: the best medium configuration on both machines (EPYC 99.5
- *    GFLOP/s against 60.4 for 96/4064/256; Xeon 288/4096/128 112 against 95); 96/4064/256 stays
- *    elsewhere (the Xeon's best at 1024^3, 148 GFLOP/s). */
+ *    GFLOP/s against 60.4 for 96/4064/256; Xeon 288/4096/128 112 against 95).
+ *  - avx512 256/1024/256 elsewhere (was 96/4064/256): a 1 MiB B panel fits half of a 2 MiB L2,
+ *    so the driver keeps each A sliver in L1 and streams B from L2 (gemm_tiled.c, a_sliver_outer);
+ *    on the 2-core Xeon VM (L2 2 MiB, 2 threads, loaded, alternating rounds, CPU time per product)
+ *    x1.04 at 1024^3, x1.10 at 2048^3 and x1.05 at 512x4096x14336 against 96/4064/256. */
 static const builtin_row builtin_tiles[] = {
     {"gemm_tiled_portable", MC_GEMM_CLASS_COUNT, {64, 2048, 256, 0}},
     {"gemm_tiled_f32_avx2_6x16", MC_GEMM_CLASS_COUNT, {96, 4080, 512, 0}},
     {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_MEDIUM, {288, 4096, 256, 0}},
-    {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 256, 0}},
+    {"gemm_tiled_f32_avx512_12x32", MC_GEMM_CLASS_COUNT, {256, 1024, 256, 0}},
     {"gemm_tiled_bf16_avx512bf16_12x32", MC_GEMM_CLASS_COUNT, {96, 4064, 512, 0}}, /* bf16: half the bytes per k */
     {"gemm_tiled_bf16_amx_16x32", MC_GEMM_CLASS_COUNT, {96, 4064, 512, 0}},
 };
