@@ -24,4 +24,9 @@ typedef struct mc_peaks_kernel {
 /* The loops for this CPU (AVX-512, else AVX2, else portable C), ended by a row with fn NULL. */
 const mc_peaks_kernel *mc_peaks_kernels(void);
 
+/* GB/s of loop k over `per_thread` bytes on each of `threads` threads (src, and dst for write and
+ * copy; a copy counts both), the best of 7 timed passes after a warm-up (stats/peaks.c). */
+double mc_peaks_kernel_rate(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
+                            int threads);
+
 #endif
