@@ -123,7 +123,7 @@ bool mc_perf_roof_share(char *buf, size_t cap, double gbs, const mc_perf_roof *r
     int len = r->at_bytes > 0 ? snprintf(buf, cap, "%.0f%% of %s %s roof [at %.1f MB]", 100 * gbs / r->gbs, level,
                                          traffic, r->at_bytes / 1e6)
                               : snprintf(buf, cap, "%.0f%% of %s %s roof", 100 * gbs / r->gbs, level, traffic);
-    if ((r->level != MC_MEM_DRAM || r->at_bytes > 0) && r->dram_gbs > 0 && len > 0 && (size_t)len < cap)
+    if (r->gbs != r->dram_gbs && r->dram_gbs > 0 && len > 0 && (size_t)len < cap) /* not DRAM's own figure */
         snprintf(buf + len, cap - (size_t)len, " (%.0f%% of DRAM's)", 100 * gbs / r->dram_gbs);
     return true;
 }
