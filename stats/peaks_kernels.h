@@ -18,7 +18,8 @@ typedef uint64_t (*mc_peaks_kernel_fn)(const unsigned char *src, unsigned char *
 typedef struct mc_peaks_kernel {
     mc_peaks_kernel_fn fn;
     mc_traffic traffic;
-    int far_only; /* streaming stores or software prefetch: meant for (and measured only from) DRAM */
+    int far_only; /* streaming stores or software prefetch: measured from DRAM and at sizes past L2
+                   * (stats/peaks_at.c), never at the L1/L2 levels, whose lines they would bypass */
 } mc_peaks_kernel;
 
 /* The loops for this CPU (AVX-512, else AVX2, else portable C), ended by a row with fn NULL. */
