@@ -102,7 +102,8 @@ mc_status mc_peaks_measure_at(mc_peaks *p, const double *sizes, int n, mc_err *e
         biggest = todo[i] > biggest ? todo[i] : biggest;
     if (count == 0)
         return MC_OK;
-    const size_t cap = (size_t)biggest + MC_PEAKS_BLOCK;
+    /* whole blocks: aligned_alloc wants a multiple of the alignment, and every slice is whole blocks */
+    const size_t cap = ((size_t)biggest / MC_PEAKS_BLOCK + 1) * MC_PEAKS_BLOCK;
     unsigned char *src = aligned_alloc(MC_PEAKS_BLOCK, cap), *dst = aligned_alloc(MC_PEAKS_BLOCK, cap);
     if (!src || !dst) {
         free(src);
