@@ -124,32 +124,6 @@ AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, 
     return scale * m;
 }
 
-AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                                      const uint8_t *next_x)
-{
-    const int64_t eb = mc_cpu_elem_bytes(dt);
-    const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
-    int64_t j = 0;
-    for (; j + 32 <= n; j += 32) {
-        mc_softmax_prefetch_block(next_x, eb, j);
-        const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
-        const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
-        _mm512_storeu_ps(v + j, e0);
-        _mm512_storeu_ps(v + j + 16, e1);
-        s0 = _mm512_add_ps(s0, e0);
-        s1 = _mm512_add_ps(s1, e1);
-    }
-    for (; j < n; j += 16) {
-        const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
-        const __m512 e = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, k), m));
-        _mm512_mask_storeu_ps(v + j, k, e);
-        s1 = _mm512_mask_add_ps(s1, k, s1, e);
-    }
-    /* lanes added in a fixed order: the result depends on the inputs only */
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
-}
-
 /* 32 elements of a pending row from element j: v * f, rounded to dt, streamed when nt. */
 AVX512_TARGET static inline void store32(const mc_avx512_pending *p, int64_t j, __m512 f, int nt)
 {
@@ -199,11 +173,18 @@ AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64
         _mm_sfence();
     /* what the loop left of prev: past this row's whole 32-element blocks */
     const int64_t done = prev->n < (n & ~INT64_C(31)) ? prev->n & ~INT64_C(31) : n & ~INT64_C(31);
-    const int64_t peb = mc_cpu_elem_bytes(prev->dt);
-    mc_avx512_store_row(prev->dt, prev->y + done * peb, prev->v + done, prev->n - done, prev->mul, prev->div,
-                        prev->stream);
-    /* lanes added in a fixed order, as mc_avx512_exp_sum: the same sum */
+    if (prev->n > done)
+        mc_avx512_store_row(prev->dt, prev->y + done * mc_cpu_elem_bytes(prev->dt), prev->v + done, prev->n - done,
+                            prev->mul, prev->div, prev->stream);
+    /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                      const uint8_t *next_x)
+{
+    const mc_avx512_pending none = {.dt = MC_DTYPE_F32, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
+    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &none); /* nothing held back */
 }
 
 AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,
