@@ -140,8 +140,10 @@ static bool machine_peaks(const mc_run_options *o, const mc_session *s, mc_store
     mc_machine_collect(NULL, &m);
     snprintf(m.fingerprint, sizeof m.fingerprint, "%s", fingerprint); /* the run's, devices included */
     const int threads = o->session.pool.runner.threads;
-    if (mc_store_obtain_peaks(store, &m, threads, true, mc_perf_table_levels(s, threads), peaks, measured, &err) ==
-        MC_OK)
+    double sizes[MC_PEAKS_MAX_AT];
+    const int n_sizes = mc_perf_table_sizes(s, threads, sizes, MC_PEAKS_MAX_AT);
+    if (mc_store_obtain_peaks(store, &m, threads, true, mc_perf_table_levels(s, threads), sizes, n_sizes, peaks,
+                              measured, &err) == MC_OK)
         return true;
     fprintf(stderr, "warning: no bandwidth roofs: %s\n", err.msg);
     return false;

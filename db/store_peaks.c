@@ -33,6 +33,13 @@ static mc_status load(mc_store *s, const char *fingerprint, int threads, unsigne
 static mc_status save(mc_store *s, const mc_machine *m, const mc_peaks *p, mc_err *err)
 {
     mc_status st = MC_OK;
+    char name[64];
+    for (int i = 0; i < p->n_at && !st; i++) /* roofs at the rows' sizes: the report's roofline reads them */
+        for (int k = 0; k < MC_TRAFFIC_COUNT && !st; k++)
+            if (p->at[i].gbs[k] > 0) {
+                mc_peaks_at_stored_name(p->at[i].bytes, (mc_traffic)k, name, sizeof name);
+                st = mc_store_set_machine_peak(s, m, name, p->at[i].gbs[k], "GB/s", err);
+            }
     for (int l = 0; l < MC_MEM_LEVEL_COUNT && !st; l++)
         for (int k = 0; k < MC_TRAFFIC_COUNT && !st; k++)
             if (p->gbs[l][k] > 0)
@@ -43,7 +50,7 @@ static mc_status save(mc_store *s, const mc_machine *m, const mc_peaks *p, mc_er
 }
 
 mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, bool fresh, unsigned levels,
-                                mc_peaks *out, bool *measured, mc_err *err)
+                                const double *sizes, int n_sizes, mc_peaks *out, bool *measured, mc_err *err)
 {
     *measured = false;
     const mc_cache_sizes caches = mc_peaks_cache_sizes();
@@ -59,7 +66,9 @@ mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int thread
         out->threads = threads;
         return st;
     }
-    st = mc_peaks_measure(threads, &caches, levels, out, err);
+    st = mc_peaks_measure(threads, &caches, n_sizes > 0 ? levels | 1u << MC_MEM_DRAM : levels, out, err);
+    if (!st && n_sizes > 0)
+        st = mc_peaks_measure_at(out, sizes, n_sizes, err);
     if (st)
         return st;
     *measured = true;

@@ -10,13 +10,14 @@
 #include "db/store.h"
 #include "stats/peaks.h"
 
-/* Fills *out (the levels of `levels`, a set as in mc_peaks_measure) from the store (store may be
+/* Fills *out (the levels of `levels`, a set as in mc_peaks_measure; when measuring, also the roofs
+ * at sizes[0..n_sizes), mc_peaks_measure_at, stored too) from the store (store may be
  * NULL) when every figure is there, measured with
  * `threads` threads and `fresh` is false; otherwise measures them (mc_peaks_measure) and stores
  * them under m, replacing older ones. *measured says which happened. A perf run asks for fresh
  * roofs (its rows are held to the roofs of the same run: on a shared machine the bandwidth moves
  * several-fold between runs); the report takes stored ones. */
 mc_status mc_store_obtain_peaks(mc_store *store, const mc_machine *m, int threads, bool fresh, unsigned levels,
-                                mc_peaks *out, bool *measured, mc_err *err);
+                                const double *sizes, int n_sizes, mc_peaks *out, bool *measured, mc_err *err);
 
 #endif

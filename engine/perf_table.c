@@ -57,22 +57,42 @@ static double peer_median(const mc_session *s, int item, const char **peer)
     return 0;
 }
 
+/* The working set of item i when it is a timed, bandwidth-bound row; 0 otherwise. */
+static double bound_bytes(const mc_session *s, int i)
+{
+    const mc_variant *v = s->variants[s->items[i].variant_index];
+    const mc_case *c = &s->cases.items[s->items[i].case_index];
+    if (!s->extras || !s->extras[i] || !s->extra_lens[i] || mc_op_get(v->op)->roof == MC_ROOF_COMPUTE || !c->op ||
+        !c->op->bytes)
+        return 0;
+    return c->op->bytes(c);
+}
+
 unsigned mc_perf_table_levels(const mc_session *s, int threads)
 {
     const mc_cache_sizes caches = mc_peaks_cache_sizes();
     unsigned levels = 0;
     for (int i = 0; i < s->n_items; i++) {
-        const mc_variant *v = s->variants[s->items[i].variant_index];
-        const mc_case *c = &s->cases.items[s->items[i].case_index];
-        if (!s->extras || !s->extras[i] || !s->extra_lens[i] || mc_op_get(v->op)->roof == MC_ROOF_COMPUTE ||
-            !c->op || !c->op->bytes)
+        const double bytes = bound_bytes(s, i);
+        if (bytes <= 0)
             continue;
-        const mc_mem_level l = mc_peaks_level(c->op->bytes(c), threads, &caches);
-        levels |= 1u << l;
-        if (l == MC_MEM_L3)
-            levels |= 1u << MC_MEM_DRAM;
+        const mc_mem_level l = mc_peaks_level(bytes, threads, &caches);
+        /* past L2 a row is held to a roof at its own size (mc_perf_table_sizes), named against DRAM's */
+        levels |= 1u << (l == MC_MEM_L3 ? MC_MEM_DRAM : l);
     }
     return levels;
+}
+
+int mc_perf_table_sizes(const mc_session *s, int threads, double *sizes, int cap)
+{
+    const mc_cache_sizes caches = mc_peaks_cache_sizes();
+    int n = 0;
+    for (int i = 0; i < s->n_items && n < cap; i++) {
+        const double bytes = bound_bytes(s, i);
+        if (bytes > 0 && mc_peaks_level(bytes, threads, &caches) >= MC_MEM_L3)
+            sizes[n++] = bytes;
+    }
+    return n;
 }
 
 mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roof kind, double bytes)
@@ -81,8 +101,15 @@ mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roo
                       .traffic = kind == MC_ROOF_COPY_BW ? MC_TRAFFIC_COPY : MC_TRAFFIC_READ};
     if (kind == MC_ROOF_COMPUTE || bytes <= 0)
         return r;
-    r.gbs = mc_peaks_roof(p, r.level, r.traffic);
     r.dram_gbs = mc_peaks_roof(p, MC_MEM_DRAM, r.traffic);
+    const double at = r.level >= MC_MEM_L3 ? mc_peaks_at_gbs(p, bytes, r.traffic) : 0;
+    if (at > 0) { /* measured at this size: its level is where that rate comes from */
+        r.gbs = at;
+        r.level = mc_peaks_at_level(p, at, r.traffic);
+        r.at_bytes = mc_peaks_bucket(bytes);
+    } else {
+        r.gbs = mc_peaks_roof(p, r.level, r.traffic);
+    }
     return r;
 }
 
@@ -93,8 +120,10 @@ bool mc_perf_roof_share(char *buf, size_t cap, double gbs, const mc_perf_roof *r
         snprintf(buf, cap, "ABOVE its %s %s roof", level, traffic);
         return false;
     }
-    int len = snprintf(buf, cap, "%.0f%% of %s %s roof", 100 * gbs / r->gbs, level, traffic);
-    if (r->level != MC_MEM_DRAM && r->dram_gbs > 0 && len > 0 && (size_t)len < cap)
+    int len = r->at_bytes > 0 ? snprintf(buf, cap, "%.0f%% of %s %s roof [at %.1f MB]", 100 * gbs / r->gbs, level,
+                                         traffic, r->at_bytes / 1e6)
+                              : snprintf(buf, cap, "%.0f%% of %s %s roof", 100 * gbs / r->gbs, level, traffic);
+    if (r->gbs != r->dram_gbs && r->dram_gbs > 0 && len > 0 && (size_t)len < cap) /* not DRAM's own figure */
         snprintf(buf + len, cap - (size_t)len, " (%.0f%% of DRAM's)", 100 * gbs / r->dram_gbs);
     return true;
 }
@@ -102,9 +131,10 @@ bool mc_perf_roof_share(char *buf, size_t cap, double gbs, const mc_perf_roof *r
 void mc_perf_roof_warn(FILE *out, const char *variant, const char *case_key, double gbs, const mc_perf_roof *r)
 {
     fprintf(out,
-            "warning: %s on %s moves %.1f GB/s, above the %s %s roof of %.1f GB/s: the roof is wrong (or the "
+            "warning: %s on %s moves %.1f GB/s, above the %s %s roof of %.1f GB/s%s: the roof is wrong (or the "
             "timing is); no share of it is printed\n",
-            variant, case_key, gbs, mc_peaks_level_name(r->level), mc_peaks_traffic_name(r->traffic), r->gbs);
+            variant, case_key, gbs, mc_peaks_level_name(r->level), mc_peaks_traffic_name(r->traffic), r->gbs,
+            r->at_bytes > 0 ? " (measured at its size)" : "");
 }
 
 static void print_row(FILE *out, const mc_session *s, int i, const mc_timing *t, const mc_peaks *peaks,
@@ -150,6 +180,16 @@ static void print_peaks(FILE *out, const mc_peaks *p, bool measured_now)
             fprintf(out, "  %s %.1f/%.1f/%.1f", mc_peaks_level_name((mc_mem_level)l), p->gbs[l][MC_TRAFFIC_READ],
                     p->gbs[l][MC_TRAFFIC_WRITE], p->gbs[l][MC_TRAFFIC_COPY]);
     fputc('\n', out);
+    if (p->n_at > 0)
+        fputs("roofs at the rows' sizes, GB/s read/copy (the level is where that rate comes from):", out);
+    for (int i = 0; i < p->n_at; i++) {
+        const mc_peaks_at *a = &p->at[i];
+        fprintf(out, "  %.1f MB %s %.1f/%.1f", a->bytes / 1e6,
+                mc_peaks_level_name(mc_peaks_at_level(p, a->gbs[MC_TRAFFIC_READ], MC_TRAFFIC_READ)),
+                a->gbs[MC_TRAFFIC_READ], a->gbs[MC_TRAFFIC_COPY]);
+    }
+    if (p->n_at > 0)
+        fputc('\n', out);
 }
 
 void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, bool measured_now)

@@ -22,9 +22,12 @@ bool mc_perf_timing_of(const mc_session *s, int item, mc_timing *out);
 void mc_perf_table_print(FILE *out, const mc_session *s, const mc_peaks *peaks, bool measured_now);
 
 /* The levels (a set for mc_peaks_measure) where the bandwidth-bound timed rows of s live, with
- * `threads` threads, plus DRAM for rows in L3 (their share of DRAM's roof is printed too): the
- * roofs worth measuring for this table. */
+ * `threads` threads; rows past L2 ask for DRAM (their own roof is measured at their size, and
+ * named against DRAM's): the roofs worth measuring for this table. */
 unsigned mc_perf_table_levels(const mc_session *s, int threads);
+/* The working sets of the bandwidth-bound timed rows past L2 (at most cap, into sizes): the sizes
+ * to measure roofs at (mc_peaks_measure_at). Returns how many. */
+int mc_perf_table_sizes(const mc_session *s, int threads, double *sizes, int cap);
 
 /* The roof a row is held to. */
 typedef struct mc_perf_roof {
@@ -32,9 +35,12 @@ typedef struct mc_perf_roof {
     mc_traffic traffic;
     double gbs;      /* 0: no roof */
     double dram_gbs; /* DRAM's figure for the same traffic, for rows that live in a cache */
+    double at_bytes; /* the size the roof was measured at (past L2); 0: the level's own figure */
 } mc_perf_roof;
 
-/* The roof for `bytes` of a `kind`-bound op, on the peaks' thread count and these caches. */
+/* The roof for `bytes` of a `kind`-bound op, on the peaks' thread count and these caches: in L1
+ * or L2 that level's figure; past L2 the figure measured at its size when p has one (its level
+ * then says where that rate comes from: mc_peaks_at_level), else the level's or the next one out. */
 mc_perf_roof mc_perf_roof_for(const mc_peaks *p, const mc_cache_sizes *c, mc_roof kind, double bytes);
 /* Writes the share of the roof a row reaches into buf ("62% of L3 read roof"); returns false and
  * writes "ABOVE its L3 read roof" when gbs exceeds it (the roof, or the timing, is wrong). */

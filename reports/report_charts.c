@@ -718,12 +718,14 @@ static bool roof_extent(const rp_report *r, double *x0, double *x1, double *y0, 
     return true;
 }
 
-/* The roof at intensity ai: the lower of the compute roof and read bandwidth x ai. */
-static double roof_at(const rp_report *r, double ai)
+/* A case's roof at intensity ai: the lower of the compute roof and bandwidth x ai, the bandwidth
+ * measured at the case's size when one is stored (its perf table row's roof), else DRAM's read. */
+static double roof_at(const rp_report *r, const rp_timed *t, double ai)
 {
     double roof = r->peak_gflops > 0 ? r->peak_gflops : INFINITY;
-    if (r->read_gbs > 0)
-        roof = fmin(roof, r->read_gbs * ai);
+    const double gbs = t->roof_gbs > 0 ? t->roof_gbs : r->read_gbs;
+    if (gbs > 0)
+        roof = fmin(roof, gbs * ai);
     return roof;
 }
 
@@ -735,7 +737,7 @@ static void roof_table(FILE *out, const rp_report *r, const roof_best *bests, in
           out);
     for (int i = 0; i < n; i++) {
         const rp_timed *b = bests[i].best;
-        double ai = b->gflops / b->gbs, roof = roof_at(r, ai);
+        double ai = b->gflops / b->gbs, roof = roof_at(r, b, ai);
         int style = op_style(b->op);
         fprintf(out, "<tr><td class=\"num\">%d</td><td><span class=\"glyph s%d\">%s</span> ", i + 1, style % 8,
                 mc_marker_glyph((mc_marker)(style % MC_MARK_COUNT)));
@@ -753,8 +755,9 @@ static void roof_table(FILE *out, const rp_report *r, const roof_best *bests, in
         mc_html_text(out, b->key);
         fputs("</td></tr>", out);
     }
-    fputs("</tbody></table></div><p class=\"note\">Bytes are the least each op must move; above 100% of the "
-          "memory roof the data came from caches, not DRAM.</p>",
+    fputs("</tbody></table></div><p class=\"note\">Bytes are the least each op must move. A bandwidth-bound "
+          "case's share is of the roof measured at its own size when a perf run stored one (the roof its perf "
+          "table row was held to), else of DRAM's read roof; above 100% of that, the data came from caches.</p>",
           out);
 }
 

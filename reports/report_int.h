@@ -131,6 +131,7 @@ typedef struct rp_timed {
     char *key, *params;                 /* owned */
     char op[32], backend[16], variant[64];
     double median_ns, gflops, gbs;
+    double roof_gbs;                    /* the memory roof at its size (stats/peaks_at.c), 0 when none is stored */
 } rp_timed;
 
 /* One variant's history. Each logical run's level is the geometric mean over its cases of (median

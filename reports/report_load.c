@@ -603,7 +603,7 @@ static mc_status measure_peaks(mc_store *s, rp_report *r, mc_err *err)
     int threads = r->machine.cores > 0 ? r->machine.cores : 1;
     if (threads > PEAK_MAX_THREADS)
         threads = PEAK_MAX_THREADS;
-    mc_status st = mc_store_obtain_peaks(s, &r->machine, threads, false, 1u << MC_MEM_DRAM, &pk, &measured, err);
+    mc_status st = mc_store_obtain_peaks(s, &r->machine, threads, false, 1u << MC_MEM_DRAM, NULL, 0, &pk, &measured, err);
     if (!st) {
         r->read_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_READ);
         r->copy_gbs = mc_peaks_roof(&pk, MC_MEM_DRAM, MC_TRAFFIC_COPY);
@@ -636,6 +636,25 @@ static void best_gemm_roof(rp_report *r)
              "the best GEMM rate measured in this run (%.60s); no compute peak is stored", best->variant);
 }
 
+/* Each bandwidth-bound case's roof at its own size, where a perf run on this machine stored one:
+ * the roof its perf table row was held to (engine/perf_table.c), so both say the same share. */
+static mc_status size_roofs(mc_store *s, rp_report *r, mc_err *err)
+{
+    char name[64];
+    mc_status st = MC_OK;
+    for (int i = 0; i < r->n_timed && !st; i++) {
+        rp_timed *t = &r->timed[i];
+        const mc_op *op = mc_op_find(t->op);
+        if (!op || op->roof == MC_ROOF_COMPUTE || !(t->gbs > 0) || !(t->median_ns > 0))
+            continue;
+        const double bytes = floor(t->gbs * t->median_ns + 0.5); /* GB/s x ns: the op's byte count */
+        mc_peaks_at_stored_name(mc_peaks_bucket(bytes), op->roof == MC_ROOF_COPY_BW ? MC_TRAFFIC_COPY : MC_TRAFFIC_READ,
+                                name, sizeof name);
+        st = peak(s, r, name, &t->roof_gbs, err);
+    }
+    return st;
+}
+
 /* Memory roofs from the store (measuring them first when allowed); the compute roof from a stored
  * "f32_gflops" peak, else the best GEMM rate this run measured, labelled as such. */
 static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
@@ -655,7 +674,7 @@ static mc_status load_peaks(mc_store *s, rp_report *r, mc_err *err)
     }
     if (!st && r->peak_gflops == 0)
         best_gemm_roof(r);
-    return st;
+    return st ? st : size_roofs(s, r, err);
 }
 
 /* ---- the run's case selection, for reproducers that are not one case ---- */

@@ -159,9 +159,8 @@ static double best_rate(slice *slices, int threads, double bytes_moved)
     return best;
 }
 
-/* Rate of kernel k over `per_thread` bytes per thread (src, and dst for write and copy). */
-static double measure_kernel(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
-                             int threads)
+double mc_peaks_kernel_rate(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
+                            int threads)
 {
     slice slices[PEAK_MAX_THREADS];
     const double moved = (double)per_thread * threads * (k->traffic == MC_TRAFFIC_COPY ? 2 : 1);
@@ -221,7 +220,7 @@ mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels
         for (const mc_peaks_kernel *k = kernels; k->fn; k++) {
             if (k->far_only && l != MC_MEM_DRAM)
                 continue; /* streaming stores would bypass the cache this level measures */
-            double gbs = measure_kernel(k, src, dst, per, threads);
+            double gbs = mc_peaks_kernel_rate(k, src, dst, per, threads);
             if (gbs > out->gbs[l][k->traffic])
                 out->gbs[l][k->traffic] = gbs;
         }

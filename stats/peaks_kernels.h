@@ -18,10 +18,16 @@ typedef uint64_t (*mc_peaks_kernel_fn)(const unsigned char *src, unsigned char *
 typedef struct mc_peaks_kernel {
     mc_peaks_kernel_fn fn;
     mc_traffic traffic;
-    int far_only; /* streaming stores or software prefetch: meant for (and measured only from) DRAM */
+    int far_only; /* streaming stores or software prefetch: measured from DRAM and at sizes past L2
+                   * (stats/peaks_at.c), never at the L1/L2 levels, whose lines they would bypass */
 } mc_peaks_kernel;
 
 /* The loops for this CPU (AVX-512, else AVX2, else portable C), ended by a row with fn NULL. */
 const mc_peaks_kernel *mc_peaks_kernels(void);
+
+/* GB/s of loop k over `per_thread` bytes on each of `threads` threads (src, and dst for write and
+ * copy; a copy counts both), the best of 7 timed passes after a warm-up (stats/peaks.c). */
+double mc_peaks_kernel_rate(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
+                            int threads);
 
 #endif

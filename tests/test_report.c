@@ -25,6 +25,7 @@
 #include "reports/report.h"
 #include "reports/report_int.h"
 #include "reports/svg.h"
+#include "stats/peaks.h"
 
 /* ---- capture of FILE output ---- */
 
@@ -1100,6 +1101,56 @@ static void test_report_scale(void **state)
     assert_int_equal(st.n_history_commits, runs);
 }
 
+/* ---- the roofline holds a case to the roof its perf row was held to (issue 18 item 1) ---- */
+
+/* A softmax case of 1 MB (copy-bound) and a gemv case of 1 MB (read-bound), 10 GB/s each at 2
+ * flop/byte; stored roofs: DRAM read 20, copy 15, and copy 12.5 GB/s measured at the softmax's
+ * size. The softmax is at 80% of the roof at its size (10 / 12.5), not 50% of DRAM's read roof
+ * (what the table said before it read roofs at sizes); the gemv, with no roof at its size, keeps
+ * DRAM's read roof: 50%. */
+static void test_report_roofline_size_roofs(void **state)
+{
+    (void)state;
+    char path[160], out[160], name[64];
+    mc_store *s = open_db("sizes.db", path, sizeof path);
+    snprintf(out, sizeof out, "%s/sizes.html", tmpdir);
+    mc_err err = {0};
+    mc_run_info info;
+    fill_machine(&info, 0);
+    int64_t id = 0;
+    assert_int_equal(mc_store_begin_run(s, &info, &id, &err), MC_OK);
+    row_spec rows[] = {
+        {"softmax(rows=4)", "softmax", "{\"rows\":4}", "softmax_a", "00000000000000aa", "pass", "", 1e5},
+        {"gemv(m=4)", "gemv", "{\"m\":4}", "gemv_a", "00000000000000bb", "pass", "", 1e5},
+    };
+    store_rows(s, id, rows, 2);
+    assert_int_equal(mc_store_end_run(s, id, "passed", &err), MC_OK);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "read_gbs", 20, "GB/s", &err), MC_OK);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, "copy_gbs", 15, "GB/s", &err), MC_OK);
+    mc_peaks_at_stored_name(mc_peaks_bucket(1e6), MC_TRAFFIC_COPY, name, sizeof name);
+    assert_int_equal(mc_store_set_machine_peak(s, &info.machine, name, 12.5, "GB/s", &err), MC_OK);
+    mc_report_opts o = {.cand_run = id, .out_path = out};
+    mc_report_stats st;
+    assert_int_equal(mc_report_write_opts(s, &o, &st, &err), MC_OK);
+    mc_store_close(s);
+    char *page = read_all(out);
+    assert_non_null(page);
+    const char *table = strstr(page, "id=\"roofline-table\"");
+    assert_non_null(table);
+    const char *softmax = strstr(table, "softmax_a"), *gemv = strstr(table, "gemv_a");
+    assert_non_null(softmax);
+    assert_non_null(gemv);
+    const char *end = strstr(softmax, "</tr>");
+    const char *share = strstr(softmax, "<td class=\"num\">80%</td>");
+    if (!share || share > end)
+        fail_msg("the softmax row is not at 80%% of the copy roof at its size: %.*s", (int)(end - softmax), softmax);
+    end = strstr(gemv, "</tr>");
+    share = strstr(gemv, "<td class=\"num\">50%</td>");
+    if (!share || share > end)
+        fail_msg("the gemv row is not at 50%% of DRAM's read roof: %.*s", (int)(end - gemv), gemv);
+    free(page);
+}
+
 int main(void)
 {
     const struct CMUnitTest units[] = {
@@ -1115,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_report_banner_and_failures), cmocka_unit_test(test_report_regression),
         cmocka_unit_test(test_report_history_and_sweep),   cmocka_unit_test(test_report_coverage_and_roofline),
         cmocka_unit_test(test_report_without_timings),
+        cmocka_unit_test(test_report_roofline_size_roofs),
         cmocka_unit_test(test_report_regression_first),    cmocka_unit_test(test_report_history_median),
         cmocka_unit_test(test_report_merged_shards),       cmocka_unit_test(test_report_no_baseline_load_and_output),
         cmocka_unit_test(test_report_absent_data_degrades),

@@ -124,11 +124,32 @@ AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, 
     return scale * m;
 }
 
-AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                                      const uint8_t *next_x)
+/* 32 elements of a pending row from element j: v * f, rounded to dt, streamed when nt. */
+AVX512_TARGET static inline void store32(const mc_avx512_pending *p, int64_t j, __m512 f, int nt)
+{
+    const int64_t eb = mc_cpu_elem_bytes(p->dt);
+    for (int64_t i = j; i < j + 32; i += 16) {
+        const __m512 w = _mm512_mul_ps(_mm512_loadu_ps(p->v + i), f);
+        uint8_t *dst = p->y + i * eb;
+        if (!nt)
+            store16(p->dt, dst, w, 0xFFFF);
+        else if (p->dt == MC_DTYPE_F32)
+            _mm512_stream_ps((float *)dst, w);
+        else if (p->dt == MC_DTYPE_F16)
+            _mm256_stream_si256((__m256i *)dst, _mm512_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        else
+            _mm256_stream_si256((__m256i *)dst, bf16_of(w));
+    }
+}
+
+AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                            const uint8_t *next_x, const mc_avx512_pending *prev)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
+    /* prev's factor and streaming as mc_avx512_store_row decides them */
+    const __m512 f = _mm512_set1_ps(prev->mul / prev->div);
+    const int nt = prev->stream && ((uintptr_t)prev->y & (uintptr_t)(16 * mc_cpu_elem_bytes(prev->dt) - 1)) == 0;
     __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     int64_t j = 0;
     for (; j + 32 <= n; j += 32) {
@@ -139,6 +160,8 @@ AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, 
         _mm512_storeu_ps(v + j + 16, e1);
         s0 = _mm512_add_ps(s0, e0);
         s1 = _mm512_add_ps(s1, e1);
+        if (j + 32 <= prev->n)
+            store32(prev, j, f, nt);
     }
     for (; j < n; j += 16) {
         const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
@@ -146,8 +169,22 @@ AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, 
         _mm512_mask_storeu_ps(v + j, k, e);
         s1 = _mm512_mask_add_ps(s1, k, s1, e);
     }
+    if (nt)
+        _mm_sfence();
+    /* what the loop left of prev: past this row's whole 32-element blocks */
+    const int64_t done = prev->n < (n & ~INT64_C(31)) ? prev->n & ~INT64_C(31) : n & ~INT64_C(31);
+    if (prev->n > done)
+        mc_avx512_store_row(prev->dt, prev->y + done * mc_cpu_elem_bytes(prev->dt), prev->v + done, prev->n - done,
+                            prev->mul, prev->div, prev->stream);
     /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                      const uint8_t *next_x)
+{
+    const mc_avx512_pending none = {.dt = MC_DTYPE_F32, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
+    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &none); /* nothing held back */
 }
 
 AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,

@@ -23,6 +23,22 @@ float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, f
  * stream != 0: with non-temporal stores where the row is vector-aligned (for outputs far larger
  * than the caches, which would only be evicted again), fenced before returning. */
 void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
+/* A row's output held back one row (softmax_variants.c's stream_row): mc_avx512_store_row's
+ * arguments, written while the next row's exponentials compute. */
+typedef struct mc_avx512_pending {
+    mc_dtype dt;
+    uint8_t *y;      /* NULL: nothing pending */
+    const float *v;  /* the row's exponentials: a scratch row the next row does not write */
+    int64_t n;
+    float mul, div;
+    int stream;
+} mc_avx512_pending;
+
+/* mc_avx512_exp_sum, and meanwhile prev's row stored exactly as mc_avx512_store_row would (same
+ * values, streaming where it would stream): its stores go out under the arithmetic instead of in
+ * a pass of their own. v must not overlap prev->v. */
+float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                              const uint8_t *next_x, const mc_avx512_pending *prev);
 /* exp of each of n floats (each <= 1e5): the 16-lane exp, for tests. */
 void mc_avx512_exp_n(const float *x, float *out, int n);
 /* NULL when this CPU runs the functions above, else why not. */

@@ -39,10 +39,14 @@ typedef struct softmax_stream_isa {
     float (*exp_sum)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                      const uint8_t *next_x);
     void (*store_row)(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
+    /* NULL, or exp_sum storing a held-back row meanwhile (mc_avx512_exp_sum_store) */
+    float (*exp_sum_store)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                           const uint8_t *next_x, const mc_avx512_pending *prev);
 } softmax_stream_isa;
 
-static const softmax_stream_isa stream_avx2 = {mc_avx2_row_max, mc_avx2_exp_sum_x, mc_avx2_store_row_nt};
-static const softmax_stream_isa stream_avx512 = {mc_avx512_row_max, mc_avx512_exp_sum, mc_avx512_store_row};
+static const softmax_stream_isa stream_avx2 = {mc_avx2_row_max, mc_avx2_exp_sum_x, mc_avx2_store_row_nt, NULL};
+static const softmax_stream_isa stream_avx512 = {mc_avx512_row_max, mc_avx512_exp_sum, mc_avx512_store_row,
+                                                 mc_avx512_exp_sum_store};
 
 /* One row: where its x and y start, and how much of it the causal mask leaves. */
 typedef struct softmax_row {
@@ -137,9 +141,23 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
 /* x is read twice (the second time from L1: a 4096-wide f32 row is 16 KiB) and never copied;
  * while the exp pass computes, the next row's x is prefetched, so memory works under the
  * arithmetic; a large y is written non-temporally (job.stream). A strided x is copied (scaled)
- * into the scratch row first and the same passes run over the copy. */
-static void stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
-                       const softmax_row *next, int stream)
+ * into the scratch row first and the same passes run over the copy. With exp_sum_store (AVX-512)
+ * a dense row's output is held back (*pending) and stored during the next row's exp pass, so its
+ * writes too go out under the arithmetic; the thread's last row is flushed by its caller. Every
+ * value is computed and rounded as without the hold-back: results are bitwise the same. */
+
+/* Stores the held-back row, if any, on its own. */
+static void flush_pending(const softmax_stream_isa *isa, mc_avx512_pending *p)
+{
+    if (p->y)
+        isa->store_row(p->dt, p->y, p->v, p->n, p->mul, p->div, p->stream);
+    p->y = NULL;
+}
+
+/* Returns 1 when it held the row's output back in *pending (v is then pending's: the caller
+ * gives the next row the other scratch row). */
+static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
+                      const softmax_row *next, int stream, mc_avx512_pending *pending)
 {
     const softmax_row row = row_at(s, r);
     const mc_tensor *x = &s->x, *y = &s->y;
@@ -157,16 +175,27 @@ static void stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, 
     }
     if (max == -INFINITY) {
         zero_fill(y, row.y, 0, y->ne[0]);
-        return;
+        return 0;
     }
     /* src is x or a copy of it; the next row is x's, dense where this one is */
     const uint8_t *next_x = next && src == row.x ? next->x : NULL;
-    const float sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
+    float sum;
+    if (pending->y) {
+        sum = isa->exp_sum_store(dt, src, row.visible, scale, max, v, next_x, pending);
+        pending->y = NULL;
+    } else {
+        sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
+    }
+    zero_fill(y, row.y, row.visible, y->ne[0]);
+    if (ydense && isa->exp_sum_store) {
+        *pending = (mc_avx512_pending){y->dtype, row.y, v, row.visible, 1.0f, sum, stream};
+        return 1;
+    }
     if (ydense)
         isa->store_row(y->dtype, row.y, v, row.visible, 1.0f, sum, stream);
     else
         scatter_strided(y, row.y, v, row.visible, 1.0f, sum);
-    zero_fill(y, row.y, row.visible, y->ne[0]);
+    return 0;
 }
 
 /* ---- online: one pass for the max and the sum, one to write ---- */
@@ -299,6 +328,8 @@ static void run_rows(void *arg, int tid, int nthreads)
     softmax_job *job = arg;
     const int64_t begin = job->rows * tid / nthreads, end = job->rows * (tid + 1) / nthreads;
     float *v = job->scratch + job->stride * tid;
+    float *other = v + job->s->x.ne[0]; /* ALGO_STREAM: the second scratch row (pending's) */
+    mc_avx512_pending pending = {.y = NULL};
     const int64_t nseg = segment_count(job->s->x.ne[0]);
     for (int64_t r = begin; r < end; r++) {
         if (job->algo == ALGO_THREE_PASS)
@@ -307,11 +338,17 @@ static void run_rows(void *arg, int tid, int nthreads)
             online_row(job->s, r);
         else if (job->algo == ALGO_STREAM) {
             const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
-            stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream);
+            if (stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream, &pending)) {
+                float *t = v;
+                v = other;
+                other = t;
+            }
         }
         else
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
     }
+    if (job->algo == ALGO_STREAM)
+        flush_pending(job->isa, &pending);
 }
 
 static void run_segment_stats(void *arg, int tid, int nthreads)
@@ -368,9 +405,9 @@ static mc_status softmax_run(mc_kernel_ctx *kc, const mc_args *args, softmax_alg
     const int split_rows = algo == ALGO_BLOCKED && cols > SOFTMAX_SEGMENT_COLS && job.rows < nthreads;
     if (!split_rows && nthreads > job.rows)
         nthreads = (int)job.rows;
-    /* per thread: the row (32-byte multiple, so every thread's part stays aligned), then the
-     * blocked variant's per-segment max and sum */
-    job.stride = (cols + 2 * nseg + 7) / 8 * 8;
+    /* per thread: the row (two for the streaming rows' hold-back; a 32-byte multiple, so every
+     * thread's part stays aligned), then the blocked variant's per-segment max and sum */
+    job.stride = ((algo == ALGO_STREAM ? 2 * cols : cols) + 2 * nseg + 7) / 8 * 8; /* stream: two rows */
     const int64_t slots = split_rows ? 1 : nthreads;
     mc_status st = MC_OK;
     if (algo != ALGO_ONLINE) {

@@ -1,6 +1,6 @@
 /* kernels/cpu/mutants/mutant_softmax_stream.c: planted-bug copies of the streaming softmaxes'
  * primitives (softmax_avx512.c, softmax_avx2.c): the exp polynomial missing its quadratic term,
- * the row's tail not scaled (AVX-512 and AVX2).
+ * the row's tail not scaled (AVX-512 and AVX2), the held-back row's last elements never stored.
  * SPDX-License-Identifier: MIT
  *
  * Each mutant is a pristine primitive written out again with exactly one change, marked "DEFECT:";
@@ -141,6 +141,57 @@ static mc_status run_rows(const mc_args *args, row_max_fn row_max, exp_sum_fn ex
     return MC_OK;
 }
 
+/* softmax_avx512.c's mc_avx512_exp_sum_store. DEFECT: the held-back row's elements past this
+ * row's whole 32-element blocks (what the fused loop leaves for the closing store) are never
+ * stored: the held-back row is handed over cut to them. */
+static float exp_sum_store_no_rest(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                   const uint8_t *next_x, const mc_avx512_pending *prev)
+{
+    mc_avx512_pending cut = *prev;
+    cut.n = (prev->n < n ? prev->n : n) & ~INT64_C(31);
+    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &cut);
+}
+
+/* softmax_variants.c's stream_row with the hold-back for packed rows, one thread: each row's
+ * output is stored during the next row's exp pass, the last one on its own. */
+static mc_status run_rows_held(const mc_args *args, mc_err *err)
+{
+    const mc_softmax_args *s = &args->u.softmax;
+    const int64_t cols = s->x.ne[0], yb = mc_cpu_elem_bytes(s->y.dtype);
+    float *v = malloc(sizeof *v * (size_t)(2 * cols));
+    if (!v)
+        return mc_err_set(err, MC_ERR_NOMEM, "softmax: no memory for two scratch rows of %lld", (long long)cols);
+    float *cur = v, *other = v + cols;
+    mc_avx512_pending pending = {.y = NULL};
+    for (int64_t r = 0; r < s->y.ne[1] * s->y.ne[2] * s->y.ne[3]; r++) {
+        const int64_t i = r % s->y.ne[1], b2 = (r / s->y.ne[1]) % s->y.ne[2], b3 = r / (s->y.ne[1] * s->y.ne[2]);
+        const uint8_t *x = mc_cpu_elem_ptr(&s->x, 0, i, b2, b3);
+        uint8_t *y = mc_cpu_elem_ptr(&s->y, 0, i, b2, b3);
+        const int64_t visible = mc_cpu_causal_visible(s->causal, s->q_offset, i, cols);
+        const float max = mc_avx512_row_max(s->x.dtype, x, visible, s->scale);
+        if (max == -INFINITY) {
+            memset(y, 0, (size_t)(cols * yb));
+            continue;
+        }
+        const float sum = pending.y ? exp_sum_store_no_rest(s->x.dtype, x, visible, s->scale, max, cur, NULL, &pending)
+                                    : mc_avx512_exp_sum(s->x.dtype, x, visible, s->scale, max, cur, NULL);
+        memset(y + visible * yb, 0, (size_t)((cols - visible) * yb));
+        pending = (mc_avx512_pending){s->y.dtype, y, cur, visible, 1.0f, sum, 0};
+        float *t = cur;
+        cur = other;
+        other = t;
+    }
+    if (pending.y)
+        mc_avx512_store_row(pending.dt, pending.y, pending.v, pending.n, pending.mul, pending.div, 0);
+    free(v);
+    return MC_OK;
+}
+
+static mc_status held_no_rest_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return run_rows_held(args, err);
+}
+
 static mc_status exp_short_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     return run_rows(args, mc_avx512_row_max, exp_sum_short, mc_avx512_store_row, err);
@@ -196,4 +247,11 @@ const mc_variant mc_variant_mutant_softmax_avx2_stream_tail_unscaled = {
     .probe = avx2_probe, .requires = "avx2,fma,f16c", .supports = dense_supports,
     .run = avx2_tail_unscaled_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)store_tail_unscaled_avx2,
+};
+
+const mc_variant mc_variant_mutant_softmax_avx512_held_no_rest = {
+    .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_avx512_held_no_rest",
+    .probe = avx512_probe, .requires = "avx512f,avx512bw,avx512vl", .supports = dense_supports,
+    .run = held_no_rest_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
+    .code = (const void *)exp_sum_store_no_rest,
 };
