@@ -8,6 +8,7 @@
 
 /* Two rows' dot products with x into out[0] and out[1], n a multiple of 8, any alignment (aligned
  * to 32 bytes streams best); each row's sum is the same whether paired or alone (pass a1 = a0). */
+void mc_gemv_dot2_f32_avx512(const float *a0, const float *a1, const float *x, int64_t n, float out[2]);
 void mc_gemv_dot2_f16_avx512(const uint16_t *a0, const uint16_t *a1, const float *x, int64_t n, float out[2]);
 void mc_gemv_dot2_bf16_avx512(const uint16_t *a0, const uint16_t *a1, const float *x, int64_t n, float out[2]);
 

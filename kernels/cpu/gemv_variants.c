@@ -1,5 +1,5 @@
 /* kernels/cpu/gemv_variants.c: the vectorised GEMV variants gemv_f32_avx2, gemv_f16_avx2, gemv_bf16_avx2
- * (by A's dtype) and gemv_f16_avx512, gemv_bf16_avx512 (the same with 512-bit row loops): alignment
+ * (by A's dtype) and gemv_f32_avx512, gemv_f16_avx512, gemv_bf16_avx512 (the same with 512-bit row loops): alignment
  * checks, scalar heads and tails, threads; the vector loops are in gemv_avx2.c and gemv_avx512.c.
  * SPDX-License-Identifier: MIT
  *
@@ -31,7 +31,7 @@ typedef struct gemv_job {
     const float *x;  /* x as f32, k entries */
     float *acc;      /* column mode: one f32 accumulator per row of y */
     int mode;        /* 0 dense rows, 1 dense columns, 2 strided */
-    bool wide;       /* dense f16/bf16 rows on the 512-bit loops (the *_avx512 variants) */
+    bool wide;       /* dense rows on the 512-bit loops (the *_avx512 variants) */
 } gemv_job;
 
 enum { MODE_ROWS, MODE_COLUMNS, MODE_STRIDED };
@@ -66,8 +66,9 @@ static void body_pair(mc_dtype dt, bool wide, const uint8_t *p0, const uint8_t *
                       float out[2])
 {
     const uint16_t *h0 = (const uint16_t *)(const void *)p0, *h1 = (const uint16_t *)(const void *)p1;
+    const float *f0 = (const float *)(const void *)p0, *f1 = (const float *)(const void *)p1;
     if (dt == MC_DTYPE_F32)
-        mc_gemv_dot2_f32_avx2((const float *)(const void *)p0, (const float *)(const void *)p1, x, n, out);
+        (wide ? mc_gemv_dot2_f32_avx512 : mc_gemv_dot2_f32_avx2)(f0, f1, x, n, out);
     else if (dt == MC_DTYPE_F16)
         (wide ? mc_gemv_dot2_f16_avx512 : mc_gemv_dot2_f16_avx2)(h0, h1, x, n, out);
     else
@@ -296,6 +297,18 @@ const mc_variant mc_variant_gemv_bf16_avx2 = {
     .run = gemv_avx2_run,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_avx2_run,
+};
+
+const mc_variant mc_variant_gemv_f32_avx512 = {
+    .op = MC_OP_GEMV,
+    .backend = "cpu",
+    .name = "gemv_f32_avx512",
+    .probe = gemv_avx512_probe,
+    .requires = "avx2,fma,f16c,avx512f",
+    .supports = gemv_f32_supports,
+    .run = gemv_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)gemv_avx512_run,
 };
 
 const mc_variant mc_variant_gemv_f16_avx512 = {
