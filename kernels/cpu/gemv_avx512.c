@@ -7,7 +7,7 @@
 #include "kernels/cpu/gemv_avx512.h"
 
 #ifndef MC_GEMV512_PREFETCH_BYTES
-#define MC_GEMV512_PREFETCH_BYTES 4096
+#define MC_GEMV512_PREFETCH_BYTES 1024
 #endif
 
 static inline __m512 load16_f32(const void *p, int64_t j)

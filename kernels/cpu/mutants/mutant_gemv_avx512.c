@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: MIT
  *
  * The Q4_0 copies run through the pristine quantised driver (and x quantiser); the f16/bf16 copies
- * through a one-thread driver like mutant_gemv.c's: dense rows through the planted loop (a row with
+ * (and f32) through a one-thread driver like mutant_gemv.c's: dense rows through the planted loop (a row with
  * a1 = a0), other layouts through the strides.
  */
 #include <immintrin.h>
@@ -17,6 +17,7 @@
 
 extern const mc_variant mc_variant_gemv_q4_0_avx512;
 extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni512;
+extern const mc_variant mc_variant_gemv_f32_avx512;
 extern const mc_variant mc_variant_gemv_f16_avx512;
 extern const mc_variant mc_variant_gemv_bf16_avx512;
 
@@ -117,8 +118,9 @@ AVX512 static __m512 load16_bf16(const uint16_t *p)
 
 /* gemv_avx512.c's loop for one f16 row, n a multiple of 8. DEFECT: the last 8 elements (n % 16 ==
  * 8) are left out: the 16-wide loop stops and nothing takes the half vector. */
-AVX512 static float dot_f16_no_half_tail(const uint16_t *a, const float *x, int64_t n)
+AVX512 static float dot_f16_no_half_tail(const void *row, const float *x, int64_t n)
 {
+    const uint16_t *a = row;
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t j = 0;
     for (; j + 64 <= n; j += 64) {
@@ -134,8 +136,9 @@ AVX512 static float dot_f16_no_half_tail(const uint16_t *a, const float *x, int6
 
 /* The same loop for one bf16 row, with its half tail. DEFECT: the fourth chain of the 64-element
  * pass multiplies by the third x vector (a copied line left unedited). */
-AVX512 static float dot_bf16_chain3_x2(const uint16_t *a, const float *x, int64_t n)
+AVX512 static float dot_bf16_chain3_x2(const void *row, const float *x, int64_t n)
 {
+    const uint16_t *a = row;
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     int64_t j = 0;
     for (; j + 64 <= n; j += 64) {
@@ -156,11 +159,31 @@ AVX512 static float dot_bf16_chain3_x2(const uint16_t *a, const float *x, int64_
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
-typedef float (*row16_fn)(const uint16_t *a, const float *x, int64_t n);
+/* The same loop for one f32 row. DEFECT: the final sum of the four chains leaves out chain 3. */
+AVX512 static float dot_f32_chain3_dropped(const void *row, const float *x, int64_t n)
+{
+    const float *a = row;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t j = 0;
+    for (; j + 64 <= n; j += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(x + j), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 16), _mm512_loadu_ps(x + j + 16), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 32), _mm512_loadu_ps(x + j + 32), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j + 48), _mm512_loadu_ps(x + j + 48), s3);
+    }
+    for (; j + 16 <= n; j += 16)
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(x + j), s0);
+    if (j < n)
+        s0 = _mm512_fmadd_ps(_mm512_zextps256_ps512(_mm256_loadu_ps(a + j)),
+                             _mm512_zextps256_ps512(_mm256_loadu_ps(x + j)), s0);
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), s2));
+}
+
+typedef float (*dense_row_fn)(const void *a, const float *x, int64_t n);
 
 /* One thread: x gathered to f32 once; a dense row's first k / 8 * 8 elements through `dot`, the
  * rest and every other layout through the strides. */
-static mc_status dense16_run(const mc_gemv_args *g, row16_fn dot, mc_err *err)
+static mc_status dense_rows_run(const mc_gemv_args *g, dense_row_fn dot, mc_err *err)
 {
     const mc_tensor *a = &g->a;
     const int64_t m = a->ne[1], k = a->ne[0], body = k / 8 * 8;
@@ -169,13 +192,15 @@ static mc_status dense16_run(const mc_gemv_args *g, row16_fn dot, mc_err *err)
         return mc_err_set(err, MC_ERR_NOMEM, "gemv: no memory for a %lld-entry x", (long long)k);
     for (int64_t j = 0; j < k; j++)
         x[j] = mc_cpu_get(&g->x, j, 0, 0, 0);
-    const int dense = a->nb[0] == 2 && (uintptr_t)mc_cpu_elem_ptr(a, 0, 0, 0, 0) % 2 == 0 && a->nb[1] % 2 == 0;
+    const int64_t eb = mc_cpu_elem_bytes(a->dtype);
+    const int dense = a->nb[0] == eb && (uintptr_t)mc_cpu_elem_ptr(a, 0, 0, 0, 0) % (uintptr_t)eb == 0 &&
+                      a->nb[1] % eb == 0;
     for (int64_t i = 0; i < m; i++) {
         const uint8_t *row = mc_cpu_elem_ptr(a, 0, i, 0, 0);
         float acc = 0.0f;
         int64_t j = 0;
         if (dense) {
-            acc = dot((const uint16_t *)(const void *)row, x, body);
+            acc = dot(row, x, body);
             j = body;
         }
         for (; j < k; j++)
@@ -189,13 +214,19 @@ static mc_status dense16_run(const mc_gemv_args *g, row16_fn dot, mc_err *err)
 static mc_status run_f16_no_half_tail(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     (void)kc;
-    return dense16_run(&args->u.gemv, dot_f16_no_half_tail, err);
+    return dense_rows_run(&args->u.gemv, dot_f16_no_half_tail, err);
+}
+
+static mc_status run_f32_chain3_dropped(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    (void)kc;
+    return dense_rows_run(&args->u.gemv, dot_f32_chain3_dropped, err);
 }
 
 static mc_status run_bf16_chain3_x2(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
     (void)kc;
-    return dense16_run(&args->u.gemv, dot_bf16_chain3_x2, err);
+    return dense_rows_run(&args->u.gemv, dot_bf16_chain3_x2, err);
 }
 
 /* Probes and supports() are the pristine variants'. */
@@ -222,6 +253,11 @@ static const char *supports_q4_0_q8dot(const mc_args *args)
 static const char *probe_dense(mc_backend_ctx *ctx)
 {
     return mc_variant_gemv_f16_avx512.probe(ctx);
+}
+
+static const char *supports_f32(const mc_args *args)
+{
+    return mc_variant_gemv_f32_avx512.supports(args);
 }
 
 static const char *supports_f16(const mc_args *args)
@@ -261,4 +297,11 @@ const mc_variant mc_variant_mutant_gemv_bf16_avx512_chain3_x2 = {
     .probe = probe_dense, .requires = "avx2,fma,f16c,avx512f", .supports = supports_bf16,
     .run = run_bf16_chain3_x2, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
     .code = (const void *)dot_bf16_chain3_x2,
+};
+
+const mc_variant mc_variant_mutant_gemv_f32_avx512_chain3_dropped = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "mutant_gemv_f32_avx512_chain3_dropped",
+    .probe = probe_dense, .requires = "avx2,fma,f16c,avx512f", .supports = supports_f32,
+    .run = run_f32_chain3_dropped, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
+    .code = (const void *)dot_f32_chain3_dropped,
 };
