@@ -1,5 +1,5 @@
-/* tests/test_cpu_gates.c: the capability gates of issue 18's CPU variants (VNNI GEMV, the
- * AVX512_BF16 and AMX-BF16 GEMMs).
+/* tests/test_cpu_gates.c: the capability gates of issue 18's CPU variants (VNNI and AVX-512 GEMVs,
+ * the AVX512_BF16 and AMX-BF16 GEMMs).
  * Focus: each probe says yes exactly where the CPU has every flag its .requires declares, so the
  * session's gate check (engine/session.c: a probe saying no on a CPU with every declared flag
  * fails the run) applies to it and never fires falsely; where a flag is absent, the probe says no
@@ -19,13 +19,20 @@ extern const mc_variant mc_variant_gemv_q8_0_q8dot_vnni;
 extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni;
 extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
 extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
+extern const mc_variant mc_variant_gemv_q4_0_avx512;
+extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni512;
+extern const mc_variant mc_variant_gemv_f32_avx512;
+extern const mc_variant mc_variant_gemv_f16_avx512;
+extern const mc_variant mc_variant_gemv_bf16_avx512;
 
 static void test_probes_agree_with_flags(void **state)
 {
     (void)state;
     const mc_variant *const gated[] = {&mc_variant_gemv_q8_0_q8dot_vnni, &mc_variant_gemv_q4_0_q8dot_vnni,
                                        &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
-                                       &mc_variant_gemm_tiled_bf16_amx_16x32};
+                                       &mc_variant_gemm_tiled_bf16_amx_16x32, &mc_variant_gemv_q4_0_avx512,
+                                       &mc_variant_gemv_q4_0_q8dot_vnni512, &mc_variant_gemv_f32_avx512,
+                                       &mc_variant_gemv_f16_avx512, &mc_variant_gemv_bf16_avx512};
     for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++) {
         const mc_variant *v = gated[i];
         assert_non_null(v->probe);

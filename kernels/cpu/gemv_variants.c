@@ -1,5 +1,6 @@
 /* kernels/cpu/gemv_variants.c: the vectorised GEMV variants gemv_f32_avx2, gemv_f16_avx2, gemv_bf16_avx2
- * (by A's dtype): alignment checks, scalar heads and tails, threads; the 8-wide loops are in gemv_avx2.c.
+ * (by A's dtype) and gemv_f32_avx512, gemv_f16_avx512, gemv_bf16_avx512 (the same with 512-bit row loops): alignment
+ * checks, scalar heads and tails, threads; the vector loops are in gemv_avx2.c and gemv_avx512.c.
  * SPDX-License-Identifier: MIT
  *
  * How a call runs:
@@ -8,17 +9,19 @@
  *     whichever thread runs it, so the result is bitwise the same for every thread count.
  *  3. A with dense rows (nb[0] = element size): rows in pairs (one pass over both, each row's sum
  *     bitwise as alone, so pairing never changes a result); per row, a scalar head up to the first 32-byte
- *     (f32) or 16-byte (f16, bf16) boundary, aligned vector loads for the body, a scalar tail. A row
+ *     (f32) or 16-byte (f16, bf16) boundary, vector loads for the body, a scalar tail. A row
  *     whose base is off an element boundary goes wholly down the scalar path.
  *  4. A with dense columns (transposed): y accumulates column by column (y += x[p] A[:, p]),
- *     vectorised over rows with the same head/body/tail split per column.
+ *     vectorised over rows with the same head/body/tail split per column (AVX2 in every variant).
  *  5. Any other layout: a scalar dot product through the strides.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/cpu_threads.h"
 #include "kernels/cpu/gemv_avx2.h"
+#include "kernels/cpu/gemv_avx512.h"
 #include "kernels/cpu/softmax_avx2.h"
 
 #define GEMV_ELEMS_PER_THREAD 65536 /* below this much of A per thread, waking one costs more */
@@ -28,6 +31,7 @@ typedef struct gemv_job {
     const float *x;  /* x as f32, k entries */
     float *acc;      /* column mode: one f32 accumulator per row of y */
     int mode;        /* 0 dense rows, 1 dense columns, 2 strided */
+    bool wide;       /* dense rows on the 512-bit loops (the *_avx512 variants) */
 } gemv_job;
 
 enum { MODE_ROWS, MODE_COLUMNS, MODE_STRIDED };
@@ -57,7 +61,21 @@ static float dot_scalar(mc_dtype dt, const uint8_t *row, int64_t nb0, const floa
     return acc;
 }
 
-static float dot_row(mc_dtype dt, const uint8_t *row, const float *x, int64_t k)
+/* The vector body of one row or a pair (p1 = p0 for one): two rows at once in every loop. */
+static void body_pair(mc_dtype dt, bool wide, const uint8_t *p0, const uint8_t *p1, const float *x, int64_t n,
+                      float out[2])
+{
+    const uint16_t *h0 = (const uint16_t *)(const void *)p0, *h1 = (const uint16_t *)(const void *)p1;
+    const float *f0 = (const float *)(const void *)p0, *f1 = (const float *)(const void *)p1;
+    if (dt == MC_DTYPE_F32)
+        (wide ? mc_gemv_dot2_f32_avx512 : mc_gemv_dot2_f32_avx2)(f0, f1, x, n, out);
+    else if (dt == MC_DTYPE_F16)
+        (wide ? mc_gemv_dot2_f16_avx512 : mc_gemv_dot2_f16_avx2)(h0, h1, x, n, out);
+    else
+        (wide ? mc_gemv_dot2_bf16_avx512 : mc_gemv_dot2_bf16_avx2)(h0, h1, x, n, out);
+}
+
+static float dot_row(mc_dtype dt, bool wide, const uint8_t *row, const float *x, int64_t k)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     int64_t head = head_elems(row, dt);
@@ -66,9 +84,15 @@ static float dot_row(mc_dtype dt, const uint8_t *row, const float *x, int64_t k)
     const int64_t body = (k - head) / 8 * 8;
     const uint8_t *p = row + head * eb;
     const uint16_t *p16 = (const uint16_t *)(const void *)p;
-    float acc = dt == MC_DTYPE_F32    ? mc_gemv_dot_f32_avx2((const float *)(const void *)p, x + head, body)
-                : dt == MC_DTYPE_F16 ? mc_gemv_dot_f16_avx2(p16, x + head, body)
-                                     : mc_gemv_dot_bf16_avx2(p16, x + head, body);
+    float acc, both[2];
+    if (wide) {
+        body_pair(dt, true, p, p, x + head, body, both);
+        acc = both[0];
+    } else {
+        acc = dt == MC_DTYPE_F32    ? mc_gemv_dot_f32_avx2((const float *)(const void *)p, x + head, body)
+              : dt == MC_DTYPE_F16 ? mc_gemv_dot_f16_avx2(p16, x + head, body)
+                                   : mc_gemv_dot_bf16_avx2(p16, x + head, body);
+    }
     acc += dot_scalar(dt, row, eb, x, 0, head);
     acc += dot_scalar(dt, row, eb, x, head + body, k);
     return acc;
@@ -76,25 +100,18 @@ static float dot_row(mc_dtype dt, const uint8_t *row, const float *x, int64_t k)
 
 /* Two rows at once when they share their alignment (the vector body on both at one pass), each
  * finished exactly as dot_row finishes it; otherwise one at a time. */
-static void dot_row_pair(mc_dtype dt, const uint8_t *r0, const uint8_t *r1, const float *x, int64_t k, float out[2])
+static void dot_row_pair(mc_dtype dt, bool wide, const uint8_t *r0, const uint8_t *r1, const float *x, int64_t k,
+                         float out[2])
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const int64_t head = head_elems(r0, dt);
     if (head < 0 || head >= k || head != head_elems(r1, dt)) {
-        out[0] = dot_row(dt, r0, x, k);
-        out[1] = dot_row(dt, r1, x, k);
+        out[0] = dot_row(dt, wide, r0, x, k);
+        out[1] = dot_row(dt, wide, r1, x, k);
         return;
     }
     const int64_t body = (k - head) / 8 * 8;
-    const uint8_t *p0 = r0 + head * eb, *p1 = r1 + head * eb;
-    if (dt == MC_DTYPE_F32)
-        mc_gemv_dot2_f32_avx2((const float *)(const void *)p0, (const float *)(const void *)p1, x + head, body, out);
-    else if (dt == MC_DTYPE_F16)
-        mc_gemv_dot2_f16_avx2((const uint16_t *)(const void *)p0, (const uint16_t *)(const void *)p1, x + head,
-                              body, out);
-    else
-        mc_gemv_dot2_bf16_avx2((const uint16_t *)(const void *)p0, (const uint16_t *)(const void *)p1, x + head,
-                               body, out);
+    body_pair(dt, wide, r0 + head * eb, r1 + head * eb, x + head, body, out);
     const uint8_t *rows[2] = {r0, r1};
     for (int r = 0; r < 2; r++) {
         out[r] += dot_scalar(dt, rows[r], eb, x, 0, head);
@@ -140,13 +157,13 @@ static void gemv_rows(void *arg, int tid, int nthreads)
     int64_t i = begin;
     for (; job->mode == MODE_ROWS && i + 2 <= end; i += 2) {
         float v[2];
-        dot_row_pair(a->dtype, mc_cpu_elem_ptr(a, 0, i, 0, 0), mc_cpu_elem_ptr(a, 0, i + 1, 0, 0), job->x, k, v);
+        dot_row_pair(a->dtype, job->wide, mc_cpu_elem_ptr(a, 0, i, 0, 0), mc_cpu_elem_ptr(a, 0, i + 1, 0, 0), job->x, k, v);
         mc_cpu_set(y, i, 0, 0, 0, v[0]);
         mc_cpu_set(y, i + 1, 0, 0, 0, v[1]);
     }
     for (; i < end; i++) {
         const uint8_t *row = mc_cpu_elem_ptr(a, 0, i, 0, 0);
-        float v = job->mode == MODE_ROWS ? dot_row(a->dtype, row, job->x, k)
+        float v = job->mode == MODE_ROWS ? dot_row(a->dtype, job->wide, row, job->x, k)
                                          : dot_scalar(a->dtype, row, a->nb[0], job->x, 0, k);
         mc_cpu_set(y, i, 0, 0, 0, v);
     }
@@ -162,11 +179,11 @@ static int gemv_mode(const mc_tensor *a)
     return MODE_STRIDED;
 }
 
-static mc_status gemv_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+static mc_status gemv_run(mc_kernel_ctx *kc, const mc_args *args, bool wide, mc_err *err)
 {
     const mc_gemv_args *g = &args->u.gemv;
     const int64_t m = g->a.ne[1], k = g->a.ne[0];
-    gemv_job job = {.g = g, .mode = gemv_mode(&g->a)};
+    gemv_job job = {.g = g, .mode = gemv_mode(&g->a), .wide = wide};
     float *x = aligned_alloc(32, sizeof(float) * (size_t)((k + 7) / 8 * 8));
     float *acc = job.mode == MODE_COLUMNS ? calloc((size_t)m, sizeof(float)) : NULL;
     mc_status st = MC_OK;
@@ -191,6 +208,24 @@ done:
     free(x);
     free(acc);
     return st;
+}
+
+static mc_status gemv_avx2_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemv_run(kc, args, false, err);
+}
+
+static mc_status gemv_avx512_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemv_run(kc, args, true, err);
+}
+
+static const char *gemv_avx512_probe(mc_backend_ctx *ctx)
+{
+    (void)ctx;
+    if (!mc_cpu_has_avx2())
+        return "needs AVX2, FMA and F16C";
+    return __builtin_cpu_supports("avx512f") ? NULL : "needs AVX512F (vcvtph2ps and FMA on 512-bit vectors)";
 }
 
 static const char *gemv_avx2_probe(mc_backend_ctx *ctx)
@@ -262,4 +297,40 @@ const mc_variant mc_variant_gemv_bf16_avx2 = {
     .run = gemv_avx2_run,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
     .code = (const void *)gemv_avx2_run,
+};
+
+const mc_variant mc_variant_gemv_f32_avx512 = {
+    .op = MC_OP_GEMV,
+    .backend = "cpu",
+    .name = "gemv_f32_avx512",
+    .probe = gemv_avx512_probe,
+    .requires = "avx2,fma,f16c,avx512f",
+    .supports = gemv_f32_supports,
+    .run = gemv_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)gemv_avx512_run,
+};
+
+const mc_variant mc_variant_gemv_f16_avx512 = {
+    .op = MC_OP_GEMV,
+    .backend = "cpu",
+    .name = "gemv_f16_avx512",
+    .probe = gemv_avx512_probe,
+    .requires = "avx2,fma,f16c,avx512f",
+    .supports = gemv_f16_supports,
+    .run = gemv_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)gemv_avx512_run,
+};
+
+const mc_variant mc_variant_gemv_bf16_avx512 = {
+    .op = MC_OP_GEMV,
+    .backend = "cpu",
+    .name = "gemv_bf16_avx512",
+    .probe = gemv_avx512_probe,
+    .requires = "avx2,fma,f16c,avx512f",
+    .supports = gemv_bf16_supports,
+    .run = gemv_avx512_run,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED,
+    .code = (const void *)gemv_avx512_run,
 };
