@@ -39,7 +39,8 @@ void mc_qgemv_fill_tables(void)
 
 typedef struct qgemv_job {
     const mc_gemv_args *g;
-    mc_qgemv_row_fn row;
+    mc_qgemv_row_fn row;   /* one row a call, or */
+    mc_qgemv_rows_fn rows; /* up to MC_QGEMV_ROWS_MAX a call (the other is NULL) */
     const float *x;
     const uint8_t *xq;
 } qgemv_job;
@@ -51,12 +52,22 @@ static void qgemv_rows(void *arg, int tid, int nthreads)
     const int64_t m = a->ne[1], nblocks = a->ne[0] / mc_dtype_info_of(a->dtype)->block_elems;
     const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
     const uint8_t *base = mc_cpu_base(a);
-    for (int64_t r = r0; r < r1; r++)
-        mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
+    if (!j->rows) {
+        for (int64_t r = r0; r < r1; r++)
+            mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
+        return;
+    }
+    for (int64_t r = r0; r < r1; r += MC_QGEMV_ROWS_MAX) {
+        float out[MC_QGEMV_ROWS_MAX];
+        const int n = r1 - r < MC_QGEMV_ROWS_MAX ? (int)(r1 - r) : MC_QGEMV_ROWS_MAX;
+        j->rows(base + r * a->nb[1], a->nb[1], n, a->nb[0], nblocks, j->x, j->xq, out);
+        for (int i = 0; i < n; i++)
+            mc_cpu_set(&j->g->y, r + i, 0, 0, 0, out[i]);
+    }
 }
 
-mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
-                       mc_qgemv_quantise_fn quantise_x, mc_err *err)
+static mc_status qgemv_run_job(mc_kernel_ctx *kc, const mc_gemv_args *g, qgemv_job job,
+                               mc_qgemv_quantise_fn quantise_x, mc_err *err)
 {
     mc_status st = MC_OK;
     const int64_t k = g->a.ne[0], m = g->a.ne[1];
@@ -72,7 +83,9 @@ mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn
         x[p] = mc_cpu_get(&g->x, p, 0, 0, 0);
     if (quantise_x)
         quantise_x(x, xq, k);
-    qgemv_job job = {.g = g, .row = row, .x = x, .xq = xq};
+    job.g = g;
+    job.x = x;
+    job.xq = xq;
     int64_t useful = m * k / MC_QGEMV_MIN_WEIGHTS_PER_THREAD;
     int threads = kc->threads < useful ? kc->threads : (int)(useful < 1 ? 1 : useful);
     if (threads > m)
@@ -82,6 +95,18 @@ done:
     free(x);
     free(xq);
     return st;
+}
+
+mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
+                       mc_qgemv_quantise_fn quantise_x, mc_err *err)
+{
+    return qgemv_run_job(kc, g, (qgemv_job){.row = row}, quantise_x, err);
+}
+
+mc_status mc_qgemv_run_rows(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_rows_fn rows,
+                            mc_qgemv_quantise_fn quantise_x, mc_err *err)
+{
+    return qgemv_run_job(kc, g, (qgemv_job){.rows = rows}, quantise_x, err);
 }
 
 static const char *qgemv_probe_avx2(mc_backend_ctx *ctx)
