@@ -4,16 +4,12 @@
  * super-block one FMA of d_w d_x into 16 float lanes, as there.
  * SPDX-License-Identifier: MIT */
 #include <immintrin.h>
-#include <string.h>
 
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_common.h"
 
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 #define VNNI512_INLINE VNNI512 static inline __attribute__((always_inline))
-
-/* Software prefetch distance, bytes ahead in each row (tuned at the 151936 x 1024 LM head). */
-#define PREFETCH_AHEAD 1024
 
 static inline float f16_at(const uint8_t *p)
 {
@@ -53,18 +49,19 @@ VNNI512_INLINE __m512i scaled_dot(__m512i acc, __m512i w, __m512i v, __m512i sca
     return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, v), scale);
 }
 
-/* Q4_K's 12 packed scale bytes as int32 lanes, scales 0..7 in lanes 0..7 and mins in 8..15
- * (ggml's utmp unpacking; mc_qgemv_scale_min_k4 for one sub-block). */
+/* Q4_K's 12 packed scale bytes as int32 lanes, scales 0..7 in lanes 0..7 and mins in 8..15:
+ * ggml's utmp unpacking done on the dwords u0, u1, u2 in one register (16 bytes loaded; the last
+ * 4 are qs, unused). Bytes of lanes 0 and 2: u0, u1 & 63; of 1 and 3: the nibbles of u2 (low, then
+ * high) with the top two bits of u0, u1 at 0x30. mc_qgemv_scale_min_k4 does one sub-block. */
 VNNI512_INLINE __m512i q4_K_scales_mins(const uint8_t *s)
 {
-    uint32_t u[4];
-    memcpy(u, s, 12);
-    u[3] = ((u[2] >> 4) & 0x0F0F0F0Fu) | (((u[1] >> 6) & 0x03030303u) << 4);
-    const uint32_t mins_low = u[1] & 0x3F3F3F3Fu;
-    u[1] = (u[2] & 0x0F0F0F0Fu) | (((u[0] >> 6) & 0x03030303u) << 4);
-    u[2] = mins_low;
-    u[0] &= 0x3F3F3F3Fu;
-    return _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)u));
+    const __m128i u = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i p = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)); /* u0 u2 u1 u2 */
+    const __m128i q = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
+    const __m128i low = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
+                                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+    const __m128i high = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+    return _mm512_cvtepu8_epi32(_mm_or_si128(low, high));
 }
 
 /* n rows of Q4_K. Chunk c of a block (32 bytes of qs) holds sub-block 2 c in its low nibbles and
@@ -90,7 +87,6 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xb + 260)), _mm256_set1_epi16(1));
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
-            _mm_prefetch((const char *)(wb + PREFETCH_AHEAD), _MM_HINT_T0);
             const __m512i sm = q4_K_scales_mins(wb + 4);
             __m512i sumi = _mm512_setzero_si512();
             for (int c = 0; c < 4; c++) {
@@ -133,7 +129,6 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
         const __m256i bsums = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 260));
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
-            _mm_prefetch((const char *)(wb + PREFETCH_AHEAD), _MM_HINT_T0);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wb + 192)));
             const __m512i sc = _mm512_cvtepu16_epi32(sc16); /* low 16 bits the signed scale, high 0 */
             __m512i sumi = _mm512_setzero_si512();
