@@ -19,13 +19,17 @@ extern const mc_variant mc_variant_gemv_q8_0_q8dot_vnni;
 extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni;
 extern const mc_variant mc_variant_gemm_tiled_bf16_avx512bf16_12x32;
 extern const mc_variant mc_variant_gemm_tiled_bf16_amx_16x32;
+extern const mc_variant mc_variant_gemv_q4_K_q8dot_avx512;
+extern const mc_variant mc_variant_gemv_q6_K_q8dot_avx512;
 
 static void test_probes_agree_with_flags(void **state)
 {
     (void)state;
     const mc_variant *const gated[] = {&mc_variant_gemv_q8_0_q8dot_vnni, &mc_variant_gemv_q4_0_q8dot_vnni,
                                        &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
-                                       &mc_variant_gemm_tiled_bf16_amx_16x32};
+                                       &mc_variant_gemm_tiled_bf16_amx_16x32,
+                                       &mc_variant_gemv_q4_K_q8dot_avx512,
+                                       &mc_variant_gemv_q6_K_q8dot_avx512};
     for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++) {
         const mc_variant *v = gated[i];
         assert_non_null(v->probe);

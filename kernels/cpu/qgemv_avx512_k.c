@@ -3,66 +3,8 @@
  * BW, VL, VNNI). Integer sums exact as in the AVX2 q8_K dots (qgemv_avx2_k.c); per row and
  * super-block one FMA of d_w d_x into 16 float lanes, as there.
  * SPDX-License-Identifier: MIT */
-#include <immintrin.h>
-
 #include "kernels/cpu/cpu_access.h"
-#include "kernels/cpu/qgemv_common.h"
-
-#define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
-#define VNNI512_INLINE VNNI512 static inline __attribute__((always_inline))
-
-static inline float f16_at(const uint8_t *p)
-{
-    return mc_qgemv_f16_table[p[0] | p[1] << 8];
-}
-
-VNNI512_INLINE float hsum256(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-VNNI512_INLINE float hsum512(__m512 v)
-{
-    const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-    return hsum256(_mm256_add_ps(_mm512_castps512_ps256(v), high));
-}
-
-/* Sub-block scales spread over the 16 int32 lanes of one vpdpbusd result: lane i gets scale
- * lane first + i / per (per = 8: two 32-element sub-blocks; 4: four 16-element ones). */
-VNNI512_INLINE __m512i lane_scales(__m512i scales, int first, int per)
-{
-    __m512i idx = _mm512_set1_epi32(first);
-    idx = _mm512_add_epi32(idx, _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                                     14, 15),
-                                                  per == 8 ? 3 : 2));
-    return _mm512_permutexvar_epi32(idx, scales);
-}
-
-/* w (unsigned codes) dot v (x's int8 codes), four products a lane, times the lane's scale (an
- * int32 lane whose high 16 bits are 0; |four-product sum| <= 4 * 63 * 127 fits the low 16
- * bits), added to acc: vpdpwssd multiplies the low halves and adds 0 for the high ones. */
-VNNI512_INLINE __m512i scaled_dot(__m512i acc, __m512i w, __m512i v, __m512i scale)
-{
-    return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, v), scale);
-}
-
-/* Q4_K's 12 packed scale bytes as int32 lanes, scales 0..7 in lanes 0..7 and mins in 8..15:
- * ggml's utmp unpacking done on the dwords u0, u1, u2 in one register (16 bytes loaded; the last
- * 4 are qs, unused). Bytes of lanes 0 and 2: u0, u1 & 63; of 1 and 3: the nibbles of u2 (low, then
- * high) with the top two bits of u0, u1 at 0x30. mc_qgemv_scale_min_k4 does one sub-block. */
-VNNI512_INLINE __m512i q4_K_scales_mins(const uint8_t *s)
-{
-    const __m128i u = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i p = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)); /* u0 u2 u1 u2 */
-    const __m128i q = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
-    const __m128i low = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
-                                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
-    const __m128i high = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    return _mm512_cvtepu8_epi32(_mm_or_si128(low, high));
-}
+#include "kernels/cpu/qgemv_avx512_k.h"
 
 /* n rows of Q4_K. Chunk c of a block (32 bytes of qs) holds sub-block 2 c in its low nibbles and
  * 2 c + 1 in its high ones: both halves of one zmm, matching x's elements 64 c .. 64 c + 63. The
@@ -87,21 +29,21 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xb + 260)), _mm256_set1_epi16(1));
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
-            const __m512i sm = q4_K_scales_mins(wb + 4);
+            const __m512i sm = mc_qgemv512_q4_K_scales_mins(wb + 4);
             __m512i sumi = _mm512_setzero_si512();
             for (int c = 0; c < 4; c++) {
                 const __m512i q =
                     _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 16 + 32 * c)));
                 const __m512i w = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), low4);
-                sumi = scaled_dot(sumi, w, v[c], lane_scales(sm, 2 * c, 8));
+                sumi = mc_qgemv512_scaled_dot(sumi, w, v[c], mc_qgemv512_lane_scales(sm, 2 * c, 8));
             }
             const __m256i mins = _mm256_madd_epi16(pairs, _mm512_extracti64x4_epi64(sm, 1));
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(f16_at(wb) * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
-            acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(f16_at(wb + 2) * dx), _mm256_cvtepi32_ps(mins), acc_min[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(mc_qgemv512_f16_at(wb) * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
+            acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx), _mm256_cvtepi32_ps(mins), acc_min[r]);
         }
     }
     for (int r = 0; r < n; r++)
-        out[r] = hsum512(acc[r]) - hsum256(acc_min[r]);
+        out[r] = mc_qgemv512_hsum512(acc[r]) - mc_qgemv512_hsum256(acc_min[r]);
 }
 
 /* n rows of Q6_K. Half h's 64 ql bytes give elements 128 h + 0..63 (low nibbles) and
@@ -140,17 +82,17 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
                                                    _mm512_and_si512(_mm512_sllv_epi16(qh, shl), bits45));
                 const __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
                                                    _mm512_and_si512(_mm512_srlv_epi16(qh, shr), bits45));
-                sumi = scaled_dot(sumi, lo, v[2 * h], lane_scales(sc, 8 * h, 4));
-                sumi = scaled_dot(sumi, hi, v[2 * h + 1], lane_scales(sc, 8 * h + 4, 4));
+                sumi = mc_qgemv512_scaled_dot(sumi, lo, v[2 * h], mc_qgemv512_lane_scales(sc, 8 * h, 4));
+                sumi = mc_qgemv512_scaled_dot(sumi, hi, v[2 * h + 1], mc_qgemv512_lane_scales(sc, 8 * h + 4, 4));
             }
             const __m256i off = _mm256_madd_epi16(bsums, sc16);
-            const __m512 ddx = _mm512_set1_ps(f16_at(wb + 208) * dx);
+            const __m512 ddx = _mm512_set1_ps(mc_qgemv512_f16_at(wb + 208) * dx);
             acc[r] = _mm512_fmadd_ps(ddx, _mm512_cvtepi32_ps(sumi), acc[r]);
             acc_off[r] = _mm256_fmadd_ps(_mm512_castps512_ps256(ddx), _mm256_cvtepi32_ps(off), acc_off[r]);
         }
     }
     for (int r = 0; r < n; r++)
-        out[r] = hsum512(acc[r]) - 32.0f * hsum256(acc_off[r]);
+        out[r] = mc_qgemv512_hsum512(acc[r]) - 32.0f * mc_qgemv512_hsum256(acc_off[r]);
 }
 
 /* The row counts spelled out, so that each copy keeps its accumulators in registers. */
