@@ -14,6 +14,7 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
 {
     __m512 acc[MC_QGEMV_ROWS_MAX];
     __m256 acc_min[MC_QGEMV_ROWS_MAX];
+#pragma GCC unroll 8
     for (int r = 0; r < n; r++) {
         acc[r] = _mm512_setzero_ps();
         acc_min[r] = _mm256_setzero_ps();
@@ -23,14 +24,17 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
         const uint8_t *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
         const float dx = mc_cpu_load_f32(xb);
         __m512i v[4];
+#pragma GCC unroll 8
         for (int c = 0; c < 4; c++)
             v[c] = _mm512_loadu_si512(xb + 4 + 64 * c);
         const __m256i pairs =
             _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xb + 260)), _mm256_set1_epi16(1));
+#pragma GCC unroll 8
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
             const __m512i sm = mc_qgemv512_q4_K_scales_mins(wb + 4);
             __m512i sumi = _mm512_setzero_si512();
+#pragma GCC unroll 8
             for (int c = 0; c < 4; c++) {
                 const __m512i q =
                     _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 16 + 32 * c)));
@@ -42,6 +46,7 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx), _mm256_cvtepi32_ps(mins), acc_min[r]);
         }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < n; r++)
         out[r] = mc_qgemv512_hsum512(acc[r]) - mc_qgemv512_hsum256(acc_min[r]);
 }
@@ -55,6 +60,7 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
 {
     __m512 acc[MC_QGEMV_ROWS_MAX];
     __m256 acc_off[MC_QGEMV_ROWS_MAX];
+#pragma GCC unroll 8
     for (int r = 0; r < n; r++) {
         acc[r] = _mm512_setzero_ps();
         acc_off[r] = _mm256_setzero_ps();
@@ -66,14 +72,17 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
         const uint8_t *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
         const float dx = mc_cpu_load_f32(xb);
         __m512i v[4];
+#pragma GCC unroll 8
         for (int c = 0; c < 4; c++)
             v[c] = _mm512_loadu_si512(xb + 4 + 64 * c);
         const __m256i bsums = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 260));
+#pragma GCC unroll 8
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wb + 192)));
             const __m512i sc = _mm512_cvtepu16_epi32(sc16); /* low 16 bits the signed scale, high 0 */
             __m512i sumi = _mm512_setzero_si512();
+#pragma GCC unroll 8
             for (int h = 0; h < 2; h++) {
                 const __m512i ql = _mm512_loadu_si512(wb + 64 * h);
                 const __m512i qh = _mm512_broadcast_i64x4(
@@ -91,24 +100,24 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             acc_off[r] = _mm256_fmadd_ps(_mm512_castps512_ps256(ddx), _mm256_cvtepi32_ps(off), acc_off[r]);
         }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < n; r++)
         out[r] = mc_qgemv512_hsum512(acc[r]) - 32.0f * mc_qgemv512_hsum256(acc_off[r]);
 }
 
-/* The row counts spelled out, so that each copy keeps its accumulators in registers. */
+/* A full group at once (its accumulators in registers); fewer rows one at a time, which gives
+ * each row the same operations in the same order, so the same bits. */
 VNNI512 void mc_qgemv_rows_q4_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows,
                                              int64_t block_stride, int64_t nblocks, const float *x,
                                              const uint8_t *xq, float *out)
 {
     (void)x;
-    if (nrows == 4)
-        q4_K_rows(row, row_stride, 4, block_stride, nblocks, xq, out);
-    else if (nrows == 3)
-        q4_K_rows(row, row_stride, 3, block_stride, nblocks, xq, out);
-    else if (nrows == 2)
-        q4_K_rows(row, row_stride, 2, block_stride, nblocks, xq, out);
-    else
-        q4_K_rows(row, row_stride, 1, block_stride, nblocks, xq, out);
+    if (nrows == MC_QGEMV_ROWS_MAX) {
+        q4_K_rows(row, row_stride, MC_QGEMV_ROWS_MAX, block_stride, nblocks, xq, out);
+        return;
+    }
+    for (int i = 0; i < nrows; i++)
+        q4_K_rows(row + i * row_stride, row_stride, 1, block_stride, nblocks, xq, out + i);
 }
 
 VNNI512 void mc_qgemv_rows_q6_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows,
@@ -116,12 +125,10 @@ VNNI512 void mc_qgemv_rows_q6_K_q8dot_avx512(const uint8_t *row, int64_t row_str
                                              const uint8_t *xq, float *out)
 {
     (void)x;
-    if (nrows == 4)
-        q6_K_rows(row, row_stride, 4, block_stride, nblocks, xq, out);
-    else if (nrows == 3)
-        q6_K_rows(row, row_stride, 3, block_stride, nblocks, xq, out);
-    else if (nrows == 2)
-        q6_K_rows(row, row_stride, 2, block_stride, nblocks, xq, out);
-    else
-        q6_K_rows(row, row_stride, 1, block_stride, nblocks, xq, out);
+    if (nrows == MC_QGEMV_ROWS_MAX) {
+        q6_K_rows(row, row_stride, MC_QGEMV_ROWS_MAX, block_stride, nblocks, xq, out);
+        return;
+    }
+    for (int i = 0; i < nrows; i++)
+        q6_K_rows(row + i * row_stride, row_stride, 1, block_stride, nblocks, xq, out + i);
 }
