@@ -45,21 +45,13 @@ typedef struct qgemv_job {
     const uint8_t *xq;
 } qgemv_job;
 
-static void qgemv_rows(void *arg, int tid, int nthreads)
+/* Rows r0 .. r1 - 1 through j->rows. The share is cut into MC_QGEMV_ROWS_MAX runs of rows read
+ * side by side: as many sequential streams, so more misses are in flight than one stream's
+ * prefetcher keeps (at the 151936 x 1024 q4_K LM head, 2 threads: 16 GB/s as one stream, 25 as
+ * four). Leftover rows go last. */
+static void qgemv_rows_grouped(const qgemv_job *j, const uint8_t *base, int64_t nblocks, int64_t r0, int64_t r1)
 {
-    const qgemv_job *j = arg;
     const mc_tensor *a = &j->g->a;
-    const int64_t m = a->ne[1], nblocks = a->ne[0] / mc_dtype_info_of(a->dtype)->block_elems;
-    const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
-    const uint8_t *base = mc_cpu_base(a);
-    if (!j->rows) {
-        for (int64_t r = r0; r < r1; r++)
-            mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
-        return;
-    }
-    /* The share cut into MC_QGEMV_ROWS_MAX runs of rows read side by side: as many sequential
-     * streams, so more misses are in flight than one stream's prefetcher keeps (at the 151936 x
-     * 1024 q4_K LM head, 2 threads: 16 GB/s as one stream, 25 as four). Leftover rows go last. */
     float out[MC_QGEMV_ROWS_MAX];
     const int64_t run = (r1 - r0) / MC_QGEMV_ROWS_MAX, rest = r0 + run * MC_QGEMV_ROWS_MAX;
     for (int64_t r = r0; r < r0 + run; r++) {
@@ -72,6 +64,21 @@ static void qgemv_rows(void *arg, int tid, int nthreads)
     j->rows(base + rest * a->nb[1], a->nb[1], (int)(r1 - rest), a->nb[0], nblocks, j->x, j->xq, out);
     for (int64_t r = rest; r < r1; r++)
         mc_cpu_set(&j->g->y, r, 0, 0, 0, out[r - rest]);
+}
+
+static void qgemv_rows(void *arg, int tid, int nthreads)
+{
+    const qgemv_job *j = arg;
+    const mc_tensor *a = &j->g->a;
+    const int64_t m = a->ne[1], nblocks = a->ne[0] / mc_dtype_info_of(a->dtype)->block_elems;
+    const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
+    const uint8_t *base = mc_cpu_base(a);
+    if (j->rows) {
+        qgemv_rows_grouped(j, base, nblocks, r0, r1);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++)
+        mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
 }
 
 static mc_status qgemv_run_job(mc_kernel_ctx *kc, const mc_gemv_args *g, qgemv_job job,
