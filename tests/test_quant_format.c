@@ -485,10 +485,11 @@ static void test_row_kernels(void **state)
     }
 }
 
-/* The rows-at-once AVX-512 q8_K dots: four rows of two super-blocks each (the golden block with
- * a different scale byte per row, odd block bases and padded strides), x integers as above. Each
- * row's value is within f32 accuracy of the exact dot, and is the same bits whether the row
- * goes alone or with 1 to 3 others (the driver groups rows wherever a thread's share falls). */
+/* The rows-at-once AVX-512 q8_K dots: MC_QGEMV_ROWS_MAX rows of two super-blocks each (the
+ * golden block with a different scale byte per row, odd block bases and padded strides), x
+ * integers as above. Each row's value is within f32 accuracy of the exact dot, and is the same
+ * bits whether the row goes alone or with others (the driver groups rows wherever a thread's share
+ * falls; a full group runs together, a smaller one row by row). */
 static void test_rows_kernels_avx512(void **state)
 {
     (void)state;
@@ -505,22 +506,22 @@ static void test_rows_kernels_avx512(void **state)
     for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
         const mc_dtype dt = kernels[k].dt;
         const int nb = bytes_of(dt), stride = nb + 3, row_stride = 2 * stride + 5;
-        uint8_t rows[1 + 4 * (2 * (MC_Q8_K_BLOCK_BYTES + 3) + 5)], xq[2 * MC_Q8_K_BLOCK_BYTES];
-        float x[2 * MC_QK_K], w[2 * MC_QK_K], alone[4], out[4];
+        uint8_t rows[1 + MC_QGEMV_ROWS_MAX * (2 * (MC_Q8_K_BLOCK_BYTES + 3) + 5)], xq[2 * MC_Q8_K_BLOCK_BYTES];
+        float x[2 * MC_QK_K], w[2 * MC_QK_K], alone[MC_QGEMV_ROWS_MAX], out[MC_QGEMV_ROWS_MAX];
         for (int p = 0; p < 2 * MC_QK_K; p++)
             x[p] = (float)((p * 29) % 255 - 127);
         x[0] = 127.0f;
         x[MC_QK_K] = -127.0f;
         mc_qgemv_quantise_x_q8_K_scalar(x, xq, 2 * MC_QK_K);
-        for (int r = 0; r < 4; r++)
+        for (int r = 0; r < MC_QGEMV_ROWS_MAX; r++)
             for (int b = 0; b < 2; b++) {
                 uint8_t *blk = rows + 1 + r * row_stride + b * stride;
                 for (size_t g = 0; g < sizeof golden_rows / sizeof golden_rows[0]; g++)
                     if (golden_rows[g].dt == dt)
                         from_hex(golden_rows[g].hex, blk, (size_t)nb);
-                blk[dt == MC_DTYPE_Q4_K ? 4 + 2 * r + b : 192 + 4 * r + b] ^= (uint8_t)(0x21 + 0x12 * r);
+                blk[dt == MC_DTYPE_Q4_K ? 4 + (2 * r + b) % 12 : 192 + (4 * r + b) % 16] ^= (uint8_t)(0x21 + 0x12 * r);
             }
-        for (int r = 0; r < 4; r++) {
+        for (int r = 0; r < MC_QGEMV_ROWS_MAX; r++) {
             kernels[k].rows(rows + 1 + r * row_stride, row_stride, 1, stride, 2, x, xq, alone + r);
             mc_quant_dequantize_row(dt, rows + 1 + r * row_stride, w, MC_QK_K);
             mc_quant_dequantize_row(dt, rows + 1 + r * row_stride + stride, w + MC_QK_K, MC_QK_K);
@@ -532,10 +533,10 @@ static void test_rows_kernels_avx512(void **state)
             print_message("%s row %d: %a, exact %a\n", mc_dtype_name(dt), r, (double)alone[r], exact);
             assert_true(fabs(alone[r] - exact) <= 1e-5 * mag);
         }
-        for (int n = 2; n <= 4; n++) {
-            kernels[k].rows(rows + 1 + (4 - n) * row_stride, row_stride, n, stride, 2, x, xq, out);
+        for (int n = 2; n <= MC_QGEMV_ROWS_MAX; n++) {
+            kernels[k].rows(rows + 1 + (MC_QGEMV_ROWS_MAX - n) * row_stride, row_stride, n, stride, 2, x, xq, out);
             for (int i = 0; i < n; i++)
-                assert_memory_equal(&out[i], &alone[4 - n + i], sizeof out[i]);
+                assert_memory_equal(&out[i], &alone[MC_QGEMV_ROWS_MAX - n + i], sizeof out[i]);
         }
     }
 }
