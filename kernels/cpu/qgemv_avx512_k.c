@@ -43,7 +43,8 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             }
             const __m256i mins = _mm256_madd_epi16(pairs, _mm512_extracti64x4_epi64(sm, 1));
             acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(mc_qgemv512_f16_at(wb) * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
-            acc_min[r] = _mm256_fmadd_ps(_mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx), _mm256_cvtepi32_ps(mins), acc_min[r]);
+            const __m256 dmin_dx = _mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx);
+            acc_min[r] = _mm256_fmadd_ps(dmin_dx, _mm256_cvtepi32_ps(mins), acc_min[r]);
         }
     }
 #pragma GCC unroll 8
