@@ -106,19 +106,30 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
         out[r] = mc_qgemv512_hsum512(acc[r]) - 32.0f * mc_qgemv512_hsum256(acc_off[r]);
 }
 
+/* One format's n-row kernel (q4_K_rows, q6_K_rows). */
+typedef void (*rows_kernel)(const uint8_t *row, int64_t row_stride, int n, int64_t block_stride, int64_t nblocks,
+                            const uint8_t *xq, float *out);
+
 /* A full group at once (its accumulators in registers); fewer rows one at a time, which gives
- * each row the same operations in the same order, so the same bits. */
+ * each row the same operations in the same order, so the same bits. Inlined with its kernel
+ * known, so each call below is a copy with n constant. */
+VNNI512_INLINE void rows_group_or_single(rows_kernel kernel, const uint8_t *row, int64_t row_stride, int nrows,
+                                         int64_t block_stride, int64_t nblocks, const uint8_t *xq, float *out)
+{
+    if (nrows == MC_QGEMV_ROWS_MAX) {
+        kernel(row, row_stride, MC_QGEMV_ROWS_MAX, block_stride, nblocks, xq, out);
+        return;
+    }
+    for (int i = 0; i < nrows; i++)
+        kernel(row + i * row_stride, row_stride, 1, block_stride, nblocks, xq, out + i);
+}
+
 VNNI512 void mc_qgemv_rows_q4_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows,
                                              int64_t block_stride, int64_t nblocks, const float *x,
                                              const uint8_t *xq, float *out)
 {
     (void)x;
-    if (nrows == MC_QGEMV_ROWS_MAX) {
-        q4_K_rows(row, row_stride, MC_QGEMV_ROWS_MAX, block_stride, nblocks, xq, out);
-        return;
-    }
-    for (int i = 0; i < nrows; i++)
-        q4_K_rows(row + i * row_stride, row_stride, 1, block_stride, nblocks, xq, out + i);
+    rows_group_or_single(q4_K_rows, row, row_stride, nrows, block_stride, nblocks, xq, out);
 }
 
 VNNI512 void mc_qgemv_rows_q6_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows,
@@ -126,10 +137,5 @@ VNNI512 void mc_qgemv_rows_q6_K_q8dot_avx512(const uint8_t *row, int64_t row_str
                                              const uint8_t *xq, float *out)
 {
     (void)x;
-    if (nrows == MC_QGEMV_ROWS_MAX) {
-        q6_K_rows(row, row_stride, MC_QGEMV_ROWS_MAX, block_stride, nblocks, xq, out);
-        return;
-    }
-    for (int i = 0; i < nrows; i++)
-        q6_K_rows(row + i * row_stride, row_stride, 1, block_stride, nblocks, xq, out + i);
+    rows_group_or_single(q6_K_rows, row, row_stride, nrows, block_stride, nblocks, xq, out);
 }
