@@ -125,9 +125,9 @@ suite "gemv.quant.kformats.lanes" {
 }
 
 -- Row counts for the rows-at-once kernels (gemv_q4_K_q8dot_avx512, gemv_q6_K_q8dot_avx512): a
--- thread's rows go four at a time from four runs, then none (m = 8) or 1, 2 or 3 leftover rows in
--- one call (m = 2, 6, 7), and 130 rows of 1024 are enough weights for the driver to split them
--- over two threads, so the second thread's runs start mid-matrix.
+-- thread's rows go eight at a time from eight runs, then none (m = 8) or 1, 2, 6 or 7 leftover rows
+-- in one call (m = 130: 65 a thread, so 1; m = 2, 6, 7), and 130 rows of 1024 are enough weights
+-- for the driver to split them over two threads, so the second thread's runs start mid-matrix.
 suite "gemv.quant.kformats.row_groups" {
   op = "gemv", wtype = {"q4_K", "q6_K"}, m = {2, 6, 7, 8, 130}, k = 1024, xq = {"none", "q8_K"},
 }

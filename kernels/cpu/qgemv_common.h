@@ -24,7 +24,7 @@ typedef float (*mc_qgemv_row_fn)(const uint8_t *row, int64_t block_stride, int64
  * (nrows 1 .. MC_QGEMV_ROWS_MAX) start at row + i * row_stride and are laid out as for
  * mc_qgemv_row_fn; out[i] gets row i's dot. Row i's value must not depend on nrows or on the
  * other rows (the driver groups rows wherever the thread split falls). */
-#define MC_QGEMV_ROWS_MAX 4
+#define MC_QGEMV_ROWS_MAX 8 /* 8 streams a thread (docs/quant.md: 4 measured slower) */
 typedef void (*mc_qgemv_rows_fn)(const uint8_t *row, int64_t row_stride, int nrows, int64_t block_stride,
                                  int64_t nblocks, const float *x, const uint8_t *xq, float *out);
 

@@ -48,7 +48,7 @@ typedef struct qgemv_job {
 /* Rows r0 .. r1 - 1 through j->rows. The share is cut into MC_QGEMV_ROWS_MAX runs of rows read
  * side by side: as many sequential streams, so more misses are in flight than one stream's
  * prefetcher keeps (at the 151936 x 1024 q4_K LM head, 2 threads: 16 GB/s as one stream, 25 as
- * four). Leftover rows go last. */
+ * four, 28 as eight). Leftover rows go last. */
 static void qgemv_rows_grouped(const qgemv_job *j, const uint8_t *base, int64_t nblocks, int64_t r0, int64_t r1)
 {
     const mc_tensor *a = &j->g->a;
