@@ -124,6 +124,14 @@ suite "gemv.quant.kformats.lanes" {
   op = "gemv", wtype = {"q4_K", "q6_K"}, dtype = {"f32", "f16"}, m = {1, 40}, k = 2304, align = {0, 1},
 }
 
+-- Row counts for the rows-at-once kernels (gemv_q4_K_q8dot_avx512, gemv_q6_K_q8dot_avx512): a
+-- thread's rows go eight at a time from eight runs, then none (m = 8) or 1, 2, 6 or 7 leftover rows
+-- in one call (m = 130: 65 a thread, so 1; m = 2, 6, 7), and 130 rows of 1024 are enough weights
+-- for the driver to split them over two threads, so the second thread's runs start mid-matrix.
+suite "gemv.quant.kformats.row_groups" {
+  op = "gemv", wtype = {"q4_K", "q6_K"}, m = {2, 6, 7, 8, 130}, k = 1024, xq = {"none", "q8_K"},
+}
+
 -- Exact activation quantisation for the 32-element formats (as gemv.quant.exact above): only the
 -- scalar q8_0 dots (x quantised by the reference rule, exact integer sums with the min as
 -- m d_x sum v) accept it, and their bound keeps only the f32 arithmetic; xgen = ties is where

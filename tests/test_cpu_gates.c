@@ -24,6 +24,8 @@ extern const mc_variant mc_variant_gemv_q4_0_q8dot_vnni512;
 extern const mc_variant mc_variant_gemv_f32_avx512;
 extern const mc_variant mc_variant_gemv_f16_avx512;
 extern const mc_variant mc_variant_gemv_bf16_avx512;
+extern const mc_variant mc_variant_gemv_q4_K_q8dot_avx512;
+extern const mc_variant mc_variant_gemv_q6_K_q8dot_avx512;
 
 static void test_probes_agree_with_flags(void **state)
 {
@@ -32,7 +34,8 @@ static void test_probes_agree_with_flags(void **state)
                                        &mc_variant_gemm_tiled_bf16_avx512bf16_12x32,
                                        &mc_variant_gemm_tiled_bf16_amx_16x32, &mc_variant_gemv_q4_0_avx512,
                                        &mc_variant_gemv_q4_0_q8dot_vnni512, &mc_variant_gemv_f32_avx512,
-                                       &mc_variant_gemv_f16_avx512, &mc_variant_gemv_bf16_avx512};
+                                       &mc_variant_gemv_f16_avx512, &mc_variant_gemv_bf16_avx512,
+                                       &mc_variant_gemv_q4_K_q8dot_avx512, &mc_variant_gemv_q6_K_q8dot_avx512};
     for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++) {
         const mc_variant *v = gated[i];
         assert_non_null(v->probe);

@@ -485,6 +485,62 @@ static void test_row_kernels(void **state)
     }
 }
 
+/* The rows-at-once AVX-512 q8_K dots: MC_QGEMV_ROWS_MAX rows of two super-blocks each (the
+ * golden block with a different scale byte per row, odd block bases and padded strides), x
+ * integers as above. Each row's value is within f32 accuracy of the exact dot, and is the same
+ * bits whether the row goes alone or with others (the driver groups rows wherever a thread's share
+ * falls; a full group runs together, a smaller one row by row). */
+static void test_rows_kernels_avx512(void **state)
+{
+    (void)state;
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni")) {
+        print_message("skipped: the cpu lacks AVX-512 F, BW, VL or VNNI\n");
+        skip();
+    }
+    mc_qgemv_fill_tables();
+    static const struct {
+        mc_dtype dt;
+        mc_qgemv_rows_fn rows;
+    } kernels[] = {{MC_DTYPE_Q4_K, mc_qgemv_rows_q4_K_q8dot_avx512}, {MC_DTYPE_Q6_K, mc_qgemv_rows_q6_K_q8dot_avx512}};
+    for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+        const mc_dtype dt = kernels[k].dt;
+        const int nb = bytes_of(dt), stride = nb + 3, row_stride = 2 * stride + 5;
+        uint8_t rows[1 + MC_QGEMV_ROWS_MAX * (2 * (MC_Q8_K_BLOCK_BYTES + 3) + 5)], xq[2 * MC_Q8_K_BLOCK_BYTES];
+        float x[2 * MC_QK_K], w[2 * MC_QK_K], alone[MC_QGEMV_ROWS_MAX], out[MC_QGEMV_ROWS_MAX];
+        for (int p = 0; p < 2 * MC_QK_K; p++)
+            x[p] = (float)((p * 29) % 255 - 127);
+        x[0] = 127.0f;
+        x[MC_QK_K] = -127.0f;
+        mc_qgemv_quantise_x_q8_K_scalar(x, xq, 2 * MC_QK_K);
+        for (int r = 0; r < MC_QGEMV_ROWS_MAX; r++)
+            for (int b = 0; b < 2; b++) {
+                uint8_t *blk = rows + 1 + r * row_stride + b * stride;
+                for (size_t g = 0; g < sizeof golden_rows / sizeof golden_rows[0]; g++)
+                    if (golden_rows[g].dt == dt)
+                        from_hex(golden_rows[g].hex, blk, (size_t)nb);
+                blk[dt == MC_DTYPE_Q4_K ? 4 + (2 * r + b) % 12 : 192 + (4 * r + b) % 16] ^= (uint8_t)(0x21 + 0x12 * r);
+            }
+        for (int r = 0; r < MC_QGEMV_ROWS_MAX; r++) {
+            kernels[k].rows(rows + 1 + r * row_stride, row_stride, 1, stride, 2, x, xq, alone + r);
+            mc_quant_dequantize_row(dt, rows + 1 + r * row_stride, w, MC_QK_K);
+            mc_quant_dequantize_row(dt, rows + 1 + r * row_stride + stride, w + MC_QK_K, MC_QK_K);
+            double exact = 0, mag = 0;
+            for (int p = 0; p < 2 * MC_QK_K; p++) {
+                exact += (double)w[p] * x[p];
+                mag += fabs((double)w[p] * x[p]);
+            }
+            print_message("%s row %d: %a, exact %a\n", mc_dtype_name(dt), r, (double)alone[r], exact);
+            assert_true(fabs(alone[r] - exact) <= 1e-5 * mag);
+        }
+        for (int n = 2; n <= MC_QGEMV_ROWS_MAX; n++) {
+            kernels[k].rows(rows + 1 + (MC_QGEMV_ROWS_MAX - n) * row_stride, row_stride, n, stride, 2, x, xq, out);
+            for (int i = 0; i < n; i++)
+                assert_memory_equal(&out[i], &alone[MC_QGEMV_ROWS_MAX - n + i], sizeof out[i]);
+        }
+    }
+}
+
 /* The q8_K quantiser of the kernels takes ties to even and gives ggml's bytes on the golden
  * input; the reference one too; and the activation bound holds on random blocks. */
 static void test_q8_K_activations(void **state)
@@ -529,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_elem_magnitude),
         cmocka_unit_test(test_cli_round_trips),
         cmocka_unit_test(test_row_kernels),
+        cmocka_unit_test(test_rows_kernels_avx512),
         cmocka_unit_test(test_q8_K_activations),
     };
     return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -20,6 +20,14 @@
 typedef float (*mc_qgemv_row_fn)(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                  const uint8_t *xq);
 
+/* Several output elements at once, x read once for all of them: rows i = 0 .. nrows - 1
+ * (nrows 1 .. MC_QGEMV_ROWS_MAX) start at row + i * row_stride and are laid out as for
+ * mc_qgemv_row_fn; out[i] gets row i's dot. Row i's value must not depend on nrows or on the
+ * other rows (the driver groups rows wherever the thread split falls). */
+#define MC_QGEMV_ROWS_MAX 8 /* 8 streams a thread (docs/quant.md: 4 measured slower) */
+typedef void (*mc_qgemv_rows_fn)(const uint8_t *row, int64_t row_stride, int nrows, int64_t block_stride,
+                                 int64_t nblocks, const float *x, const uint8_t *xq, float *out);
+
 /* Quantises n (a multiple of 32) contiguous f32 values into q8_0 blocks. */
 typedef void (*mc_qgemv_quantise_fn)(const float *x, uint8_t *out, int64_t n);
 
@@ -128,6 +136,13 @@ float mc_qgemv_row_q4_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int
 float mc_qgemv_row_q6_K_q8dot_avx2(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
                                    const uint8_t *xq);
 
+/* Q4_K and Q6_K q8_K dots on AVX-512 VNNI (qgemv_avx512_k.c, vpdpbusd on 512-bit vectors),
+ * MC_QGEMV_ROWS_MAX rows a pass: call only when the CPU has AVX512F, BW, VL and VNNI. */
+void mc_qgemv_rows_q4_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows, int64_t block_stride,
+                                     int64_t nblocks, const float *x, const uint8_t *xq, float *out);
+void mc_qgemv_rows_q6_K_q8dot_avx512(const uint8_t *row, int64_t row_stride, int nrows, int64_t block_stride,
+                                     int64_t nblocks, const float *x, const uint8_t *xq, float *out);
+
 /* Q8_0-activation dots of Q4_1, Q5_0, Q5_1 (qgemv_dot32.c, scalar: exact integer sums, the min
  * as m d_x sum v) and the K-quants' q8_K dots of Q2_K, Q3_K, Q5_K (qgemv_kdot.c). */
 float mc_qgemv_row_q4_1_q8dot_scalar(const uint8_t *row, int64_t block_stride, int64_t nblocks, const float *x,
@@ -180,5 +195,8 @@ const char *mc_qgemv_supports_q8dot(const mc_gemv_args *g, mc_dtype dt, bool exa
  * element and stores the result rounded to y's dtype. */
 mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
                        mc_qgemv_quantise_fn quantise_x, mc_err *err);
+/* As mc_qgemv_run, calling rows() on up to MC_QGEMV_ROWS_MAX rows at a time. */
+mc_status mc_qgemv_run_rows(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_rows_fn rows,
+                            mc_qgemv_quantise_fn quantise_x, mc_err *err);
 
 #endif

@@ -39,10 +39,32 @@ void mc_qgemv_fill_tables(void)
 
 typedef struct qgemv_job {
     const mc_gemv_args *g;
-    mc_qgemv_row_fn row;
+    mc_qgemv_row_fn row;   /* one row a call, or */
+    mc_qgemv_rows_fn rows; /* up to MC_QGEMV_ROWS_MAX a call (the other is NULL) */
     const float *x;
     const uint8_t *xq;
 } qgemv_job;
+
+/* Rows r0 .. r1 - 1 through j->rows. The share is cut into MC_QGEMV_ROWS_MAX runs of rows read
+ * side by side: as many sequential streams, so more misses are in flight than one stream's
+ * prefetcher keeps (at the 151936 x 1024 q4_K LM head, 2 threads: 16 GB/s as one stream, 25 as
+ * four, 28 as eight). Leftover rows go last. */
+static void qgemv_rows_grouped(const qgemv_job *j, const uint8_t *base, int64_t nblocks, int64_t r0, int64_t r1)
+{
+    const mc_tensor *a = &j->g->a;
+    float out[MC_QGEMV_ROWS_MAX];
+    const int64_t run = (r1 - r0) / MC_QGEMV_ROWS_MAX, rest = r0 + run * MC_QGEMV_ROWS_MAX;
+    for (int64_t r = r0; r < r0 + run; r++) {
+        j->rows(base + r * a->nb[1], run * a->nb[1], MC_QGEMV_ROWS_MAX, a->nb[0], nblocks, j->x, j->xq, out);
+        for (int i = 0; i < MC_QGEMV_ROWS_MAX; i++)
+            mc_cpu_set(&j->g->y, r + i * run, 0, 0, 0, out[i]);
+    }
+    if (rest == r1)
+        return;
+    j->rows(base + rest * a->nb[1], a->nb[1], (int)(r1 - rest), a->nb[0], nblocks, j->x, j->xq, out);
+    for (int64_t r = rest; r < r1; r++)
+        mc_cpu_set(&j->g->y, r, 0, 0, 0, out[r - rest]);
+}
 
 static void qgemv_rows(void *arg, int tid, int nthreads)
 {
@@ -51,12 +73,16 @@ static void qgemv_rows(void *arg, int tid, int nthreads)
     const int64_t m = a->ne[1], nblocks = a->ne[0] / mc_dtype_info_of(a->dtype)->block_elems;
     const int64_t r0 = m * tid / nthreads, r1 = m * (tid + 1) / nthreads;
     const uint8_t *base = mc_cpu_base(a);
+    if (j->rows) {
+        qgemv_rows_grouped(j, base, nblocks, r0, r1);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++)
         mc_cpu_set(&j->g->y, r, 0, 0, 0, j->row(base + r * a->nb[1], a->nb[0], nblocks, j->x, j->xq));
 }
 
-mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
-                       mc_qgemv_quantise_fn quantise_x, mc_err *err)
+static mc_status qgemv_run_job(mc_kernel_ctx *kc, const mc_gemv_args *g, qgemv_job job,
+                               mc_qgemv_quantise_fn quantise_x, mc_err *err)
 {
     mc_status st = MC_OK;
     const int64_t k = g->a.ne[0], m = g->a.ne[1];
@@ -72,7 +98,9 @@ mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn
         x[p] = mc_cpu_get(&g->x, p, 0, 0, 0);
     if (quantise_x)
         quantise_x(x, xq, k);
-    qgemv_job job = {.g = g, .row = row, .x = x, .xq = xq};
+    job.g = g;
+    job.x = x;
+    job.xq = xq;
     int64_t useful = m * k / MC_QGEMV_MIN_WEIGHTS_PER_THREAD;
     int threads = kc->threads < useful ? kc->threads : (int)(useful < 1 ? 1 : useful);
     if (threads > m)
@@ -82,6 +110,18 @@ done:
     free(x);
     free(xq);
     return st;
+}
+
+mc_status mc_qgemv_run(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_row_fn row,
+                       mc_qgemv_quantise_fn quantise_x, mc_err *err)
+{
+    return qgemv_run_job(kc, g, (qgemv_job){.row = row}, quantise_x, err);
+}
+
+mc_status mc_qgemv_run_rows(mc_kernel_ctx *kc, const mc_gemv_args *g, mc_qgemv_rows_fn rows,
+                            mc_qgemv_quantise_fn quantise_x, mc_err *err)
+{
+    return qgemv_run_job(kc, g, (qgemv_job){.rows = rows}, quantise_x, err);
 }
 
 static const char *qgemv_probe_avx2(mc_backend_ctx *ctx)

@@ -268,3 +268,40 @@ const mc_variant mc_variant_gemv_q6_K_q8dot_avx2 = {
     .supports = supports_q6_K_q8dot_avx2, .run = run_q6_K_q8dot_avx2,
     .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_row_q6_K_q8dot_avx2,
 };
+
+/* The AVX-512 VNNI q8_K dots (qgemv_avx512_k.c): the AVX2 q8dot rows' cases and x quantiser,
+ * MC_QGEMV_ROWS_MAX rows a pass. */
+static const char *probe_avx512_vnni(mc_backend_ctx *ctx)
+{
+    (void)ctx;
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni"))
+        return "needs AVX-512 F, BW, VL and VNNI (vpdpbusd on 512-bit vectors)";
+    return NULL;
+}
+
+static mc_status run_q4_K_q8dot_avx512(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run_rows(kc, &args->u.gemv, mc_qgemv_rows_q4_K_q8dot_avx512, mc_qgemv_quantise_x_q8_K_scalar,
+                             err);
+}
+
+const mc_variant mc_variant_gemv_q4_K_q8dot_avx512 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q4_K_q8dot_avx512",
+    .probe = probe_avx512_vnni, .requires = "avx512f,avx512bw,avx512vl,avx512_vnni",
+    .supports = supports_q4_K_q8dot_avx2, .run = run_q4_K_q8dot_avx512,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_rows_q4_K_q8dot_avx512,
+};
+
+static mc_status run_q6_K_q8dot_avx512(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return mc_qgemv_run_rows(kc, &args->u.gemv, mc_qgemv_rows_q6_K_q8dot_avx512, mc_qgemv_quantise_x_q8_K_scalar,
+                             err);
+}
+
+const mc_variant mc_variant_gemv_q6_K_q8dot_avx512 = {
+    .op = MC_OP_GEMV, .backend = "cpu", .name = "gemv_q6_K_q8dot_avx512",
+    .probe = probe_avx512_vnni, .requires = "avx512f,avx512bw,avx512vl,avx512_vnni",
+    .supports = supports_q6_K_q8dot_avx2, .run = run_q6_K_q8dot_avx512,
+    .flags = MC_VARIANT_DETERMINISTIC | MC_VARIANT_THREADED, .code = (const void *)mc_qgemv_rows_q6_K_q8dot_avx512,
+};
