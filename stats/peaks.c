@@ -189,6 +189,20 @@ static size_t per_thread_bytes(mc_mem_level level, const mc_cache_sizes *c, int 
     return (size_t)(b / MC_PEAKS_BLOCK) * MC_PEAKS_BLOCK;
 }
 
+mc_status mc_peaks_buffers_alloc(size_t bytes, unsigned char **src, unsigned char **dst, mc_err *err)
+{
+    *src = aligned_alloc(MC_PEAKS_BLOCK, bytes);
+    *dst = aligned_alloc(MC_PEAKS_BLOCK, bytes);
+    if (!*src || !*dst) {
+        free(*src);
+        free(*dst);
+        return mc_err_set(err, MC_ERR_NOMEM, "bandwidth probe: cannot allocate 2 x %zu bytes", bytes);
+    }
+    memset(*src, 0x5a, bytes);
+    memset(*dst, 0, bytes);
+    return MC_OK;
+}
+
 mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels, mc_peaks *out, mc_err *err)
 {
     if (threads < 1 || threads > PEAK_MAX_THREADS)
@@ -203,14 +217,10 @@ mc_status mc_peaks_measure(int threads, const mc_cache_sizes *c, unsigned levels
     }
     if (biggest == 0)
         return MC_OK; /* nothing asked that this machine has */
-    unsigned char *src = aligned_alloc(MC_PEAKS_BLOCK, biggest), *dst = aligned_alloc(MC_PEAKS_BLOCK, biggest);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return mc_err_set(err, MC_ERR_NOMEM, "bandwidth probe: cannot allocate 2 x %zu bytes", biggest);
-    }
-    memset(src, 0x5a, biggest); /* touches every page before any timing */
-    memset(dst, 0, biggest);
+    unsigned char *src, *dst;
+    mc_status st = mc_peaks_buffers_alloc(biggest, &src, &dst, err);
+    if (st != MC_OK)
+        return st;
     const mc_peaks_kernel *kernels = mc_peaks_kernels();
     for (int l = 0; l < MC_MEM_LEVEL_COUNT; l++) {
         size_t per = per_thread_bytes((mc_mem_level)l, c, threads);

@@ -104,14 +104,10 @@ mc_status mc_peaks_measure_at(mc_peaks *p, const double *sizes, int n, mc_err *e
         return MC_OK;
     /* whole blocks: aligned_alloc wants a multiple of the alignment, and every slice is whole blocks */
     const size_t cap = ((size_t)biggest / MC_PEAKS_BLOCK + 1) * MC_PEAKS_BLOCK;
-    unsigned char *src = aligned_alloc(MC_PEAKS_BLOCK, cap), *dst = aligned_alloc(MC_PEAKS_BLOCK, cap);
-    if (!src || !dst) {
-        free(src);
-        free(dst);
-        return mc_err_set(err, MC_ERR_NOMEM, "bandwidth probe at a size: cannot allocate 2 x %zu bytes", cap);
-    }
-    memset(src, 0x5a, cap); /* touches every page before any timing */
-    memset(dst, 0, cap);
+    unsigned char *src, *dst;
+    mc_status st = mc_peaks_buffers_alloc(cap, &src, &dst, err);
+    if (st != MC_OK)
+        return st;
     for (int round = 0; round < AT_ROUNDS; round++)
         for (int i = 0; i < count; i++) {
             const size_t per = (size_t)(todo[i] / p->threads / MC_PEAKS_BLOCK) * MC_PEAKS_BLOCK;

@@ -30,4 +30,8 @@ const mc_peaks_kernel *mc_peaks_kernels(void);
 double mc_peaks_kernel_rate(const mc_peaks_kernel *k, unsigned char *src, unsigned char *dst, size_t per_thread,
                             int threads);
 
+/* The probe's two buffers, bytes each (a multiple of MC_PEAKS_BLOCK), every page touched before
+ * any timing; the caller frees both (stats/peaks.c). */
+mc_status mc_peaks_buffers_alloc(size_t bytes, unsigned char **src, unsigned char **dst, mc_err *err);
+
 #endif
