@@ -23,7 +23,8 @@ suite "dispatch.gemm.forced_bf16" {
 -- cuda backend their names are known as that backend's (engine/runparams.c) and pair with nothing.
 suite "dispatch.gemm.forced.cuda" {
   op = "gemm", dtype = "f16", m = 33, n = 8, k = 64,
-  kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128"},
+  kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128",
+            "gemm_cuda_mma_f16_128x256"},
 }
 
 -- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny

@@ -65,6 +65,10 @@ mc_status mc_cuda_function(mc_backend_ctx *ctx, const char *source, const char *
 mc_status mc_cuda_launch(mc_backend_ctx *ctx, CUfunction f, const unsigned grid[3], const unsigned block[3],
                          unsigned shared_bytes, void **params, mc_err *err);
 
+/* Lets f take `bytes` of dynamic shared memory per block (above the default 48 KiB the driver
+ * must be told first); call before launching f with that much. */
+mc_status mc_cuda_function_allow_shared(mc_backend_ctx *ctx, CUfunction f, unsigned bytes, mc_err *err);
+
 /* A device buffer of at least `bytes` (slot 0..3) that lives as long as the context. */
 mc_status mc_cuda_scratch(mc_backend_ctx *ctx, int slot, size_t bytes, CUdeviceptr *out, mc_err *err);
 

@@ -186,27 +186,33 @@ __device__ __forceinline__ float mc_dot4(float4 a, float4 b)
     return fmaf(a.x, b.x, fmaf(a.y, b.y, fmaf(a.z, b.z, a.w * b.w)));
 }
 
+/* Reduction of v over a warp's 32 lanes (shuffles, a fixed order); every lane gets the result. */
+__device__ __forceinline__ float mc_warp_reduce(float v, bool want_max)
+{
+    for (int w = 16; w > 0; w >>= 1) {
+        const float o = __shfl_xor_sync(0xFFFFFFFFu, v, w);
+        v = want_max ? fmaxf(v, o) : v + o;
+    }
+    return v;
+}
+
 /* Reduction of v over the G threads of a row (threadIdx.x; G a power of two), max when want_max,
  * else sum, in a fixed order; every thread gets the result. G = 32 is one warp: shuffles, no
- * scratch; otherwise a shared-memory tree over scratch[G], with barriers for the whole block. */
+ * scratch; otherwise each warp reduces by shuffles, writes its result to scratch[warp], and every
+ * thread combines the G / 32 of them in warp order: two barriers for the whole block (a tree over
+ * scratch[G] took one per level). */
 template <int G> __device__ __forceinline__ float mc_group_reduce(float *scratch, float v, bool want_max)
 {
-    if (G == 32) {
-        for (int w = 16; w > 0; w >>= 1) {
-            const float o = __shfl_xor_sync(0xFFFFFFFFu, v, w);
-            v = want_max ? fmaxf(v, o) : v + o;
-        }
+    v = mc_warp_reduce(v, want_max);
+    if (G == 32)
         return v;
-    }
     const int lid = threadIdx.x;
-    scratch[lid] = v;
+    if (lid % 32 == 0)
+        scratch[lid / 32] = v;
     __syncthreads();
-    for (int w = G / 2; w > 0; w >>= 1) {
-        if (lid < w)
-            scratch[lid] = want_max ? fmaxf(scratch[lid], scratch[lid + w]) : scratch[lid] + scratch[lid + w];
-        __syncthreads();
-    }
-    const float r = scratch[0];
+    float r = scratch[0];
+    for (int i = 1; i < G / 32; i++)
+        r = want_max ? fmaxf(r, scratch[i]) : r + scratch[i];
     __syncthreads(); /* scratch is reused by the next reduction */
     return r;
 }

@@ -16,8 +16,17 @@ typedef struct gemm_tiles {
 static const gemm_tiles tiles_32 = {32, 32, 8, 2, 2};     /* small shapes: little zero padding */
 static const gemm_tiles tiles_128 = {128, 128, 16, 8, 8}; /* large shapes: 64 FMAs per 16 shared reads */
 
-#define MMA_TILE 128     /* gemm_mma.cu's BM and BN */
+#define MMA_TILE_M 128   /* gemm_mma.cu's BM */
 #define MMA_THREADS 256
+#define MMA_BK 32
+
+/* The tensor-core kernel's configurations: columns of C per block and pipeline stages. */
+typedef struct mma_tiles {
+    int bn, stages;
+} mma_tiles;
+
+static const mma_tiles mma_128 = {128, 4};
+static const mma_tiles mma_256 = {256, 4}; /* 64 x 64 per warp: twice the mma work per shared-memory read */
 #define MMA_CC_MAJOR 8   /* mma.sync m16n8k16 with bf16 needs sm_80 */
 
 /* Per-case options: dtypes, which index walks memory fastest, and the byte-wise path. */
@@ -34,7 +43,7 @@ static void case_options(char *opts, const mc_gemm_args *g)
 
 /* The kernel's arguments: four tensors, alpha, beta, has_bias (gemm.cu and gemm_mma.cu alike). */
 static mc_status gemm_launch(mc_kernel_ctx *kc, const mc_gemm_args *g, CUfunction f, const unsigned grid[3],
-                             const unsigned block[3], mc_err *err)
+                             const unsigned block[3], unsigned shared, mc_err *err)
 {
     mc_cuda_tensor a = mc_cuda_tensor_of(&g->a), b = mc_cuda_tensor_of(&g->b), c = mc_cuda_tensor_of(&g->c);
     /* without a bias the kernel never reads it, but the argument is still a valid tensor */
@@ -42,7 +51,7 @@ static mc_status gemm_launch(mc_kernel_ctx *kc, const mc_gemm_args *g, CUfunctio
     float alpha = g->alpha, beta = g->beta;
     int has_bias = g->has_bias;
     void *params[] = {&a, &b, &c, &bias, &alpha, &beta, &has_bias};
-    return mc_cuda_launch(kc->backend, f, grid, block, 0, params, err);
+    return mc_cuda_launch(kc->backend, f, grid, block, shared, params, err);
 }
 
 static mc_status gemm_tiled_run(mc_kernel_ctx *kc, const mc_args *args, const gemm_tiles *t, mc_err *err)
@@ -61,7 +70,7 @@ static mc_status gemm_tiled_run(mc_kernel_ctx *kc, const mc_args *args, const ge
         return st;
     const unsigned grid[3] = {mc_cuda_blocks(n, t->tile_n), mc_cuda_blocks(m, t->tile_m), (unsigned)batch};
     const unsigned block[3] = {(unsigned)(t->tile_n / t->wpt_n), (unsigned)(t->tile_m / t->wpt_m), 1};
-    return gemm_launch(kc, g, f, grid, block, err);
+    return gemm_launch(kc, g, f, grid, block, 0, err);
 }
 
 static const char *gemm_supports(const mc_args *args)
@@ -129,7 +138,13 @@ static const char *gemm_mma_supports(const mc_args *args)
     return NULL;
 }
 
-static mc_status gemm_mma_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+/* Dynamic shared memory of one block: STAGES x (BM x (BK + 8) + BK x (BN + 8)) halves. */
+static unsigned mma_shared_bytes(const mma_tiles *t)
+{
+    return (unsigned)(t->stages * (MMA_TILE_M * (MMA_BK + 8) + MMA_BK * (t->bn + 8)) * 2);
+}
+
+static mc_status gemm_mma_run(mc_kernel_ctx *kc, const mc_args *args, const mma_tiles *t, mc_err *err)
 {
     const mc_gemm_args *g = &args->u.gemm;
     const int64_t n = g->c.ne[0], m = g->c.ne[1], batch = g->c.ne[2] * g->c.ne[3];
@@ -137,16 +152,29 @@ static mc_status gemm_mma_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
         return MC_OK;
     const mc_tensor *bias = g->has_bias ? &g->bias : &g->c;
     char opts[MC_CUDA_OPTIONS_LEN] = "";
-    mc_cuda_options_add(opts, "-DDT_AB=%d -DDT_C=%d -DDT_BIAS=%d -DMC_BYTEWISE=%d", mc_cuda_dtype_code(g->a.dtype),
-                        mc_cuda_dtype_code(g->c.dtype), mc_cuda_dtype_code(bias->dtype),
-                        mc_cuda_needs_bytewise(&g->c) || mc_cuda_needs_bytewise(bias));
+    mc_cuda_options_add(opts, "-DBN=%d -DSTAGES=%d -DDT_AB=%d -DDT_C=%d -DDT_BIAS=%d -DMC_BYTEWISE=%d", t->bn,
+                        t->stages, mc_cuda_dtype_code(g->a.dtype), mc_cuda_dtype_code(g->c.dtype),
+                        mc_cuda_dtype_code(bias->dtype), mc_cuda_needs_bytewise(&g->c) || mc_cuda_needs_bytewise(bias));
     CUfunction f;
     mc_status st = mc_cuda_function(kc->backend, "gemm_mma", opts, "gemm_mma", &f, err);
+    const unsigned shared = mma_shared_bytes(t);
+    if (!st)
+        st = mc_cuda_function_allow_shared(kc->backend, f, shared, err);
     if (st)
         return st;
-    const unsigned grid[3] = {mc_cuda_blocks(n, MMA_TILE), mc_cuda_blocks(m, MMA_TILE), (unsigned)batch};
+    const unsigned grid[3] = {mc_cuda_blocks(n, t->bn), mc_cuda_blocks(m, MMA_TILE_M), (unsigned)batch};
     const unsigned block[3] = {MMA_THREADS, 1, 1};
-    return gemm_launch(kc, g, f, grid, block, err);
+    return gemm_launch(kc, g, f, grid, block, shared, err);
+}
+
+static mc_status gemm_mma_128_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemm_mma_run(kc, args, &mma_128, err);
+}
+
+static mc_status gemm_mma_256_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return gemm_mma_run(kc, args, &mma_256, err);
 }
 
 const mc_cuda_program_def mc_cuda_program_gemm_tiled_32 = {
@@ -166,7 +194,13 @@ const mc_cuda_program_def mc_cuda_program_gemm_tiled_128 = {
 const mc_cuda_program_def mc_cuda_program_gemm_mma = {
     .program = "gemm_cuda_mma_f16_128x128",
     .source = "gemm_mma",
-    .options = "-DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+    .options = "-DBN=128 -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+};
+
+const mc_cuda_program_def mc_cuda_program_gemm_mma_256 = {
+    .program = "gemm_cuda_mma_f16_128x256",
+    .source = "gemm_mma",
+    .options = "-DBN=256 -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
 };
 
 const mc_variant mc_variant_gemm_cuda_tiled_32x32x8 = {
@@ -195,7 +229,19 @@ const mc_variant mc_variant_gemm_cuda_mma_f16_128x128 = {
     .name = "gemm_cuda_mma_f16_128x128",
     .probe = gemm_mma_probe,
     .supports = gemm_mma_supports,
-    .run = gemm_mma_run,
+    .run = gemm_mma_128_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemm_mma_run,
+    .requires = "sm_80",
+};
+
+const mc_variant mc_variant_gemm_cuda_mma_f16_128x256 = {
+    .op = MC_OP_GEMM,
+    .backend = "cuda",
+    .name = "gemm_cuda_mma_f16_128x256",
+    .probe = gemm_mma_probe,
+    .supports = gemm_mma_supports,
+    .run = gemm_mma_256_run,
     .flags = MC_VARIANT_DETERMINISTIC,
     .code = (const void *)gemm_mma_run,
     .requires = "sm_80",
@@ -203,14 +249,16 @@ const mc_variant mc_variant_gemm_cuda_mma_f16_128x128 = {
 
 /* ---- the dispatcher ----
  * Per call: $MC_GEMM_KERNEL, when set, names the kernel (a name outside `choices` is MC_ERR_CONFIG,
- * one that cannot run here or declines is MC_ERR_UNSUPPORTED: never a fallback). Otherwise the
- * tensor-core kernel where its gate says yes and it takes the case, else the 128-tile SIMT kernel
+ * one that cannot run here or declines is MC_ERR_UNSUPPORTED: never a fallback). Otherwise a
+ * tensor-core kernel where their gate says yes and they take the case (128 x 256 tiles when those
+ * alone fill the device, else 128 x 128), else the 128-tile SIMT kernel
  * unless both m and n fit one 32-tile, else the 32-tile one. kc->ran names what ran. */
 
 static const mc_variant *const choices[] = {
     &mc_variant_gemm_cuda_tiled_32x32x8,
     &mc_variant_gemm_cuda_tiled_128x128x16,
     &mc_variant_gemm_cuda_mma_f16_128x128,
+    &mc_variant_gemm_cuda_mma_f16_128x256,
 };
 #define N_CHOICES (int)(sizeof choices / sizeof choices[0])
 
@@ -239,8 +287,17 @@ static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc
         *out = choices[i];
         return MC_OK;
     }
-    return mc_err_set(err, MC_ERR_CONFIG, "MC_GEMM_KERNEL=%s names no CUDA GEMM kernel; valid names: %s, %s, %s", name,
-                      choices[0]->name, choices[1]->name, choices[2]->name);
+    return mc_err_set(err, MC_ERR_CONFIG, "MC_GEMM_KERNEL=%s names no CUDA GEMM kernel; valid names: %s, %s, %s, %s",
+                      name, choices[0]->name, choices[1]->name, choices[2]->name, choices[3]->name);
+}
+
+/* The 128 x 256 tiles once they give every multiprocessor a block; fewer, larger blocks would
+ * leave multiprocessors idle, where 128 x 128 tiles give twice the blocks. */
+static bool mma_wide_fills_device(mc_backend_ctx *ctx, const mc_gemm_args *g)
+{
+    const int64_t blocks = (int64_t)mc_cuda_blocks(g->c.ne[0], mma_256.bn) * mc_cuda_blocks(g->c.ne[1], MMA_TILE_M) *
+                           g->c.ne[2] * g->c.ne[3];
+    return blocks >= mc_cuda_device(ctx)->sms;
 }
 
 static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -253,7 +310,8 @@ static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
         if (st)
             return st;
     } else if (runnable(kc->backend, &mc_variant_gemm_cuda_mma_f16_128x128) && !gemm_mma_supports(args)) {
-        v = &mc_variant_gemm_cuda_mma_f16_128x128;
+        v = mma_wide_fills_device(kc->backend, g) ? &mc_variant_gemm_cuda_mma_f16_128x256
+                                                  : &mc_variant_gemm_cuda_mma_f16_128x128;
     } else {
         v = g->c.ne[0] <= 32 && g->c.ne[1] <= 32 ? &mc_variant_gemm_cuda_tiled_32x32x8 : &mc_variant_gemm_cuda_tiled_128x128x16;
     }
@@ -261,7 +319,7 @@ static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
     return v->run(kc, args, err);
 }
 
-/* Every SIMT kernel runs everywhere; the tensor-core one where its gate says yes. */
+/* Every SIMT kernel runs everywhere; the tensor-core ones where their gate says yes. */
 static void dispatch_may_choose(const bool *can_run, bool *may_choose)
 {
     for (int i = 0; i < N_CHOICES; i++)
@@ -274,7 +332,7 @@ static const mc_dispatch_info dispatch_info = {
 };
 
 static const char *const dispatch_programs[] = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16",
-                                                "gemm_cuda_mma_f16_128x128", NULL};
+                                                "gemm_cuda_mma_f16_128x128", "gemm_cuda_mma_f16_128x256", NULL};
 
 const mc_cuda_program_def mc_cuda_program_gemm_dispatch = {
     .program = "gemm_cuda_dispatch",

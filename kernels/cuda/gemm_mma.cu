@@ -5,25 +5,29 @@
 /* Options:
  *   DT_AB       dtype code of A and B (1 f16, 2 bf16): the mma's input type
  *   DT_C, DT_BIAS dtype codes of C and the bias (any plain float; MC_BYTEWISE for a misaligned C)
+ *   BN          columns of C per block: 128 (each warp 64 x 32) or 256 (each warp 64 x 64)
+ *   STAGES      shared-memory stages of the k pipeline (2 to 4): STAGES - 1 slabs are in flight
+ *               while the tensor cores work on the current one
  * What the host proved (gemm_cuda.c's mma supports): A is k-fast (nb[0] = 2) and B n-fast, their
  * bases and row and batch strides are multiples of 16 bytes, k and n are multiples of 8: every
  * 16-byte chunk of 8 elements lies wholly inside or outside the matrix, so cp.async copies it whole
  * or fills zeros.
- * A block of 256 threads (8 warps, 2 x 4) computes a 128 x 128 block of C; each warp a 64 x 32
- * piece as 4 x 4 mma tiles of 16 x 8. K advances in slabs of 32 through two shared-memory stages:
- * the next slab's cp.async copies fly while the current one feeds the tensor cores. Rows of the
- * staged tiles are padded by 8 halves, so ldmatrix's eight row addresses hit eight bank groups. */
+ * A block of 256 threads (8 warps, 2 x 4) computes a 128 x BN block of C; each warp a 64 x BN/4
+ * piece as 16 x 8 mma tiles. K advances in slabs of 32 through STAGES shared-memory stages (dynamic
+ * shared memory: STAGES x (128 x 40 + 32 x (BN + 8)) halves). Rows of the staged tiles are padded
+ * by 8 halves, so ldmatrix's eight row addresses hit eight bank groups. */
 #define BM 128
-#define BN 128
 #define BK 32
 #define WARPS_N 4
 #define THREADS 256
 #define WM 64 /* rows of C per warp */
-#define WN 32 /* columns of C per warp */
+#define WN (BN / WARPS_N) /* columns of C per warp */
 #define MT (WM / 16)
 #define NT (WN / 8)
 #define A_PITCH (BK + 8)
 #define B_PITCH (BN + 8)
+#define A_STAGE (BM * A_PITCH) /* halves of one stage of A */
+#define B_STAGE (BK * B_PITCH)
 
 #if DT_AB == MC_BF16
 #define MMA_OP "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32"
@@ -43,7 +47,8 @@ __device__ __forceinline__ void copy16(void *dst, const u8 *src, bool inside)
                  "r"(inside ? 16 : 0));
 }
 
-/* Stages slab k0 of A (BM x BK) and B (BK x BN): 512 chunks each, two per thread. */
+/* Stages slab k0 of A (BM x BK: 512 chunks, two per thread) and B (BK x BN: BN / 64 per thread), then
+ * commits the copies as one group. */
 __device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH], const mc_t &a, i64 a_base,
                                           const mc_t &b, i64 b_base, i64 i0, i64 j0, i64 m, i64 n, i64 k, i64 k0,
                                           int tid)
@@ -57,7 +62,7 @@ __device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH]
         copy16(&as[row][kc], src, inside);
     }
 #pragma unroll
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < BK * BN / 8 / THREADS; t++) {
         const int ch = tid + t * THREADS;
         const int row = ch / (BN / 8), nc = ch % (BN / 8) * 8;
         const bool inside = k0 + row < k && j0 + nc < n;
@@ -102,11 +107,22 @@ __device__ __forceinline__ void fragment_b(u32 *r, u16 (*bs)[B_PITCH], int kk, i
     ldmatrix_x4_trans(r, &bs[kk + lane % 16][col0 + 8 * (lane / 16)]);
 }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
+/* The stage that holds slab s: STAGES of them in a ring, A's and then B's, in dynamic shared memory. */
+__device__ __forceinline__ u16 (*stage_a(u16 *smem, i64 s))[A_PITCH]
+{
+    return (u16(*)[A_PITCH])(smem + (s % STAGES) * A_STAGE);
+}
+
+__device__ __forceinline__ u16 (*stage_b(u16 *smem, i64 s))[B_PITCH]
+{
+    return (u16(*)[B_PITCH])(smem + STAGES * A_STAGE + (s % STAGES) * B_STAGE);
+}
+
+/* 128 x 128 tiles fit two blocks a multiprocessor (at most 128 registers a thread); 128 x 256 one. */
+extern "C" __global__ void __launch_bounds__(THREADS, BN == 128 ? 2 : 1)
 gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bias)
 {
-    __shared__ __align__(16) u16 as[2][BM][A_PITCH];
-    __shared__ __align__(16) u16 bs[2][BK][B_PITCH];
+    extern __shared__ __align__(16) u16 smem[];
     const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
     const int wm = warp / WARPS_N, wn = warp % WARPS_N;
     const i64 n = c.ne[0], m = c.ne[1], k = a.ne[0];
@@ -126,28 +142,36 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
             for (int e = 0; e < 4; e++)
                 acc[i][j][e] = 0.0f;
 
+    /* Slab s's copies are group s (an empty group past the last slab keeps the count): before
+     * slab s is used, at most STAGES - 2 younger groups may still be in flight. */
     const i64 slabs = (k + BK - 1) / BK;
-    if (slabs > 0)
-        load_slab(as[0], bs[0], a, a_base, b, b_base, i0, j0, m, n, k, 0, tid);
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < slabs)
+            load_slab(stage_a(smem, s), stage_b(smem, s), a, a_base, b, b_base, i0, j0, m, n, k, s * BK, tid);
+        else
+            asm volatile("cp.async.commit_group;\n" ::);
+    }
     for (i64 s = 0; s < slabs; s++) {
-        const int cur = (int)(s & 1);
-        if (s + 1 < slabs) {
-            load_slab(as[cur ^ 1], bs[cur ^ 1], a, a_base, b, b_base, i0, j0, m, n, k, (s + 1) * BK, tid);
-            asm volatile("cp.async.wait_group 1;\n" ::);
-        } else {
-            asm volatile("cp.async.wait_group 0;\n" ::);
-        }
-        __syncthreads();
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 2));
+        __syncthreads(); /* slab s is in every thread's view; stage (s - 1) is free for reuse */
+        const i64 next = s + STAGES - 1;
+        if (next < slabs)
+            load_slab(stage_a(smem, next), stage_b(smem, next), a, a_base, b, b_base, i0, j0, m, n, k, next * BK, tid);
+        else
+            asm volatile("cp.async.commit_group;\n" ::);
+        u16(*as)[A_PITCH] = stage_a(smem, s);
+        u16(*bs)[B_PITCH] = stage_b(smem, s);
 #pragma unroll
         for (int kk = 0; kk < BK; kk += 16) {
             u32 fa[MT][4], fb[NT][2];
 #pragma unroll
             for (int i = 0; i < MT; i++)
-                fragment_a(fa[i], as[cur], wm * WM + i * 16, kk, lane);
+                fragment_a(fa[i], as, wm * WM + i * 16, kk, lane);
 #pragma unroll
             for (int j = 0; j < NT; j += 2) {
                 u32 r[4];
-                fragment_b(r, bs[cur], kk, wn * WN + j * 8, lane);
+                fragment_b(r, bs, kk, wn * WN + j * 8, lane);
                 fb[j][0] = r[0];
                 fb[j][1] = r[1];
                 fb[j + 1][0] = r[2];
@@ -159,8 +183,8 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
                 for (int j = 0; j < NT; j++)
                     mma(acc[i][j], fa[i], fb[j]);
         }
-        __syncthreads(); /* the next iteration's copies overwrite this stage */
     }
+    asm volatile("cp.async.wait_group 0;\n" ::);
 
     /* accumulator e of tile (i, j): row g (+8 for e >= 2), column 2t + e % 2, g = lane / 4, t = lane % 4 */
 #pragma unroll

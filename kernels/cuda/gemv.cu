@@ -16,6 +16,8 @@
  *                    loads); 0: byte loads
  *   X_VEC            1: x is contiguous and 4-element aligned
  *   X_SMEM           1: each block first copies x to shared memory as f32 (k floats, dynamic)
+ *   STAGE            quantised A: 0, or 8 / 4: the kernel gemv_staged (below) copies rows through
+ *                    shared memory STAGE bytes a load (needs X_SMEM=1 and A_VEC=1)
  * Lanes stride the row by VEC elements (vector path) or 1 (scalar path), so neighbouring lanes read
  * neighbouring addresses. The reduction order is fixed: results are bitwise reproducible. */
 #define GROUP (LANES * ROWS)
@@ -52,50 +54,64 @@ __device__ __forceinline__ float q_scale(const u8 *block)
     return mc_half_bits_to_float((u16)q_u16(block));
 }
 
+/* The four bytes of w, each as an unsigned integer u, as floats u - bias, exactly: a byte placed in
+ * the low mantissa of 2^23 (0x4B0000uu) reads 2^23 + u, and one subtraction leaves u - bias (an
+ * int-to-float conversion runs at a quarter of the FMA rate on sm_90: with one per quant byte it,
+ * not memory, bounded these GEMVs at 30% of copy bandwidth on the H200). */
+__device__ __forceinline__ float4 q_bytes_to_float4(u32 w, float bias)
+{
+    const float base = 8388608.0f + bias;
+    return make_float4(__uint_as_float(__byte_perm(w, 0x4B000000u, 0x7540)) - base,
+                       __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7541)) - base,
+                       __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7542)) - base,
+                       __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7543)) - base);
+}
 #endif
 
 #if QUANT == 8
-/* One lane's share of a q8_0 row (34-byte blocks: fp16 d, then 32 int8). The row's groups of 4
- * quants go to the lanes in turn (group g: block g / 8, quants 4 (g % 8) ..), so neighbouring lanes
- * read neighbouring bytes and a warp reads whole stretches of the row; the 8 lanes of a block
- * read its d together. */
-__device__ __forceinline__ float row_dot(const u8 *a, i64 row_off, i64 a_nb0, const u8 *x, i64 x_off, i64 x_nb0, i64 k,
-                                         int lane)
+#define Q_BYTES 34  /* bytes of a block: fp16 d, then 32 int8 */
+#define Q_GROUPS 8  /* groups of 4 quants a block */
+#define Q_GROUP_QUANTS 4
+
+/* Group t of a q8_0 block at q (quants 4t .. 4t+3) against x from element xb (the block's first),
+ * unscaled. */
+__device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
 {
-    float acc = 0.0f;
-    const i64 groups = k / 4;
-#pragma unroll 4
-    for (i64 g = lane; g < groups; g += LANES) {
-        const i64 blk = g / 8, t = g % 8;
-        const u8 *q = a + row_off + blk * a_nb0;
-        const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
-        const float4 qv = make_float4((float)(signed char)w, (float)(signed char)(w >> 8),
-                                      (float)(signed char)(w >> 16), (float)(signed char)(w >> 24));
-        acc = fmaf(q_scale(q), mc_dot4(qv, x_load4(x, x_off, x_nb0, 4 * g)), acc);
-    }
-    return acc;
+    const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
+    const float4 qv = q_bytes_to_float4(w ^ 0x80808080u, 128.0f); /* int8 q = (q + 128) - 128 */
+    return mc_dot4(qv, x_load4(x, x_off, x_nb0, xb + 4 * t));
 }
 #elif QUANT == 4
-/* One lane's share of a q4_0 row (18-byte blocks: fp16 d, then 16 bytes whose low nibble holds
- * element j and high nibble element j + 16, each (nibble - 8) * d). Groups of 4 bytes go to the
- * lanes in turn (group g: block g / 4, bytes 4 (g % 4) ..), neighbouring lanes on neighbouring bytes. */
+#define Q_BYTES 18  /* fp16 d, then 16 bytes whose low nibble holds element j and high nibble j + 16 */
+#define Q_GROUPS 4  /* groups of 4 bytes (8 quants) a block */
+#define Q_GROUP_QUANTS 8
+
+/* Group t of a q4_0 block at q (bytes 4t .. 4t+3: elements 4t.. and 4t+16..), each (nibble - 8),
+ * against x from element xb (the block's first), unscaled. */
+__device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+{
+    const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
+    const float4 lo = q_bytes_to_float4(w & 0x0F0F0F0Fu, 8.0f);
+    const float4 hi = q_bytes_to_float4((w >> 4) & 0x0F0F0F0Fu, 8.0f);
+    const i64 p = xb + 4 * t;
+    return mc_dot4(lo, x_load4(x, x_off, x_nb0, p)) + mc_dot4(hi, x_load4(x, x_off, x_nb0, p + 16));
+}
+#endif
+
+#if QUANT
+/* One lane's share of a quantised row. The row's groups go to the lanes in turn (group g: block
+ * g / Q_GROUPS), so neighbouring lanes read neighbouring bytes and a warp reads whole stretches of
+ * the row; the lanes of a block read its d together. */
 __device__ __forceinline__ float row_dot(const u8 *a, i64 row_off, i64 a_nb0, const u8 *x, i64 x_off, i64 x_nb0, i64 k,
                                          int lane)
 {
     float acc = 0.0f;
-    const i64 groups = k / 8;
+    const i64 groups = k / Q_GROUP_QUANTS;
 #pragma unroll 4
     for (i64 g = lane; g < groups; g += LANES) {
-        const i64 blk = g / 4, t = g % 4;
+        const i64 blk = g / Q_GROUPS;
         const u8 *q = a + row_off + blk * a_nb0;
-        const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
-        const float4 lo = make_float4((float)(w & 15) - 8.0f, (float)((w >> 8) & 15) - 8.0f,
-                                      (float)((w >> 16) & 15) - 8.0f, (float)((w >> 24) & 15) - 8.0f);
-        const float4 hi = make_float4((float)((w >> 4) & 15) - 8.0f, (float)((w >> 12) & 15) - 8.0f,
-                                      (float)((w >> 20) & 15) - 8.0f, (float)((w >> 28) & 15) - 8.0f);
-        const i64 p = blk * 32 + 4 * t;
-        acc = fmaf(q_scale(q), mc_dot4(lo, x_load4(x, x_off, x_nb0, p)) + mc_dot4(hi, x_load4(x, x_off, x_nb0, p + 16)),
-                   acc);
+        acc = fmaf(q_scale(q), group_dot(q, (int)(g % Q_GROUPS), x, x_off, x_nb0, blk * 32), acc);
     }
     return acc;
 }
@@ -186,3 +202,56 @@ extern "C" __global__ void __launch_bounds__(GROUP) gemv(mc_t a, mc_t x, mc_t y)
             mc_store(y.base, y.off + row * y.nb[0], DT_Y, sum);
     }
 }
+
+#if QUANT && STAGE
+/* The staged quantised GEMV (STAGE: bytes a lane loads at once, 8 or 4; the host proved that every
+ * row starts and ends on a STAGE-byte boundary and that the blocks are packed). Each warp takes a
+ * row at a time: it copies CHUNK blocks of the row into its own shared-memory buffer with
+ * coalesced STAGE-byte loads (a 34- or 18-byte block is only 2-byte aligned, so lanes reading it
+ * in place issue 2-byte loads that each touch parts of two sectors), then decodes the groups from
+ * there as row_dot does, in the same order per lane. x is in shared memory (X_SMEM). */
+#define STAGE_WARPS 8
+#define CHUNK 56 /* blocks a copy: 1904 bytes of q8_0, 1008 of q4_0, multiples of 8 */
+
+__device__ __forceinline__ void stage_copy(u8 *dst, const u8 *src, int bytes, int lane)
+{
+#if STAGE == 8
+    for (int w = lane; w < bytes / 8; w += 32)
+        ((uint2 *)dst)[w] = ((const uint2 *)src)[w];
+#else
+    for (int w = lane; w < bytes / 4; w += 32)
+        ((u32 *)dst)[w] = ((const u32 *)src)[w];
+#endif
+}
+
+extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS) gemv_staged(mc_t a, mc_t x, mc_t y)
+{
+    __shared__ __align__(16) u8 stage[STAGE_WARPS][CHUNK * Q_BYTES];
+    extern __shared__ __align__(16) float x_smem[];
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    const i64 m = a.ne[1], k = a.ne[0], blocks = k / 32;
+    for (i64 p = threadIdx.x; p < k; p += 32 * STAGE_WARPS)
+        x_smem[p] = mc_load(x.base, x.off + p * x.nb[0], DT_X);
+    __syncthreads();
+    u8 *buf = stage[warp];
+    for (i64 row = (i64)blockIdx.x * STAGE_WARPS + warp; row < m; row += (i64)gridDim.x * STAGE_WARPS) {
+        const u8 *src = a.base + a.off + row * a.nb[1];
+        float acc = 0.0f;
+        for (i64 b0 = 0; b0 < blocks; b0 += CHUNK) {
+            const int nb = blocks - b0 < CHUNK ? (int)(blocks - b0) : CHUNK;
+            __syncwarp(); /* every lane is done with the last chunk */
+            stage_copy(buf, src + b0 * Q_BYTES, nb * Q_BYTES, lane);
+            __syncwarp();
+            for (int g = lane; g < nb * Q_GROUPS; g += 32) {
+                const u8 *q = buf + (g / Q_GROUPS) * Q_BYTES;
+                acc = fmaf(q_scale(q), group_dot(q, g % Q_GROUPS, x.base, x.off, x.nb[0], (b0 + g / Q_GROUPS) * 32),
+                           acc);
+            }
+        }
+        for (int w = 16; w > 0; w >>= 1)
+            acc += __shfl_xor_sync(0xFFFFFFFFu, acc, w);
+        if (lane == 0)
+            mc_store(y.base, y.off + row * y.nb[0], DT_Y, acc);
+    }
+}
+#endif

@@ -8,17 +8,15 @@
 
 #define GEMV_GROUP 256          /* threads per block: GEMV_GROUP / lanes rows each */
 #define GEMV_LANES_MIN 32       /* a warp-sized team per row at least: its reads of a row coalesce */
-#define GEMV_LANES_MAX 256
+#define GEMV_LANES_MAX 64         /* more lanes a row (256) left 2048 x 11008 at 62-66% on the H200 */
 #define GEMV_QUANT_LANES_MIN 4
-#define GEMV_QUANT_GROUPS_PER_LANE 8
+#define GEMV_QUANT_GROUPS_PER_LANE 16
 #define GEMV_THREADS_PER_SM 2048 /* threads an SM keeps resident */
-#define GEMV_UNROLL 4             /* 16-byte loads in flight per lane: 8 cost occupancy (14336 x 4096 f16
-                                     fell from 72% to 63% of copy bandwidth on the H200); 8 with 64 lanes
-                                     a row lifted 2048 x 11008 f16 from 62% to 94%, a setting the quick
-                                     tier has not run yet (docs/h200-cuda/README.md) */
 #define GEMV_QBLOCK 32
 #define GEMV_X_SMEM_MAX 11264   /* x of up to this many elements is copied to shared memory (44 KiB of f32) */
 #define GEMV_BLOCKS_PER_SM 32   /* blocks launched per SM at most; each strides over the rest of the rows */
+#define GEMV_STAGE_WARPS 8      /* gemv.cu's STAGE_WARPS: rows (one a warp) a block of the staged kernel */
+#define GEMV_STAGE_CHUNK 56     /* gemv.cu's CHUNK: blocks each warp's shared-memory buffer holds */
 
 /* Threads per row. Bandwidth needs many loads in flight, so few rows get more lanes each until the
  * device is full (SMs x GEMV_THREADS_PER_SM threads), as long as each lane still has a vector step
@@ -38,6 +36,14 @@ static int gemv_lanes(mc_backend_ctx *ctx, const mc_gemv_args *g, int quant)
     while (quant && lanes > GEMV_QUANT_LANES_MIN && groups < GEMV_QUANT_GROUPS_PER_LANE * lanes && m * lanes / 2 >= want)
         lanes /= 2;
     return lanes;
+}
+
+/* 16-byte loads in flight per lane: 8 when the device is not full of threads (each lane must
+ * hide more latency), else 4 (8 cost occupancy: 14336 x 4096 f16 fell from 72% to 63% of copy
+ * bandwidth on the H200, while 2048 x 11008 f16 rose from 62% to 94% with 64 lanes a row). */
+static int gemv_unroll(mc_backend_ctx *ctx, const mc_gemv_args *g, int lanes)
+{
+    return g->a.ne[1] * lanes < (int64_t)mc_cuda_device(ctx)->sms * GEMV_THREADS_PER_SM ? 8 : 4;
 }
 
 /* True when lanes may read A 16 bytes at a time: rows contiguous and each row's first element on a
@@ -66,6 +72,32 @@ static bool gemv_x_smem(const mc_gemv_args *g, int quant)
     return quant && g->a.ne[0] <= GEMV_X_SMEM_MAX;
 }
 
+/* Bytes of a quantised block (q8_0: fp16 d + 32 int8; q4_0: fp16 d + 16 nibble pairs). */
+static int64_t gemv_quant_block_bytes(int quant)
+{
+    return quant == 8 ? 34 : 18;
+}
+
+/* The staged kernel's load width: 8 or 4 when the blocks are packed and every row starts and ends
+ * on that boundary (a row is then copied whole with aligned loads), else 0 (the in-place kernel). */
+static int gemv_stage_bytes(const mc_gemv_args *g, int quant)
+{
+    if (!quant || !gemv_x_smem(g, quant) || mc_cuda_needs_bytewise(&g->x) || mc_cuda_needs_bytewise(&g->y))
+        return 0;
+    /* its buffers and x's copy within the 48 KiB a block has without asking the driver for more */
+    if (GEMV_STAGE_WARPS * GEMV_STAGE_CHUNK * gemv_quant_block_bytes(quant) + g->a.ne[0] * (int64_t)sizeof(float) >
+        48 * 1024)
+        return 0;
+    const mc_tensor *a = &g->a;
+    const int64_t row_bytes = a->ne[0] / GEMV_QBLOCK * gemv_quant_block_bytes(quant);
+    if (a->nb[0] != gemv_quant_block_bytes(quant))
+        return 0;
+    for (int s = 8; s >= 4; s /= 2)
+        if (a->offset % s == 0 && row_bytes % s == 0 && (a->ne[1] == 1 || a->nb[1] % s == 0))
+            return s;
+    return 0;
+}
+
 static void gemv_options(char *opts, const mc_gemv_args *g, int quant, int lanes, int unroll)
 {
     const bool bytewise = (!quant && mc_cuda_needs_bytewise(&g->a)) || mc_cuda_needs_bytewise(&g->x) ||
@@ -76,8 +108,8 @@ static void gemv_options(char *opts, const mc_gemv_args *g, int quant, int lanes
                         unroll);
     mc_cuda_options_add(opts, "-DDT_A=%d -DDT_X=%d -DDT_Y=%d", quant ? 0 : mc_cuda_dtype_code(g->a.dtype),
                           mc_cuda_dtype_code(g->x.dtype), mc_cuda_dtype_code(g->y.dtype));
-    mc_cuda_options_add(opts, "-DA_VEC=%d -DX_VEC=%d -DX_SMEM=%d -DMC_BYTEWISE=%d", a_vec, x_vec,
-                        gemv_x_smem(g, quant), bytewise);
+    mc_cuda_options_add(opts, "-DA_VEC=%d -DX_VEC=%d -DX_SMEM=%d -DSTAGE=%d -DMC_BYTEWISE=%d", a_vec, x_vec,
+                        gemv_x_smem(g, quant), gemv_stage_bytes(g, quant), bytewise);
 }
 
 static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant, mc_err *err)
@@ -85,12 +117,14 @@ static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant
     const int64_t m = g->a.ne[1];
     if (!m)
         return MC_OK; /* an empty y: nothing to write */
-    const int lanes = gemv_lanes(kc->backend, g, quant);
-    const int rows = GEMV_GROUP / lanes;
+    const bool staged = gemv_stage_bytes(g, quant) != 0;
+    /* the staged kernel: a warp a row, GEMV_STAGE_WARPS rows a block */
+    const int lanes = staged ? 32 : gemv_lanes(kc->backend, g, quant);
+    const int rows = staged ? GEMV_STAGE_WARPS : GEMV_GROUP / lanes;
     char opts[MC_CUDA_OPTIONS_LEN] = "";
-    gemv_options(opts, g, quant, lanes, GEMV_UNROLL);
+    gemv_options(opts, g, quant, lanes, gemv_unroll(kc->backend, g, lanes));
     CUfunction f;
-    mc_status st = mc_cuda_function(kc->backend, "gemv", opts, "gemv", &f, err);
+    mc_status st = mc_cuda_function(kc->backend, "gemv", opts, staged ? "gemv_staged" : "gemv", &f, err);
     if (st)
         return st;
     mc_cuda_tensor a = mc_cuda_tensor_of(&g->a), x = mc_cuda_tensor_of(&g->x), y = mc_cuda_tensor_of(&g->y);
@@ -159,19 +193,22 @@ static const char *gemv_q4_0_supports(const mc_args *args)
 const mc_cuda_program_def mc_cuda_program_gemv_plain = {
     .program = "gemv_cuda_vec16",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=0 -DUNROLL=4 -DDT_A=1 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=0 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=0 -DUNROLL=4 -DDT_A=1 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=0 -DSTAGE=0 "
+               "-DMC_BYTEWISE=0",
 };
 
 const mc_cuda_program_def mc_cuda_program_gemv_q8_0 = {
     .program = "gemv_q8_0_cuda",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=8 -DUNROLL=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=8 -DUNROLL=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DSTAGE=8 "
+               "-DMC_BYTEWISE=0",
 };
 
 const mc_cuda_program_def mc_cuda_program_gemv_q4_0 = {
     .program = "gemv_q4_0_cuda",
     .source = "gemv",
-    .options = "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=4 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DMC_BYTEWISE=0",
+    .options = "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=8 -DDT_A=0 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DSTAGE=8 "
+               "-DMC_BYTEWISE=0",
 };
 
 const mc_variant mc_variant_gemv_cuda_vec16 = {

@@ -191,6 +191,14 @@ mc_status mc_cuda_function(mc_backend_ctx *ctx, const char *source, const char *
     return MC_OK;
 }
 
+mc_status mc_cuda_function_allow_shared(mc_backend_ctx *ctx, CUfunction f, unsigned bytes, mc_err *err)
+{
+    if (bytes <= 48 * 1024)
+        return MC_OK;
+    return mc_cuda_check(ctx->api->func_set_attribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, (int)bytes),
+                         "cuFuncSetAttribute(MAX_DYNAMIC_SHARED_SIZE_BYTES)", err);
+}
+
 void mc_cuda_cache_free(mc_backend_ctx *ctx)
 {
     for (int i = 0; i < ctx->n_functions; i++)

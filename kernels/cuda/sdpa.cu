@@ -10,6 +10,9 @@
  *   MAX_KV, MAX_D           fused kernel: the longest score row and query it keeps in shared memory
  *                           (flash: MAX_D only, the longest query and output row)
  *   FLASH_WARPS             flash kernel: warps (queries) per block
+ *   FLASH_V_SMEM            flash kernel: 1: stage each group's values in shared memory too
+ *   FLASH_DV_WORDS          flash kernel: output columns each lane keeps, ceil(dv / 32) (at most
+ *                           MAX_D / 32): no lane loops over columns the case does not have
  * Tensors: q, o: ne = {d, n_q, heads, batch}; k, v: ne = {d, n_kv, kv_heads, batch}. Query head h reads
  * kv head h / (heads / kv_heads). Causal: key j is seen by query i only when j <= i + q_offset; a
  * query that sees no key gets a 0 row. Score buffer s: [batch][heads][n_q][n_kv], f32, packed. */
@@ -163,8 +166,10 @@ sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
  * arrives, so no score row is stored and n_kv is unbounded. Each warp writes its (m, l, acc[dv])
  * unnormalised to part[((bh * n_q + i) * splits + z) * (dv + 2) ...]; sdpa_flash_combine merges the
  * chunks. A chunk that i sees none of gives m = -inf, l = 0. Dynamic shared memory: q_rows
- * [FLASH_WARPS][d], then k_tile [32][d + 1], floats. */
-#define D_PER_LANE ((MAX_D + 31) / 32)
+ * [FLASH_WARPS][d], then k_tile [32][d + 1], then (FLASH_V_SMEM=1) v_tile [32][dv], floats: with
+ * the values staged too, every load of a group is in flight at once (one per key from global, in
+ * turn, left the first split kernel 1.5x slower than the three stages on the H200). */
+#define D_PER_LANE FLASH_DV_WORDS
 
 extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS)
 sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_offset, i64 chunk)
@@ -185,6 +190,9 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
     const i64 end = first + chunk < visible ? first + chunk : visible;
     const i64 block_end = first + chunk < block_visible ? first + chunk : block_visible;
     float *q_row = flash_smem + w * d, *k_tile = flash_smem + FLASH_WARPS * d;
+#if FLASH_V_SMEM
+    float *v_tile = k_tile + 32 * (d + 1);
+#endif
     if (query) {
         const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
         for (i64 c = lane; c < d; c += 32)
@@ -198,9 +206,17 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
     for (i64 j0 = first; j0 < block_end; j0 += 32) {
         const int group = block_end - j0 < 32 ? (int)(block_end - j0) : 32;
         __syncthreads(); /* the last group's k_tile is read; q_row is written */
-        for (i64 e = threadIdx.x; e < group * d; e += 32 * FLASH_WARPS) {
-            const i64 jj = e / d, c = e % d;
-            k_tile[jj * (d + 1) + c] = mc_load(k.base, k_base + (j0 + jj) * k.nb[1] + c * k.nb[0], DT_K);
+        /* warp w stages keys w, w + FLASH_WARPS, ..., its lanes along the key (no 64-bit division
+         * per element: with one, staging alone cost more than the three-stage variant's whole run) */
+        for (int jj = w; jj < group; jj += FLASH_WARPS) {
+            const i64 k_row = k_base + (j0 + jj) * k.nb[1];
+            for (int c = lane; c < (int)d; c += 32)
+                k_tile[jj * (d + 1) + c] = mc_load(k.base, k_row + c * k.nb[0], DT_K);
+#if FLASH_V_SMEM
+            const i64 v_row = v_base + (j0 + jj) * v.nb[1];
+            for (int c = lane; c < (int)dv; c += 32)
+                v_tile[jj * dv + c] = mc_load(v.base, v_row + c * v.nb[0], DT_V);
+#endif
         }
         __syncthreads();
         if (j0 >= end) /* this warp's query sees none of this group; the block may go on */
@@ -225,12 +241,21 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
         const int keys = end - j0 < 32 ? (int)(end - j0) : 32;
         for (int jj = 0; jj < keys; jj++) {
             const float p_jj = __shfl_sync(0xFFFFFFFFu, pj, jj);
+#if FLASH_V_SMEM
+            const float *vr = v_tile + jj * dv;
+#else
             const i64 row = v_base + (j0 + jj) * v.nb[1];
+#endif
 #pragma unroll
             for (int t = 0; t < D_PER_LANE; t++) {
                 const i64 c = lane + 32 * t;
+#if FLASH_V_SMEM
+                if (c < dv)
+                    acc[t] = fmaf(p_jj, vr[c], acc[t]);
+#else
                 if (c < dv)
                     acc[t] = fmaf(p_jj, mc_load(v.base, row + c * v.nb[0], DT_V), acc[t]);
+#endif
             }
         }
     }

@@ -18,12 +18,20 @@
 #define SDPA_FLASH_MAX_SPLITS 64                    /* flash: most chunks per query row */
 #define SDPA_MAX_SCORE_BYTES (256ull * 1024 * 1024) /* three-stage: largest score buffer it allocates */
 
+/* The flash kernel stages values beside keys when both fit the 48 KiB a block gets by default. */
+static bool flash_v_smem(const mc_sdpa_args *s)
+{
+    return (SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1) + 32 * s->o.ne[0]) * (int64_t)sizeof(float) <=
+           48 * 1024;
+}
+
 static void sdpa_options(char *opts, const mc_sdpa_args *s)
 {
     const bool bytewise = mc_cuda_needs_bytewise(&s->q) || mc_cuda_needs_bytewise(&s->k) ||
                           mc_cuda_needs_bytewise(&s->v) || mc_cuda_needs_bytewise(&s->o);
-    mc_cuda_options_add(opts, "-DTILE=%d -DGROUP=%d -DMAX_KV=%d -DMAX_D=%d -DFLASH_WARPS=%d", SDPA_TILE, SDPA_GROUP,
-                        SDPA_MAX_KV, SDPA_MAX_D, SDPA_FLASH_WARPS);
+    mc_cuda_options_add(opts, "-DTILE=%d -DGROUP=%d -DMAX_KV=%d -DMAX_D=%d -DFLASH_WARPS=%d -DFLASH_V_SMEM=%d",
+                        SDPA_TILE, SDPA_GROUP, SDPA_MAX_KV, SDPA_MAX_D, SDPA_FLASH_WARPS, flash_v_smem(s));
+    mc_cuda_options_add(opts, "-DFLASH_DV_WORDS=%d", (int)((s->o.ne[0] + 31) / 32 > 0 ? (s->o.ne[0] + 31) / 32 : 1));
     mc_cuda_options_add(opts, "-DDT_Q=%d -DDT_K=%d -DDT_V=%d -DDT_O=%d -DMC_BYTEWISE=%d", mc_cuda_dtype_code(s->q.dtype),
                         mc_cuda_dtype_code(s->k.dtype), mc_cuda_dtype_code(s->v.dtype), mc_cuda_dtype_code(s->o.dtype),
                         bytewise);
@@ -159,7 +167,8 @@ static mc_status sdpa_flash_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     const unsigned g1[3] = {mc_cuda_blocks(s->q.ne[1], SDPA_FLASH_WARPS), (unsigned)(s->q.ne[2] * s->q.ne[3]),
                             (unsigned)splits};
     const unsigned block[3] = {32 * SDPA_FLASH_WARPS, 1, 1};
-    const unsigned shared = (unsigned)((SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1)) * (int64_t)sizeof(float));
+    const int64_t floats = SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1) + (flash_v_smem(s) ? 32 * s->o.ne[0] : 0);
+    const unsigned shared = (unsigned)(floats * (int64_t)sizeof(float));
     st = mc_cuda_launch(kc->backend, f_flash, g1, block, shared, p1, err);
     void *p2[] = {&part, &o, &splits};
     const unsigned g2[3] = {mc_cuda_blocks(sdpa_rows(s), SDPA_FLASH_WARPS), 1, 1};
@@ -218,9 +227,9 @@ static const char *sdpa_flash_supports(const mc_args *args)
     return why;
 }
 
-#define SDPA_CANONICAL                                                                                     \
-    "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 " \
-    "-DMC_BYTEWISE=0"
+#define SDPA_CANONICAL                                                                     \
+    "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 " \
+    "-DFLASH_DV_WORDS=2 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"
 
 /* All three variants build the same program (sdpa.cu holds every kernel), so they share its hash. */
 const mc_cuda_program_def mc_cuda_program_sdpa_three_stage = {
