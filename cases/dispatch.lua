@@ -27,6 +27,10 @@ suite "dispatch.gemm.forced.cuda" {
             "gemm_cuda_mma_f16_128x256"},
 }
 
+-- The cuda dispatcher's own choice of the 128 x 256 tensor-core tiles: it takes them once they give
+-- every multiprocessor a block (132 on an H100 or H200: 11 x 12 blocks here; k = 8 keeps it cheap).
+suite "dispatch.gemm.cuda_wide" { op = "gemm", dtype = "f16", m = 1408, n = 3072, k = 8 }
+
 -- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny
 -- (m n k <= 32^3), small_m (m <= 32), medium (<= 256^3) and large.
 -- In bf16 too: the bf16 kernels head the tiled classes' lists (and decline f32).

@@ -6,6 +6,7 @@
  *   DT_AB       dtype code of A and B (1 f16, 2 bf16): the mma's input type
  *   DT_C, DT_BIAS dtype codes of C and the bias (any plain float; MC_BYTEWISE for a misaligned C)
  *   BN          columns of C per block: 128 (each warp 64 x 32) or 256 (each warp 64 x 64)
+ *   BK          k per slab: 32 or 64
  *   STAGES      shared-memory stages of the k pipeline (2 to 4): STAGES - 1 slabs are in flight
  *               while the tensor cores work on the current one
  * What the host proved (gemm_cuda.c's mma supports): A is k-fast (nb[0] = 2) and B n-fast, their
@@ -13,11 +14,10 @@
  * 16-byte chunk of 8 elements lies wholly inside or outside the matrix, so cp.async copies it whole
  * or fills zeros.
  * A block of 256 threads (8 warps, 2 x 4) computes a 128 x BN block of C; each warp a 64 x BN/4
- * piece as 16 x 8 mma tiles. K advances in slabs of 32 through STAGES shared-memory stages (dynamic
- * shared memory: STAGES x (128 x 40 + 32 x (BN + 8)) halves). Rows of the staged tiles are padded
+ * piece as 16 x 8 mma tiles. K advances in slabs of BK through STAGES shared-memory stages (dynamic
+ * shared memory: STAGES x (128 x (BK + 8) + BK x (BN + 8)) halves). Rows of the staged tiles are padded
  * by 8 halves, so ldmatrix's eight row addresses hit eight bank groups. */
 #define BM 128
-#define BK 32
 #define WARPS_N 4
 #define THREADS 256
 #define WM 64 /* rows of C per warp */
@@ -47,14 +47,13 @@ __device__ __forceinline__ void copy16(void *dst, const u8 *src, bool inside)
                  "r"(inside ? 16 : 0));
 }
 
-/* Stages slab k0 of A (BM x BK: 512 chunks, two per thread) and B (BK x BN: BN / 64 per thread), then
- * commits the copies as one group. */
+/* Stages slab k0 of A (BM x BK) and B (BK x BN) in 16-byte chunks, then commits the copies as one group. */
 __device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH], const mc_t &a, i64 a_base,
                                           const mc_t &b, i64 b_base, i64 i0, i64 j0, i64 m, i64 n, i64 k, i64 k0,
                                           int tid)
 {
 #pragma unroll
-    for (int t = 0; t < 2; t++) {
+    for (int t = 0; t < BM * BK / 8 / THREADS; t++) {
         const int ch = tid + t * THREADS;
         const int row = ch / (BK / 8), kc = ch % (BK / 8) * 8;
         const bool inside = i0 + row < m && k0 + kc < k;
