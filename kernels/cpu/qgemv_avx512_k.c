@@ -6,9 +6,12 @@
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_avx512_k.h"
 
-/* n rows of Q4_K. Chunk c of a block (32 bytes of qs) holds sub-block 2 c in its low nibbles and
- * 2 c + 1 in its high ones: both halves of one zmm, matching x's elements 64 c .. 64 c + 63. The
- * mins: m_s (bsum_2s + bsum_2s+1) by vpmaddwd (pair sums <= 4064, mins < 64). */
+/* n rows of Q4_K. A chunk pair p (qs bytes 64 p .. 64 p + 63, one load) holds sub-blocks 4 p and
+ * 4 p + 2 in its low nibbles and 4 p + 1, 4 p + 3 in its high ones; x's codes are laid out to match
+ * once per block for all n rows (xl, xh). Each nibble half's vpdpbusd sums (|lane| <= 4 * 15 * 127)
+ * are packed to int16, low and high halves side by side (vpackssdw, exact), and one vpdpwssd per
+ * pair multiplies them by their sub-block scales (one vpermw). The mins: m_s (bsum_2s +
+ * bsum_2s+1) by one vpmaddwd against the scale words (pair sums <= 4064, mins < 64). */
 VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int64_t block_stride,
                               int64_t nblocks, const uint8_t *xq, float *out)
 {
@@ -20,28 +23,33 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
         acc_min[r] = _mm256_setzero_ps();
     }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i pick[2] = {mc_qgemv512_q4_K_pair_scales(0), mc_qgemv512_q4_K_pair_scales(4)};
     for (int64_t b = 0; b < nblocks; b++) {
         const uint8_t *xb = xq + b * MC_QGEMV_Q8_K_BYTES;
         const float dx = mc_cpu_load_f32(xb);
-        __m512i v[4];
-#pragma GCC unroll 8
-        for (int c = 0; c < 4; c++)
-            v[c] = _mm512_loadu_si512(xb + 4 + 64 * c);
-        const __m256i pairs =
-            _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xb + 260)), _mm256_set1_epi16(1));
+        __m512i xl[2], xh[2];
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++) {
+            const __m512i v0 = _mm512_loadu_si512(xb + 4 + 128 * p), v1 = _mm512_loadu_si512(xb + 68 + 128 * p);
+            xl[p] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(1, 0, 1, 0));
+            xh[p] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        const __m256i pairs = mc_qgemv512_q8_K_pair_sums(xb + 260);
 #pragma GCC unroll 8
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
-            const __m512i sm = mc_qgemv512_q4_K_scales_mins(wb + 4);
+            const __m256i sm = mc_qgemv512_q4_K_scale_words(wb + 4);
             __m512i sumi = _mm512_setzero_si512();
-#pragma GCC unroll 8
-            for (int c = 0; c < 4; c++) {
-                const __m512i q =
-                    _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 16 + 32 * c)));
-                const __m512i w = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), low4);
-                sumi = mc_qgemv512_scaled_dot(sumi, w, v[c], mc_qgemv512_lane_scales(sm, 2 * c, 8));
+#pragma GCC unroll 2
+            for (int p = 0; p < 2; p++) {
+                const __m512i q = _mm512_loadu_si512(wb + 16 + 64 * p);
+                const __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), xl[p]);
+                const __m512i hi =
+                    _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q, 4), low4), xh[p]);
+                sumi = _mm512_dpwssd_epi32(sumi, _mm512_packs_epi32(lo, hi),
+                                           _mm512_permutexvar_epi16(pick[p], _mm512_castsi256_si512(sm)));
             }
-            const __m256i mins = _mm256_madd_epi16(pairs, _mm512_extracti64x4_epi64(sm, 1));
+            const __m256i mins = _mm256_madd_epi16(pairs, sm);
             acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(mc_qgemv512_f16_at(wb) * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
             const __m256 dmin_dx = _mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx);
             acc_min[r] = _mm256_fmadd_ps(dmin_dx, _mm256_cvtepi32_ps(mins), acc_min[r]);
@@ -49,7 +57,8 @@ VNNI512_INLINE void q4_K_rows(const uint8_t *row, int64_t row_stride, int n, int
     }
 #pragma GCC unroll 8
     for (int r = 0; r < n; r++)
-        out[r] = mc_qgemv512_hsum512(acc[r]) - mc_qgemv512_hsum256(acc_min[r]);
+        acc[r] = _mm512_sub_ps(acc[r], _mm512_zextps256_ps512(acc_min[r]));
+    mc_qgemv512_hsums(acc, n, out);
 }
 
 /* n rows of Q6_K. Half h's 64 ql bytes give elements 128 h + 0..63 (low nibbles) and
