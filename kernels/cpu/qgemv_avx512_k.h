@@ -6,7 +6,6 @@
 #ifndef MC_QGEMV_AVX512_K_H
 #define MC_QGEMV_AVX512_K_H
 
-#include <assert.h>
 #include <immintrin.h>
 #include <stdint.h>
 
@@ -53,30 +52,35 @@ VNNI512_INLINE __m512i mc_qgemv512_scaled_dot(__m512i acc, __m512i w, __m512i v,
     return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, v), scale);
 }
 
-/* Q4_K's 12 packed scale bytes as 16 bytes, scales 0..7 then mins 0..7: ggml's utmp unpacking
- * done on the dwords u0, u1, u2 in one register (16 bytes loaded; the last 4 are qs, unused).
- * Bytes of dwords 0 and 2: u0, u1 & 63; of 1 and 3: the nibbles of u2 (low, then high) with the
- * top two bits of u0, u1 at 0x30. mc_qgemv_scale_min_k4 does one sub-block. */
-VNNI512_INLINE __m128i mc_qgemv512_q4_K_scale_bytes(const uint8_t *s)
+/* Four Q4_K block headers (d, dmin, then the 12 packed scale bytes; one per 128-bit lane) to 16
+ * bytes a lane, scales 0..7 then mins 0..7: ggml's utmp unpacking done on each lane's dwords
+ * u0, u1, u2 (the scale bytes; dword 0, d and dmin, is dropped). Bytes of dwords 0 and 2: u0,
+ * u1 & 63; of 1 and 3: the nibbles of u2 (low, then high) with the top two bits of u0, u1 at 0x30.
+ * mc_qgemv_scale_min_k4 does one sub-block. */
+VNNI512_INLINE __m512i mc_qgemv512_q4_K_unpack4(__m512i headers)
 {
-    const __m128i u = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i p = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)); /* u0 u2 u1 u2 */
-    const __m128i q = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
-    const __m128i low = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
-                                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
-    const __m128i high = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    return _mm_or_si128(low, high);
+    const __m512i p = _mm512_shuffle_epi32(headers, _MM_SHUFFLE(3, 2, 3, 1)); /* u0 u2 u1 u2 */
+    const __m512i q = _mm512_shuffle_epi32(headers, _MM_SHUFFLE(2, 2, 1, 1)); /* u0 u0 u1 u1 */
+    const __m512i low =
+        _mm512_and_si512(_mm512_srlv_epi32(p, _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0, 0, 4))),
+                         _mm512_broadcast_i32x4(_mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F)));
+    const __m512i high = _mm512_and_si512(_mm512_srli_epi32(q, 2),
+                                          _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+    return _mm512_or_si512(low, high);
 }
 
-/* The same as int16 lanes: scales in words 0..7, mins in 8..15. */
-VNNI512_INLINE __m256i mc_qgemv512_q4_K_scale_words(const uint8_t *s)
+/* The 16-byte headers of four Q4_K blocks, at rows[i] + off, in the four 128-bit lanes. */
+VNNI512_INLINE __m512i mc_qgemv512_q4_K_headers(const uint8_t *const *rows, int64_t off)
 {
-    return _mm256_cvtepu8_epi16(mc_qgemv512_q4_K_scale_bytes(s));
+    __m512i h = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(rows[0] + off)));
+    h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[1] + off)), 1);
+    h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[2] + off)), 2);
+    return _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[3] + off)), 3);
 }
 
 /* A q8_K block's bsums (at p) summed in pairs, bsum_2j + bsum_2j+1 (|.| <= 4064) in int16 lane
- * 8 + j, lanes 0..7 zero: vpmaddwd with mc_qgemv512_q4_K_scale_words gives sum_j m_j pair_j in
- * four int32 lanes (the others 0). */
+ * 8 + j, lanes 0..7 zero: vpmaddwd with a row's unpacked scale bytes widened to int16 (scales in
+ * lanes 0..7, mins in 8..15) gives sum_j m_j pair_j in four int32 lanes (the others 0). */
 VNNI512_INLINE __m256i mc_qgemv512_q8_K_pair_sums(const uint8_t *p)
 {
     const __m256i pairs =
@@ -85,30 +89,27 @@ VNNI512_INLINE __m256i mc_qgemv512_q8_K_pair_sums(const uint8_t *p)
     return _mm256_blend_epi32(_mm256_setzero_si256(), words, 0xF0);
 }
 
-/* vpermw indices that spread scale words first .. first + 3 (mc_qgemv512_q4_K_scale_words) over
- * the vpackssdw of a chunk pair's low- and high-nibble sums: 128-bit lane k holds the low half's
- * dwords 4 k .. 4 k + 3 (sub-block first + 2 (k / 2)) then the high half's (first + 2 (k / 2) + 1). */
-VNNI512_INLINE __m512i mc_qgemv512_q4_K_pair_scales(int first)
-{
-    static const uint16_t spread[32] = {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1,
-                                        2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3, 3};
-    return _mm512_add_epi16(_mm512_loadu_si512(spread), _mm512_set1_epi16((short)first));
-}
+/* vpermw indices (mc_qgemv512_q4_K_rows8) that spread the scale words of sub-blocks 4 p .. 4 p + 3
+ * (spread[p]) over the vpackssdw of chunk pair p's low- and high-nibble sums: 128-bit lane k holds
+ * the low half's dwords 4 k .. 4 k + 3 (sub-block 4 p + 2 (k / 2)) then the high half's (4 p +
+ * 2 (k / 2) + 1). */
+extern const uint16_t mc_qgemv512_q4_K_spread[2][32];
 
-/* Reduces n accumulators to out[0 .. n - 1], each as mc_qgemv512_hsum512 sums it (same order,
- * same bits); MC_QGEMV_ROWS_MAX of them transposed together, the 8 sums in one register. */
-VNNI512_INLINE void mc_qgemv512_hsums(const __m512 *acc, int n, float *out)
+/* Q4_K dots of the eight rows rows[0..7] (block i of row r at rows[r] + i * block_stride) with
+ * the q8_K blocks xq, into out[0..7]; spread as mc_qgemv512_q4_K_spread (the planted-bug copy
+ * passes another). Each row's lanes are its own: a row's bits do not depend on the other seven. */
+void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_stride, int64_t nblocks,
+                            const uint8_t *xq, const uint16_t spread[2][32], float out[8]);
+
+/* Sums each of the 8 accumulators' 16 lanes less its 8 lanes of sub (row 2 i's: lanes 0..7 of
+ * sub[i]; row 2 i + 1's: 8..15) into out[0..7], transposed: the 8 sums in one register. */
+VNNI512_INLINE void mc_qgemv512_hsums8(const __m512 acc[8], const __m512 sub[4], float out[8])
 {
-    static_assert(MC_QGEMV_ROWS_MAX == 8, "the transposed reduction takes 8 accumulators");
-    if (n != MC_QGEMV_ROWS_MAX) {
-        for (int r = 0; r < n; r++)
-            out[r] = mc_qgemv512_hsum512(acc[r]);
-        return;
-    }
     __m512 s[4], t[2];
-    for (int i = 0; i < 4; i++) /* row 2i's 8 halves' sums in lanes 0..7, row 2i + 1's in 8..15 */
-        s[i] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
-                             _mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    for (int i = 0; i < 4; i++) /* row 2i's halves' sums in lanes 0..7, row 2i + 1's in 8..15 */
+        s[i] = _mm512_sub_ps(_mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                           _mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2))),
+                             sub[i]);
     for (int i = 0; i < 2; i++) /* row 4i + q's 4 sums in 128-bit lane q */
         t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
                              _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
