@@ -8,6 +8,65 @@
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_avx512_k.h"
 
+/* Four Q4_K block headers (d, dmin, then the 12 packed scale bytes; one per 128-bit lane) to 16
+ * bytes a lane, scales 0..7 then mins 0..7: ggml's utmp unpacking done on each lane's dwords
+ * u0, u1, u2 (the scale bytes; dword 0, d and dmin, is dropped). Bytes of dwords 0 and 2: u0,
+ * u1 & 63; of 1 and 3: the nibbles of u2 (low, then high) with the top two bits of u0, u1 at 0x30.
+ * mc_qgemv_scale_min_k4 does one sub-block. */
+VNNI512_INLINE __m512i q4_K_unpack4(__m512i headers)
+{
+    const __m512i p = _mm512_shuffle_epi32(headers, _MM_SHUFFLE(3, 2, 3, 1)); /* u0 u2 u1 u2 */
+    const __m512i q = _mm512_shuffle_epi32(headers, _MM_SHUFFLE(2, 2, 1, 1)); /* u0 u0 u1 u1 */
+    const __m512i low =
+        _mm512_and_si512(_mm512_srlv_epi32(p, _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0, 0, 4))),
+                         _mm512_broadcast_i32x4(_mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F)));
+    const __m512i high = _mm512_and_si512(_mm512_srli_epi32(q, 2),
+                                          _mm512_broadcast_i32x4(_mm_setr_epi32(0, 0x30303030, 0, 0x30303030)));
+    return _mm512_or_si512(low, high);
+}
+
+/* The 16-byte headers of four Q4_K blocks, at rows[i] + off, in the four 128-bit lanes. */
+VNNI512_INLINE __m512i q4_K_headers(const uint8_t *const *rows, int64_t off)
+{
+    __m512i h = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(const void *)(rows[0] + off)));
+    h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[1] + off)), 1);
+    h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[2] + off)), 2);
+    return _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(const void *)(rows[3] + off)), 3);
+}
+
+/* A q8_K block's bsums (at p) summed in pairs, bsum_2j + bsum_2j+1 (|.| <= 4064) in int16 lane
+ * 8 + j, lanes 0..7 zero: vpmaddwd with a row's unpacked scale bytes widened to int16 (scales in
+ * lanes 0..7, mins in 8..15) gives sum_j m_j pair_j in four int32 lanes (the others 0). */
+VNNI512_INLINE __m256i q8_K_pair_sums(const uint8_t *p)
+{
+    const __m256i pairs =
+        _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)p), _mm256_set1_epi16(1));
+    const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(pairs, pairs), _MM_SHUFFLE(2, 0, 0, 0));
+    return _mm256_blend_epi32(_mm256_setzero_si256(), words, 0xF0);
+}
+
+/* Sums each of the 8 accumulators' 16 lanes less its 8 lanes of sub (row 2 i's: lanes 0..7 of
+ * sub[i]; row 2 i + 1's: 8..15) into out[0..7], transposed: the 8 sums in one register. */
+VNNI512_INLINE void hsums8(const __m512 acc[8], const __m512 sub[4], float out[8])
+{
+    __m512 s[4], t[2];
+    for (int i = 0; i < 4; i++) /* row 2i's halves' sums in lanes 0..7, row 2i + 1's in 8..15 */
+        s[i] = _mm512_sub_ps(_mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                           _mm512_shuffle_f32x4(acc[2 * i], acc[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2))),
+                             sub[i]);
+    for (int i = 0; i < 2; i++) /* row 4i + q's 4 sums in 128-bit lane q */
+        t[i] = _mm512_add_ps(_mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(s[2 * i], s[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    /* lane q: rows q and q + 4, (t0 + t2) and (t1 + t3) each */
+    const __m512 w = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                   _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    /* lane q: rows q, q + 4, q, q + 4 */
+    const __m512 f = _mm512_add_ps(_mm512_shuffle_ps(w, w, _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(w, w, _MM_SHUFFLE(3, 1, 3, 1)));
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 0, 0, 0, 0, 0, 0, 0, 0);
+    _mm256_storeu_ps(out, _mm512_castps512_ps256(_mm512_permutexvar_ps(order, f)));
+}
+
 const uint16_t mc_qgemv512_q4_K_spread[2][32] = {
     {0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3, 3},
     {4, 4, 4, 4, 5, 5, 5, 5, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7, 6, 6, 6, 6, 7, 7, 7, 7},
@@ -48,15 +107,15 @@ VNNI512 void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_
             xl[p] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(1, 0, 1, 0));
             xh[p] = _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(3, 2, 3, 2));
         }
-        const __m512i pairs = _mm512_broadcast_i64x4(mc_qgemv512_q8_K_pair_sums(xb + 260));
-        const __m512i head[2] = {mc_qgemv512_q4_K_headers(rows, off), mc_qgemv512_q4_K_headers(rows + 4, off)};
+        const __m512i pairs = _mm512_broadcast_i64x4(q8_K_pair_sums(xb + 260));
+        const __m512i head[2] = {q4_K_headers(rows, off), q4_K_headers(rows + 4, off)};
         const __m512 f = _mm512_mul_ps(
             _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi16(head[0], d_words, head[1]))),
             _mm512_set1_ps(mc_cpu_load_f32(xb)));
         __m512i sw[4];
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
-            const __m512i sm = mc_qgemv512_q4_K_unpack4(head[h]);
+            const __m512i sm = q4_K_unpack4(head[h]);
             sw[2 * h] = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(sm));
             sw[2 * h + 1] = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(sm, 1));
         }
@@ -83,7 +142,7 @@ VNNI512 void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_
             acc[r] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sumi), acc[r]);
         }
     }
-    mc_qgemv512_hsums8(acc, acc_min, out);
+    hsums8(acc, acc_min, out);
 }
 
 /* n rows of Q6_K. Half h's 64 ql bytes give elements 128 h + 0..63 (low nibbles) and
