@@ -1,7 +1,7 @@
 /* kernels/cpu/qgemv_avx512_k.h: the pieces the AVX-512 VNNI q8_K dots (qgemv_avx512_k.c) and
  * their planted-bug copies share: horizontal sums, per-lane sub-block scales, the scaled
- * vpdpbusd dot, Q4_K's scale unpacking. Each function carries its target (AVX512F/BW/VL/VNNI):
- * call only after the probe.
+ * vpdpbusd dot (Q6_K), the Q4_K eight-row kernel. Each function carries its target
+ * (AVX512F/BW/VL/VNNI): call only after the probe.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_QGEMV_AVX512_K_H
 #define MC_QGEMV_AVX512_K_H
@@ -52,19 +52,16 @@ VNNI512_INLINE __m512i mc_qgemv512_scaled_dot(__m512i acc, __m512i w, __m512i v,
     return _mm512_dpwssd_epi32(acc, _mm512_dpbusd_epi32(_mm512_setzero_si512(), w, v), scale);
 }
 
-/* Q4_K's 12 packed scale bytes as int32 lanes, scales 0..7 in lanes 0..7 and mins in 8..15:
- * ggml's utmp unpacking done on the dwords u0, u1, u2 in one register (16 bytes loaded; the last
- * 4 are qs, unused). Bytes of lanes 0 and 2: u0, u1 & 63; of 1 and 3: the nibbles of u2 (low, then
- * high) with the top two bits of u0, u1 at 0x30. mc_qgemv_scale_min_k4 does one sub-block. */
-VNNI512_INLINE __m512i mc_qgemv512_q4_K_scales_mins(const uint8_t *s)
-{
-    const __m128i u = _mm_loadu_si128((const __m128i *)(const void *)s);
-    const __m128i p = _mm_shuffle_epi32(u, _MM_SHUFFLE(2, 1, 2, 0)); /* u0 u2 u1 u2 */
-    const __m128i q = _mm_shuffle_epi32(u, _MM_SHUFFLE(1, 1, 0, 0)); /* u0 u0 u1 u1 */
-    const __m128i low = _mm_and_si128(_mm_srlv_epi32(p, _mm_setr_epi32(0, 0, 0, 4)),
-                                      _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
-    const __m128i high = _mm_and_si128(_mm_srli_epi32(q, 2), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
-    return _mm512_cvtepu8_epi32(_mm_or_si128(low, high));
-}
+/* vpermw indices (mc_qgemv512_q4_K_rows8) that spread the scale words of sub-blocks 4 p .. 4 p + 3
+ * (spread[p]) over the vpackssdw of chunk pair p's low- and high-nibble sums: 128-bit lane k holds
+ * the low half's dwords 4 k .. 4 k + 3 (sub-block 4 p + 2 (k / 2)) then the high half's (4 p +
+ * 2 (k / 2) + 1). */
+extern const uint16_t mc_qgemv512_q4_K_spread[2][32];
+
+/* Q4_K dots of the eight rows rows[0..7] (block i of row r at rows[r] + i * block_stride) with
+ * the q8_K blocks xq, into out[0..7]; spread as mc_qgemv512_q4_K_spread (the planted-bug copy
+ * passes another). Each row's lanes are its own: a row's bits do not depend on the other seven. */
+void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_stride, int64_t nblocks,
+                            const uint8_t *xq, const uint16_t spread[2][32], float out[8]);
 
 #endif

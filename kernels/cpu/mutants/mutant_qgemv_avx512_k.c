@@ -12,33 +12,22 @@
 extern const mc_variant mc_variant_gemv_q4_K_q8dot_avx512;
 extern const mc_variant mc_variant_gemv_q6_K_q8dot_avx512;
 
-/* qgemv_avx512_k.c's Q4_K row. DEFECT: in chunk c the low nibbles (sub-block 2 c) are scaled by
- * sc_{2c+1} and the high nibbles by sc_{2c} (lane i takes scale 2 c + 1 - i / 8). */
+/* qgemv_avx512_k.c's Q4_K kernel with its scale spread. DEFECT: each 128-bit lane's low and high
+ * halves take each other's sub-block, so the low nibbles (sub-blocks 4 p, 4 p + 2) are scaled by
+ * sc_{4p+1}, sc_{4p+3} and the high ones by sc_{4p}, sc_{4p+2}. */
+static const uint16_t spread_swapped[2][32] = {
+    {1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 3, 3, 3, 3, 2, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 2},
+    {5, 5, 5, 5, 4, 4, 4, 4, 5, 5, 5, 5, 4, 4, 4, 4, 7, 7, 7, 7, 6, 6, 6, 6, 7, 7, 7, 7, 6, 6, 6, 6},
+};
+
+/* One row at a time: the eight-row kernel on eight copies of it. */
 VNNI512 static float row_q4_K_scales_swapped(const uint8_t *row, int64_t block_stride, int64_t nblocks,
                                              const uint8_t *xq)
 {
-    __m512 acc = _mm512_setzero_ps();
-    __m256 acc_min = _mm256_setzero_ps();
-    const __m512i half = _mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 3);
-    for (int64_t b = 0; b < nblocks; b++) {
-        const uint8_t *xb = xq + b * MC_QGEMV_Q8_K_BYTES, *wb = row + b * block_stride;
-        const float dx = mc_cpu_load_f32(xb);
-        const __m256i pairs =
-            _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(xb + 260)), _mm256_set1_epi16(1));
-        const __m512i sm = mc_qgemv512_q4_K_scales_mins(wb + 4);
-        __m512i sumi = _mm512_setzero_si512();
-        for (int c = 0; c < 4; c++) {
-            const __m512i q =
-                _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(const void *)(wb + 16 + 32 * c)));
-            const __m512i w = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), _mm512_set1_epi8(0x0F));
-            const __m512i swapped = _mm512_permutexvar_epi32(_mm512_sub_epi32(_mm512_set1_epi32(2 * c + 1), half), sm);
-            sumi = mc_qgemv512_scaled_dot(sumi, w, _mm512_loadu_si512(xb + 4 + 64 * c), swapped);
-        }
-        const __m256i mins = _mm256_madd_epi16(pairs, _mm512_extracti64x4_epi64(sm, 1));
-        acc = _mm512_fmadd_ps(_mm512_set1_ps(mc_qgemv512_f16_at(wb) * dx), _mm512_cvtepi32_ps(sumi), acc);
-        acc_min = _mm256_fmadd_ps(_mm256_set1_ps(mc_qgemv512_f16_at(wb + 2) * dx), _mm256_cvtepi32_ps(mins), acc_min);
-    }
-    return mc_qgemv512_hsum512(acc) - mc_qgemv512_hsum256(acc_min);
+    const uint8_t *const rows[8] = {row, row, row, row, row, row, row, row};
+    float out[8];
+    mc_qgemv512_q4_K_rows8(rows, block_stride, nblocks, xq, spread_swapped, out);
+    return out[0];
 }
 
 /* qgemv_avx512_k.c's Q6_K row. DEFECT: the upper half of the low codes (f = 1, elements
