@@ -164,7 +164,7 @@ suite "softmax.mag" {
 }
 
 -- A negative scale: the row's max is then the smallest element's (the streaming softmaxes find it
--- with a min pass, and softmax_avx512 does not fuse it into the exp pass).
+-- with a min pass), and a short row's padding must not become it.
 suite "softmax.neg_scale" {
   op = "softmax", dtype = dtypes.all, rows = {1, 7}, cols = {33, 4096}, scale = -0.125,
 }

@@ -9,10 +9,6 @@
 #include "kernels/cpu/softmax_avx512.h"
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
-/* The exp pass reads the next row's block j for its max and prefetches its lines this many
- * elements ahead (2 KiB of f32), past the row's end into the row after when rows are packed.
- * 128 to 4096 measured alike (one thread, 900 rows of f32, 14.7 MB: 23-24 GB/s each). */
-#define NEXT_AHEAD 512
 
 /* 2^(j/16), j = 0..15, each rounded to nearest f32. */
 static const float exp2_sixteenths[16] = {
@@ -187,48 +183,29 @@ AVX512_TARGET INLINE_LOOP void exp32(mc_dtype dt, const uint8_t *x, int64_t j, _
     *s1 = _mm512_add_ps(*s1, e1);
 }
 
-/* Largest of 32 elements from element j of a row of dtype dt, into two running maxima. */
-AVX512_TARGET INLINE_LOOP void max32(mc_dtype dt, const uint8_t *x, int64_t j, __m512 *m0, __m512 *m1)
-{
-    const int64_t eb = mc_cpu_elem_bytes(dt);
-    *m0 = _mm512_max_ps(*m0, load16(dt, x + j * eb, 0xFFFF));
-    *m1 = _mm512_max_ps(*m1, load16(dt, x + (j + 16) * eb, 0xFFFF));
-}
-
 /* mc_avx512_exp_sum_store for x of dtype dt and a held-back row of dtype ydt, streamed when nt:
- * inlined with constants, the loop carries no dtype branch. Block j of 32 computes this row's
- * exponentials, stores the held-back row's block j and takes the next row's block j into its
- * max (the next row's lines ahead of it prefetched); whatever of the held-back and next rows lies
- * past this row's whole blocks is done after the loop. */
+ * inlined with constants, the loop carries no dtype branch, and the held-back row's blocks are a
+ * loop of their own instead of a test per block. */
 AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, const uint8_t *x, int64_t n,
-                                             float scale, float max, float *v, const mc_avx512_pending *prev,
-                                             mc_avx512_next *next)
+                                             float scale, float max, float *v, const uint8_t *next_x,
+                                             const mc_avx512_pending *prev)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
     /* prev's factor as mc_avx512_store_row computes it */
     const __m512 f = _mm512_set1_ps(prev->mul / prev->div);
-    const int64_t whole = n & ~INT64_C(31);
-    const int64_t held = prev->n < whole ? prev->n & ~INT64_C(31) : whole;
-    const int64_t maxed = !next->x ? 0 : next->n < whole ? next->n & ~INT64_C(31) : whole;
-    const __m512 none = _mm512_set1_ps(-INFINITY);
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0, m0 = none, m1 = none;
+    /* this row's whole 32-element blocks; the held-back row's stored alongside the first of them */
+    const int64_t whole = n & ~INT64_C(31), held = prev->n < whole ? prev->n & ~INT64_C(31) : whole;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     int64_t j = 0;
-    /* the dense rows' case: every block does all three */
-    for (; j < held && j < maxed; j += 32) {
-        _mm_prefetch((const char *)(next->x + (j + NEXT_AHEAD) * eb), _MM_HINT_T0);
-        max32(dt, next->x, j, &m0, &m1);
+    for (; j < held; j += 32) {
+        mc_softmax_prefetch_block(next_x, eb, j);
         exp32(dt, x, j, s, m, v, &s0, &s1);
         store32(ydt, prev->y, prev->v, j, f, nt);
     }
     for (; j < whole; j += 32) {
-        if (j < maxed) {
-            _mm_prefetch((const char *)(next->x + (j + NEXT_AHEAD) * eb), _MM_HINT_T0);
-            max32(dt, next->x, j, &m0, &m1);
-        }
+        mc_softmax_prefetch_block(next_x, eb, j);
         exp32(dt, x, j, s, m, v, &s0, &s1);
-        if (j < held)
-            store32(ydt, prev->y, prev->v, j, f, nt);
     }
     for (; j < n; j += 16) {
         const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
@@ -238,49 +215,39 @@ AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, 
     }
     if (nt)
         _mm_sfence();
-    if (prev->n > held) /* what the loop left of prev */
+    /* what the loop left of prev: past this row's whole 32-element blocks */
+    if (prev->n > held)
         mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
                             prev->div, prev->stream);
-    if (next->x) { /* the next row's max: its blocks above and its rest, as mc_avx512_row_max */
-        const float rest = row_extreme(dt, next->x + maxed * eb, next->n - maxed, 0);
-        const float top = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
-        next->max = next->n == 0 ? -INFINITY : next->scale * (rest > top ? rest : top);
-    }
     /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
 AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                                            const mc_avx512_pending *prev, mc_avx512_next *next)
+                                            const uint8_t *next_x, const mc_avx512_pending *prev)
 {
-    const mc_avx512_pending nothing = {.dt = dt, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
-    mc_avx512_next none = {.x = NULL};
-    prev = prev ? prev : &nothing;
-    /* the max fused in is the largest element's: scale >= 0 (a negative scale takes the smallest) */
-    next = next && next->x && next->scale >= 0.0f ? next : &none;
     /* streaming as mc_avx512_store_row decides it */
     const int nt = prev->stream && ((uintptr_t)prev->y & (uintptr_t)(16 * mc_cpu_elem_bytes(prev->dt) - 1)) == 0;
     if (prev->dt != dt) /* x and y of different dtypes: one loop for them all */
-        return exp_sum_loop(dt, prev->dt, nt, x, n, scale, max, v, prev, next);
+        return exp_sum_loop(dt, prev->dt, nt, x, n, scale, max, v, next_x, prev);
     switch (dt) {
     case MC_DTYPE_F16:
-        return nt ? exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 1, x, n, scale, max, v, prev, next)
-                  : exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 0, x, n, scale, max, v, prev, next);
+        return nt ? exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 0, x, n, scale, max, v, next_x, prev);
     case MC_DTYPE_BF16:
-        return nt ? exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 1, x, n, scale, max, v, prev, next)
-                  : exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 0, x, n, scale, max, v, prev, next);
+        return nt ? exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 0, x, n, scale, max, v, next_x, prev);
     default:
-        return nt ? exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 1, x, n, scale, max, v, prev, next)
-                  : exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 0, x, n, scale, max, v, prev, next);
+        return nt ? exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 0, x, n, scale, max, v, next_x, prev);
     }
 }
 
 AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                                       const uint8_t *next_x)
 {
-    /* the next row read (its max found and dropped) to bring its lines in under the arithmetic */
-    mc_avx512_next next = {.x = next_x, .n = n, .scale = 1.0f};
-    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, NULL, &next);
+    const mc_avx512_pending none = {.dt = dt, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
+    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &none); /* nothing held back */
 }
 
 AVX512_TARGET void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div,

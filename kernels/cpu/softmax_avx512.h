@@ -1,5 +1,5 @@
 /* kernels/cpu/softmax_avx512.h: AVX-512 row primitives for softmax_avx512 (max, exp-sum straight
- * from x with the next row's max found meanwhile, scaled store) and the 16-lane exp they are built on.
+ * from x with the next row prefetched, scaled store) and the 16-lane exp they are built on.
  * SPDX-License-Identifier: MIT */
 #ifndef MC_SOFTMAX_AVX512_H
 #define MC_SOFTMAX_AVX512_H
@@ -15,8 +15,8 @@
 float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale);
 /* v[j] = exp(scale * x[j] - max), the argument rounded once (an FMA); returns the sum, added in a
  * fixed order. max must be finite and >= every scale * x[j]; v may be x itself when dt is f32.
- * next_x (NULL: none): a row of the same dtype and at least n elements read next, whose lines
- * are brought in while the exponentials compute, so memory works under the arithmetic. */
+ * next_x (NULL: none): a row of the same dtype read next, whose lines are prefetched while the
+ * exponentials compute, so memory works under the arithmetic. */
 float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                         const uint8_t *next_x);
 /* Writes y[j] = v[j] * (mul / div), rounded to dt (nearest even), for a dense row of n elements;
@@ -34,21 +34,11 @@ typedef struct mc_avx512_pending {
     int stream;
 } mc_avx512_pending;
 
-/* The row read after this one: the exp pass finds its max while it computes, so each row is read
- * from memory once, under the arithmetic (the exp pass reads it again from L1 or L2). */
-typedef struct mc_avx512_next {
-    const uint8_t *x; /* NULL: none; a dense row of the same dtype */
-    int64_t n;
-    float scale;      /* >= 0 (with a negative scale the max is the smallest element's: not fused) */
-    float max;        /* out: mc_avx512_row_max(dt, x, n, scale) */
-} mc_avx512_next;
-
-/* mc_avx512_exp_sum, and meanwhile prev's row (NULL: none) stored exactly as mc_avx512_store_row
- * would (same values, streaming where it would stream), so its stores go out under the arithmetic
- * instead of in a pass of their own, and next's max found (next NULL, next->x NULL or a negative
- * next->scale: none; next->max is then left as it was). v must not overlap prev->v. */
+/* mc_avx512_exp_sum, and meanwhile prev's row stored exactly as mc_avx512_store_row would (same
+ * values, streaming where it would stream): its stores go out under the arithmetic instead of in
+ * a pass of their own. v must not overlap prev->v. */
 float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                              const mc_avx512_pending *prev, mc_avx512_next *next);
+                              const uint8_t *next_x, const mc_avx512_pending *prev);
 /* exp of each of n floats (each <= 1e5): the 16-lane exp, for tests. */
 void mc_avx512_exp_n(const float *x, float *out, int n);
 /* NULL when this CPU runs the functions above, else why not. */

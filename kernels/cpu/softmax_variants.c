@@ -39,10 +39,9 @@ typedef struct softmax_stream_isa {
     float (*exp_sum)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                      const uint8_t *next_x);
     void (*store_row)(mc_dtype dt, uint8_t *y, const float *v, int64_t n, float mul, float div, int stream);
-    /* NULL, or exp_sum storing a held-back row and finding the next row's max meanwhile
-     * (mc_avx512_exp_sum_store) */
+    /* NULL, or exp_sum storing a held-back row meanwhile (mc_avx512_exp_sum_store) */
     float (*exp_sum_store)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                           const mc_avx512_pending *prev, mc_avx512_next *next);
+                           const uint8_t *next_x, const mc_avx512_pending *prev);
 } softmax_stream_isa;
 
 static const softmax_stream_isa stream_avx2 = {mc_avx2_row_max, mc_avx2_exp_sum_x, mc_avx2_store_row_nt, NULL};
@@ -144,10 +143,8 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
  * arithmetic; a large y is written non-temporally (job.stream). A strided x is copied (scaled)
  * into the scratch row first and the same passes run over the copy. With exp_sum_store (AVX-512)
  * a dense row's output is held back (*pending) and stored during the next row's exp pass, so its
- * writes too go out under the arithmetic (the thread's last row is flushed by its caller), and
- * the next dense row's max is found in that pass too (*known), so the row is read from memory
- * once, under the arithmetic, instead of by a max pass of its own. Every value is computed and
- * rounded as without the hold-back and the fused max: results are bitwise the same. */
+ * writes too go out under the arithmetic; the thread's last row is flushed by its caller. Every
+ * value is computed and rounded as without the hold-back: results are bitwise the same. */
 
 /* Stores the held-back row, if any, on its own. */
 static void flush_pending(const softmax_stream_isa *isa, mc_avx512_pending *p)
@@ -158,10 +155,9 @@ static void flush_pending(const softmax_stream_isa *isa, mc_avx512_pending *p)
 }
 
 /* Returns 1 when it held the row's output back in *pending (v is then pending's: the caller
- * gives the next row the other scratch row). *known: the row whose max an earlier exp pass found
- * (x NULL: none), replaced by the next row's. */
+ * gives the next row the other scratch row). */
 static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, int64_t r, float *v,
-                      const softmax_row *next, int stream, mc_avx512_pending *pending, mc_avx512_next *known)
+                      const softmax_row *next, int stream, mc_avx512_pending *pending)
 {
     const softmax_row row = row_at(s, r);
     const mc_tensor *x = &s->x, *y = &s->y;
@@ -169,9 +165,7 @@ static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, i
     mc_dtype dt = x->dtype;
     const uint8_t *src = row.x;
     float scale = s->scale, max;
-    if (known->x && known->x == row.x) {
-        max = known->max;
-    } else if (mc_cpu_row_is_dense_aligned(x, row.x)) {
+    if (mc_cpu_row_is_dense_aligned(x, row.x)) {
         max = isa->row_max(dt, row.x, row.visible, scale);
     } else {
         max = gather_strided(x, row.x, row.visible, scale, v);
@@ -179,22 +173,18 @@ static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, i
         src = (const uint8_t *)v;
         scale = 1.0f;
     }
-    known->x = NULL;
     if (max == -INFINITY) {
         zero_fill(y, row.y, 0, y->ne[0]);
         return 0;
     }
-    /* src is x or a copy of it; the next row is x's */
-    const int next_dense = next && src == row.x && mc_cpu_row_is_dense_aligned(x, next->x);
+    /* src is x or a copy of it; the next row is x's, dense where this one is */
+    const uint8_t *next_x = next && src == row.x ? next->x : NULL;
     float sum;
-    if (isa->exp_sum_store) {
-        *known = (mc_avx512_next){.x = next_dense ? next->x : NULL, .n = next_dense ? next->visible : 0, .scale = scale};
-        sum = isa->exp_sum_store(dt, src, row.visible, scale, max, v, pending->y ? pending : NULL, known);
+    if (pending->y) {
+        sum = isa->exp_sum_store(dt, src, row.visible, scale, max, v, next_x, pending);
         pending->y = NULL;
-        if (scale < 0.0f)
-            known->x = NULL; /* no max was found (the smallest element's would be needed) */
     } else {
-        sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_dense ? next->x : NULL);
+        sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
     }
     zero_fill(y, row.y, row.visible, y->ne[0]);
     if (ydense && isa->exp_sum_store) {
@@ -340,7 +330,6 @@ static void run_rows(void *arg, int tid, int nthreads)
     float *v = job->scratch + job->stride * tid;
     float *other = v + job->s->x.ne[0]; /* ALGO_STREAM: the second scratch row (pending's) */
     mc_avx512_pending pending = {.y = NULL};
-    mc_avx512_next known = {.x = NULL};
     const int64_t nseg = segment_count(job->s->x.ne[0]);
     for (int64_t r = begin; r < end; r++) {
         if (job->algo == ALGO_THREE_PASS)
@@ -349,7 +338,7 @@ static void run_rows(void *arg, int tid, int nthreads)
             online_row(job->s, r);
         else if (job->algo == ALGO_STREAM) {
             const softmax_row next = row_at(job->s, r + 1 < end ? r + 1 : r);
-            if (stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream, &pending, &known)) {
+            if (stream_row(job->isa, job->s, r, v, r + 1 < end ? &next : NULL, job->stream, &pending)) {
                 float *t = v;
                 v = other;
                 other = t;

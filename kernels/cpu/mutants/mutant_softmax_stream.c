@@ -149,7 +149,7 @@ static float exp_sum_store_no_rest(mc_dtype dt, const uint8_t *x, int64_t n, flo
 {
     mc_avx512_pending cut = *prev;
     cut.n = (prev->n < n ? prev->n : n) & ~INT64_C(31);
-    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, &cut, NULL);
+    return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &cut);
 }
 
 /* softmax_variants.c's stream_row with the hold-back for packed rows, one thread: each row's
