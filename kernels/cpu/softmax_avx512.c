@@ -185,7 +185,7 @@ AVX512_TARGET INLINE_LOOP void exp32(mc_dtype dt, const uint8_t *x, int64_t j, _
     *s1 = _mm512_add_ps(*s1, e1);
 }
 
-/* mc_avx512_exp_sum_store for x of dtype dt and a held-back row of dtype ydt, streamed when nt:
+/* mc_avx512_exp_sum_store for x and a held-back row of dtypes dt and ydt, streamed when nt:
  * inlined with constants, the loop carries no dtype branch, and the held-back row's blocks are a
  * loop of their own instead of a test per block. */
 AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, const uint8_t *x, int64_t n,
@@ -230,9 +230,7 @@ AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64
 {
     /* streaming as mc_avx512_store_row decides it */
     const int nt = prev->stream && ((uintptr_t)prev->y & (uintptr_t)(16 * mc_cpu_elem_bytes(prev->dt) - 1)) == 0;
-    if (prev->dt != dt) /* x and y of different dtypes: one loop for them all */
-        return exp_sum_loop(dt, prev->dt, nt, x, n, scale, max, v, next_x, prev);
-    switch (dt) {
+    switch (dt) { /* prev->dt is dt (the contract): one loop per dtype and streaming */
     case MC_DTYPE_F16:
         return nt ? exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 1, x, n, scale, max, v, next_x, prev)
                   : exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 0, x, n, scale, max, v, next_x, prev);
