@@ -163,6 +163,12 @@ suite "softmax.mag" {
   mag = {30, 100}, scale = {1, 0.125, 2},
 }
 
+-- A negative scale: the row's max is then the smallest element's (the streaming softmaxes find it
+-- with a min pass), and a short row's padding must not become it.
+suite "softmax.neg_scale" {
+  op = "softmax", dtype = dtypes.all, rows = {1, 7}, cols = {33, 4096}, scale = -0.125,
+}
+
 -- Rows longer than one 1024-column segment at a large magnitude, so the segments' maxima differ
 -- by whole units: a merge that forgets to bring each segment's sum to the common max
 -- (mutant_softmax_segments) is then off by percents. The attention rows below (scale <= 1/8,

@@ -60,6 +60,19 @@ static inline __m256 load_tail(mc_dtype dt, const uint8_t *p, int64_t n, float p
     return _mm256_loadu_ps(tmp);
 }
 
+/* The first n of 8 lanes (all ones), the others 0. */
+static inline __m256 tail_lanes(int64_t n)
+{
+    return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+}
+
+/* scale times the last n < 8 elements of a row, the padding lanes -inf whatever the sign of scale
+ * (padding with -inf before the multiply made them +inf, the row's max, for a negative scale). */
+static inline __m256 load_tail_scaled(mc_dtype dt, const uint8_t *p, int64_t n, __m256 scale)
+{
+    return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_mul_ps(scale, load_tail(dt, p, n, 0.0f)), tail_lanes(n));
+}
+
 static inline void store_tail(mc_dtype dt, uint8_t *p, __m256 v, int64_t n)
 {
     float tmp[8];
@@ -81,7 +94,7 @@ float mc_avx2_load_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale
         m = _mm256_max_ps(m, v);
     }
     if (j < n) {
-        const __m256 v = _mm256_mul_ps(s, load_tail(dt, x + j * eb, n - j, -INFINITY));
+        const __m256 v = load_tail_scaled(dt, x + j * eb, n - j, s);
         store_tail(MC_DTYPE_F32, (uint8_t *)(dst + j), v, n - j);
         m = _mm256_max_ps(m, v);
     }
@@ -182,7 +195,7 @@ void mc_avx2_online_stats(mc_dtype dt, const uint8_t *x, int64_t n, float scale,
         online_update(&m, &s, b[0], b, 1);
     }
     if (j < n) {
-        b[0] = _mm256_mul_ps(sc, load_tail(dt, x + j * eb, n - j, -INFINITY));
+        b[0] = load_tail_scaled(dt, x + j * eb, n - j, sc);
         online_update(&m, &s, b[0], b, 1);
     }
     /* merge the lanes: M = max m_l, S = sum s_l e^(m_l - M), in lane order */
@@ -263,9 +276,8 @@ float mc_avx2_exp_sum_x(mc_dtype dt, const uint8_t *x, int64_t n, float scale, f
     }
     if (j < n) {
         /* the padding lanes (0, whatever the sign of scale) are cleared before they reach the sum */
-        const __m256i live = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - j)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
         __m256 e = mc_exp_avx2(_mm256_fmadd_ps(s, load_tail(dt, x + j * eb, n - j, 0.0f), m));
-        e = _mm256_and_ps(e, _mm256_castsi256_ps(live));
+        e = _mm256_and_ps(e, tail_lanes(n - j));
         store_tail(MC_DTYPE_F32, (uint8_t *)(v + j), e, n - j);
         s1 = _mm256_add_ps(s1, e);
     }

@@ -30,9 +30,11 @@ static const float exp2_sixteenths[16] = {
  * Assembly: T[j] rounded to f32: u; T + T (r q) is one FMA: u. vscalefps multiplies by
  * 2^floor(n/16) exactly while the result is normal, and rounds once into the subnormals (0.5 ulp
  * of 2^-149 absolute, which the op budgets as underflow_abs).
- * Total: |rel err| <= (0.05 + 0.01 + 0.16 + 0.05 + 1 + 1) u = 2.3 u = 1.15 ulp (ulp = 2^-23 at
- * worst), inside the op's exp_ulps = 4 (engine/ops/op_common.c). test_kernels_cpu sweeps it
- * against exp() over the whole float range and holds it to 2 ulp, as the AVX2 exp.
+ * Total: before the final FMA rounds, |rel err| <= (0.05 + 0.01 + 0.16 + 0.05 + 1) u = 1.27 u, at
+ * most 1.27 ulp (an ulp is 2^-24 to 2^-23 of a value, so u of it where the binade tops out); the
+ * final rounding adds 0.5 ulp: <= 1.77 ulp, inside the op's exp_ulps = 4 (engine/ops/op_common.c)
+ * and the 2 ulp that test_kernels_cpu holds it to, sweeping it against exp() over the whole float
+ * range, as the AVX2 exp. (This count read "2.3 u = 1.15 ulp" before: it took an ulp as 2 u.)
  * Edges: x < -104 (exp below half the smallest subnormal; -inf included) is clamped to -104,
  * whose 2^-150 T e^r < 2^-150 rounds to exactly 0; x > 88.73 comes out inf (scalef overflows). */
 AVX512_TARGET static inline __m512 exp16(__m512 x)
@@ -99,69 +101,113 @@ AVX512_TARGET static inline void store16(mc_dtype dt, uint8_t *p, __m512 v, __mm
     }
 }
 
-/* max_j round(scale x_j) is round(scale max_j x_j) for scale >= 0 (rounding is monotonic), and
- * round(scale min_j x_j) for scale < 0: one multiply per row instead of one per element. */
-AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale)
+/* The row's largest (or, lowest != 0, smallest) element: four accumulators, so the loop runs at
+ * the loads' rate instead of waiting on one chain of maxima (two chains took 2 cycles per 16
+ * elements in L1). Inlined with constant dt and lowest: no branch in the loop. */
+AVX512_TARGET static inline __attribute__((always_inline)) float row_extreme(mc_dtype dt, const uint8_t *x, int64_t n,
+                                                                             int lowest)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
-    const int lowest = scale < 0.0f;
     const __m512 none = _mm512_set1_ps(lowest ? INFINITY : -INFINITY);
-    __m512 m0 = none, m1 = none;
+    __m512 m0 = none, m1 = none, m2 = none, m3 = none;
     int64_t j = 0;
-    for (; j + 32 <= n; j += 32) {
+    for (; j + 64 <= n; j += 64) {
         const __m512 v0 = load16(dt, x + j * eb, 0xFFFF), v1 = load16(dt, x + (j + 16) * eb, 0xFFFF);
+        const __m512 v2 = load16(dt, x + (j + 32) * eb, 0xFFFF), v3 = load16(dt, x + (j + 48) * eb, 0xFFFF);
         m0 = lowest ? _mm512_min_ps(m0, v0) : _mm512_max_ps(m0, v0);
         m1 = lowest ? _mm512_min_ps(m1, v1) : _mm512_max_ps(m1, v1);
+        m2 = lowest ? _mm512_min_ps(m2, v2) : _mm512_max_ps(m2, v2);
+        m3 = lowest ? _mm512_min_ps(m3, v3) : _mm512_max_ps(m3, v3);
     }
     for (; j < n; j += 16) {
         const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
         const __m512 v = load16(dt, x + j * eb, k);
         m0 = lowest ? _mm512_mask_min_ps(m0, k, m0, v) : _mm512_mask_max_ps(m0, k, m0, v);
     }
+    if (lowest)
+        return _mm512_reduce_min_ps(_mm512_min_ps(_mm512_min_ps(m0, m1), _mm512_min_ps(m2, m3)));
+    return _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(m0, m1), _mm512_max_ps(m2, m3)));
+}
+
+/* max_j round(scale x_j) is round(scale max_j x_j) for scale >= 0 (rounding is monotonic), and
+ * round(scale min_j x_j) for scale < 0: one multiply per row instead of one per element. */
+AVX512_TARGET float mc_avx512_row_max(mc_dtype dt, const uint8_t *x, int64_t n, float scale)
+{
     if (n == 0)
         return -INFINITY;
-    const float m = lowest ? _mm512_reduce_min_ps(_mm512_min_ps(m0, m1)) : _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+    const int lowest = scale < 0.0f;
+    float m;
+    switch (dt) {
+    case MC_DTYPE_F16:
+        m = lowest ? row_extreme(MC_DTYPE_F16, x, n, 1) : row_extreme(MC_DTYPE_F16, x, n, 0);
+        break;
+    case MC_DTYPE_BF16:
+        m = lowest ? row_extreme(MC_DTYPE_BF16, x, n, 1) : row_extreme(MC_DTYPE_BF16, x, n, 0);
+        break;
+    default:
+        m = lowest ? row_extreme(MC_DTYPE_F32, x, n, 1) : row_extreme(MC_DTYPE_F32, x, n, 0);
+        break;
+    }
     return scale * m;
 }
 
-/* 32 elements of a pending row from element j: v * f, rounded to dt, streamed when nt. */
-AVX512_TARGET static inline void store32(const mc_avx512_pending *p, int64_t j, __m512 f, int nt)
+#define INLINE_LOOP static inline __attribute__((always_inline))
+
+/* 32 elements of a held-back row (dtype ydt at y, exponentials v) from element j: v * f, rounded
+ * to ydt, streamed when nt. */
+AVX512_TARGET INLINE_LOOP void store32(mc_dtype ydt, uint8_t *y, const float *v, int64_t j, __m512 f, int nt)
 {
-    const int64_t eb = mc_cpu_elem_bytes(p->dt);
+    const int64_t eb = mc_cpu_elem_bytes(ydt);
     for (int64_t i = j; i < j + 32; i += 16) {
-        const __m512 w = _mm512_mul_ps(_mm512_loadu_ps(p->v + i), f);
-        uint8_t *dst = p->y + i * eb;
+        const __m512 w = _mm512_mul_ps(_mm512_loadu_ps(v + i), f);
+        uint8_t *dst = y + i * eb;
         if (!nt)
-            store16(p->dt, dst, w, 0xFFFF);
-        else if (p->dt == MC_DTYPE_F32)
+            store16(ydt, dst, w, 0xFFFF);
+        else if (ydt == MC_DTYPE_F32)
             _mm512_stream_ps((float *)dst, w);
-        else if (p->dt == MC_DTYPE_F16)
+        else if (ydt == MC_DTYPE_F16)
             _mm256_stream_si256((__m256i *)dst, _mm512_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         else
             _mm256_stream_si256((__m256i *)dst, bf16_of(w));
     }
 }
 
-AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
-                                            const uint8_t *next_x, const mc_avx512_pending *prev)
+/* 32 exponentials exp(s x + m) from element j of x into v, added to the two sums. */
+AVX512_TARGET INLINE_LOOP void exp32(mc_dtype dt, const uint8_t *x, int64_t j, __m512 s, __m512 m, float *v,
+                                     __m512 *s0, __m512 *s1)
+{
+    const int64_t eb = mc_cpu_elem_bytes(dt);
+    const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
+    const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
+    _mm512_storeu_ps(v + j, e0);
+    _mm512_storeu_ps(v + j + 16, e1);
+    *s0 = _mm512_add_ps(*s0, e0);
+    *s1 = _mm512_add_ps(*s1, e1);
+}
+
+/* mc_avx512_exp_sum_store for x and a held-back row of dtypes dt and ydt, streamed when nt:
+ * inlined with constants, the loop carries no dtype branch, and the held-back row's blocks are a
+ * loop of their own instead of a test per block. */
+AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, const uint8_t *x, int64_t n,
+                                             float scale, float max, float *v, const uint8_t *next_x,
+                                             const mc_avx512_pending *prev)
 {
     const int64_t eb = mc_cpu_elem_bytes(dt);
     const __m512 s = _mm512_set1_ps(scale), m = _mm512_set1_ps(-max);
-    /* prev's factor and streaming as mc_avx512_store_row decides them */
+    /* prev's factor as mc_avx512_store_row computes it */
     const __m512 f = _mm512_set1_ps(prev->mul / prev->div);
-    const int nt = prev->stream && ((uintptr_t)prev->y & (uintptr_t)(16 * mc_cpu_elem_bytes(prev->dt) - 1)) == 0;
+    /* this row's whole 32-element blocks; the held-back row's stored alongside the first of them */
+    const int64_t whole = n & ~INT64_C(31), held = prev->n < whole ? prev->n & ~INT64_C(31) : whole;
     __m512 s0 = _mm512_setzero_ps(), s1 = s0;
     int64_t j = 0;
-    for (; j + 32 <= n; j += 32) {
+    for (; j < held; j += 32) {
         mc_softmax_prefetch_block(next_x, eb, j);
-        const __m512 e0 = exp16(_mm512_fmadd_ps(s, load16(dt, x + j * eb, 0xFFFF), m));
-        const __m512 e1 = exp16(_mm512_fmadd_ps(s, load16(dt, x + (j + 16) * eb, 0xFFFF), m));
-        _mm512_storeu_ps(v + j, e0);
-        _mm512_storeu_ps(v + j + 16, e1);
-        s0 = _mm512_add_ps(s0, e0);
-        s1 = _mm512_add_ps(s1, e1);
-        if (j + 32 <= prev->n)
-            store32(prev, j, f, nt);
+        exp32(dt, x, j, s, m, v, &s0, &s1);
+        store32(ydt, prev->y, prev->v, j, f, nt);
+    }
+    for (; j < whole; j += 32) {
+        mc_softmax_prefetch_block(next_x, eb, j);
+        exp32(dt, x, j, s, m, v, &s0, &s1);
     }
     for (; j < n; j += 16) {
         const __mmask16 k = lanes(n - j < 16 ? n - j : 16);
@@ -172,18 +218,35 @@ AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64
     if (nt)
         _mm_sfence();
     /* what the loop left of prev: past this row's whole 32-element blocks */
-    const int64_t done = prev->n < (n & ~INT64_C(31)) ? prev->n & ~INT64_C(31) : n & ~INT64_C(31);
-    if (prev->n > done)
-        mc_avx512_store_row(prev->dt, prev->y + done * mc_cpu_elem_bytes(prev->dt), prev->v + done, prev->n - done,
-                            prev->mul, prev->div, prev->stream);
+    if (prev->n > held)
+        mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
+                            prev->div, prev->stream);
     /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+AVX512_TARGET float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                            const uint8_t *next_x, const mc_avx512_pending *prev)
+{
+    /* streaming as mc_avx512_store_row decides it */
+    const int nt = prev->stream && ((uintptr_t)prev->y & (uintptr_t)(16 * mc_cpu_elem_bytes(prev->dt) - 1)) == 0;
+    switch (dt) { /* prev->dt is dt (the contract): one loop per dtype and streaming */
+    case MC_DTYPE_F16:
+        return nt ? exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_F16, MC_DTYPE_F16, 0, x, n, scale, max, v, next_x, prev);
+    case MC_DTYPE_BF16:
+        return nt ? exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_BF16, MC_DTYPE_BF16, 0, x, n, scale, max, v, next_x, prev);
+    default:
+        return nt ? exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 1, x, n, scale, max, v, next_x, prev)
+                  : exp_sum_loop(MC_DTYPE_F32, MC_DTYPE_F32, 0, x, n, scale, max, v, next_x, prev);
+    }
 }
 
 AVX512_TARGET float mc_avx512_exp_sum(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                                       const uint8_t *next_x)
 {
-    const mc_avx512_pending none = {.dt = MC_DTYPE_F32, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
+    const mc_avx512_pending none = {.dt = dt, .y = NULL, .v = NULL, .n = 0, .mul = 1.0f, .div = 1.0f};
     return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &none); /* nothing held back */
 }
 

@@ -36,7 +36,7 @@ typedef struct mc_avx512_pending {
 
 /* mc_avx512_exp_sum, and meanwhile prev's row stored exactly as mc_avx512_store_row would (same
  * values, streaming where it would stream): its stores go out under the arithmetic instead of in
- * a pass of their own. v must not overlap prev->v. */
+ * a pass of their own. v must not overlap prev->v; prev->dt must be dt (x and y of one dtype). */
 float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                               const uint8_t *next_x, const mc_avx512_pending *prev);
 /* exp of each of n floats (each <= 1e5): the 16-lane exp, for tests. */

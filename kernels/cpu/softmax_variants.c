@@ -146,12 +146,14 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
  * writes too go out under the arithmetic; the thread's last row is flushed by its caller. Every
  * value is computed and rounded as without the hold-back: results are bitwise the same. */
 
-/* Stores the held-back row, if any, on its own. */
-static void flush_pending(const softmax_stream_isa *isa, mc_avx512_pending *p)
+/* Stores the held-back row, if any, on its own, unless it is of dtype `keep` (-1: whatever its
+ * dtype): exp_sum_store stores only a held-back row of its own x's dtype. */
+static void flush_pending(const softmax_stream_isa *isa, mc_avx512_pending *p, int keep)
 {
-    if (p->y)
+    if (p->y && (int)p->dt != keep) {
         isa->store_row(p->dt, p->y, p->v, p->n, p->mul, p->div, p->stream);
-    p->y = NULL;
+        p->y = NULL;
+    }
 }
 
 /* Returns 1 when it held the row's output back in *pending (v is then pending's: the caller
@@ -180,6 +182,7 @@ static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, i
     /* src is x or a copy of it; the next row is x's, dense where this one is */
     const uint8_t *next_x = next && src == row.x ? next->x : NULL;
     float sum;
+    flush_pending(isa, pending, (int)dt); /* a row held back in y's dtype while this one's x was copied to f32 */
     if (pending->y) {
         sum = isa->exp_sum_store(dt, src, row.visible, scale, max, v, next_x, pending);
         pending->y = NULL;
@@ -187,7 +190,7 @@ static int stream_row(const softmax_stream_isa *isa, const mc_softmax_args *s, i
         sum = isa->exp_sum(dt, src, row.visible, scale, max, v, next_x);
     }
     zero_fill(y, row.y, row.visible, y->ne[0]);
-    if (ydense && isa->exp_sum_store) {
+    if (ydense && isa->exp_sum_store && y->dtype == dt) { /* held back in x's dtype only (see flush_pending) */
         *pending = (mc_avx512_pending){y->dtype, row.y, v, row.visible, 1.0f, sum, stream};
         return 1;
     }
@@ -348,7 +351,7 @@ static void run_rows(void *arg, int tid, int nthreads)
             blocked_row(job->s, r, v, v + job->s->x.ne[0], v + job->s->x.ne[0] + nseg);
     }
     if (job->algo == ALGO_STREAM)
-        flush_pending(job->isa, &pending);
+        flush_pending(job->isa, &pending, -1);
 }
 
 static void run_segment_stats(void *arg, int tid, int nthreads)
