@@ -13,7 +13,6 @@
  *   FLASH_V_SMEM            flash kernel: 1: stage each group's values in shared memory too
  *   FLASH_DV_WORDS          flash kernel: output columns each lane keeps, ceil(dv / 32) (at most
  *                           MAX_D / 32): no lane loops over columns the case does not have
- *   FLASH_D_WORDS           flash kernel: ceil(d / 32), the key elements a lane stages per key
  * Tensors: q, o: ne = {d, n_q, heads, batch}; k, v: ne = {d, n_kv, kv_heads, batch}. Query head h reads
  * kv head h / (heads / kv_heads). Causal: key j is seen by query i only when j <= i + q_offset; a
  * query that sees no key gets a 0 row. Score buffer s: [batch][heads][n_q][n_kv], f32, packed. */
@@ -171,52 +170,8 @@ sdpa_fused(mc_t q, mc_t k, mc_t v, mc_t o, float scale, int causal, i64 q_offset
  * the values staged too, every load of a group is in flight at once (one per key from global, in
  * turn, left the first split kernel 1.5x slower than the three stages on the H200). */
 #define D_PER_LANE FLASH_DV_WORDS
-#define KEYS_PER_WARP (32 / FLASH_WARPS)
 
-/* Stages keys j0 .. j0 + group - 1 as f32 rows of k_tile (pitch d + 1) and, when v_tile is not
- * NULL, their values (pitch dv): warp w takes keys w, w + FLASH_WARPS, ..., its lanes along the
- * row. Every load of a thread is issued before its first store (a store to shared memory through a
- * plain pointer may alias the next load: storing as it went, the kernel waited one memory latency
- * per element and ran slower than the three-stage variant), and no 64-bit division per element. */
-__device__ __forceinline__ void stage_group(float *k_tile, const mc_t &k, i64 k_base, float *v_tile, const mc_t &v,
-                                            i64 v_base, i64 j0, int group, int d, int dv, int w, int lane)
-{
-    float kr[KEYS_PER_WARP][FLASH_D_WORDS], vr[KEYS_PER_WARP][D_PER_LANE];
-#pragma unroll
-    for (int t = 0; t < KEYS_PER_WARP; t++) {
-        const int jj = w + FLASH_WARPS * t;
-#pragma unroll
-        for (int u = 0; u < FLASH_D_WORDS; u++) {
-            const int c = lane + 32 * u;
-            if (jj < group && c < d)
-                kr[t][u] = mc_load(k.base, k_base + (j0 + jj) * k.nb[1] + c * k.nb[0], DT_K);
-        }
-#pragma unroll
-        for (int u = 0; u < D_PER_LANE; u++) {
-            const int c = lane + 32 * u;
-            if (v_tile && jj < group && c < dv)
-                vr[t][u] = mc_load(v.base, v_base + (j0 + jj) * v.nb[1] + c * v.nb[0], DT_V);
-        }
-    }
-#pragma unroll
-    for (int t = 0; t < KEYS_PER_WARP; t++) {
-        const int jj = w + FLASH_WARPS * t;
-#pragma unroll
-        for (int u = 0; u < FLASH_D_WORDS; u++) {
-            const int c = lane + 32 * u;
-            if (jj < group && c < d)
-                k_tile[jj * (d + 1) + c] = kr[t][u];
-        }
-#pragma unroll
-        for (int u = 0; u < D_PER_LANE; u++) {
-            const int c = lane + 32 * u;
-            if (v_tile && jj < group && c < dv)
-                v_tile[jj * dv + c] = vr[t][u];
-        }
-    }
-}
-
-extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS, 4)
+extern "C" __global__ void __launch_bounds__(32 * FLASH_WARPS)
 sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_offset, i64 chunk)
 {
     extern __shared__ float flash_smem[];
@@ -236,9 +191,7 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
     const i64 block_end = first + chunk < block_visible ? first + chunk : block_visible;
     float *q_row = flash_smem + w * d, *k_tile = flash_smem + FLASH_WARPS * d;
 #if FLASH_V_SMEM
-    float *v_tile_or_null = k_tile + 32 * (d + 1);
-#else
-    float *v_tile_or_null = nullptr;
+    float *v_tile = k_tile + 32 * (d + 1);
 #endif
     if (query) {
         const i64 q_base = q.off + i * q.nb[1] + h * q.nb[2] + b3 * q.nb[3];
@@ -253,7 +206,18 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
     for (i64 j0 = first; j0 < block_end; j0 += 32) {
         const int group = block_end - j0 < 32 ? (int)(block_end - j0) : 32;
         __syncthreads(); /* the last group's k_tile is read; q_row is written */
-        stage_group(k_tile, k, k_base, v_tile_or_null, v, v_base, j0, group, (int)d, (int)dv, w, lane);
+        /* warp w stages keys w, w + FLASH_WARPS, ..., its lanes along the key (no 64-bit division
+         * per element: with one, staging alone cost more than the three-stage variant's whole run) */
+        for (int jj = w; jj < group; jj += FLASH_WARPS) {
+            const i64 k_row = k_base + (j0 + jj) * k.nb[1];
+            for (int c = lane; c < (int)d; c += 32)
+                k_tile[jj * (d + 1) + c] = mc_load(k.base, k_row + c * k.nb[0], DT_K);
+#if FLASH_V_SMEM
+            const i64 v_row = v_base + (j0 + jj) * v.nb[1];
+            for (int c = lane; c < (int)dv; c += 32)
+                v_tile[jj * dv + c] = mc_load(v.base, v_row + c * v.nb[0], DT_V);
+#endif
+        }
         __syncthreads();
         if (j0 >= end) /* this warp's query sees none of this group; the block may go on */
             continue;
@@ -278,7 +242,7 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
         for (int jj = 0; jj < keys; jj++) {
             const float p_jj = __shfl_sync(0xFFFFFFFFu, pj, jj);
 #if FLASH_V_SMEM
-            const float *vr = v_tile_or_null + jj * dv;
+            const float *vr = v_tile + jj * dv;
 #else
             const i64 row = v_base + (j0 + jj) * v.nb[1];
 #endif

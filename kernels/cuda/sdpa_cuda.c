@@ -25,19 +25,13 @@ static bool flash_v_smem(const mc_sdpa_args *s)
            48 * 1024;
 }
 
-/* Elements of a row each of a warp's 32 lanes holds: ceil(n / 32), at least 1. */
-static int flash_words(int64_t n)
-{
-    return n > 32 ? (int)((n + 31) / 32) : 1;
-}
-
 static void sdpa_options(char *opts, const mc_sdpa_args *s)
 {
     const bool bytewise = mc_cuda_needs_bytewise(&s->q) || mc_cuda_needs_bytewise(&s->k) ||
                           mc_cuda_needs_bytewise(&s->v) || mc_cuda_needs_bytewise(&s->o);
     mc_cuda_options_add(opts, "-DTILE=%d -DGROUP=%d -DMAX_KV=%d -DMAX_D=%d -DFLASH_WARPS=%d -DFLASH_V_SMEM=%d",
                         SDPA_TILE, SDPA_GROUP, SDPA_MAX_KV, SDPA_MAX_D, SDPA_FLASH_WARPS, flash_v_smem(s));
-    mc_cuda_options_add(opts, "-DFLASH_DV_WORDS=%d -DFLASH_D_WORDS=%d", flash_words(s->o.ne[0]), flash_words(s->q.ne[0]));
+    mc_cuda_options_add(opts, "-DFLASH_DV_WORDS=%d", (int)((s->o.ne[0] + 31) / 32 > 0 ? (s->o.ne[0] + 31) / 32 : 1));
     mc_cuda_options_add(opts, "-DDT_Q=%d -DDT_K=%d -DDT_V=%d -DDT_O=%d -DMC_BYTEWISE=%d", mc_cuda_dtype_code(s->q.dtype),
                         mc_cuda_dtype_code(s->k.dtype), mc_cuda_dtype_code(s->v.dtype), mc_cuda_dtype_code(s->o.dtype),
                         bytewise);
@@ -235,7 +229,7 @@ static const char *sdpa_flash_supports(const mc_args *args)
 
 #define SDPA_CANONICAL                                                                     \
     "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 " \
-    "-DFLASH_DV_WORDS=2 -DFLASH_D_WORDS=2 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"
+    "-DFLASH_DV_WORDS=2 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"
 
 /* All three variants build the same program (sdpa.cu holds every kernel), so they share its hash. */
 const mc_cuda_program_def mc_cuda_program_sdpa_three_stage = {
