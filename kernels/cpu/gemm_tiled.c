@@ -52,8 +52,8 @@ static struct {
 /* A 1 MiB packed B panel is swept once per A sliver: on 4 KiB pages that is 256 TLB entries a
  * sweep. A workspace of at least a huge page is huge-page aligned and asks for huge pages
  * (transparent huge pages in "madvise" mode; where they are off the advice changes nothing).
- * Measured (Xeon VM, 2 threads, in-process alternating runs, the quiet round): 356 against 341
- * GFLOP/s at 2048^3, 365 against 341 at 1024^3 (best of 4-10). */
+ * Measured (Xeon VM, 2 threads, in-process alternating runs, the one quiet round): 2048^3 at 356
+ * against 341 GFLOP/s (median of 4), 1024^3 at 365 against 341 (best of 10). */
 static float *workspace_alloc(size_t floats)
 {
     size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
