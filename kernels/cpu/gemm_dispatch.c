@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "kernels/cpu/cpu_access.h"
@@ -339,12 +340,18 @@ const mc_variant mc_variant_gemm_small_n = {
 
 /* ---- the dispatcher ---- */
 
-static const mc_variant *choice_named(const char *name)
+static int choice_index(const char *name)
 {
     for (int i = 0; i < N_CHOICES; i++)
         if (strcmp(choices[i]->name, name) == 0)
-            return choices[i];
-    return NULL;
+            return i;
+    return -1;
+}
+
+static const mc_variant *choice_named(const char *name)
+{
+    const int i = choice_index(name);
+    return i < 0 ? NULL : choices[i];
 }
 
 static mc_status unknown_override(const char *name, mc_err *err)
@@ -372,9 +379,26 @@ static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc
     return MC_OK;
 }
 
-static int runs_case(mc_backend_ctx *ctx, const mc_variant *v, const mc_args *args)
+/* Each choice's probe answer, asked once per process (0: not yet, 1: runs here, 2: cannot). The
+ * probes run cpuid, which traps to the hypervisor in a VM (~6 us each on the Xeon VM), and the AMX
+ * one a system call: asked on every call they cost ~50 us a dispatch, 1% of a 1024^3 product and
+ * a quarter of a 128x896x896 one. The answers cannot change while the process runs. */
+static atomic_int probe_answers[N_CHOICES];
+
+static int probe_says_yes(mc_backend_ctx *ctx, int i)
 {
-    return !(v->probe && v->probe(ctx)) && !v->supports(args);
+    int answer = atomic_load_explicit(&probe_answers[i], memory_order_relaxed);
+    if (answer == 0) {
+        answer = (choices[i]->probe && choices[i]->probe(ctx)) ? 2 : 1;
+        atomic_store_explicit(&probe_answers[i], answer, memory_order_relaxed);
+    }
+    return answer == 1;
+}
+
+/* Whether choice i runs here and takes the case. */
+static int runs_case(mc_backend_ctx *ctx, int i, const mc_args *args)
+{
+    return probe_says_yes(ctx, i) && !choices[i]->supports(args);
 }
 
 /* The class's first default kernel that can run here and takes the case: the tuning file's
@@ -390,22 +414,22 @@ static mc_status choose_by_class(mc_backend_ctx *ctx, const mc_args *args, const
     if (st)
         return st;
     if (found) {
-        const mc_variant *v = choice_named(tuned);
-        if (!v)
+        const int i = choice_index(tuned);
+        if (i < 0)
             return mc_err_set(err, MC_ERR_CONFIG, "the GEMM tuning file's default for %s, %s, is not a kernel the "
                               "dispatcher may choose", info->name, tuned);
-        if (runs_case(ctx, v, args)) {
-            *out = v;
+        if (runs_case(ctx, i, args)) {
+            *out = choices[i];
             return MC_OK;
         }
     }
-    for (int i = 0; i < MC_GEMM_MAX_CANDIDATES && info->candidates[i]; i++) {
-        const mc_variant *v = choice_named(info->candidates[i]);
-        if (!v)
+    for (int c = 0; c < MC_GEMM_MAX_CANDIDATES && info->candidates[c]; c++) {
+        const int i = choice_index(info->candidates[c]);
+        if (i < 0)
             return mc_err_set(err, MC_ERR_INTERNAL, "gemm class %s lists unknown kernel %s", info->name,
-                              info->candidates[i]);
-        if (runs_case(ctx, v, args)) {
-            *out = v;
+                              info->candidates[c]);
+        if (runs_case(ctx, i, args)) {
+            *out = choices[i];
             return MC_OK;
         }
     }
@@ -435,14 +459,6 @@ static const char *dispatch_supports(const mc_args *args)
     if (!mc_cpu_is_plain_float(args->u.gemm.c.dtype))
         return "quantised output not supported";
     return NULL;
-}
-
-static int choice_index(const char *name)
-{
-    for (int i = 0; i < N_CHOICES; i++)
-        if (strcmp(choices[i]->name, name) == 0)
-            return i;
-    return -1;
 }
 
 /* From the class table alone (not from the code that chooses, which is what is under test): in

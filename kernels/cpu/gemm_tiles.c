@@ -18,6 +18,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,7 @@ mc_gemm_class mc_gemm_class_of(int64_t m, int64_t n, int64_t k)
     return MC_GEMM_CLASS_LARGE;
 }
 
-int mc_gemm_cpu_full_width_512(void)
+static int cpu_full_width_512(void)
 {
     unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0, vendor = 0; /* cpuid 0's ebx: "Genu", "Auth" */
     if (__builtin_cpu_supports("avx512f") && __get_cpuid(0, &eax, &vendor, &ecx, &edx))
@@ -146,6 +147,19 @@ int mc_gemm_cpu_full_width_512(void)
     const unsigned int base = (eax >> 8) & 0xf, family = base + (base == 0xf ? (eax >> 20) & 0xff : 0);
     /* Intel: every AVX-512 core has full-width 512-bit FMAs; AMD: Zen 5 (0x1a) on, Zen 4 splits them */
     return vendor == 0x756e6547u || (vendor == 0x68747541u && family >= 0x1a);
+}
+
+/* Asked once per process: cpuid traps to the hypervisor in a VM (~6 us each on the Xeon VM, four
+ * here), and the dispatcher asks on every call. */
+int mc_gemm_cpu_full_width_512(void)
+{
+    static atomic_int known; /* 0: not asked yet, else 1 + the answer */
+    const int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k)
+        return k - 1;
+    const int answer = cpu_full_width_512();
+    atomic_store_explicit(&known, 1 + answer, memory_order_relaxed);
+    return answer;
 }
 
 const mc_gemm_class_info *mc_gemm_class_info_of(mc_gemm_class cls)
