@@ -384,11 +384,18 @@ static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc
  * one a system call: asked on every call they cost ~50 us a dispatch, 1% of a 1024^3 product and
  * a quarter of a 128x896x896 one. The answers cannot change while the process runs. */
 static atomic_int probe_answers[N_CHOICES];
+static atomic_int probe_asks;
+
+int mc_gemm_dispatch_probe_asks(void)
+{
+    return atomic_load(&probe_asks);
+}
 
 static int probe_says_yes(mc_backend_ctx *ctx, int i)
 {
     int answer = atomic_load_explicit(&probe_answers[i], memory_order_relaxed);
     if (answer == 0) {
+        atomic_fetch_add(&probe_asks, 1);
         answer = (choices[i]->probe && choices[i]->probe(ctx)) ? 2 : 1;
         atomic_store_explicit(&probe_answers[i], answer, memory_order_relaxed);
     }

@@ -89,6 +89,9 @@ mc_status mc_gemm_tuning_write(const char *path, const mc_gemm_tuning_entry *ent
  * name is MC_ERR_CONFIG listing the valid ones; a kernel that cannot run here or declines the case
  * is MC_ERR_UNSUPPORTED), else the class's first default that probes yes and supports the case. */
 mc_status mc_gemm_dispatch_choose(mc_backend_ctx *ctx, const mc_args *args, const mc_variant **out, mc_err *err);
+/* How many times the dispatcher has asked a kernel's probe in this process: each probe is asked
+ * once and its answer kept (tests/test_gemm_tiled.c holds the dispatcher to that). */
+int mc_gemm_dispatch_probe_asks(void);
 /* Every kernel the dispatcher may choose (the valid $MC_GEMM_KERNEL names). */
 const mc_variant *const *mc_gemm_dispatch_choices(int *count /* out */);
 /* The dispatcher's declaration for dispatch coverage (its choices and which it prefers here). */
