@@ -145,6 +145,12 @@ VNNI512 void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_
     hsums8(acc, acc_min, out);
 }
 
+/* How far ahead (bytes) each Q6_K row is prefetched: at the 128 MB LM head this VM's hardware
+ * prefetcher alone kept too few lines in flight (docs/quant.md: 37-42 GB/s on 2 threads without,
+ * 55-56 with; 1024 to 3072 alike, 2048 in the middle). A row's 4 lines a block (210 bytes) are
+ * prefetched, past a row's end into the next row of its run; a prefetch never faults. */
+#define Q6_K_PREFETCH 2048
+
 /* n rows of Q6_K. Half h's 64 ql bytes give elements 128 h + 0..63 (low nibbles) and
  * 128 h + 64..127 (high ones) in order; its 32 qh bytes, in both halves of a zmm, shifted per
  * 16-bit lane by 4 and 2 (left) or 0 and 2 (right), put the right two bits at 0x30. Codes are
@@ -173,6 +179,9 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
 #pragma GCC unroll 8
         for (int r = 0; r < n; r++) {
             const uint8_t *wb = row + r * row_stride + b * block_stride;
+#pragma GCC unroll 4
+            for (int l = 0; l < 4; l++)
+                _mm_prefetch((const char *)(wb + Q6_K_PREFETCH + 64 * l), _MM_HINT_T0);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wb + 192)));
             const __m512i sc = _mm512_cvtepu16_epi32(sc16); /* low 16 bits the signed scale, high 0 */
             __m512i sumi = _mm512_setzero_si512();
