@@ -192,7 +192,9 @@ AVX512_TARGET INLINE_LOOP void exp32(mc_dtype dt, const uint8_t *x, int64_t j, _
 
 /* mc_avx512_exp_sum_store for x and a held-back row of dtypes dt and ydt, streamed when nt:
  * inlined with constants, the loop carries no dtype branch, and the held-back row's blocks are a
- * loop of their own instead of a test per block. */
+ * loop of their own instead of a test per block. Each block of the held-back row is read before
+ * this row's exponentials are written over the same elements, and its rest is stored before this
+ * row's blocks past it are written: v may be prev->v itself. */
 AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, const uint8_t *x, int64_t n,
                                              float scale, float max, float *v, const uint8_t *next_x,
                                              const mc_avx512_pending *prev)
@@ -207,9 +209,15 @@ AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, 
     int64_t j = 0;
     for (; j < held; j += 32) {
         mc_softmax_prefetch_block(next_x, eb, j);
-        exp32(dt, x, j, s, m, v, &s0, &s1);
         store32(ydt, prev->y, prev->v, j, f, nt);
+        exp32(dt, x, j, s, m, v, &s0, &s1);
     }
+    if (nt)
+        _mm_sfence();
+    /* what the loop left of prev: past this row's whole 32-element blocks */
+    if (prev->n > held)
+        mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
+                            prev->div, prev->stream);
     for (; j < whole; j += 32) {
         mc_softmax_prefetch_block(next_x, eb, j);
         exp32(dt, x, j, s, m, v, &s0, &s1);
@@ -220,12 +228,6 @@ AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, 
         _mm512_mask_storeu_ps(v + j, k, e);
         s1 = _mm512_mask_add_ps(s1, k, s1, e);
     }
-    if (nt)
-        _mm_sfence();
-    /* what the loop left of prev: past this row's whole 32-element blocks */
-    if (prev->n > held)
-        mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
-                            prev->div, prev->stream);
     /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
