@@ -146,9 +146,10 @@ static void three_pass_row(const mc_softmax_args *s, int64_t r, float *v)
  * writes too go out under the arithmetic; the thread's last row is flushed by its caller. The
  * held-back row's exponentials stay in the thread's one scratch row, and the next row's are
  * written over them block by block, each block after it was stored: x's row and the scratch row
- * are all the pass keeps in L1 (32 KiB at 4096 f32 columns, of this machine's 48; a second
- * scratch row made it 48 KiB, the whole L1, with y's lines still to pass through). Every value is
- * computed and rounded as without the hold-back: results are bitwise the same. */
+ * are all the pass keeps in L1: 32 KiB at 4096 f32 columns, where a second scratch row made 48,
+ * more than Zen 4's L1 and all of a 48 KiB one (Golden Cove), with y's lines still to pass
+ * through. Every value is computed and rounded as without the hold-back: results are bitwise the
+ * same. */
 
 /* Stores the held-back row, if any, on its own, unless it is of dtype `keep` (-1: whatever its
  * dtype): exp_sum_store stores only a held-back row of its own x's dtype. */
