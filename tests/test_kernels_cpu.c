@@ -488,6 +488,46 @@ static void test_avx512_exp_ulp(void **state)
     expect_exp_ulp(mc_avx512_exp_n, "AVX-512 exp");
 }
 
+/* softmax_avx512's held-back store shares one scratch row with the next row's exponentials: the
+ * held-back row's output, the next row's exponentials and sum come out bitwise as with two
+ * separate rows, whichever of the two rows is longer and whatever their tails (n mod 32). */
+static void test_avx512_held_back_in_place(void **state)
+{
+    if (mc_avx512_softmax_probe())
+        skip();
+    enum { N = 4096 };
+    static const int64_t lens[][2] = {{N, N}, {100, 37}, {37, 100}, {N, 33}, {33, N}, {64, 64}, {95, 96}, {5, 0}};
+    static float x[2][N], apart[N], shared[N], cur[N], y_apart[N], y_shared[N];
+    for (int64_t j = 0; j < N; j++) {
+        x[0][j] = (float)((j * 37) % 101) / 8.0f - 6.0f;
+        x[1][j] = (float)((j * 53) % 89) / 4.0f - 11.0f;
+    }
+    for (size_t c = 0; c < sizeof lens / sizeof lens[0]; c++) {
+        const int64_t np = lens[c][0], n = lens[c][1];
+        const float scale = 0.75f;
+        const float mp = mc_avx512_row_max(MC_DTYPE_F32, (const uint8_t *)x[0], np, scale);
+        const float m = n ? mc_avx512_row_max(MC_DTYPE_F32, (const uint8_t *)x[1], n, scale) : 0.0f;
+        memset(y_apart, 0, sizeof y_apart);
+        memset(y_shared, 0, sizeof y_shared);
+        /* two scratch rows: the held-back row in `apart`, the next row's exponentials in `cur` */
+        const float sp = mc_avx512_exp_sum(MC_DTYPE_F32, (const uint8_t *)x[0], np, scale, mp, apart, NULL);
+        const mc_avx512_pending held_apart = {MC_DTYPE_F32, (uint8_t *)y_apart, apart, np, 1.0f, sp, 0};
+        const float s_apart = mc_avx512_exp_sum_store(MC_DTYPE_F32, (const uint8_t *)x[1], n, scale, m, cur, NULL,
+                                                      &held_apart);
+        /* one: the next row's exponentials written over the held-back row's */
+        assert_true(mc_avx512_exp_sum(MC_DTYPE_F32, (const uint8_t *)x[0], np, scale, mp, shared, NULL) == sp);
+        const mc_avx512_pending held_shared = {MC_DTYPE_F32, (uint8_t *)y_shared, shared, np, 1.0f, sp, 0};
+        const float s_shared = mc_avx512_exp_sum_store(MC_DTYPE_F32, (const uint8_t *)x[1], n, scale, m, shared, NULL,
+                                                       &held_shared);
+        print_message("held-back rows of %lld then %lld\n", (long long)np, (long long)n);
+        assert_memory_equal(y_shared, y_apart, sizeof y_apart);
+        assert_memory_equal(shared, cur, sizeof *cur * (size_t)n);
+        assert_true(memcmp(&s_shared, &s_apart, sizeof s_apart) == 0);
+        for (int64_t j = 0; j < np; j++)
+            assert_true(y_apart[j] > 0.0f); /* the held-back row was written, every element */
+    }
+}
+
 typedef struct gemv_case {
     mc_dtype dt_a, dt_x;
     int64_t m, k;
@@ -845,6 +885,7 @@ int main(void)
         cmocka_unit_test(test_sdpa_scalar_table),
         cmocka_unit_test(test_avx2_exp_ulp),
         cmocka_unit_test(test_avx512_exp_ulp),
+        cmocka_unit_test(test_avx512_held_back_in_place),
         cmocka_unit_test(test_gemv_fast_matches_scalar),
         cmocka_unit_test(test_softmax_fast_matches_scalar),
         cmocka_unit_test(test_sdpa_fast_matches_scalar),

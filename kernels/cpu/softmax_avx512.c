@@ -21,37 +21,42 @@ static const float exp2_sixteenths[16] = {
  *
  * exp(x) = 2^(n/16) e^r: n = round(16 x / ln2), r = x - n ln2/16, |r| <= ln2/32 = 0.0217;
  * 2^(n/16) = 2^floor(n/16) T[n mod 16] with T the table above.
- * Reduction: n comes from the 1.5 * 2^23 rounding trick (its low 4 bits index T directly);
- * ln2/16 = L1 + L2 with L1 = 355/8192 (9 bits) so n L1 is exact for |n| <= 2400; each of the two
- * FMAs rounds once: r carries 2 u |r| <= 0.05 u (u = 2^-24), plus |n| |L1 + L2 - ln2/16| <= 2400 *
- * 2^-41 = 0.01 u; an absolute error d in r is a relative error d in e^r.
+ * Reduction: h = n/16 comes from the rounding trick with 1.5 * 2^19, whose ulp is 1/16: adding it
+ * rounds x / ln2 to a multiple of 1/16 (the same rounding as 16 x / ln2 to an integer, scaled), its
+ * low 4 mantissa bits are n mod 16 (they index T directly), and h itself is the exponent that
+ * vscalefps takes (it multiplies by 2^floor(h)), so no multiply by 1/16 is needed.
+ * ln2 = L1 + L2 with L1 = 355/512 (9 bits) so h L1 (= n ln2/16's leading part) is exact for |n| <=
+ * 2400; each of the two FMAs rounds once: r carries 2 u |r| <= 0.05 u (u = 2^-24), plus
+ * |n| |L1 + L2 - ln2| / 16 <= 2400 * 2^-41 = 0.01 u; an absolute error d in r is a relative error d in e^r.
  * Polynomial: e^r ~ 1 + r q, q = 1 + r/2 + r^2/6 (Taylor, degree 3): truncation r^4/24 <= 9.2e-9
  * = 0.16 u; q and r q round once each, reaching the result damped by |r|: <= 0.05 u.
  * Assembly: T[j] rounded to f32: u; T + T (r q) is one FMA: u. vscalefps multiplies by
- * 2^floor(n/16) exactly while the result is normal, and rounds once into the subnormals (0.5 ulp
+ * 2^floor(h) exactly while the result is normal, and rounds once into the subnormals (0.5 ulp
  * of 2^-149 absolute, which the op budgets as underflow_abs).
  * Total: before the final FMA rounds, |rel err| <= (0.05 + 0.01 + 0.16 + 0.05 + 1) u = 1.27 u, at
  * most 1.27 ulp (an ulp is 2^-24 to 2^-23 of a value, so u of it where the binade tops out); the
  * final rounding adds 0.5 ulp: <= 1.77 ulp, inside the op's exp_ulps = 4 (engine/ops/op_common.c)
  * and the 2 ulp that test_kernels_cpu holds it to, sweeping it against exp() over the whole float
  * range, as the AVX2 exp. (This count read "2.3 u = 1.15 ulp" before: it took an ulp as 2 u.)
+ * Every step computes the value it did when n was rounded as an integer (1.5 * 2^23, then n / 16
+ * for vscalefps, n L1 / 16 with L1 / 16): the results are bitwise the same, one multiply fewer.
  * Edges: x < -104 (exp below half the smallest subnormal; -inf included) is clamped to -104,
  * whose 2^-150 T e^r < 2^-150 rounds to exactly 0; x > 88.73 comes out inf (scalef overflows). */
 AVX512_TARGET static inline __m512 exp16(__m512 x)
 {
-    const __m512 magic = _mm512_set1_ps(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+    const __m512 magic = _mm512_set1_ps(786432.0f); /* 1.5 * 2^19: adding it rounds to a multiple of 1/16 */
     x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    const __m512 k = _mm512_fmadd_ps(x, _mm512_set1_ps(23.0831206542234f), magic);
-    const __m512 n = _mm512_sub_ps(k, magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.63p-5f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-0x1.bd0106p-17f), r);
+    const __m512 k = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic);
+    const __m512 h = _mm512_sub_ps(k, magic);
+    __m512 r = _mm512_fnmadd_ps(h, _mm512_set1_ps(0x1.63p-1f), x);
+    r = _mm512_fnmadd_ps(h, _mm512_set1_ps(-0x1.bd0106p-13f), r);
     __m512 q = _mm512_fmadd_ps(r, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
     q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
-    /* k's low mantissa bits hold n; vpermps reads the low 4 of each index: n mod 16 */
+    /* k's low 4 mantissa bits hold n mod 16, the 4 bits of each index vpermps reads */
     const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(k), _mm512_loadu_ps(exp2_sixteenths));
     const __m512 e = _mm512_fmadd_ps(t, _mm512_mul_ps(r, q), t);
-    /* scalef multiplies by 2^floor(second operand): floor(n / 16) */
-    return _mm512_scalef_ps(e, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+    /* scalef multiplies by 2^floor(h) = 2^floor(n / 16) */
+    return _mm512_scalef_ps(e, h);
 }
 
 /* The first k lanes of 16 (k <= 16). */
@@ -187,7 +192,9 @@ AVX512_TARGET INLINE_LOOP void exp32(mc_dtype dt, const uint8_t *x, int64_t j, _
 
 /* mc_avx512_exp_sum_store for x and a held-back row of dtypes dt and ydt, streamed when nt:
  * inlined with constants, the loop carries no dtype branch, and the held-back row's blocks are a
- * loop of their own instead of a test per block. */
+ * loop of their own instead of a test per block. Each block of the held-back row is read before
+ * this row's exponentials are written over the same elements, and its rest is stored before this
+ * row's blocks past it are written: v may be prev->v itself. */
 AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, const uint8_t *x, int64_t n,
                                              float scale, float max, float *v, const uint8_t *next_x,
                                              const mc_avx512_pending *prev)
@@ -202,9 +209,15 @@ AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, 
     int64_t j = 0;
     for (; j < held; j += 32) {
         mc_softmax_prefetch_block(next_x, eb, j);
-        exp32(dt, x, j, s, m, v, &s0, &s1);
         store32(ydt, prev->y, prev->v, j, f, nt);
+        exp32(dt, x, j, s, m, v, &s0, &s1);
     }
+    if (nt)
+        _mm_sfence();
+    /* what the loop left of prev: past this row's whole 32-element blocks */
+    if (prev->n > held)
+        mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
+                            prev->div, prev->stream);
     for (; j < whole; j += 32) {
         mc_softmax_prefetch_block(next_x, eb, j);
         exp32(dt, x, j, s, m, v, &s0, &s1);
@@ -215,12 +228,6 @@ AVX512_TARGET INLINE_LOOP float exp_sum_loop(mc_dtype dt, mc_dtype ydt, int nt, 
         _mm512_mask_storeu_ps(v + j, k, e);
         s1 = _mm512_mask_add_ps(s1, k, s1, e);
     }
-    if (nt)
-        _mm_sfence();
-    /* what the loop left of prev: past this row's whole 32-element blocks */
-    if (prev->n > held)
-        mc_avx512_store_row(ydt, prev->y + held * mc_cpu_elem_bytes(ydt), prev->v + held, prev->n - held, prev->mul,
-                            prev->div, prev->stream);
     /* lanes added in a fixed order: the result depends on the inputs only */
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }

@@ -28,7 +28,7 @@ void mc_avx512_store_row(mc_dtype dt, uint8_t *y, const float *v, int64_t n, flo
 typedef struct mc_avx512_pending {
     mc_dtype dt;
     uint8_t *y;      /* NULL: nothing pending */
-    const float *v;  /* the row's exponentials: a scratch row the next row does not write */
+    const float *v;  /* the row's exponentials (in the scratch row the next row's go into) */
     int64_t n;
     float mul, div;
     int stream;
@@ -36,7 +36,9 @@ typedef struct mc_avx512_pending {
 
 /* mc_avx512_exp_sum, and meanwhile prev's row stored exactly as mc_avx512_store_row would (same
  * values, streaming where it would stream): its stores go out under the arithmetic instead of in
- * a pass of their own. v must not overlap prev->v; prev->dt must be dt (x and y of one dtype). */
+ * a pass of their own. v is prev->v itself (each block of prev's is stored before this row's
+ * exponentials overwrite it) or does not overlap it; x does not overlap prev->v; prev->dt must
+ * be dt (x and y of one dtype). */
 float mc_avx512_exp_sum_store(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
                               const uint8_t *next_x, const mc_avx512_pending *prev);
 /* exp of each of n floats (each <= 1e5): the 16-lane exp, for tests. */

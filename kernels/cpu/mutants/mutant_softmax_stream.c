@@ -1,6 +1,7 @@
 /* kernels/cpu/mutants/mutant_softmax_stream.c: planted-bug copies of the streaming softmaxes'
  * primitives (softmax_avx512.c, softmax_avx2.c): the exp polynomial missing its quadratic term,
- * the row's tail not scaled (AVX-512 and AVX2), the held-back row's last elements never stored.
+ * the row's tail not scaled (AVX-512 and AVX2), the held-back row's last elements never stored or
+ * stored after the next row's exponentials were written over them.
  * SPDX-License-Identifier: MIT
  *
  * Each mutant is a pristine primitive written out again with exactly one change, marked "DEFECT:";
@@ -30,17 +31,17 @@ static const float exp2_sixteenths[16] = {
  * quick tier's rows: the bound budgets the row's sum and scale roundings, which dwarf it.) */
 AVX512_TARGET static inline __m512 exp16_short(__m512 x)
 {
-    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512 magic = _mm512_set1_ps(786432.0f);
     x = _mm512_max_ps(x, _mm512_set1_ps(-104.0f));
-    const __m512 k = _mm512_fmadd_ps(x, _mm512_set1_ps(23.0831206542234f), magic);
-    const __m512 n = _mm512_sub_ps(k, magic);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0x1.63p-5f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-0x1.bd0106p-17f), r);
+    const __m512 k = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic);
+    const __m512 h = _mm512_sub_ps(k, magic);
+    __m512 r = _mm512_fnmadd_ps(h, _mm512_set1_ps(0x1.63p-1f), x);
+    r = _mm512_fnmadd_ps(h, _mm512_set1_ps(-0x1.bd0106p-13f), r);
     __m512 q = _mm512_mul_ps(r, _mm512_set1_ps(1.0f / 6.0f));
     q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
     const __m512 t = _mm512_permutexvar_ps(_mm512_castps_si512(k), _mm512_loadu_ps(exp2_sixteenths));
     const __m512 e = _mm512_fmadd_ps(t, _mm512_mul_ps(r, q), t);
-    return _mm512_scalef_ps(e, _mm512_mul_ps(n, _mm512_set1_ps(0.0625f)));
+    return _mm512_scalef_ps(e, h);
 }
 
 static inline __mmask16 lanes(int64_t k)
@@ -152,16 +153,35 @@ static float exp_sum_store_no_rest(mc_dtype dt, const uint8_t *x, int64_t n, flo
     return mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &cut);
 }
 
+/* softmax_avx512.c's mc_avx512_exp_sum_store. DEFECT: the held-back row's elements past this
+ * row's whole 32-element blocks are stored after this row's exponentials, which share the scratch
+ * row with them, were written over them (the order of the two-scratch-row version): that part
+ * of the held-back row comes out as the next row's exponentials scaled by its factor. */
+static float exp_sum_store_rest_late(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                     const uint8_t *next_x, const mc_avx512_pending *prev)
+{
+    mc_avx512_pending cut = *prev;
+    cut.n = (prev->n < n ? prev->n : n) & ~INT64_C(31);
+    const float sum = mc_avx512_exp_sum_store(dt, x, n, scale, max, v, next_x, &cut);
+    if (prev->n > cut.n)
+        mc_avx512_store_row(prev->dt, prev->y + cut.n * mc_cpu_elem_bytes(prev->dt), prev->v + cut.n,
+                            prev->n - cut.n, prev->mul, prev->div, prev->stream);
+    return sum;
+}
+
+typedef float (*exp_sum_store_fn)(mc_dtype dt, const uint8_t *x, int64_t n, float scale, float max, float *v,
+                                  const uint8_t *next_x, const mc_avx512_pending *prev);
+
 /* softmax_variants.c's stream_row with the hold-back for packed rows, one thread: each row's
- * output is stored during the next row's exp pass, the last one on its own. */
-static mc_status run_rows_held(const mc_args *args, mc_err *err)
+ * output is stored during the next row's exp pass (whose exponentials go into the same scratch
+ * row), the last one on its own. */
+static mc_status run_rows_held(const mc_args *args, exp_sum_store_fn exp_sum_store, mc_err *err)
 {
     const mc_softmax_args *s = &args->u.softmax;
     const int64_t cols = s->x.ne[0], yb = mc_cpu_elem_bytes(s->y.dtype);
-    float *v = malloc(sizeof *v * (size_t)(2 * cols));
-    if (!v)
-        return mc_err_set(err, MC_ERR_NOMEM, "softmax: no memory for two scratch rows of %lld", (long long)cols);
-    float *cur = v, *other = v + cols;
+    float *cur = malloc(sizeof *cur * (size_t)cols);
+    if (!cur)
+        return mc_err_set(err, MC_ERR_NOMEM, "softmax: no memory for a scratch row of %lld", (long long)cols);
     mc_avx512_pending pending = {.y = NULL};
     for (int64_t r = 0; r < s->y.ne[1] * s->y.ne[2] * s->y.ne[3]; r++) {
         const int64_t i = r % s->y.ne[1], b2 = (r / s->y.ne[1]) % s->y.ne[2], b3 = r / (s->y.ne[1] * s->y.ne[2]);
@@ -173,23 +193,25 @@ static mc_status run_rows_held(const mc_args *args, mc_err *err)
             memset(y, 0, (size_t)(cols * yb));
             continue;
         }
-        const float sum = pending.y ? exp_sum_store_no_rest(s->x.dtype, x, visible, s->scale, max, cur, NULL, &pending)
+        const float sum = pending.y ? exp_sum_store(s->x.dtype, x, visible, s->scale, max, cur, NULL, &pending)
                                     : mc_avx512_exp_sum(s->x.dtype, x, visible, s->scale, max, cur, NULL);
         memset(y + visible * yb, 0, (size_t)((cols - visible) * yb));
         pending = (mc_avx512_pending){s->y.dtype, y, cur, visible, 1.0f, sum, 0};
-        float *t = cur;
-        cur = other;
-        other = t;
     }
     if (pending.y)
         mc_avx512_store_row(pending.dt, pending.y, pending.v, pending.n, pending.mul, pending.div, 0);
-    free(v);
+    free(cur);
     return MC_OK;
 }
 
 static mc_status held_no_rest_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
 {
-    return run_rows_held(args, err);
+    return run_rows_held(args, exp_sum_store_no_rest, err);
+}
+
+static mc_status held_rest_late_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    return run_rows_held(args, exp_sum_store_rest_late, err);
 }
 
 static mc_status exp_short_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
@@ -254,4 +276,11 @@ const mc_variant mc_variant_mutant_softmax_avx512_held_no_rest = {
     .probe = avx512_probe, .requires = "avx512f,avx512bw,avx512vl", .supports = dense_supports,
     .run = held_no_rest_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "unwritten",
     .code = (const void *)exp_sum_store_no_rest,
+};
+
+const mc_variant mc_variant_mutant_softmax_avx512_held_rest_late = {
+    .op = MC_OP_SOFTMAX, .backend = "cpu", .name = "mutant_softmax_avx512_held_rest_late",
+    .probe = avx512_probe, .requires = "avx512f,avx512bw,avx512vl", .supports = dense_supports,
+    .run = held_rest_late_run, .flags = MC_VARIANT_MUTANT | MC_VARIANT_DETERMINISTIC, .expect = "bound",
+    .code = (const void *)exp_sum_store_rest_late,
 };
