@@ -16,7 +16,7 @@
 #define GEMV_X_SMEM_MAX 11264   /* x of up to this many elements is copied to shared memory (44 KiB of f32) */
 #define GEMV_BLOCKS_PER_SM 32   /* blocks launched per SM at most; each strides over the rest of the rows */
 #define GEMV_STAGE_WARPS 8      /* gemv.cu's STAGE_WARPS: rows (one a warp) a block of the staged kernel */
-#define GEMV_STAGE_CHUNK 56     /* gemv.cu's CHUNK: blocks each warp's shared-memory buffer holds */
+#define GEMV_STAGE_CHUNK 112    /* gemv.cu's CHUNK: blocks each warp's shared-memory buffer holds */
 
 /* Threads per row. Bandwidth needs many loads in flight, so few rows get more lanes each until the
  * device is full (SMs x GEMV_THREADS_PER_SM threads), as long as each lane still has a vector step
