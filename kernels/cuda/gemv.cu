@@ -37,6 +37,25 @@ __device__ __forceinline__ float4 x_load4(const u8 *x, i64 x_off, i64 x_nb0, i64
 #endif
 }
 
+/* The block's f32 copy of x (X_SMEM), x_smem[0 .. k): each thread loads X_FILL_BATCH elements before
+ * it stores them (a store to shared memory through a plain pointer may alias the next load: one
+ * memory latency per element otherwise). */
+#define X_FILL_BATCH 4
+__device__ __forceinline__ void x_fill(float *x_smem, const mc_t &x, i64 k, int tid, int threads)
+{
+    for (i64 p0 = tid; p0 < k; p0 += (i64)threads * X_FILL_BATCH) {
+        float v[X_FILL_BATCH];
+#pragma unroll
+        for (int u = 0; u < X_FILL_BATCH; u++)
+            if (p0 + (i64)u * threads < k)
+                v[u] = mc_load(x.base, x.off + (p0 + (i64)u * threads) * x.nb[0], DT_X);
+#pragma unroll
+        for (int u = 0; u < X_FILL_BATCH; u++)
+            if (p0 + (i64)u * threads < k)
+                x_smem[p0 + (i64)u * threads] = v[u];
+    }
+}
+
 #if QUANT
 /* Two bytes of a quantised row: one 16-bit load where the host proved every block 2-byte aligned
  * (A_VEC: row offsets and the block stride even), else byte by byte. */
@@ -176,8 +195,7 @@ extern "C" __global__ void __launch_bounds__(GROUP) gemv(mc_t a, mc_t x, mc_t y)
     const i64 m = a.ne[1], k = a.ne[0];
 #if X_SMEM
     extern __shared__ __align__(16) float x_smem[];
-    for (i64 p = lid; p < k; p += GROUP)
-        x_smem[p] = mc_load(x.base, x.off + p * x.nb[0], DT_X);
+    x_fill(x_smem, x, k, lid, GROUP);
     __syncthreads();
 #endif
     /* blocks stride over the row groups (the host may launch fewer blocks than groups) */
@@ -221,22 +239,30 @@ typedef uint2 stage_word;
 typedef u32 stage_word;
 #endif
 
-/* Copies `pieces` runs of `words` words, run p from src + p * pitch, one after another into dst.
- * Each lane issues all its loads before its first store: a store to shared memory through a plain
- * pointer may alias the next load, so a copy loop that stores as it goes waits out one memory
- * latency per word. */
-__device__ __forceinline__ void stage_copy(u8 *dst, const u8 *src, i64 pitch, int pieces, int words, int lane)
+/* A lane's share of a copy of `pieces` runs of `words` words (run p from src + p * pitch, one after
+ * another into the buffer): word lane + 32 t is in r[t]. stage_load issues every load of a lane
+ * before stage_store's first store (a store to shared memory through a plain pointer may alias the
+ * next load, so a copy loop that stores as it goes waits out one memory latency per word); a
+ * pass's loads can then be issued before the previous pass is decoded. Run and word come from a
+ * running count, not a division per word. */
+__device__ __forceinline__ void stage_load(stage_word r[WORDS_PER_LANE], const u8 *src, i64 pitch, int pieces,
+                                           int words, int lane)
 {
-    stage_word r[WORDS_PER_LANE];
-    const int total = pieces * words;
+    int p = lane / words, in_run = lane - p * words;
 #pragma unroll
     for (int t = 0; t < WORDS_PER_LANE; t++) {
-        const int w = lane + 32 * t;
-        if (w < total) {
-            const int p = w / words;
-            r[t] = *(const stage_word *)(src + p * pitch + (i64)(w - p * words) * STAGE);
+        if (p < pieces)
+            r[t] = *(const stage_word *)(src + p * pitch + (i64)in_run * STAGE);
+        in_run += 32;
+        while (in_run >= words) {
+            in_run -= words;
+            p++;
         }
     }
+}
+
+__device__ __forceinline__ void stage_store(u8 *dst, const stage_word r[WORDS_PER_LANE], int total, int lane)
+{
 #pragma unroll
     for (int t = 0; t < WORDS_PER_LANE; t++) {
         const int w = lane + 32 * t;
@@ -269,19 +295,30 @@ extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS, 4) gemv_staged(mc
     extern __shared__ __align__(16) float x_smem[];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const i64 m = a.ne[1], k = a.ne[0], blocks = k / 32;
-    for (i64 p = threadIdx.x; p < k; p += 32 * STAGE_WARPS)
-        x_smem[p] = mc_load(x.base, x.off + p * x.nb[0], DT_X);
-    __syncthreads();
     u8 *buf = stage[warp];
     const int per_pass = blocks <= CHUNK ? (int)(CHUNK / blocks) : 1; /* rows a pass */
+    const int row_words = (int)(blocks * Q_BYTES / STAGE);
     const i64 step = (i64)gridDim.x * STAGE_WARPS * per_pass;
-    for (i64 r0 = ((i64)blockIdx.x * STAGE_WARPS + warp) * per_pass; r0 < m; r0 += step) {
+    stage_word next[WORDS_PER_LANE];
+    const i64 first = ((i64)blockIdx.x * STAGE_WARPS + warp) * per_pass;
+    /* the first pass's rows are on their way while x is copied */
+    if (blocks <= CHUNK && first < m)
+        stage_load(next, a.base + a.off + first * a.nb[1], a.nb[1], m - first < per_pass ? (int)(m - first) : per_pass,
+                   row_words, lane);
+    x_fill(x_smem, x, k, threadIdx.x, 32 * STAGE_WARPS);
+    __syncthreads();
+    for (i64 r0 = first; r0 < m; r0 += step) {
         const u8 *src = a.base + a.off + r0 * a.nb[1];
         if (blocks <= CHUNK) {
+            /* this pass's rows are in next: store them, load the next pass's, then decode these */
             const int rows = m - r0 < per_pass ? (int)(m - r0) : per_pass;
             __syncwarp(); /* every lane is done with the last pass */
-            stage_copy(buf, src, a.nb[1], rows, (int)(blocks * Q_BYTES / STAGE), lane);
+            stage_store(buf, next, rows * row_words, lane);
             __syncwarp();
+            const i64 r1 = r0 + step;
+            if (r1 < m)
+                stage_load(next, a.base + a.off + r1 * a.nb[1], a.nb[1], m - r1 < per_pass ? (int)(m - r1) : per_pass,
+                           row_words, lane);
             for (int rr = 0; rr < rows; rr++)
                 staged_store(y, r0 + rr, staged_dot(buf + rr * blocks * Q_BYTES, (int)blocks, 0, x, 0.0f, lane), lane);
             continue;
@@ -290,7 +327,8 @@ extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS, 4) gemv_staged(mc
         for (i64 b0 = 0; b0 < blocks; b0 += CHUNK) {
             const int nb = blocks - b0 < CHUNK ? (int)(blocks - b0) : CHUNK;
             __syncwarp();
-            stage_copy(buf, src + b0 * Q_BYTES, 0, 1, nb * Q_BYTES / STAGE, lane);
+            stage_load(next, src + b0 * Q_BYTES, 0, 1, nb * Q_BYTES / STAGE, lane);
+            stage_store(buf, next, nb * Q_BYTES / STAGE, lane);
             __syncwarp();
             acc = staged_dot(buf, nb, b0, x, acc, lane);
         }
