@@ -256,6 +256,12 @@ suite "threads.gemv" {
 suite "threads.gemv.quant" {
   op = "gemv", wtype = {"q8_0", "q4_0"}, dtype = "f32", m = 1025, k = 1024, threads = threads.quick,
 }
+-- The CUDA staged quantised GEMV takes 4 rows of 28 blocks a warp and pass, 16896 rows a sweep on
+-- 132 multiprocessors (4 blocks of 8 warps each), and loads a warp's next pass while it decodes the
+-- current one: 3 whole sweeps and 5 rows more reach the second, third and a short last pass.
+suite "gemv.quant.passes" {
+  op = "gemv", wtype = {"q8_0", "q4_0"}, dtype = "f32", m = 3 * 16896 + 5, k = 896,
+}
 suite "threads.softmax" { -- rows split among threads; one long row's segments split (blocked)
   op = "softmax", dtype = "f32", rows = {1, 7}, cols = {8191, 60001}, threads = threads.quick,
   where = function(c) return (c.rows == 1) == (c.cols == 60001) end,

@@ -13,6 +13,8 @@
 #   scripts/gpu-run-cuda.sh gate OUT     there: the broken-gate build must fail its run with coverage (exit 1)
 #   scripts/gpu-run-cuda.sh perf OUT     there: copy bandwidth and the perf subset below (MC_PERF_BUDGET:
 #                                        seconds per case, default 1)
+#   scripts/gpu-run-cuda.sh profile OUT  there: Nsight Compute's time, throughput and occupancy of each kernel
+#                                        launch of the perf subset's cases (one run each, not the perf tier)
 # The GPU machine has no Lua, SQLite, OpenBLAS or cmocka: the pack holds them (this machine's Debian
 # shared objects); glibc is the machine's own. libcuda.so.1, libnvidia-ml.so.1 and libcublas.so.13
 # are the machine's; NVRTC (libnvrtc.so.13, 105 MB: too big to carry) is found there, in the CUDA
@@ -137,9 +139,34 @@ perf() {
     "$stage/bin/test_cuda" --copy-bandwidth 1024 || true
 }
 
+# Where a kernel's time goes: ncu (on a machine whose runtime lets it read the counters) reports each
+# launch of one plain run of the perf subset, its elapsed time, SM and DRAM throughput and occupancy.
+profile() {
+    local out="$1" rc=0
+    perf_cases >"$stage/gpu_perf.lua"
+    echo "== profile (ncu, one run of each perf-subset case; ${MC_PROFILE_FILTER:-every case})"
+    ncu --clock-control none --target-processes all --csv --page raw \
+        --metrics gpu__time_duration.sum,sm__throughput.avg.pct_of_peak_sustained_elapsed,dram__throughput.avg.pct_of_peak_sustained_elapsed,sm__warps_active.avg.pct_of_peak_sustained_active,launch__registers_per_thread,launch__grid_size \
+        "$mc" run --cases "$stage/gpu_perf.lua" --cases-dir "$root/cases" --backend cuda --jobs 1 --mem-limit 0 \
+        --no-store --quiet --filter "${MC_PROFILE_FILTER:-*}" >"$out/profile.csv" 2>"$out/profile.err" || rc=$?
+    python3 - "$out/profile.csv" <<'PY' || tail -20 "$out/profile.err"
+import csv, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+head, units = rows[0], rows[1]
+col = {name: i for i, name in enumerate(head)}
+want = ["Kernel Name", "gpu__time_duration.sum", "sm__throughput.avg.pct_of_peak_sustained_elapsed",
+        "dram__throughput.avg.pct_of_peak_sustained_elapsed", "sm__warps_active.avg.pct_of_peak_sustained_active",
+        "launch__registers_per_thread", "launch__grid_size"]
+print("kernel | time | SM % | DRAM % | warps active % | regs | grid")
+for r in rows[2:]:
+    print(" | ".join(r[col[w]] + ("" if w == "Kernel Name" else " " + units[col[w]]) for w in want if w in col))
+PY
+    echo "profile exit status: $rc"
+}
+
 case "${1:-}" in
 prepare) prepare ;;
-quick | gate | perf)
+quick | gate | perf | profile)
     mkdir -p "$2"
     device_setup
     "$1" "$2"
@@ -152,7 +179,7 @@ all)
     perf "$2"
     ;;
 *)
-    sed -n '7,19p' "$0"
+    sed -n '7,21p' "$0"
     exit 2
     ;;
 esac

@@ -122,7 +122,7 @@ static void test_programs_compile_reproducibly(void **state)
     free(first_bin);
     unsigned char *bin;
     size_t size;
-    compile_ok("gemm_mma", "-DBN=256 -DSTAGES=4 -DDT_AB=2 -DDT_C=0 -DDT_BIAS=0 -DMC_BYTEWISE=0", 8, 0, &bin, &size);
+    compile_ok("gemm_mma", "-DBN=256 -DBK=64 -DSTAGES=3 -DDT_AB=2 -DDT_C=0 -DDT_BIAS=0 -DMC_BYTEWISE=0", 8, 0, &bin, &size);
     free(bin);
 }
 
@@ -138,9 +138,9 @@ static void test_case_options_compile(void **state)
                  "-DA_KFAST=0 -DB_NFAST=0 -DMC_BYTEWISE=1"},
         {"gemm", "-DTILE_M=128 -DTILE_N=128 -DTILE_K=16 -DWPT_M=8 -DWPT_N=8 -DDT_A=2 -DDT_B=2 -DDT_C=0 -DDT_BIAS=0 "
                  "-DA_KFAST=1 -DB_NFAST=0 -DMC_BYTEWISE=0"},
-        {"gemm_mma", "-DBN=128 -DSTAGES=4 -DDT_AB=2 -DDT_C=2 -DDT_BIAS=0 -DMC_BYTEWISE=1"},
-        {"gemm_mma", "-DBN=256 -DSTAGES=4 -DDT_AB=1 -DDT_C=0 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
-        {"gemm_mma", "-DBN=256 -DSTAGES=3 -DDT_AB=2 -DDT_C=1 -DDT_BIAS=2 -DMC_BYTEWISE=0"},
+        {"gemm_mma", "-DBN=128 -DBK=32 -DSTAGES=4 -DDT_AB=2 -DDT_C=2 -DDT_BIAS=0 -DMC_BYTEWISE=1"},
+        {"gemm_mma", "-DBN=256 -DBK=64 -DSTAGES=3 -DDT_AB=1 -DDT_C=0 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
+        {"gemm_mma", "-DBN=256 -DBK=32 -DSTAGES=2 -DDT_AB=2 -DDT_C=1 -DDT_BIAS=2 -DMC_BYTEWISE=0"},
         {"gemv", "-DLANES=256 -DROWS=1 -DQUANT=0 -DUNROLL=8 -DDT_A=0 -DDT_X=1 -DDT_Y=2 -DA_VEC=1 -DX_VEC=0 -DMC_BYTEWISE=0"},
         {"gemv", "-DLANES=64 -DROWS=4 -DQUANT=0 -DUNROLL=8 -DDT_A=2 -DDT_X=0 -DDT_Y=0 -DA_VEC=1 -DX_VEC=1 -DMC_BYTEWISE=0"},
         {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=0 -DUNROLL=8 -DDT_A=1 -DDT_X=0 -DDT_Y=1 -DA_VEC=0 -DX_VEC=0 -DMC_BYTEWISE=1"},
@@ -157,9 +157,9 @@ static void test_case_options_compile(void **state)
         {"gemv", "-DLANES=32 -DROWS=8 -DQUANT=4 -DUNROLL=4 -DDT_A=0 -DDT_X=2 -DDT_Y=1 -DA_VEC=1 -DX_VEC=1 -DX_SMEM=1 -DSTAGE=8 "
                  "-DMC_BYTEWISE=0"},
         {"softmax", "-DGROUP=32 -DROWS=8 -DCACHE_COLS=1024 -DDT_X=1 -DDT_Y=2 -DX_VEC=0 -DY_VEC=0 -DMC_BYTEWISE=1"},
-        {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=0 -DFLASH_DV_WORDS=8 -DDT_Q=0 -DDT_K=0 "
+        {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=0 -DFLASH_DV_WORDS=8 -DFLASH_D_WORDS=8 -DFLASH_ROWS=4 -DFLASH_MAX_SPLITS=64 -DDT_Q=0 -DDT_K=0 "
                  "-DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"},
-        {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 -DFLASH_DV_WORDS=1 -DDT_Q=1 -DDT_K=2 -DDT_V=1 "
+        {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 -DFLASH_DV_WORDS=1 -DFLASH_D_WORDS=3 -DFLASH_ROWS=2 -DFLASH_MAX_SPLITS=64 -DDT_Q=1 -DDT_K=2 -DDT_V=1 "
                  "-DDT_O=2 -DMC_BYTEWISE=1"},
         {"softmax", "-DGROUP=64 -DROWS=1 -DCACHE_COLS=4096 -DDT_X=2 -DDT_Y=1 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
     };

@@ -18,15 +18,15 @@ static const gemm_tiles tiles_128 = {128, 128, 16, 8, 8}; /* large shapes: 64 FM
 
 #define MMA_TILE_M 128   /* gemm_mma.cu's BM */
 #define MMA_THREADS 256
-#define MMA_BK 32
 
-/* The tensor-core kernel's configurations: columns of C per block and pipeline stages. */
+/* The tensor-core kernel's configurations: columns of C per block, k per slab, pipeline stages. */
 typedef struct mma_tiles {
-    int bn, stages;
+    int bn, bk, stages;
 } mma_tiles;
 
-static const mma_tiles mma_128 = {128, 4};
-static const mma_tiles mma_256 = {256, 4}; /* 64 x 64 per warp: twice the mma work per shared-memory read */
+static const mma_tiles mma_128 = {128, 32, 4};
+/* 64 x 64 per warp: twice the mma work per shared-memory read; slabs of 64: half the barriers */
+static const mma_tiles mma_256 = {256, 64, 3};
 #define MMA_CC_MAJOR 8   /* mma.sync m16n8k16 with bf16 needs sm_80 */
 
 /* Per-case options: dtypes, which index walks memory fastest, and the byte-wise path. */
@@ -141,7 +141,7 @@ static const char *gemm_mma_supports(const mc_args *args)
 /* Dynamic shared memory of one block: STAGES x (BM x (BK + 8) + BK x (BN + 8)) halves. */
 static unsigned mma_shared_bytes(const mma_tiles *t)
 {
-    return (unsigned)(t->stages * (MMA_TILE_M * (MMA_BK + 8) + MMA_BK * (t->bn + 8)) * 2);
+    return (unsigned)(t->stages * (MMA_TILE_M * (t->bk + 8) + t->bk * (t->bn + 8)) * 2);
 }
 
 static mc_status gemm_mma_run(mc_kernel_ctx *kc, const mc_args *args, const mma_tiles *t, mc_err *err)
@@ -152,8 +152,8 @@ static mc_status gemm_mma_run(mc_kernel_ctx *kc, const mc_args *args, const mma_
         return MC_OK;
     const mc_tensor *bias = g->has_bias ? &g->bias : &g->c;
     char opts[MC_CUDA_OPTIONS_LEN] = "";
-    mc_cuda_options_add(opts, "-DBN=%d -DSTAGES=%d -DDT_AB=%d -DDT_C=%d -DDT_BIAS=%d -DMC_BYTEWISE=%d", t->bn,
-                        t->stages, mc_cuda_dtype_code(g->a.dtype), mc_cuda_dtype_code(g->c.dtype),
+    mc_cuda_options_add(opts, "-DBN=%d -DBK=%d -DSTAGES=%d -DDT_AB=%d -DDT_C=%d -DDT_BIAS=%d -DMC_BYTEWISE=%d", t->bn,
+                        t->bk, t->stages, mc_cuda_dtype_code(g->a.dtype), mc_cuda_dtype_code(g->c.dtype),
                         mc_cuda_dtype_code(bias->dtype), mc_cuda_needs_bytewise(&g->c) || mc_cuda_needs_bytewise(bias));
     CUfunction f;
     mc_status st = mc_cuda_function(kc->backend, "gemm_mma", opts, "gemm_mma", &f, err);
@@ -194,13 +194,13 @@ const mc_cuda_program_def mc_cuda_program_gemm_tiled_128 = {
 const mc_cuda_program_def mc_cuda_program_gemm_mma = {
     .program = "gemm_cuda_mma_f16_128x128",
     .source = "gemm_mma",
-    .options = "-DBN=128 -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+    .options = "-DBN=128 -DBK=32 -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
 };
 
 const mc_cuda_program_def mc_cuda_program_gemm_mma_256 = {
     .program = "gemm_cuda_mma_f16_128x256",
     .source = "gemm_mma",
-    .options = "-DBN=256 -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+    .options = "-DBN=256 -DBK=64 -DSTAGES=3 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
 };
 
 const mc_variant mc_variant_gemm_cuda_tiled_32x32x8 = {

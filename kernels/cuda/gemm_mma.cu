@@ -6,6 +6,7 @@
  *   DT_AB       dtype code of A and B (1 f16, 2 bf16): the mma's input type
  *   DT_C, DT_BIAS dtype codes of C and the bias (any plain float; MC_BYTEWISE for a misaligned C)
  *   BN          columns of C per block: 128 (each warp 64 x 32) or 256 (each warp 64 x 64)
+ *   BK          k per slab: 32 or 64
  *   STAGES      shared-memory stages of the k pipeline (2 to 4): STAGES - 1 slabs are in flight
  *               while the tensor cores work on the current one
  * What the host proved (gemm_cuda.c's mma supports): A is k-fast (nb[0] = 2) and B n-fast, their
@@ -13,11 +14,10 @@
  * 16-byte chunk of 8 elements lies wholly inside or outside the matrix, so cp.async copies it whole
  * or fills zeros.
  * A block of 256 threads (8 warps, 2 x 4) computes a 128 x BN block of C; each warp a 64 x BN/4
- * piece as 16 x 8 mma tiles. K advances in slabs of 32 through STAGES shared-memory stages (dynamic
- * shared memory: STAGES x (128 x 40 + 32 x (BN + 8)) halves). Rows of the staged tiles are padded
+ * piece as 16 x 8 mma tiles. K advances in slabs of BK through STAGES shared-memory stages (dynamic
+ * shared memory: STAGES x (128 x (BK + 8) + BK x (BN + 8)) halves). Rows of the staged tiles are padded
  * by 8 halves, so ldmatrix's eight row addresses hit eight bank groups. */
 #define BM 128
-#define BK 32
 #define WARPS_N 4
 #define THREADS 256
 #define WM 64 /* rows of C per warp */
@@ -47,27 +47,59 @@ __device__ __forceinline__ void copy16(void *dst, const u8 *src, bool inside)
                  "r"(inside ? 16 : 0));
 }
 
-/* Stages slab k0 of A (BM x BK: 512 chunks, two per thread) and B (BK x BN: BN / 64 per thread), then
- * commits the copies as one group. */
-__device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH], const mc_t &a, i64 a_base,
-                                          const mc_t &b, i64 b_base, i64 i0, i64 j0, i64 m, i64 n, i64 k, i64 k0,
-                                          int tid)
+/* Where this thread's 16-byte chunks of every slab come from, worked out once: its chunk t of A
+ * is row a_row + t * A_ROWS_STEP, columns a_kc.. of the slab; of B row b_row + t * B_ROWS_STEP,
+ * columns b_nc... A slab at k0 then costs an add and two compares a chunk (the 64-bit index
+ * products a chunk took before issued as many instructions as the tensor cores' own work). */
+#define A_ROWS_STEP (THREADS / (BK / 8))
+#define B_ROWS_STEP (THREADS / (BN / 8))
+struct slab_src {
+    const u8 *a;      /* chunk 0 of A at k0 = 0 */
+    i64 a_step;       /* bytes from chunk t to t + 1 (A_ROWS_STEP rows) */
+    i64 a_rows_left;  /* chunk t is inside while t * A_ROWS_STEP < a_rows_left */
+    const u8 *b;      /* chunk 0 of B at k0 = 0 */
+    i64 b_step;       /* B_ROWS_STEP rows of B */
+    i64 b_row_bytes;  /* one row of B: the step from slab to slab is BK of them */
+    bool b_col_inside;
+    int a_row, a_kc, b_row, b_nc;
+};
+
+__device__ __forceinline__ slab_src slab_src_of(const mc_t &a, i64 a_base, const mc_t &b, i64 b_base, i64 i0, i64 j0,
+                                                i64 m, i64 n, int tid)
 {
+    slab_src s;
+    s.a_row = tid / (BK / 8);
+    s.a_kc = tid % (BK / 8) * 8;
+    s.b_row = tid / (BN / 8);
+    s.b_nc = tid % (BN / 8) * 8;
+    s.a = a.base + a_base + (i0 + s.a_row) * a.nb[1] + s.a_kc * 2;
+    s.a_step = A_ROWS_STEP * a.nb[1];
+    s.a_rows_left = m - i0 - s.a_row;
+    s.b = b.base + b_base + s.b_row * b.nb[1] + (j0 + s.b_nc) * 2;
+    s.b_step = B_ROWS_STEP * b.nb[1];
+    s.b_row_bytes = b.nb[1];
+    s.b_col_inside = j0 + s.b_nc < n;
+    return s;
+}
+
+/* Stages slab k0 of A (BM x BK) and B (BK x BN) in 16-byte chunks, then commits the copies as one
+ * group. A chunk outside the matrix is filled with zeros and reads nothing (src is then any valid
+ * address: the tensor's base). */
+__device__ __forceinline__ void load_slab(u16 (*as)[A_PITCH], u16 (*bs)[B_PITCH], const slab_src &s, const mc_t &a,
+                                          const mc_t &b, i64 k, i64 k0)
+{
+    const bool a_k_inside = k0 + s.a_kc < k;
+    const u8 *a_src = s.a + k0 * 2;
 #pragma unroll
-    for (int t = 0; t < 2; t++) {
-        const int ch = tid + t * THREADS;
-        const int row = ch / (BK / 8), kc = ch % (BK / 8) * 8;
-        const bool inside = i0 + row < m && k0 + kc < k;
-        const u8 *src = inside ? a.base + a_base + (i0 + row) * a.nb[1] + (k0 + kc) * 2 : a.base;
-        copy16(&as[row][kc], src, inside);
+    for (int t = 0; t < BM * BK / 8 / THREADS; t++) {
+        const bool inside = a_k_inside && t * A_ROWS_STEP < s.a_rows_left;
+        copy16(&as[s.a_row + t * A_ROWS_STEP][s.a_kc], inside ? a_src + t * s.a_step : a.base, inside);
     }
+    const u8 *b_src = s.b + k0 * s.b_row_bytes;
 #pragma unroll
     for (int t = 0; t < BK * BN / 8 / THREADS; t++) {
-        const int ch = tid + t * THREADS;
-        const int row = ch / (BN / 8), nc = ch % (BN / 8) * 8;
-        const bool inside = k0 + row < k && j0 + nc < n;
-        const u8 *src = inside ? b.base + b_base + (k0 + row) * b.nb[1] + (j0 + nc) * 2 : b.base;
-        copy16(&bs[row][nc], src, inside);
+        const bool inside = s.b_col_inside && k0 + s.b_row + t * B_ROWS_STEP < k;
+        copy16(&bs[s.b_row + t * B_ROWS_STEP][s.b_nc], inside ? b_src + t * s.b_step : b.base, inside);
     }
     asm volatile("cp.async.commit_group;\n" ::);
 }
@@ -145,10 +177,11 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
     /* Slab s's copies are group s (an empty group past the last slab keeps the count): before
      * slab s is used, at most STAGES - 2 younger groups may still be in flight. */
     const i64 slabs = (k + BK - 1) / BK;
+    const slab_src src = slab_src_of(a, a_base, b, b_base, i0, j0, m, n, tid);
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
         if (s < slabs)
-            load_slab(stage_a(smem, s), stage_b(smem, s), a, a_base, b, b_base, i0, j0, m, n, k, s * BK, tid);
+            load_slab(stage_a(smem, s), stage_b(smem, s), src, a, b, k, s * BK);
         else
             asm volatile("cp.async.commit_group;\n" ::);
     }
@@ -157,7 +190,7 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
         __syncthreads(); /* slab s is in every thread's view; stage (s - 1) is free for reuse */
         const i64 next = s + STAGES - 1;
         if (next < slabs)
-            load_slab(stage_a(smem, next), stage_b(smem, next), a, a_base, b, b_base, i0, j0, m, n, k, next * BK, tid);
+            load_slab(stage_a(smem, next), stage_b(smem, next), src, a, b, k, next * BK);
         else
             asm volatile("cp.async.commit_group;\n" ::);
         u16(*as)[A_PITCH] = stage_a(smem, s);

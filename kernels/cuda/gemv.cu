@@ -37,6 +37,25 @@ __device__ __forceinline__ float4 x_load4(const u8 *x, i64 x_off, i64 x_nb0, i64
 #endif
 }
 
+/* The block's f32 copy of x (X_SMEM), x_smem[0 .. k): each thread loads X_FILL_BATCH elements before
+ * it stores them (a store to shared memory through a plain pointer may alias the next load: one
+ * memory latency per element otherwise). */
+#define X_FILL_BATCH 4
+__device__ __forceinline__ void x_fill(float *x_smem, const mc_t &x, i64 k, int tid, int threads)
+{
+    for (i64 p0 = tid; p0 < k; p0 += (i64)threads * X_FILL_BATCH) {
+        float v[X_FILL_BATCH];
+#pragma unroll
+        for (int u = 0; u < X_FILL_BATCH; u++)
+            if (p0 + (i64)u * threads < k)
+                v[u] = mc_load(x.base, x.off + (p0 + (i64)u * threads) * x.nb[0], DT_X);
+#pragma unroll
+        for (int u = 0; u < X_FILL_BATCH; u++)
+            if (p0 + (i64)u * threads < k)
+                x_smem[p0 + (i64)u * threads] = v[u];
+    }
+}
+
 #if QUANT
 /* Two bytes of a quantised row: one 16-bit load where the host proved every block 2-byte aligned
  * (A_VEC: row offsets and the block stride even), else byte by byte. */
@@ -176,8 +195,7 @@ extern "C" __global__ void __launch_bounds__(GROUP) gemv(mc_t a, mc_t x, mc_t y)
     const i64 m = a.ne[1], k = a.ne[0];
 #if X_SMEM
     extern __shared__ __align__(16) float x_smem[];
-    for (i64 p = lid; p < k; p += GROUP)
-        x_smem[p] = mc_load(x.base, x.off + p * x.nb[0], DT_X);
+    x_fill(x_smem, x, k, lid, GROUP);
     __syncthreads();
 #endif
     /* blocks stride over the row groups (the host may launch fewer blocks than groups) */
@@ -205,53 +223,116 @@ extern "C" __global__ void __launch_bounds__(GROUP) gemv(mc_t a, mc_t x, mc_t y)
 
 #if QUANT && STAGE
 /* The staged quantised GEMV (STAGE: bytes a lane loads at once, 8 or 4; the host proved that every
- * row starts and ends on a STAGE-byte boundary and that the blocks are packed). Each warp takes a
- * row at a time: it copies CHUNK blocks of the row into its own shared-memory buffer with
- * coalesced STAGE-byte loads (a 34- or 18-byte block is only 2-byte aligned, so lanes reading it
- * in place issue 2-byte loads that each touch parts of two sectors), then decodes the groups from
- * there as row_dot does, in the same order per lane. x is in shared memory (X_SMEM). */
+ * row starts and ends on a STAGE-byte boundary and that the blocks are packed). A warp copies rows
+ * into its own shared-memory buffer with coalesced STAGE-byte loads (a 34- or 18-byte block is
+ * only 2-byte aligned, so lanes reading it in place issue 2-byte loads that each touch parts of two
+ * sectors), then decodes the groups from there as row_dot does, in the same order per lane. Rows of
+ * at most CHUNK blocks go CHUNK / blocks at a time (the LM head's 28-block rows four at once: more
+ * bytes in flight a warp); longer rows go CHUNK blocks at a time. x is in shared memory (X_SMEM). */
 #define STAGE_WARPS 8
-#define CHUNK 56 /* blocks a copy: 1904 bytes of q8_0, 1008 of q4_0, multiples of 8 */
-
-__device__ __forceinline__ void stage_copy(u8 *dst, const u8 *src, int bytes, int lane)
-{
+#define CHUNK 112 /* blocks a buffer holds: 3808 bytes of q8_0, 2016 of q4_0, multiples of 8 */
+#define STAGE_WORDS (CHUNK * Q_BYTES / STAGE)
+#define WORDS_PER_LANE ((STAGE_WORDS + 31) / 32)
 #if STAGE == 8
-    for (int w = lane; w < bytes / 8; w += 32)
-        ((uint2 *)dst)[w] = ((const uint2 *)src)[w];
+typedef uint2 stage_word;
 #else
-    for (int w = lane; w < bytes / 4; w += 32)
-        ((u32 *)dst)[w] = ((const u32 *)src)[w];
+typedef u32 stage_word;
 #endif
+
+/* A lane's share of a copy of `pieces` runs of `words` words (run p from src + p * pitch, one after
+ * another into the buffer): word lane + 32 t is in r[t]. stage_load issues every load of a lane
+ * before stage_store's first store (a store to shared memory through a plain pointer may alias the
+ * next load, so a copy loop that stores as it goes waits out one memory latency per word); a
+ * pass's loads can then be issued before the previous pass is decoded. Run and word come from a
+ * running count, not a division per word. */
+__device__ __forceinline__ void stage_load(stage_word r[WORDS_PER_LANE], const u8 *src, i64 pitch, int pieces,
+                                           int words, int lane)
+{
+    int p = lane / words, in_run = lane - p * words;
+#pragma unroll
+    for (int t = 0; t < WORDS_PER_LANE; t++) {
+        if (p < pieces)
+            r[t] = *(const stage_word *)(src + p * pitch + (i64)in_run * STAGE);
+        in_run += 32;
+        while (in_run >= words) {
+            in_run -= words;
+            p++;
+        }
+    }
 }
 
-extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS) gemv_staged(mc_t a, mc_t x, mc_t y)
+__device__ __forceinline__ void stage_store(u8 *dst, const stage_word r[WORDS_PER_LANE], int total, int lane)
+{
+#pragma unroll
+    for (int t = 0; t < WORDS_PER_LANE; t++) {
+        const int w = lane + 32 * t;
+        if (w < total)
+            ((stage_word *)dst)[w] = r[t];
+    }
+}
+
+/* acc plus this lane's groups of nb staged blocks at buf, whose first is block b0 of its row. */
+__device__ __forceinline__ float staged_dot(const u8 *buf, int nb, i64 b0, const mc_t &x, float acc, int lane)
+{
+    for (int g = lane; g < nb * Q_GROUPS; g += 32) {
+        const u8 *q = buf + (g / Q_GROUPS) * Q_BYTES;
+        acc = fmaf(q_scale(q), group_dot(q, g % Q_GROUPS, x.base, x.off, x.nb[0], (b0 + g / Q_GROUPS) * 32), acc);
+    }
+    return acc;
+}
+
+__device__ __forceinline__ void staged_store(const mc_t &y, i64 row, float acc, int lane)
+{
+    for (int w = 16; w > 0; w >>= 1)
+        acc += __shfl_xor_sync(0xFFFFFFFFu, acc, w);
+    if (lane == 0)
+        mc_store(y.base, y.off + row * y.nb[0], DT_Y, acc);
+}
+
+extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS, 4) gemv_staged(mc_t a, mc_t x, mc_t y)
 {
     __shared__ __align__(16) u8 stage[STAGE_WARPS][CHUNK * Q_BYTES];
     extern __shared__ __align__(16) float x_smem[];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const i64 m = a.ne[1], k = a.ne[0], blocks = k / 32;
-    for (i64 p = threadIdx.x; p < k; p += 32 * STAGE_WARPS)
-        x_smem[p] = mc_load(x.base, x.off + p * x.nb[0], DT_X);
-    __syncthreads();
     u8 *buf = stage[warp];
-    for (i64 row = (i64)blockIdx.x * STAGE_WARPS + warp; row < m; row += (i64)gridDim.x * STAGE_WARPS) {
-        const u8 *src = a.base + a.off + row * a.nb[1];
+    const int per_pass = blocks <= CHUNK ? (int)(CHUNK / blocks) : 1; /* rows a pass */
+    const int row_words = (int)(blocks * Q_BYTES / STAGE);
+    const i64 step = (i64)gridDim.x * STAGE_WARPS * per_pass;
+    stage_word next[WORDS_PER_LANE];
+    const i64 first = ((i64)blockIdx.x * STAGE_WARPS + warp) * per_pass;
+    /* the first pass's rows are on their way while x is copied */
+    if (blocks <= CHUNK && first < m)
+        stage_load(next, a.base + a.off + first * a.nb[1], a.nb[1], m - first < per_pass ? (int)(m - first) : per_pass,
+                   row_words, lane);
+    x_fill(x_smem, x, k, threadIdx.x, 32 * STAGE_WARPS);
+    __syncthreads();
+    for (i64 r0 = first; r0 < m; r0 += step) {
+        const u8 *src = a.base + a.off + r0 * a.nb[1];
+        if (blocks <= CHUNK) {
+            /* this pass's rows are in next: store them, load the next pass's, then decode these */
+            const int rows = m - r0 < per_pass ? (int)(m - r0) : per_pass;
+            __syncwarp(); /* every lane is done with the last pass */
+            stage_store(buf, next, rows * row_words, lane);
+            __syncwarp();
+            const i64 r1 = r0 + step;
+            if (r1 < m)
+                stage_load(next, a.base + a.off + r1 * a.nb[1], a.nb[1], m - r1 < per_pass ? (int)(m - r1) : per_pass,
+                           row_words, lane);
+            for (int rr = 0; rr < rows; rr++)
+                staged_store(y, r0 + rr, staged_dot(buf + rr * blocks * Q_BYTES, (int)blocks, 0, x, 0.0f, lane), lane);
+            continue;
+        }
         float acc = 0.0f;
         for (i64 b0 = 0; b0 < blocks; b0 += CHUNK) {
             const int nb = blocks - b0 < CHUNK ? (int)(blocks - b0) : CHUNK;
-            __syncwarp(); /* every lane is done with the last chunk */
-            stage_copy(buf, src + b0 * Q_BYTES, nb * Q_BYTES, lane);
             __syncwarp();
-            for (int g = lane; g < nb * Q_GROUPS; g += 32) {
-                const u8 *q = buf + (g / Q_GROUPS) * Q_BYTES;
-                acc = fmaf(q_scale(q), group_dot(q, g % Q_GROUPS, x.base, x.off, x.nb[0], (b0 + g / Q_GROUPS) * 32),
-                           acc);
-            }
+            stage_load(next, src + b0 * Q_BYTES, 0, 1, nb * Q_BYTES / STAGE, lane);
+            stage_store(buf, next, nb * Q_BYTES / STAGE, lane);
+            __syncwarp();
+            acc = staged_dot(buf, nb, b0, x, acc, lane);
         }
-        for (int w = 16; w > 0; w >>= 1)
-            acc += __shfl_xor_sync(0xFFFFFFFFu, acc, w);
-        if (lane == 0)
-            mc_store(y.base, y.off + row * y.nb[0], DT_Y, acc);
+        staged_store(y, r0, acc, lane);
     }
 }
 #endif

@@ -16,7 +16,9 @@
 #define GEMV_X_SMEM_MAX 11264   /* x of up to this many elements is copied to shared memory (44 KiB of f32) */
 #define GEMV_BLOCKS_PER_SM 32   /* blocks launched per SM at most; each strides over the rest of the rows */
 #define GEMV_STAGE_WARPS 8      /* gemv.cu's STAGE_WARPS: rows (one a warp) a block of the staged kernel */
-#define GEMV_STAGE_CHUNK 56     /* gemv.cu's CHUNK: blocks each warp's shared-memory buffer holds */
+#define GEMV_STAGE_CHUNK 112    /* gemv.cu's CHUNK: blocks each warp's shared-memory buffer holds */
+#define GEMV_STAGE_BLOCKS_PER_SM 4 /* staged kernel: its launch bound; every block resident at once, each */
+                                   /* warp loading its next pass while it decodes the current one */
 
 /* Threads per row. Bandwidth needs many loads in flight, so few rows get more lanes each until the
  * device is full (SMs x GEMV_THREADS_PER_SM threads), as long as each lane still has a vector step
@@ -130,7 +132,8 @@ static mc_status gemv_launch(mc_kernel_ctx *kc, const mc_gemv_args *g, int quant
     mc_cuda_tensor a = mc_cuda_tensor_of(&g->a), x = mc_cuda_tensor_of(&g->x), y = mc_cuda_tensor_of(&g->y);
     void *params[] = {&a, &x, &y};
     unsigned blocks = mc_cuda_blocks(m, rows);
-    const unsigned most = (unsigned)mc_cuda_device(kc->backend)->sms * GEMV_BLOCKS_PER_SM;
+    const unsigned most =
+        (unsigned)mc_cuda_device(kc->backend)->sms * (staged ? GEMV_STAGE_BLOCKS_PER_SM : GEMV_BLOCKS_PER_SM);
     if (blocks > most)
         blocks = most;
     const unsigned grid[3] = {blocks, 1, 1}, block[3] = {GEMV_GROUP, 1, 1};

@@ -11,18 +11,31 @@
 #define SDPA_GROUP 128                              /* row kernels */
 #define SDPA_MAX_KV 4096                            /* fused: 16 KiB of scores in shared memory */
 #define SDPA_MAX_D 256                              /* fused and flash: the query row in shared memory */
-                                                    /* (flash: with 32 keys, 34 KiB at d = 256) */
-#define SDPA_FLASH_WARPS 4                          /* flash: queries per block */
-#define SDPA_FLASH_WARPS_PER_SM 128                 /* flash: warps (row x key chunk) wanted per SM */
-#define SDPA_FLASH_MIN_CHUNK 128                    /* flash: fewest keys a chunk holds */
+                                                    /* (flash: 16 query rows and 32 keys, 48 KiB at d = 256) */
+#define SDPA_FLASH_WARPS 4                          /* flash: warps per block */
+#define SDPA_FLASH_ROWS 4                           /* flash: query rows per warp (of heads sharing a kv head) */
+#define SDPA_FLASH_WARPS_PER_SM 64                  /* flash: warps (rows x key chunk) wanted per SM */
+#define SDPA_FLASH_MIN_CHUNK 64                     /* flash: fewest keys a chunk holds */
 #define SDPA_FLASH_MAX_SPLITS 64                    /* flash: most chunks per query row */
 #define SDPA_MAX_SCORE_BYTES (256ull * 1024 * 1024) /* three-stage: largest score buffer it allocates */
+
+/* Floats of the flash kernel's shared memory: the block's query rows and a group of 32 keys, and
+ * with with_v the group's values. */
+static int64_t flash_smem_floats(const mc_sdpa_args *s, bool with_v)
+{
+    return SDPA_FLASH_WARPS * SDPA_FLASH_ROWS * s->q.ne[0] + 32 * (s->q.ne[0] + 1) + (with_v ? 32 * s->o.ne[0] : 0);
+}
 
 /* The flash kernel stages values beside keys when both fit the 48 KiB a block gets by default. */
 static bool flash_v_smem(const mc_sdpa_args *s)
 {
-    return (SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1) + 32 * s->o.ne[0]) * (int64_t)sizeof(float) <=
-           48 * 1024;
+    return flash_smem_floats(s, true) * (int64_t)sizeof(float) <= 48 * 1024;
+}
+
+/* Elements of a row each of a warp's 32 lanes holds: ceil(n / 32), at least 1. */
+static int flash_words(int64_t n)
+{
+    return n > 32 ? (int)((n + 31) / 32) : 1;
 }
 
 static void sdpa_options(char *opts, const mc_sdpa_args *s)
@@ -31,7 +44,8 @@ static void sdpa_options(char *opts, const mc_sdpa_args *s)
                           mc_cuda_needs_bytewise(&s->v) || mc_cuda_needs_bytewise(&s->o);
     mc_cuda_options_add(opts, "-DTILE=%d -DGROUP=%d -DMAX_KV=%d -DMAX_D=%d -DFLASH_WARPS=%d -DFLASH_V_SMEM=%d",
                         SDPA_TILE, SDPA_GROUP, SDPA_MAX_KV, SDPA_MAX_D, SDPA_FLASH_WARPS, flash_v_smem(s));
-    mc_cuda_options_add(opts, "-DFLASH_DV_WORDS=%d", (int)((s->o.ne[0] + 31) / 32 > 0 ? (s->o.ne[0] + 31) / 32 : 1));
+    mc_cuda_options_add(opts, "-DFLASH_DV_WORDS=%d -DFLASH_D_WORDS=%d -DFLASH_ROWS=%d -DFLASH_MAX_SPLITS=%d",
+                        flash_words(s->o.ne[0]), flash_words(s->q.ne[0]), SDPA_FLASH_ROWS, SDPA_FLASH_MAX_SPLITS);
     mc_cuda_options_add(opts, "-DDT_Q=%d -DDT_K=%d -DDT_V=%d -DDT_O=%d -DMC_BYTEWISE=%d", mc_cuda_dtype_code(s->q.dtype),
                         mc_cuda_dtype_code(s->k.dtype), mc_cuda_dtype_code(s->v.dtype), mc_cuda_dtype_code(s->o.dtype),
                         bytewise);
@@ -123,12 +137,20 @@ static mc_status sdpa_fused_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     return sdpa_one_kernel(kc, s, "sdpa_fused", grid, block, err);
 }
 
-/* Key chunks per query row for the flash kernel: enough warps to fill the device (each chunk of
- * each row is one warp), no chunk under SDPA_FLASH_MIN_CHUNK keys, at most SDPA_FLASH_MAX_SPLITS. */
+/* Blocks of the flash kernel per key chunk: (rows of a kv head, rounded up to whole blocks) x kv heads x batch. */
+static int64_t flash_blocks_per_chunk(const mc_sdpa_args *s)
+{
+    const int64_t rows = s->q.ne[2] / s->k.ne[2] * s->q.ne[1];
+    return (rows + SDPA_FLASH_WARPS * SDPA_FLASH_ROWS - 1) / (SDPA_FLASH_WARPS * SDPA_FLASH_ROWS) * s->k.ne[2] * s->q.ne[3];
+}
+
+/* Key chunks per query row for the flash kernel: enough warps to fill the device, no chunk under
+ * SDPA_FLASH_MIN_CHUNK keys, at most SDPA_FLASH_MAX_SPLITS. */
 static int64_t flash_splits(mc_backend_ctx *ctx, const mc_sdpa_args *s)
 {
     const int64_t want = (int64_t)mc_cuda_device(ctx)->sms * SDPA_FLASH_WARPS_PER_SM;
-    int64_t splits = (want + sdpa_rows(s) - 1) / sdpa_rows(s);
+    const int64_t warps = flash_blocks_per_chunk(s) * SDPA_FLASH_WARPS;
+    int64_t splits = (want + warps - 1) / warps;
     const int64_t by_keys = (s->k.ne[1] + SDPA_FLASH_MIN_CHUNK - 1) / SDPA_FLASH_MIN_CHUNK;
     if (splits > by_keys)
         splits = by_keys;
@@ -164,12 +186,13 @@ static mc_status sdpa_flash_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     int causal = s->causal;
     long long q_offset = s->q_offset;
     void *p1[] = {&q, &k, &v, &part, &scale, &causal, &q_offset, &chunk};
-    const unsigned g1[3] = {mc_cuda_blocks(s->q.ne[1], SDPA_FLASH_WARPS), (unsigned)(s->q.ne[2] * s->q.ne[3]),
-                            (unsigned)splits};
+    const unsigned g1[3] = {mc_cuda_blocks(s->q.ne[2] / s->k.ne[2] * s->q.ne[1], SDPA_FLASH_WARPS * SDPA_FLASH_ROWS),
+                            (unsigned)(s->k.ne[2] * s->q.ne[3]), (unsigned)splits};
     const unsigned block[3] = {32 * SDPA_FLASH_WARPS, 1, 1};
-    const int64_t floats = SDPA_FLASH_WARPS * s->q.ne[0] + 32 * (s->q.ne[0] + 1) + (flash_v_smem(s) ? 32 * s->o.ne[0] : 0);
-    const unsigned shared = (unsigned)(floats * (int64_t)sizeof(float));
-    st = mc_cuda_launch(kc->backend, f_flash, g1, block, shared, p1, err);
+    const unsigned shared = (unsigned)(flash_smem_floats(s, flash_v_smem(s)) * (int64_t)sizeof(float));
+    st = mc_cuda_function_allow_shared(kc->backend, f_flash, shared, err);
+    if (!st)
+        st = mc_cuda_launch(kc->backend, f_flash, g1, block, shared, p1, err);
     void *p2[] = {&part, &o, &splits};
     const unsigned g2[3] = {mc_cuda_blocks(sdpa_rows(s), SDPA_FLASH_WARPS), 1, 1};
     if (!st)
@@ -229,7 +252,7 @@ static const char *sdpa_flash_supports(const mc_args *args)
 
 #define SDPA_CANONICAL                                                                     \
     "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 " \
-    "-DFLASH_DV_WORDS=2 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"
+    "-DFLASH_DV_WORDS=2 -DFLASH_D_WORDS=2 -DFLASH_ROWS=4 -DFLASH_MAX_SPLITS=64 -DDT_Q=0 -DDT_K=0 -DDT_V=0 -DDT_O=0 -DMC_BYTEWISE=0"
 
 /* All three variants build the same program (sdpa.cu holds every kernel), so they share its hash. */
 const mc_cuda_program_def mc_cuda_program_sdpa_three_stage = {

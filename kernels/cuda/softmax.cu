@@ -14,6 +14,8 @@
  * normalised row out. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
  * Reductions run in a fixed order: results are bitwise reproducible. */
 
+#define LOADS_IN_FLIGHT 4
+
 __device__ __forceinline__ float x_at(const u8 *x, i64 row, i64 nb0, float scale, i64 j)
 {
     return scale * mc_load(x, row + j * nb0, DT_X);
@@ -45,13 +47,25 @@ softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
     /* pass 1: max of the visible, scaled row */
     float mx = -MC_INF;
 #if X_VEC
+    /* LOADS_IN_FLIGHT blocks of 4 a thread, all loaded before the first is stored: a store to the
+     * cache through a plain pointer may alias the next load, so storing as it went waited out one
+     * memory latency per block */
     const i64 v4 = visible / 4 * 4;
-    for (i64 j = 4 * (i64)lid; j < v4; j += 4 * GROUP) {
-        float4 v = mc_load4(x.base, xr + j * ELEM_BYTES(DT_X), DT_X);
-        v = make_float4(scale * v.x, scale * v.y, scale * v.z, scale * v.w);
-        if (cached)
-            *(float4 *)(cache + j) = v;
-        mx = fmaxf(mx, fmaxf(fmaxf(v.x, v.y), fmaxf(v.z, v.w)));
+    for (i64 j = 4 * (i64)lid; j < v4; j += 4 * GROUP * LOADS_IN_FLIGHT) {
+        float4 v[LOADS_IN_FLIGHT];
+#pragma unroll
+        for (int u = 0; u < LOADS_IN_FLIGHT; u++)
+            if (j + 4 * GROUP * u < v4)
+                v[u] = mc_load4(x.base, xr + (j + 4 * GROUP * u) * ELEM_BYTES(DT_X), DT_X);
+#pragma unroll
+        for (int u = 0; u < LOADS_IN_FLIGHT; u++) {
+            if (j + 4 * GROUP * u >= v4)
+                break;
+            const float4 e = make_float4(scale * v[u].x, scale * v[u].y, scale * v[u].z, scale * v[u].w);
+            if (cached)
+                *(float4 *)(cache + j + 4 * GROUP * u) = e;
+            mx = fmaxf(mx, fmaxf(fmaxf(e.x, e.y), fmaxf(e.z, e.w)));
+        }
     }
     j0 = v4;
 #endif
