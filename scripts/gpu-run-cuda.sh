@@ -13,6 +13,7 @@
 #   scripts/gpu-run-cuda.sh gate OUT     there: the broken-gate build must fail its run with coverage (exit 1)
 #   scripts/gpu-run-cuda.sh perf OUT     there: copy bandwidth and the perf subset below (MC_PERF_BUDGET:
 #                                        seconds per case, default 1)
+#   MC_OP=gemv (quick, perf)             only that op's cases: a short re-check of one op's kernels
 #   scripts/gpu-run-cuda.sh profile OUT  there: Nsight Compute's time, throughput and occupancy of each kernel
 #                                        launch of the perf subset's cases (one run each, not the perf tier)
 # The GPU machine has no Lua, SQLite, OpenBLAS or cmocka: the pack holds them (this machine's Debian
@@ -85,7 +86,8 @@ quick() {
     # cases/dispatch.lua (pulled in by every tier) forces gemm_cuda_dispatch to each of its kernels
     "$mc" run --cases "$root/cases/quick.lua" --backend cuda \
         --cases-dir "$root/cases" --db "$out/cuda-quick.db" \
-        --junit "$out/cuda-quick-junit.xml" --jobs "$(nproc)" --mem-limit 0 --quiet >"$out/quick.log" 2>&1 || rc=$?
+        --junit "$out/cuda-quick-junit.xml" --jobs "$(nproc)" --mem-limit 0 --quiet ${MC_OP:+--op "$MC_OP"} \
+        >"$out/quick.log" 2>&1 || rc=$?
     grep -v '^  repro' "$out/quick.log" | tail -40
     echo "quick tier exit status: $rc"
 }
@@ -132,7 +134,7 @@ perf() {
     perf_cases >"$stage/gpu_perf.lua"
     echo "== perf subset (the percentages of bandwidth-bound rows are of the device's copy bandwidth)"
     "$mc" run --cases "$stage/gpu_perf.lua" --cases-dir "$root/cases" --backend cuda --perf --jobs 1 --mem-limit 0 \
-        --budget "${MC_PERF_BUDGET:-1}" --db "$out/cuda-perf.db" --quiet >"$out/perf.log" 2>&1 || rc=$?
+        --budget "${MC_PERF_BUDGET:-1}" --db "$out/cuda-perf.db" --quiet ${MC_OP:+--op "$MC_OP"} >"$out/perf.log" 2>&1 || rc=$?
     grep -v '^  repro' "$out/perf.log" | tail -80
     echo "perf exit status: $rc"
     echo "== device copy bandwidth (after)"
@@ -179,7 +181,7 @@ all)
     perf "$2"
     ;;
 *)
-    sed -n '7,21p' "$0"
+    sed -n '7,22p' "$0"
     exit 2
     ;;
 esac
