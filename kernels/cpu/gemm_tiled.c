@@ -473,7 +473,9 @@ static int64_t thread_rows_max(const tiled_job *j)
  * outermost) rather than once per column panel: with several panels (2048^3 has two of 1024
  * columns, 512x4096x14336 four) A was packed again for each. Only in the A-outer order, where an
  * A sliver is read from wherever it lies once per sweep of the B panel (so the thread's A block
- * need not fit L2), and while the packed rows stay modest. */
+ * need not fit L2), and while the packed rows stay modest. Measured (Xeon VM, 2 threads, 2026-12-05,
+ * the two orders alternating call by call in one process, flops per CPU second, load ~2):
+ * 2048^3 356 -> 361 GFLOP/s, 512x4096x14336 315 -> 324. */
 static int a_block_resident(const tiled_job *j)
 {
     return j->a_outer && j->n > j->nc && thread_rows_max(j) * j->kc * (int64_t)sizeof(float) <= A_RESIDENT_MAX_BYTES;
