@@ -271,7 +271,7 @@ static const gemm_case tiled_cases[] = {
      * (an f16 C rounded after the last k block of every panel) ... */
     {61, 150, 97, 1, F16, F16, F16, CONTIG, TRANS, CONTIG, 2, 1.0f, 0.5f, 1, 3, SMALL_TILES},
     /* ... and, with the thread's packed rows past 4 MiB (1100 x 1024 floats), panels outermost */
-    {1100, 70, 1030, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.5f, 1, 1, {48, 32, 1024, 0}},
+    {1100, 40, 1030, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.5f, 1, 1, {48, 32, 1024, 0}},
 };
 
 static void run_tiled_case(const mc_gemm_kernel *kern, const gemm_case *gc)
