@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,11 @@ static const gemm_case tiled_cases[] = {
     /* a packed B panel of 4.5 MB, past half of any L2 up to 8 MiB: the B-sliver-outer tile order
      * (the smaller panels above take the A-sliver-outer one) */
     {30, 1100, 1024, 1, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.5f, 1, 2, {24, 2048, 1024, 0}},
+    /* several column panels: k blocks outermost, each thread's rows of A packed once per k block
+     * (an f16 C rounded after the last k block of every panel) ... */
+    {61, 150, 97, 1, F16, F16, F16, CONTIG, TRANS, CONTIG, 2, 1.0f, 0.5f, 1, 3, SMALL_TILES},
+    /* ... and, with the thread's packed rows past 4 MiB (1100 x 1024 floats), panels outermost */
+    {1100, 40, 1030, 1, F32, F32, F32, CONTIG, CONTIG, CONTIG, 0, 1.0f, 0.5f, 1, 1, {48, 32, 1024, 0}},
 };
 
 static void run_tiled_case(const mc_gemm_kernel *kern, const gemm_case *gc)
@@ -311,6 +317,70 @@ static void test_tiled_avx512_matches_triple_loop(void **state)
     const char *why = NULL;
     const mc_gemm_kernel *kern = mc_gemm_kernel_avx512_12x32(&why);
     run_all_tiled_cases(kern, why);
+}
+
+/* ---- how often the driver packs A ---- */
+
+static _Atomic long a_floats_packed, a_rows_least = 1L << 40, a_rows_most;
+
+static void pack_a_counted(const mc_gemm_mat *src, int64_t r0, int64_t rows, int64_t c0, int64_t depth, int w,
+                           float *out)
+{
+    atomic_fetch_add(&a_floats_packed, (long)(rows * depth));
+    long seen = atomic_load(&a_rows_least);
+    while (rows < seen && !atomic_compare_exchange_weak(&a_rows_least, &seen, (long)rows))
+        ;
+    seen = atomic_load(&a_rows_most);
+    while (rows > seen && !atomic_compare_exchange_weak(&a_rows_most, &seen, (long)rows))
+        ;
+    mc_gemm_pack_generic(src, r0, rows, c0, depth, w, out);
+}
+
+/* With several column panels, each thread packs its rows of A once per k block, not once per panel
+ * (2048^3 has two panels of 1024 columns, 512x4096x14336 four): m x k elements in all. Before, A
+ * was packed again for every panel (here 150 columns in panels of 32: five times). */
+static void test_tiled_packs_a_once_across_panels(void **state)
+{
+    const mc_gemm_kernel *portable = mc_gemm_kernel_portable();
+    const mc_gemm_kernel counted = {.name = portable->name, .mr = portable->mr, .nr = portable->nr,
+                                    .ukr = portable->ukr, .pack = portable->pack, .pack_a = pack_a_counted};
+    const gemm_case cases[] = {
+        {61, 150, 97, 1, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.0f, 0, 1, SMALL_TILES},
+        {130, 150, 97, 1, F32, F16, F32, TRANS, CONTIG, CONTIG, 0, 1.0f, 0.5f, 1, 2, SMALL_TILES},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gemm_problem p;
+        mc_err err = {0};
+        problem_make(&p, &cases[i]);
+        atomic_store(&a_floats_packed, 0);
+        assert_int_equal(mc_gemm_tiled_run(&counted, &cases[i].tiles, cases[i].threads, &p.args.u.gemm, &err), MC_OK);
+        assert_int_equal(atomic_load(&a_floats_packed), (long)(cases[i].m * cases[i].k));
+        check_problem(&cases[i], &p, "counted portable");
+        problem_free(&p);
+    }
+}
+
+/* Threads get their rows in the kernel's row_step, not in whole MR slivers: a kernel whose edge
+ * tiles cost in proportion to their rows then gives each thread the same work (2048 rows in 12-row
+ * slivers went 85 and 86 to two threads). 28 rows, MR 4, steps of 2, two threads: 14 rows each,
+ * where whole slivers gave 16 and 12. */
+static void test_tiled_rows_split_in_row_steps(void **state)
+{
+    const mc_gemm_kernel *portable = mc_gemm_kernel_portable();
+    const mc_gemm_kernel stepped = {.name = portable->name, .mr = portable->mr, .nr = portable->nr, .row_step = 2,
+                                    .ukr = portable->ukr, .pack = portable->pack, .pack_a = pack_a_counted};
+    /* one row block per thread (tile_m past its rows): each call packs a thread's rows */
+    const gemm_case gc = {28, 40, 33, 1, F32, F32, F32, CONTIG, TRANS, CONTIG, 0, 1.0f, 0.0f, 1, 2, {64, 64, 64, 0}};
+    gemm_problem p;
+    mc_err err = {0};
+    problem_make(&p, &gc);
+    atomic_store(&a_rows_least, 1L << 40);
+    atomic_store(&a_rows_most, 0);
+    assert_int_equal(mc_gemm_tiled_run(&stepped, &gc.tiles, gc.threads, &p.args.u.gemm, &err), MC_OK);
+    assert_int_equal(atomic_load(&a_rows_least), 14);
+    assert_int_equal(atomic_load(&a_rows_most), 14);
+    check_problem(&gc, &p, "portable in row steps of 2");
+    problem_free(&p);
 }
 
 /* The same kernel gives bitwise the same C on 1, 2, 3 and 4 threads (each tile has one owner and a
@@ -857,6 +927,8 @@ int main(void)
         cmocka_unit_test(test_tiled_avx512_matches_triple_loop),
         cmocka_unit_test(test_tiled_threads_bitwise_equal),
         cmocka_unit_test(test_tiled_column_split_runs_ahead_safely),
+        cmocka_unit_test(test_tiled_packs_a_once_across_panels),
+        cmocka_unit_test(test_tiled_rows_split_in_row_steps),
         cmocka_unit_test(test_gemv_and_small_n_match_triple_loop),
         cmocka_unit_test(test_tiled_variants_run_through_registry_path),
         cmocka_unit_test(test_bf16_matrix_kernels_match_triple_loop),

@@ -70,6 +70,9 @@ void mc_gemm_store_tile(const float *acc, int ld, const mc_gemm_tile_c *t);
 typedef struct mc_gemm_kernel {
     const char *name;    /* the variant's registered name */
     int mr, nr;          /* tile shape */
+    int row_step;        /* an edge tile of r rows costs as much as ceil(r / row_step) * row_step rows:
+                            the driver splits rows between threads in these steps; 0: mr (the
+                            kernel computes every tile in full) */
     mc_gemm_ukr_fn ukr;
     mc_gemm_pack_fn pack;
     mc_gemm_pack_fn pack_a; /* A's own packing when it differs from B's (AMX tiles); NULL: pack */

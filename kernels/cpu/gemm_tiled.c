@@ -11,7 +11,9 @@
  *  3. ic: blocks of tile_m rows of the thread's own rows; each thread packs its A block privately.
  *  4. jr: the NR slivers of the thread's own columns (when threads split the columns, tn > 1).
  *  5. ir: MR slivers of the A block; the microkernel computes one MR x NR tile.
- *  Loops 4 and 5 swap when the B the thread reads per block fits in half of L2 (a_sliver_outer). 
+ *  Loops 4 and 5 swap when the B the thread reads per block fits in half of L2 (a_sliver_outer).
+ *  Then, when there are several column panels, loops 1 and 2 swap too and loop 3 is one block of
+ *  all the thread's rows (a_block_resident): A is packed once per k block, not once per panel.
  * Threads form a tm x tn grid chosen per shape (rows split when there are enough, else columns).
  * The first k block stores alpha*AB + beta*C + bias (C unread when beta == 0); later ones add
  * alpha*AB. Accumulation is f32. An f16/bf16 C goes through an f32 scratch and is rounded once,
@@ -119,6 +121,8 @@ typedef struct tiled_job {
     int a_outer;        /* tile order: 1 when the B the thread reads per block fits in half of L2 (each
                            A sliver then stays in L1 while B slivers stream from L2), 0: each B sliver
                            stays in L1 while the A block streams from L2 */
+    int a_resident;     /* k blocks outermost: each thread packs all its rows of A once per k block and
+                           uses them for every column panel (see a_block_resident) */
     const float *bias;  /* n f32 values, or NULL */
     float *bpack;       /* packed B slivers, each kc x NR (see sliver_slot); two panels when tm > 1 */
     size_t b_panel_floats; /* one panel's share of bpack */
@@ -271,8 +275,53 @@ static void finish_region(const tiled_job *j, const batch_views *v, int64_t i0, 
         }
 }
 
+/* One (column panel, k block) of B: pack the thread's part of it, then compute the thread's rows
+ * [ic, ic + mcb), already packed in apack, against it. */
+static void run_panel_block(const tiled_job *j, thread_share *t, const batch_views *v, const float *apack,
+                            int64_t ic, int64_t mcb, int64_t jc, int64_t pc, int64_t kcb)
+{
+    const int nr = j->kern->nr;
+    int64_t ncb = min64(j->nc, j->n - jc), js0, js1;
+    share_range((ncb + nr - 1) / nr, j->tn, t->tj, &js0, &js1);
+    pack_b_panel(j, t, v, jc, ncb, pc, kcb, js0, js1);
+    compute_block(j, t, v, apack, ic, mcb, jc, ncb, pc, kcb, js0, js1, pc == 0);
+    t->block++;
+}
+
+/* f16/bf16 C: every column panel's share of the thread's rows, once all k blocks are in. */
+static void finish_panels(const tiled_job *j, const thread_share *t, const batch_views *v)
+{
+    const int nr = j->kern->nr;
+    for (int64_t jc = 0; jc < j->n; jc += j->nc) {
+        int64_t ncb = min64(j->nc, j->n - jc), js0, js1;
+        share_range((ncb + nr - 1) / nr, j->tn, t->tj, &js0, &js1);
+        finish_region(j, v, t->i_begin, t->i_end, jc + js0 * nr, min64(jc + js1 * nr, jc + ncb));
+    }
+}
+
+/* k blocks outermost: the thread's rows of A packed once per k block, not once per column panel. */
+static void run_batch_a_resident(const tiled_job *j, thread_share *t, const batch_views *v)
+{
+    float *apack = j->apack + (size_t)t->tid * j->apack_floats;
+    const int64_t rows = t->i_end - t->i_begin;
+    for (int64_t pc = 0; pc < j->k; pc += j->kc) {
+        int64_t kcb = min64(j->kc, j->k - pc);
+        if (rows > 0)
+            (j->kern->pack_a ? j->kern->pack_a : j->kern->pack)(&v->a, t->i_begin, rows, pc, kcb, j->kern->mr,
+                                                                  apack);
+        for (int64_t jc = 0; jc < j->n; jc += j->nc)
+            run_panel_block(j, t, v, apack, t->i_begin, rows, jc, pc, kcb);
+    }
+    if (!j->c_direct)
+        finish_panels(j, t, v);
+}
+
 static void run_batch(const tiled_job *j, thread_share *t, const batch_views *v)
 {
+    if (j->a_resident) {
+        run_batch_a_resident(j, t, v);
+        return;
+    }
     const int nr = j->kern->nr;
     float *apack = j->apack + (size_t)t->tid * j->apack_floats;
     /* the thread's rows in blocks of equal height (at most mc): 512 rows with mc 480 are two
@@ -297,15 +346,23 @@ static void run_batch(const tiled_job *j, thread_share *t, const batch_views *v)
     }
 }
 
+/* Rows go to the threads in steps in which an edge tile's cost grows: at 2048 rows, 12x32 tiles
+ * in steps of 4 give each of 2 threads 85 full tiles and a 4-row one (85.3 tiles' work), where
+ * whole 12-row slivers gave 85 and 86 (the ragged last one as dear as a full one). */
+static int64_t row_unit(const tiled_job *j)
+{
+    return j->kern->row_step > 0 ? j->kern->row_step : j->kern->mr;
+}
+
 static void tiled_thread(void *arg, int tid, int nthreads)
 {
     tiled_job *j = arg;
-    const int mr = j->kern->mr;
+    const int64_t unit = row_unit(j);
     thread_share t = {.tid = tid, .nthreads = nthreads, .ti = tid / j->tn, .tj = tid % j->tn};
     int64_t s0, s1;
-    share_range((j->m + mr - 1) / mr, j->tm, t.ti, &s0, &s1);
-    t.i_begin = s0 * mr;
-    t.i_end = min64(s1 * mr, j->m);
+    share_range((j->m + unit - 1) / unit, j->tm, t.ti, &s0, &s1);
+    t.i_begin = s0 * unit;
+    t.i_end = min64(s1 * unit, j->m);
     const mc_tensor *c = &j->g->c;
     if (j->kern->thread_begin)
         j->kern->thread_begin();
@@ -402,6 +459,28 @@ static int a_sliver_outer(const tiled_job *j)
     return !j->b_direct && j->kc * cols * (int64_t)sizeof(float) <= l2_budget_bytes();
 }
 
+/* A thread's rows of A for one k block, packed, at most this big for the k-outer order. */
+#define A_RESIDENT_MAX_BYTES ((int64_t)4 << 20)
+
+/* The most rows of A a thread packs (its rows, padded to whole MR slivers). */
+static int64_t thread_rows_max(const tiled_job *j)
+{
+    const int64_t unit = row_unit(j), units = (j->m + unit - 1) / unit;
+    return round_up((units + j->tm - 1) / j->tm * unit, j->kern->mr);
+}
+
+/* Whether each thread packs its rows of A once per k block for all column panels (k blocks
+ * outermost) rather than once per column panel: with several panels (2048^3 has two of 1024
+ * columns, 512x4096x14336 four) A was packed again for each. Only in the A-outer order, where an
+ * A sliver is read from wherever it lies once per sweep of the B panel (so the thread's A block
+ * need not fit L2), and while the packed rows stay modest. Measured (Xeon VM, 2 threads, 2026-12-05,
+ * the two orders alternating call by call in one process, flops per CPU second, load ~2):
+ * 2048^3 356 -> 361 GFLOP/s, 512x4096x14336 315 -> 324. */
+static int a_block_resident(const tiled_job *j)
+{
+    return j->a_outer && j->n > j->nc && thread_rows_max(j) * j->kc * (int64_t)sizeof(float) <= A_RESIDENT_MAX_BYTES;
+}
+
 /* Column panels of equal width, up to PANEL_SLACK_DIV-ths wider than tile_n: every panel packs
  * all of A again, so n = 4096 with tile_n 4064 must not leave a second panel of 32 columns (which
  * packed the 512 x 14336 A of the prefill shape twice). */
@@ -433,7 +512,8 @@ mc_status mc_gemm_tiled_run(const mc_gemm_kernel *kern, const mc_gemm_tiles *til
     j.b_direct = b_in_place(&j);
     j.a_outer = a_sliver_outer(&j);
     j.c_direct = g->c.dtype == MC_DTYPE_F32;
-    j.apack_floats = round_floats((size_t)(j.mc * j.kc));
+    j.a_resident = a_block_resident(&j);
+    j.apack_floats = round_floats((size_t)((j.a_resident ? thread_rows_max(&j) : j.mc) * j.kc));
     const int64_t panel_slivers = j.nc / kern->nr;
     j.b_slots = (panel_slivers + j.tn - 1) / j.tn;
     j.b_panel_floats = round_floats((size_t)(j.kc * kern->nr * (j.tm > 1 ? panel_slivers : j.b_slots * j.tn)));

@@ -9,6 +9,7 @@
 
 #define MR 12
 #define NR 32 /* two zmm vectors: 24 accumulators + 2 B vectors + 1 broadcast of 32 registers */
+#define ROW_STEP 4 /* an edge tile's cost grows in steps of 4 rows (see ukr_rows) */
 #define PREFETCH_K_STEPS 16 /* ~200 cycles ahead at 12 cycles a step */
 
 static const char *gemm_avx512_probe(mc_backend_ctx *ctx)
@@ -67,16 +68,16 @@ void mc_gemm_bf16_row_avx512(uint8_t *dst, const float *src, int64_t n)
     }
 }
 
-#define ROW_FMA(r)                                                                                                 \
-    a = _mm512_set1_ps(pa[r]);                                                                                     \
-    c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);                                                                     \
-    c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1])
-
-static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
+/* The microkernel on the first `rows` (4, 8 or 12, a constant once inlined) rows of the A sliver:
+ * an edge tile of 1-4 or 5-8 valid rows costs a third or two thirds of a full one, so the driver
+ * can split the rows between threads in steps of 4 (ROW_STEP) and keep them equally loaded. Each
+ * C element gets the same multiply-adds in the same order whatever `rows` is. */
+static inline __attribute__((always_inline)) void ukr_rows(const int rows, int64_t kc, const float *pa,
+                                                          const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
 {
-    __m512 c[MR][2]; /* constant indices only (loops fully unrolled): all 24 stay in registers */
+    __m512 c[MR][2]; /* constant indices only (loops fully unrolled): all stay in registers */
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rows; r++) {
         c[r][0] = _mm512_setzero_ps();
         c[r][1] = _mm512_setzero_ps();
     }
@@ -86,47 +87,53 @@ static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, int64
     }
     for (int64_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(pb), b1 = _mm512_loadu_ps(pb + 16);
-        __m512 a;
         /* B's row PREFETCH_K_STEPS ahead, from L2 (past the sliver's end: the next sliver, which
          * the driver's A-outer order reads next) */
         _mm_prefetch((const char *)(pb + PREFETCH_K_STEPS * ldb), _MM_HINT_T0);
         _mm_prefetch((const char *)(pb + PREFETCH_K_STEPS * ldb + 16), _MM_HINT_T0);
-        ROW_FMA(0);
-        ROW_FMA(1);
-        ROW_FMA(2);
-        ROW_FMA(3);
-        ROW_FMA(4);
-        ROW_FMA(5);
-        ROW_FMA(6);
-        ROW_FMA(7);
-        ROW_FMA(8);
-        ROW_FMA(9);
-        ROW_FMA(10);
-        ROW_FMA(11);
+#pragma GCC unroll 12
+        for (int r = 0; r < rows; r++) {
+            const __m512 a = _mm512_set1_ps(pa[r]);
+            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+        }
         pa += MR;
         pb += ldb;
     }
-    /* Full tiles go from the registers to C (a copy of all 24 through the stack first cost ~2%) */
-    if (t->mr == MR && t->nr == NR && t->cs == (int64_t)sizeof(float)) {
+    /* Full-width tiles go from the registers to C (a copy of all 24 through the stack first cost
+     * ~2%); the branches on t->mr keep every index constant */
+    if (t->nr == NR && t->cs == (int64_t)sizeof(float)) {
 #pragma GCC unroll 12
-        for (int r = 0; r < MR; r++)
-            store_row(t->c + r * t->rs, c[r][0], c[r][1], t);
+        for (int r = 0; r < rows; r++)
+            if (r < t->mr)
+                store_row(t->c + r * t->rs, c[r][0], c[r][1], t);
         return;
     }
-    /* Edge tiles and strided C: through a tile in memory and the generic store. */
+    /* Ragged columns and strided C: through a tile in memory and the generic store. */
     float acc[MR * NR] __attribute__((aligned(64)));
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rows; r++) {
         _mm512_store_ps(acc + r * NR, c[r][0]);
         _mm512_store_ps(acc + r * NR + 16, c[r][1]);
     }
     mc_gemm_store_tile(acc, NR, t);
 }
 
+static void ukr_avx512_12x32(int64_t kc, const float *pa, const float *pb, int64_t ldb, const mc_gemm_tile_c *t)
+{
+    if (t->mr > 2 * ROW_STEP)
+        ukr_rows(MR, kc, pa, pb, ldb, t);
+    else if (t->mr > ROW_STEP)
+        ukr_rows(2 * ROW_STEP, kc, pa, pb, ldb, t);
+    else
+        ukr_rows(ROW_STEP, kc, pa, pb, ldb, t);
+}
+
 static const mc_gemm_kernel avx512_kernel = {
     .name = "gemm_tiled_f32_avx512_12x32",
     .mr = MR,
     .nr = NR,
+    .row_step = ROW_STEP,
     .ukr = ukr_avx512_12x32,
     .pack = mc_gemm_pack_f16c,
     .bf16_row = mc_gemm_bf16_row_avx512,
