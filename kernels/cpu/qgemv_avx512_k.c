@@ -8,6 +8,13 @@
 #include "kernels/cpu/cpu_access.h"
 #include "kernels/cpu/qgemv_avx512_k.h"
 
+/* How far ahead (bytes) each row of the Q4_K and Q6_K kernels is prefetched (prefetcht0): at
+ * the LM head (Q4_K 88 MB, Q6_K 128 MB) this VM's hardware prefetcher alone kept too few lines in
+ * flight (docs/quant.md: Q6_K 37-42 GB/s on 2 threads without, 55-56 with; Q4_K 1.46x, loaded
+ * runs; 1024 to 3072 within the noise for both). Each row prefetches the lines of a block (Q4_K
+ * 144 bytes: 3; Q6_K 210: 4), past a row's end into the next row of its run; never a fault. */
+#define ROW_PREFETCH 2048
+
 /* Four Q4_K block headers (d, dmin, then the 12 packed scale bytes; one per 128-bit lane) to 16
  * bytes a lane, scales 0..7 then mins 0..7: ggml's utmp unpacking done on each lane's dwords
  * u0, u1, u2 (the scale bytes; dword 0, d and dmin, is dropped). Bytes of dwords 0 and 2: u0,
@@ -128,6 +135,9 @@ VNNI512 void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_
 #pragma GCC unroll 8
         for (int r = 0; r < 8; r++) {
             const uint8_t *wb = rows[r] + off;
+#pragma GCC unroll 3
+            for (int l = 0; l < 3; l++)
+                _mm_prefetch((const char *)(wb + ROW_PREFETCH + 64 * l), _MM_HINT_T0);
             __m512i sumi = _mm512_setzero_si512();
 #pragma GCC unroll 2
             for (int p = 0; p < 2; p++) {
@@ -144,12 +154,6 @@ VNNI512 void mc_qgemv512_q4_K_rows8(const uint8_t *const rows[8], int64_t block_
     }
     hsums8(acc, acc_min, out);
 }
-
-/* How far ahead (bytes) each Q6_K row is prefetched: at the 128 MB LM head this VM's hardware
- * prefetcher alone kept too few lines in flight (docs/quant.md: 37-42 GB/s on 2 threads without,
- * 55-56 with; 1024 to 3072 alike, 2048 in the middle). A row's 4 lines a block (210 bytes) are
- * prefetched, past a row's end into the next row of its run; a prefetch never faults. */
-#define Q6_K_PREFETCH 2048
 
 /* n rows of Q6_K. Half h's 64 ql bytes give elements 128 h + 0..63 (low nibbles) and
  * 128 h + 64..127 (high ones) in order; its 32 qh bytes, in both halves of a zmm, shifted per
@@ -181,7 +185,7 @@ VNNI512_INLINE void q6_K_rows(const uint8_t *row, int64_t row_stride, int n, int
             const uint8_t *wb = row + r * row_stride + b * block_stride;
 #pragma GCC unroll 4
             for (int l = 0; l < 4; l++)
-                _mm_prefetch((const char *)(wb + Q6_K_PREFETCH + 64 * l), _MM_HINT_T0);
+                _mm_prefetch((const char *)(wb + ROW_PREFETCH + 64 * l), _MM_HINT_T0);
             const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(wb + 192)));
             const __m512i sc = _mm512_cvtepu16_epi32(sc16); /* low 16 bits the signed scale, high 0 */
             __m512i sumi = _mm512_setzero_si512();
