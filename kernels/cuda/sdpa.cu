@@ -374,6 +374,8 @@ sdpa_flash(mc_t q, mc_t k, mc_t v, float *part, float scale, int causal, i64 q_o
 #pragma unroll
     for (int r = 0; r < FLASH_ROWS; r++) {
         const float l_row = mc_warp_reduce(l[r], false);
+        /* worked out again, not kept from the start: held through the loop, the rows' indices
+         * pushed the kernel past its register budget */
         const flash_row row = flash_row_of(w * FLASH_ROWS + r, n_q, heads, kv_heads);
         if (!row.valid)
             continue;
