@@ -16,6 +16,8 @@
 #   MC_OP=gemv (quick, perf)             only that op's cases: a short re-check of one op's kernels
 #   scripts/gpu-run-cuda.sh profile OUT  there: Nsight Compute's time, throughput and occupancy of each kernel
 #                                        launch of the perf subset's cases (one run each, not the perf tier)
+#   scripts/gpu-run-cuda.sh detail OUT   there: Nsight Compute's sections (stall reasons, memory, occupancy)
+#                                        for MC_PROFILE_KERNELS (regex) in the cases MC_PROFILE_FILTER picks
 # The GPU machine has no Lua, SQLite, OpenBLAS or cmocka: the pack holds them (this machine's Debian
 # shared objects); glibc is the machine's own. libcuda.so.1, libnvidia-ml.so.1 and libcublas.so.13
 # are the machine's; NVRTC (libnvrtc.so.13, 105 MB: too big to carry) is found there, in the CUDA
@@ -166,9 +168,26 @@ PY
     echo "profile exit status: $rc"
 }
 
+# Why a kernel takes its time: ncu's sections (speed of light, occupancy, launch, scheduler, warp stall
+# reasons, memory) for the kernels whose names match MC_PROFILE_KERNELS (a regex) in one plain run of
+# the perf-subset cases matching MC_PROFILE_FILTER; the whole report in OUT/detail.txt.
+detail() {
+    local out="$1" rc=0
+    perf_cases >"$stage/gpu_perf.lua"
+    echo "== detail (ncu sections; kernels ${MC_PROFILE_KERNELS:-.}, cases ${MC_PROFILE_FILTER:-*})"
+    ncu --clock-control none --target-processes all --launch-count "${MC_PROFILE_LAUNCHES:-4}" \
+        --kernel-name "regex:${MC_PROFILE_KERNELS:-.}" --section SpeedOfLight --section Occupancy \
+        --section LaunchStats --section SchedulerStats --section WarpStateStats --section MemoryWorkloadAnalysis \
+        "$mc" run --cases "$stage/gpu_perf.lua" --cases-dir "$root/cases" --backend cuda --jobs 1 --mem-limit 0 \
+        --no-store --quiet --filter "${MC_PROFILE_FILTER:-*}" ${MC_PROFILE_VARIANT:+--variant "$MC_PROFILE_VARIANT"} \
+        >"$out/detail.txt" 2>"$out/detail.err" || rc=$?
+    grep -E '^  [a-z_]+.*\(|Duration|Registers Per|Achieved Occupancy|Theoretical Occupancy|Memory Throughput|DRAM Throughput|Compute \(SM\) Th|Issue Slots Busy|No Eligible|Warp Cycles Per Issued|Block Limit' "$out/detail.txt" | head -150
+    echo "detail exit status: $rc"
+}
+
 case "${1:-}" in
 prepare) prepare ;;
-quick | gate | perf | profile)
+quick | gate | perf | profile | detail)
     mkdir -p "$2"
     device_setup
     "$1" "$2"
@@ -181,7 +200,7 @@ all)
     perf "$2"
     ;;
 *)
-    sed -n '7,22p' "$0"
+    sed -n '7,24p' "$0"
     exit 2
     ;;
 esac

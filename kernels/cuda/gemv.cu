@@ -94,11 +94,21 @@ __device__ __forceinline__ float4 q_bytes_to_float4(u32 w, float bias)
 
 /* Group t of a q8_0 block at q (quants 4t .. 4t+3) against x from element xb (the block's first),
  * unscaled. */
-__device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+/* The x elements group t of a block meets (from element xb, the block's first). */
+struct group_x {
+    float4 lo;
+};
+
+__device__ __forceinline__ group_x group_x_load(int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+{
+    return {x_load4(x, x_off, x_nb0, xb + 4 * t)};
+}
+
+__device__ __forceinline__ float group_dot_with(const u8 *q, int t, const group_x &gx)
 {
     const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
     const float4 qv = q_bytes_to_float4(w ^ 0x80808080u, 128.0f); /* int8 q = (q + 128) - 128 */
-    return mc_dot4(qv, x_load4(x, x_off, x_nb0, xb + 4 * t));
+    return mc_dot4(qv, gx.lo);
 }
 #elif QUANT == 4
 #define Q_BYTES 18  /* fp16 d, then 16 bytes whose low nibble holds element j and high nibble j + 16 */
@@ -107,13 +117,29 @@ __device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 
 
 /* Group t of a q4_0 block at q (bytes 4t .. 4t+3: elements 4t.. and 4t+16..), each (nibble - 8),
  * against x from element xb (the block's first), unscaled. */
-__device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+/* The x elements group t of a block meets (from element xb, the block's first): 4t.. and 4t+16... */
+struct group_x {
+    float4 lo, hi;
+};
+
+__device__ __forceinline__ group_x group_x_load(int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+{
+    return {x_load4(x, x_off, x_nb0, xb + 4 * t), x_load4(x, x_off, x_nb0, xb + 4 * t + 16)};
+}
+
+__device__ __forceinline__ float group_dot_with(const u8 *q, int t, const group_x &gx)
 {
     const u32 w = q_u16(q + 2 + 4 * t) | (q_u16(q + 4 + 4 * t) << 16);
     const float4 lo = q_bytes_to_float4(w & 0x0F0F0F0Fu, 8.0f);
     const float4 hi = q_bytes_to_float4((w >> 4) & 0x0F0F0F0Fu, 8.0f);
-    const i64 p = xb + 4 * t;
-    return mc_dot4(lo, x_load4(x, x_off, x_nb0, p)) + mc_dot4(hi, x_load4(x, x_off, x_nb0, p + 16));
+    return mc_dot4(lo, gx.lo) + mc_dot4(hi, gx.hi);
+}
+#endif
+
+#if QUANT
+__device__ __forceinline__ float group_dot(const u8 *q, int t, const u8 *x, i64 x_off, i64 x_nb0, i64 xb)
+{
+    return group_dot_with(q, t, group_x_load(t, x, x_off, x_nb0, xb));
 }
 #endif
 
@@ -271,14 +297,25 @@ __device__ __forceinline__ void stage_store(u8 *dst, const stage_word r[WORDS_PE
     }
 }
 
-/* acc plus this lane's groups of nb staged blocks at buf, whose first is block b0 of its row. */
-__device__ __forceinline__ float staged_dot(const u8 *buf, int nb, i64 b0, const mc_t &x, float acc, int lane)
+/* acc[r] plus this lane's groups of nb staged blocks of row r (r < rows <= STAGED_ROWS, row_bytes
+ * apart at buf), whose first is block b0 of its row. 32 is a multiple of Q_GROUPS, so a lane keeps
+ * one group t of every block it takes (its blocks step by 32 / Q_GROUPS): the group's x is read
+ * from shared memory once for all the rows, and each row's sum runs in the same order as one row
+ * alone. */
+#define STAGED_ROWS 4
+__device__ __forceinline__ void staged_dot(const u8 *buf, int row_bytes, int rows, int nb, i64 b0, const mc_t &x,
+                                           float acc[STAGED_ROWS], int lane)
 {
-    for (int g = lane; g < nb * Q_GROUPS; g += 32) {
-        const u8 *q = buf + (g / Q_GROUPS) * Q_BYTES;
-        acc = fmaf(q_scale(q), group_dot(q, g % Q_GROUPS, x.base, x.off, x.nb[0], (b0 + g / Q_GROUPS) * 32), acc);
+    const int t = lane % Q_GROUPS;
+    for (int blk = lane / Q_GROUPS; blk < nb; blk += 32 / Q_GROUPS) {
+        const group_x gx = group_x_load(t, x.base, x.off, x.nb[0], (b0 + blk) * 32);
+#pragma unroll
+        for (int r = 0; r < STAGED_ROWS; r++)
+            if (r < rows) {
+                const u8 *q = buf + r * row_bytes + blk * Q_BYTES;
+                acc[r] = fmaf(q_scale(q), group_dot_with(q, t, gx), acc[r]);
+            }
     }
-    return acc;
 }
 
 __device__ __forceinline__ void staged_store(const mc_t &y, i64 row, float acc, int lane)
@@ -319,20 +356,28 @@ extern "C" __global__ void __launch_bounds__(32 * STAGE_WARPS, 4) gemv_staged(mc
             if (r1 < m)
                 stage_load(next, a.base + a.off + r1 * a.nb[1], a.nb[1], m - r1 < per_pass ? (int)(m - r1) : per_pass,
                            row_words, lane);
-            for (int rr = 0; rr < rows; rr++)
-                staged_store(y, r0 + rr, staged_dot(buf + rr * blocks * Q_BYTES, (int)blocks, 0, x, 0.0f, lane), lane);
+            const int row_bytes = (int)(blocks * Q_BYTES);
+            for (int rr0 = 0; rr0 < rows; rr0 += STAGED_ROWS) {
+                const int now = rows - rr0 < STAGED_ROWS ? rows - rr0 : STAGED_ROWS;
+                float acc[STAGED_ROWS] = {0.0f, 0.0f, 0.0f, 0.0f};
+                staged_dot(buf + rr0 * row_bytes, row_bytes, now, (int)blocks, 0, x, acc, lane);
+#pragma unroll
+                for (int r = 0; r < STAGED_ROWS; r++)
+                    if (r < now)
+                        staged_store(y, r0 + rr0 + r, acc[r], lane);
+            }
             continue;
         }
-        float acc = 0.0f;
+        float acc[STAGED_ROWS] = {0.0f, 0.0f, 0.0f, 0.0f};
         for (i64 b0 = 0; b0 < blocks; b0 += CHUNK) {
             const int nb = blocks - b0 < CHUNK ? (int)(blocks - b0) : CHUNK;
             __syncwarp();
             stage_load(next, src + b0 * Q_BYTES, 0, 1, nb * Q_BYTES / STAGE, lane);
             stage_store(buf, next, nb * Q_BYTES / STAGE, lane);
             __syncwarp();
-            acc = staged_dot(buf, nb, b0, x, acc, lane);
+            staged_dot(buf, 0, 1, nb, b0, x, acc, lane);
         }
-        staged_store(y, r0, acc, lane);
+        staged_store(y, r0, acc[0], lane);
     }
 }
 #endif

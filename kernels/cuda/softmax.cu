@@ -11,7 +11,7 @@
  *   X_VEC, Y_VEC 1: rows are contiguous and start 4-element aligned, so threads move blocks of 4;
  *                0: one element at a time through the strides
  * Passes: (1) scaled row into the cache and the row max, (2) exponentials and their sum, (3) the
- * normalised row out. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
+ * normalised row out. Rows short enough (REG_COLS) stay in registers instead of the cache. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
  * Reductions run in a fixed order: results are bitwise reproducible. */
 
 #define LOADS_IN_FLIGHT 4
@@ -20,6 +20,65 @@ __device__ __forceinline__ float x_at(const u8 *x, i64 row, i64 nb0, float scale
 {
     return scale * mc_load(x, row + j * nb0, DT_X);
 }
+
+#if X_VEC && Y_VEC
+/* Rows of at most REG_COLS columns, a multiple of 4, contiguous and aligned in x and y: each thread
+ * keeps its LOADS_IN_FLIGHT blocks of 4 in registers through all three passes, so the row is read
+ * once, every load is in flight before the first use, and no pass goes through shared memory. */
+#define REG_COLS (4 * GROUP * LOADS_IN_FLIGHT)
+
+/* Element t of v; t is a constant once the loops over it unroll, so v stays in registers. */
+__device__ __forceinline__ float &element_of(float4 &v, int t)
+{
+    return t == 0 ? v.x : t == 1 ? v.y : t == 2 ? v.z : v.w;
+}
+
+__device__ __forceinline__ void softmax_row_in_registers(const mc_t &x, const mc_t &y, i64 xr, i64 yr, float scale,
+                                                         i64 visible, float *scratch)
+{
+    const i64 cols = x.ne[0];
+    float4 v[LOADS_IN_FLIGHT];
+#pragma unroll
+    for (int u = 0; u < LOADS_IN_FLIGHT; u++) {
+        const i64 j = 4 * ((i64)threadIdx.x + GROUP * u);
+        v[u] = j < cols ? mc_load4(x.base, xr + j * ELEM_BYTES(DT_X), DT_X) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    }
+    /* pass 1: the visible columns scaled, the rest -inf; the row max */
+    float mx = -MC_INF;
+#pragma unroll
+    for (int u = 0; u < LOADS_IN_FLIGHT; u++)
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            float &e = element_of(v[u], t);
+            e = 4 * ((i64)threadIdx.x + GROUP * u) + t < visible ? scale * e : -MC_INF;
+            mx = fmaxf(mx, e);
+        }
+    mx = mc_group_reduce<GROUP>(scratch, mx, true);
+    const bool empty = mx == -MC_INF;
+    /* pass 2: exponentials and their sum; -inf entries (masked or given) give exactly 0 */
+    float sum = 0.0f;
+#pragma unroll
+    for (int u = 0; u < LOADS_IN_FLIGHT; u++)
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            float &e = element_of(v[u], t);
+            e = empty ? 0.0f : expf(e - mx);
+            sum += e;
+        }
+    sum = mc_group_reduce<GROUP>(scratch, sum, false);
+    /* pass 3: the normalised row out; an empty row is all 0 */
+#pragma unroll
+    for (int u = 0; u < LOADS_IN_FLIGHT; u++) {
+        const i64 j = 4 * ((i64)threadIdx.x + GROUP * u);
+        if (j >= cols)
+            continue;
+#pragma unroll
+        for (int t = 0; t < 4; t++)
+            element_of(v[u], t) = empty ? 0.0f : element_of(v[u], t) / sum;
+        mc_store4(y.base, yr + j * ELEM_BYTES(DT_Y), DT_Y, v[u]);
+    }
+}
+#endif
 
 extern "C" __global__ void __launch_bounds__(GROUP * ROWS)
 softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
@@ -41,6 +100,12 @@ softmax_rows(mc_t x, mc_t y, float scale, int causal, i64 q_offset)
         const i64 last = i + q_offset; /* last column row i may see */
         visible = last < 0 ? 0 : (last + 1 < cols ? last + 1 : cols);
     }
+#if X_VEC && Y_VEC
+    if (cols % 4 == 0 && cols <= REG_COLS) {
+        softmax_row_in_registers(x, y, xr, yr, scale, visible, scratch);
+        return;
+    }
+#endif
     const bool cached = visible <= CACHE_COLS;
     i64 j0 = 0; /* first column the scalar loops start from (after the vector part) */
 
