@@ -24,11 +24,12 @@ suite "dispatch.gemm.forced_bf16" {
 suite "dispatch.gemm.forced.cuda" {
   op = "gemm", dtype = "f16", m = 33, n = 8, k = 64,
   kernel = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16", "gemm_cuda_mma_f16_128x128",
-            "gemm_cuda_mma_f16_128x256"},
+            "gemm_cuda_mma_f16_128x256", "gemm_cuda_wgmma_f16_128x256"},
 }
 
 -- The cuda dispatcher's own choice of the 128 x 256 tensor-core tiles: it takes them once they give
--- every multiprocessor a block (132 on an H100 or H200: 11 x 12 blocks here; k = 8 keeps it cheap).
+-- every multiprocessor a block (132 on an H100 or H200: 11 x 12 blocks here; k = 8 keeps it cheap),
+-- on wgmma where the device has it (compute capability 9.0), else on mma.sync.
 suite "dispatch.gemm.cuda_wide" { op = "gemm", dtype = "f16", m = 1408, n = 3072, k = 8 }
 
 -- One shape per class (kernels/cpu/gemm_tiles.c): gemv (n == 1), small_n (n <= 8), tiny

@@ -162,6 +162,9 @@ static void test_case_options_compile(void **state)
         {"sdpa", "-DTILE=16 -DGROUP=128 -DMAX_KV=4096 -DMAX_D=256 -DFLASH_WARPS=4 -DFLASH_V_SMEM=1 -DFLASH_DV_WORDS=1 -DFLASH_D_WORDS=3 -DFLASH_ROWS=2 -DFLASH_MAX_SPLITS=64 -DDT_Q=1 -DDT_K=2 -DDT_V=1 "
                  "-DDT_O=2 -DMC_BYTEWISE=1"},
         {"softmax", "-DGROUP=64 -DROWS=1 -DCACHE_COLS=4096 -DDT_X=2 -DDT_Y=1 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
+        {"softmax", "-DGROUP=32 -DROWS=8 -DCACHE_COLS=1024 -DDT_X=1 -DDT_Y=0 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
+        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=4 -DDT_AB=2 -DDT_C=0 -DDT_BIAS=2 -DMC_BYTEWISE=1"},
+        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=3 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
     };
     for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {
         unsigned char *bin;
@@ -272,6 +275,10 @@ static void test_compute_capability_features(void **state)
     assert_false(mc_cuda_has_features("sm_8x", 9, 0));
     assert_false(mc_cuda_has_features("sm_", 9, 0));
     assert_true(mc_cuda_has_features("", 9, 0));
+    assert_true(mc_cuda_has_features("sm_90a", 9, 0)); /* arch-specific: that capability only */
+    assert_false(mc_cuda_has_features("sm_90a", 10, 0));
+    assert_false(mc_cuda_has_features("sm_90a", 8, 9));
+    assert_false(mc_cuda_has_features("sm_90b", 9, 0));
 }
 
 /* Without a device the probe says so, in words a user can act on, and never crashes. */

@@ -251,9 +251,13 @@ bool mc_cuda_has_features(const char *requires, int major, int minor)
     while (*p) {
         size_t len = strcspn(p, ",");
         int want = 0, used = 0;
-        if (len < 5 || len > 7 || sscanf(p, "sm_%d%n", &want, &used) != 1 || (size_t)used != len || want < 10)
+        if (len < 5 || len > 8 || sscanf(p, "sm_%d%n", &want, &used) != 1 || want < 10)
             return false;
-        if (major * 10 + minor < want)
+        /* sm_XYa: that architecture's own features (wgmma on sm_90a), on that compute capability only */
+        const bool exact = (size_t)used + 1 == len && p[used] == 'a';
+        if ((size_t)used != len && !exact)
+            return false;
+        if (exact ? major * 10 + minor != want : major * 10 + minor < want)
             return false;
         p += len + (p[len] == ',');
     }

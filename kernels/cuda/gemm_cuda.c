@@ -1,6 +1,6 @@
 /* kernels/cuda/gemm_cuda.c: the CUDA GEMM variants: the SIMT tiled fallback (gemm.cu) in two tile
- * configurations, the tensor-core GEMM (gemm_mma.cu) behind a compute-capability gate, and the
- * dispatcher that chooses among them and records its choice.
+ * configurations, the tensor-core GEMMs (gemm_mma.cu's mma.sync, gemm_wgmma.cu's wgmma) behind
+ * compute-capability gates, and the dispatcher that chooses among them and records its choice.
  * SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +28,10 @@ static const mma_tiles mma_128 = {128, 32, 4};
 /* 64 x 64 per warp: twice the mma work per shared-memory read; slabs of 64: half the barriers */
 static const mma_tiles mma_256 = {256, 64, 3};
 #define MMA_CC_MAJOR 8   /* mma.sync m16n8k16 with bf16 needs sm_80 */
+#define WGMMA_TILE_N 256  /* gemm_wgmma.cu's BN (its BM is MMA_TILE_M) */
+#define WGMMA_STAGES 4
+#define WGMMA_STAGE_BYTES (128 * 64 * 2 + 64 * 256 * 2) /* a slab of A and one of B */
+#define WGMMA_ALIGN 1024  /* the kernel aligns its swizzle atoms up to this in its window */
 
 /* Per-case options: dtypes, which index walks memory fastest, and the byte-wise path. */
 static void case_options(char *opts, const mc_gemm_args *g)
@@ -177,6 +181,41 @@ static mc_status gemm_mma_256_run(mc_kernel_ctx *kc, const mc_args *args, mc_err
     return gemm_mma_run(kc, args, &mma_256, err);
 }
 
+/* wgmma is sm_90a's own: the kernel is built for exactly that architecture and runs on 9.0 only. */
+static const char *gemm_wgmma_probe(mc_backend_ctx *ctx)
+{
+#ifdef MC_CUDA_BROKEN_GATE /* the gate proof's test build: always no */
+    return "planted broken gate (MC_CUDA_BROKEN_GATE): says no on every device";
+#endif
+    const mc_cuda_device_info *d = mc_cuda_device(ctx);
+    if (d->cc_major != 9 || d->cc_minor != 0)
+        return "tensor-core wgmma (sm_90a) needs compute capability 9.0 exactly";
+    return NULL;
+}
+
+static mc_status gemm_wgmma_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *err)
+{
+    const mc_gemm_args *g = &args->u.gemm;
+    const int64_t n = g->c.ne[0], m = g->c.ne[1], batch = g->c.ne[2] * g->c.ne[3];
+    if (!n || !m || !batch)
+        return MC_OK;
+    const mc_tensor *bias = g->has_bias ? &g->bias : &g->c;
+    char opts[MC_CUDA_OPTIONS_LEN] = "";
+    mc_cuda_options_add(opts, "--gpu-architecture=sm_90a -DSTAGES=%d -DDT_AB=%d -DDT_C=%d -DDT_BIAS=%d -DMC_BYTEWISE=%d",
+                        WGMMA_STAGES, mc_cuda_dtype_code(g->a.dtype), mc_cuda_dtype_code(g->c.dtype),
+                        mc_cuda_dtype_code(bias->dtype), mc_cuda_needs_bytewise(&g->c) || mc_cuda_needs_bytewise(bias));
+    CUfunction f;
+    mc_status st = mc_cuda_function(kc->backend, "gemm_wgmma", opts, "gemm_wgmma", &f, err);
+    const unsigned shared = WGMMA_STAGES * WGMMA_STAGE_BYTES + WGMMA_ALIGN;
+    if (!st)
+        st = mc_cuda_function_allow_shared(kc->backend, f, shared, err);
+    if (st)
+        return st;
+    const unsigned grid[3] = {mc_cuda_blocks(n, WGMMA_TILE_N), mc_cuda_blocks(m, MMA_TILE_M), (unsigned)batch};
+    const unsigned block[3] = {MMA_THREADS, 1, 1};
+    return gemm_launch(kc, g, f, grid, block, shared, err);
+}
+
 const mc_cuda_program_def mc_cuda_program_gemm_tiled_32 = {
     .program = "gemm_cuda_tiled_32x32x8",
     .source = "gemm",
@@ -247,11 +286,29 @@ const mc_variant mc_variant_gemm_cuda_mma_f16_128x256 = {
     .requires = "sm_80",
 };
 
+const mc_cuda_program_def mc_cuda_program_gemm_wgmma = {
+    .program = "gemm_cuda_wgmma_f16_128x256",
+    .source = "gemm_wgmma",
+    .options = "--gpu-architecture=sm_90a -DSTAGES=4 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=1 -DMC_BYTEWISE=0",
+};
+
+const mc_variant mc_variant_gemm_cuda_wgmma_f16_128x256 = {
+    .op = MC_OP_GEMM,
+    .backend = "cuda",
+    .name = "gemm_cuda_wgmma_f16_128x256",
+    .probe = gemm_wgmma_probe,
+    .supports = gemm_mma_supports,
+    .run = gemm_wgmma_run,
+    .flags = MC_VARIANT_DETERMINISTIC,
+    .code = (const void *)gemm_wgmma_run,
+    .requires = "sm_90a",
+};
+
 /* ---- the dispatcher ----
  * Per call: $MC_GEMM_KERNEL, when set, names the kernel (a name outside `choices` is MC_ERR_CONFIG,
  * one that cannot run here or declines is MC_ERR_UNSUPPORTED: never a fallback). Otherwise a
  * tensor-core kernel where their gate says yes and they take the case (128 x 256 tiles when those
- * alone fill the device, else 128 x 128), else the 128-tile SIMT kernel
+ * alone fill the device, on wgmma where it runs, else 128 x 128), else the 128-tile SIMT kernel
  * unless both m and n fit one 32-tile, else the 32-tile one. kc->ran names what ran. */
 
 static const mc_variant *const choices[] = {
@@ -259,8 +316,11 @@ static const mc_variant *const choices[] = {
     &mc_variant_gemm_cuda_tiled_128x128x16,
     &mc_variant_gemm_cuda_mma_f16_128x128,
     &mc_variant_gemm_cuda_mma_f16_128x256,
+    &mc_variant_gemm_cuda_wgmma_f16_128x256,
 };
+enum { CHOICE_MMA_256 = 3, CHOICE_WGMMA = 4 }; /* their places in choices[] */
 #define N_CHOICES (int)(sizeof choices / sizeof choices[0])
+_Static_assert(sizeof choices / sizeof choices[0] == CHOICE_WGMMA + 1, "choices[] and its CHOICE_ places disagree");
 
 static const mc_variant *const *dispatch_choices(int *count)
 {
@@ -287,8 +347,10 @@ static mc_status choose_override(mc_backend_ctx *ctx, const char *name, const mc
         *out = choices[i];
         return MC_OK;
     }
-    return mc_err_set(err, MC_ERR_CONFIG, "MC_GEMM_KERNEL=%s names no CUDA GEMM kernel; valid names: %s, %s, %s, %s",
-                      name, choices[0]->name, choices[1]->name, choices[2]->name, choices[3]->name);
+    char valid[256] = "";
+    for (int i = 0; i < N_CHOICES; i++)
+        snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s", i ? ", " : "", choices[i]->name);
+    return mc_err_set(err, MC_ERR_CONFIG, "MC_GEMM_KERNEL=%s names no CUDA GEMM kernel; valid names: %s", name, valid);
 }
 
 /* The 128 x 256 tiles once they give every multiprocessor a block; fewer, larger blocks would
@@ -310,8 +372,11 @@ static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
         if (st)
             return st;
     } else if (runnable(kc->backend, &mc_variant_gemm_cuda_mma_f16_128x128) && !gemm_mma_supports(args)) {
-        v = mma_wide_fills_device(kc->backend, g) ? &mc_variant_gemm_cuda_mma_f16_128x256
-                                                  : &mc_variant_gemm_cuda_mma_f16_128x128;
+        if (!mma_wide_fills_device(kc->backend, g))
+            v = &mc_variant_gemm_cuda_mma_f16_128x128;
+        else /* the same 128 x 256 blocks on wgmma where the device has it (sm_90a) */
+            v = runnable(kc->backend, &mc_variant_gemm_cuda_wgmma_f16_128x256) ? &mc_variant_gemm_cuda_wgmma_f16_128x256
+                                                                                : &mc_variant_gemm_cuda_mma_f16_128x256;
     } else {
         v = g->c.ne[0] <= 32 && g->c.ne[1] <= 32 ? &mc_variant_gemm_cuda_tiled_32x32x8 : &mc_variant_gemm_cuda_tiled_128x128x16;
     }
@@ -319,11 +384,14 @@ static mc_status dispatch_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *er
     return v->run(kc, args, err);
 }
 
-/* Every SIMT kernel runs everywhere; the tensor-core ones where their gate says yes. */
+/* Every SIMT kernel runs everywhere; the tensor-core ones where their gate says yes, except that
+ * mma.sync's 128 x 256 tiles give way to wgmma's where wgmma runs. */
 static void dispatch_may_choose(const bool *can_run, bool *may_choose)
 {
     for (int i = 0; i < N_CHOICES; i++)
         may_choose[i] = can_run[i];
+    if (can_run[CHOICE_WGMMA])
+        may_choose[CHOICE_MMA_256] = false;
 }
 
 static const mc_dispatch_info dispatch_info = {
@@ -332,7 +400,8 @@ static const mc_dispatch_info dispatch_info = {
 };
 
 static const char *const dispatch_programs[] = {"gemm_cuda_tiled_32x32x8", "gemm_cuda_tiled_128x128x16",
-                                                "gemm_cuda_mma_f16_128x128", "gemm_cuda_mma_f16_128x256", NULL};
+                                                "gemm_cuda_mma_f16_128x128", "gemm_cuda_mma_f16_128x256",
+                                                "gemm_cuda_wgmma_f16_128x256", NULL};
 
 const mc_cuda_program_def mc_cuda_program_gemm_dispatch = {
     .program = "gemm_cuda_dispatch",

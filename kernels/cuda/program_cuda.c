@@ -2,7 +2,8 @@
  * sources, their functions, the cubin hashes that identify a variant's code, and argument helpers.
  *
  * Every program is common.cu followed by its own source, compiled for the device's own
- * architecture (sm_XY, a cubin: no PTX left for the driver to compile) with the variant's options.
+ * architecture (sm_XY, a cubin: no PTX left for the driver to compile) with the variant's options;
+ * options that name an architecture (--gpu-architecture=sm_90a for wgmma) are compiled for that.
  * The cache key is (source, options). NVRTC gives byte-identical cubins on repeat compiles, so a
  * variant's identity is the hash of its canonical build's cubin (mc_cuda_program_def).
  * SPDX-License-Identifier: MIT */
@@ -88,8 +89,10 @@ mc_status mc_cuda_compile(const char *source, const char *options, int cc_major,
     snprintf(whole, len, "%s\n%s", common, text);
     char arch[48], buf[MC_CUDA_OPTIONS_LEN];
     snprintf(arch, sizeof arch, "--gpu-architecture=sm_%d%d", cc_major, cc_minor);
-    const char *argv[CUDA_MAX_OPTIONS] = {arch, "--std=c++17"};
-    int argc = 2 + split_options(options, buf, sizeof buf, argv + 2, CUDA_MAX_OPTIONS - 2);
+    /* options that name their own architecture (sm_90a: wgmma) replace the device's */
+    const bool own_arch = strstr(options, "--gpu-architecture=") != NULL;
+    const char *argv[CUDA_MAX_OPTIONS] = {"--std=c++17", arch};
+    int argc = (own_arch ? 1 : 2) + split_options(options, buf, sizeof buf, argv + (own_arch ? 1 : 2), CUDA_MAX_OPTIONS - 2);
     nvrtcProgram prog = NULL;
     char name[64];
     snprintf(name, sizeof name, "%s.cu", source);
