@@ -163,8 +163,8 @@ static void test_case_options_compile(void **state)
                  "-DDT_O=2 -DMC_BYTEWISE=1"},
         {"softmax", "-DGROUP=64 -DROWS=1 -DCACHE_COLS=4096 -DDT_X=2 -DDT_Y=1 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
         {"softmax", "-DGROUP=32 -DROWS=8 -DCACHE_COLS=1024 -DDT_X=1 -DDT_Y=0 -DX_VEC=1 -DY_VEC=1 -DMC_BYTEWISE=0"},
-        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=4 -DDT_AB=2 -DDT_C=0 -DDT_BIAS=2 -DMC_BYTEWISE=1"},
-        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=3 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
+        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=4 -DINFLIGHT=1 -DDT_AB=2 -DDT_C=0 -DDT_BIAS=2 -DMC_BYTEWISE=1"},
+        {"gemm_wgmma", "--gpu-architecture=sm_90a -DSTAGES=3 -DINFLIGHT=0 -DDT_AB=1 -DDT_C=1 -DDT_BIAS=0 -DMC_BYTEWISE=0"},
     };
     for (size_t i = 0; i < sizeof combos / sizeof combos[0]; i++) {
         unsigned char *bin;

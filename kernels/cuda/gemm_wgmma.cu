@@ -4,7 +4,8 @@
  * SPDX-License-Identifier: MIT */
 
 /* Options: DT_AB, DT_C, DT_BIAS, MC_BYTEWISE as in gemm_mma.cu; STAGES, the shared-memory stages of
- * the k pipeline (3 or 4). What the host proved: as gemm_mma.cu (A k-contiguous, B n-contiguous,
+ * the k pipeline (3 or 4); INFLIGHT, slabs of wgmmas a warpgroup leaves running while it issues the
+ * next (0 or 1): the loads run STAGES - 1 - INFLIGHT slabs ahead. What the host proved: as gemm_mma.cu (A k-contiguous, B n-contiguous,
  * 16-byte aligned bases and strides, k and n multiples of 8).
  * A block of 256 threads, two warpgroups, computes a 128 x 256 tile of C: warpgroup g takes rows
  * 64g .. 64g + 63, all 256 columns, as one m64n256k16 wgmma per 16 of k (128 f32 accumulators a
@@ -161,11 +162,12 @@ gemm_wgmma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
         acc[e] = 0.0f;
 
     /* Slab s's copies are group s. Slab s goes into stage s % STAGES once slab s - STAGES's wgmmas
-     * are done everywhere: at iteration s every warpgroup has waited for its slab s - 2 (wait_group
-     * 1 after issuing s - 1) before the barrier, so STAGES - 2 slabs are loaded ahead. */
+     * are done everywhere: at iteration s every warpgroup has waited for its slab s - 1 - INFLIGHT
+     * (wait_group INFLIGHT after issuing s - 1) before the barrier, so AHEAD slabs are loaded ahead. */
+#define AHEAD (STAGES - 1 - INFLIGHT)
     const i64 slabs = (k + BK - 1) / BK;
 #pragma unroll
-    for (int s = 0; s < STAGES - 2; s++) {
+    for (int s = 0; s < AHEAD; s++) {
         if (s < slabs)
             load_slab(a_stages + s * A_STAGE_BYTES, b_stages + s * B_STAGE_BYTES, a, a_base, b, b_base, i0, j0, m, n, k,
                       s * BK);
@@ -173,10 +175,10 @@ gemm_wgmma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
             asm volatile("cp.async.commit_group;\n" ::);
     }
     for (i64 s = 0; s < slabs; s++) {
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(STAGES - 3));
+        asm volatile("cp.async.wait_group %0;\n" ::"n"(AHEAD - 1));
         fence_for_async_proxy();
-        __syncthreads(); /* slab s is in shared memory; slab s - 2's wgmmas are done in both warpgroups */
-        const i64 next = s + STAGES - 2;
+        __syncthreads(); /* slab s is in shared memory; slab s - 1 - INFLIGHT's wgmmas are done everywhere */
+        const i64 next = s + AHEAD;
         const int ns = (int)(next % STAGES), cs = (int)(s % STAGES);
         if (next < slabs)
             load_slab(a_stages + ns * A_STAGE_BYTES, b_stages + ns * B_STAGE_BYTES, a, a_base, b, b_base, i0, j0, m, n,
@@ -192,7 +194,7 @@ gemm_wgmma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
             wgmma_m64n256k16(acc, descriptor(as + 32 * kk, 16, ATOM),
                              descriptor(bs + 2 * kk * B_GROUP_BYTES, ATOM, B_GROUP_BYTES));
         wgmma_commit();
-        wgmma_wait<1>();
+        wgmma_wait<INFLIGHT>();
     }
     wgmma_wait<0>();
     asm volatile("cp.async.wait_group 0;\n" ::);
