@@ -124,6 +124,29 @@ __device__ __forceinline__ void mc_store(const u8 *base, i64 off, int dt, float 
         mc_store_u32(p, __float_as_uint(v));
 }
 
+/* The GEMMs' epilogue for one element: C[gi, gj] = alpha * acc + beta * C[gi, gj] + bias[gj], C at
+ * c_base (this batch's), dtype codes dt_c and dt_bias. beta == 0: C holds a NaN sentinel and is not
+ * read. Elements outside the m x n of C are left alone. */
+__device__ __forceinline__ void mc_gemm_store(const mc_t &c, i64 c_base, const mc_t &bias, int has_bias, i64 gi, i64 gj,
+                                              float acc, float alpha, float beta, int dt_c, int dt_bias)
+{
+    if (gi >= c.ne[1] || gj >= c.ne[0])
+        return;
+    const i64 at = c_base + gi * c.nb[1] + gj * c.nb[0];
+    float v = alpha * acc;
+    if (beta != 0.0f)
+        v += beta * mc_load(c.base, at, dt_c);
+    if (has_bias)
+        v += mc_load(bias.base, bias.off + gj * bias.nb[0], dt_bias);
+    mc_store(c.base, at, dt_c, v);
+}
+
+/* A generic pointer into shared memory as the 32-bit shared-window address PTX instructions take. */
+__device__ __forceinline__ u32 mc_smem_addr(const void *p)
+{
+    return (u32)__cvta_generic_to_shared(p);
+}
+
 /* Index into a dim that may be broadcast: a dim of extent 1 always reads its one entry. */
 __device__ __forceinline__ i64 mc_bcast(i64 ne, i64 i)
 {

@@ -148,17 +148,7 @@ gemm_tiled(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
         const i64 gi = i0 + ROW_OF(r);
 #pragma unroll
         for (int s = 0; s < WPT_N; s++) {
-            const i64 gj = j0 + COL_OF(s);
-            if (gi >= m || gj >= n)
-                continue;
-            const i64 at = c_base + gi * c.nb[1] + gj * c.nb[0];
-            float v = alpha * acc[r][s];
-            /* beta == 0: C holds a NaN sentinel and must not be read */
-            if (beta != 0.0f)
-                v += beta * mc_load(c.base, at, DT_C);
-            if (has_bias)
-                v += mc_load(bias.base, bias.off + gj * bias.nb[0], DT_BIAS);
-            mc_store(c.base, at, DT_C, v);
+            mc_gemm_store(c, c_base, bias, has_bias, gi, j0 + COL_OF(s), acc[r][s], alpha, beta, DT_C, DT_BIAS);
         }
     }
 }

@@ -35,15 +35,10 @@
 #define MMA_OP "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32"
 #endif
 
-__device__ __forceinline__ u32 smem_addr(const void *p)
-{
-    return (u32)__cvta_generic_to_shared(p);
-}
-
 /* 16 bytes global -> shared, or 16 zero bytes when !inside (nothing is read then). */
 __device__ __forceinline__ void copy16(void *dst, const u8 *src, bool inside)
 {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src),
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(mc_smem_addr(dst)), "l"(src),
                  "r"(inside ? 16 : 0));
 }
 
@@ -108,14 +103,14 @@ __device__ __forceinline__ void ldmatrix_x4(u32 *r, const void *p)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(smem_addr(p)));
+                 : "r"(mc_smem_addr(p)));
 }
 
 __device__ __forceinline__ void ldmatrix_x4_trans(u32 *r, const void *p)
 {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-                 : "r"(smem_addr(p)));
+                 : "r"(mc_smem_addr(p)));
 }
 
 __device__ __forceinline__ void mma(float *d, const u32 *a, const u32 *b)
@@ -228,15 +223,6 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
             for (int e = 0; e < 4; e++) {
                 const i64 gi = i0 + wm * WM + i * 16 + lane / 4 + (e >= 2 ? 8 : 0);
                 const i64 gj = j0 + wn * WN + j * 8 + 2 * (lane % 4) + e % 2;
-                if (gi >= m || gj >= n)
-                    continue;
-                const i64 at = c_base + gi * c.nb[1] + gj * c.nb[0];
-                float v = alpha * acc[i][j][e];
-                /* beta == 0: C holds a NaN sentinel and must not be read */
-                if (beta != 0.0f)
-                    v += beta * mc_load(c.base, at, DT_C);
-                if (has_bias)
-                    v += mc_load(bias.base, bias.off + gj * bias.nb[0], DT_BIAS);
-                mc_store(c.base, at, DT_C, v);
+                mc_gemm_store(c, c_base, bias, has_bias, gi, gj, acc[i][j][e], alpha, beta, DT_C, DT_BIAS);
             }
 }

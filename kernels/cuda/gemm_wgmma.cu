@@ -29,11 +29,6 @@
 #define WGMMA_TYPES ".f32.f16.f16"
 #endif
 
-__device__ __forceinline__ u32 smem_addr(const void *p)
-{
-    return (u32)__cvta_generic_to_shared(p);
-}
-
 /* 16 bytes global -> shared at byte address dst, or 16 zero bytes when !inside. */
 __device__ __forceinline__ void copy16(u32 dst, const u8 *src, bool inside)
 {
@@ -153,7 +148,7 @@ gemm_wgmma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
     const i64 b_base = b.off + mc_bcast(b.ne[2], b2) * b.nb[2] + mc_bcast(b.ne[3], b3) * b.nb[3];
     const i64 c_base = c.off + b2 * c.nb[2] + b3 * c.nb[3];
     /* the atoms must start on 1024-byte boundaries of the shared window */
-    const u32 base = (smem_addr(smem_raw) + ATOM - 1) & ~(u32)(ATOM - 1);
+    const u32 base = (mc_smem_addr(smem_raw) + ATOM - 1) & ~(u32)(ATOM - 1);
     const u32 a_stages = base, b_stages = base + STAGES * A_STAGE_BYTES;
 
     float acc[128];
@@ -206,15 +201,6 @@ gemm_wgmma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_b
 #pragma unroll
         for (int e = 0; e < 4; e++) {
             const i64 gi = row0 + (e >= 2 ? 8 : 0), gj = j0 + 8 * q + 2 * (lane % 4) + e % 2;
-            if (gi >= m || gj >= n)
-                continue;
-            const i64 at = c_base + gi * c.nb[1] + gj * c.nb[0];
-            float v = alpha * acc[4 * q + e];
-            /* beta == 0: C holds a NaN sentinel and must not be read */
-            if (beta != 0.0f)
-                v += beta * mc_load(c.base, at, DT_C);
-            if (has_bias)
-                v += mc_load(bias.base, bias.off + gj * bias.nb[0], DT_BIAS);
-            mc_store(c.base, at, DT_C, v);
+            mc_gemm_store(c, c_base, bias, has_bias, gi, gj, acc[4 * q + e], alpha, beta, DT_C, DT_BIAS);
         }
 }
