@@ -141,16 +141,30 @@ __device__ __forceinline__ void mc_gemm_store(const mc_t &c, i64 c_base, const m
     mc_store(c.base, at, dt_c, v);
 }
 
-/* A generic pointer into shared memory as the 32-bit shared-window address PTX instructions take. */
-__device__ __forceinline__ u32 mc_smem_addr(const void *p)
-{
-    return (u32)__cvta_generic_to_shared(p);
-}
-
 /* Index into a dim that may be broadcast: a dim of extent 1 always reads its one entry. */
 __device__ __forceinline__ i64 mc_bcast(i64 ne, i64 i)
 {
     return ne == 1 ? 0 : i;
+}
+
+/* Where this block's batch (blockIdx.z) of a GEMM starts in A, B (either may be broadcast over
+ * the batch dims) and C: byte offsets from their bases. */
+struct mc_gemm_batch {
+    i64 a, b, c;
+};
+
+__device__ __forceinline__ mc_gemm_batch mc_gemm_batch_of(const mc_t &a, const mc_t &b, const mc_t &c)
+{
+    const i64 batch = blockIdx.z, b2 = batch % c.ne[2], b3 = batch / c.ne[2];
+    return {a.off + mc_bcast(a.ne[2], b2) * a.nb[2] + mc_bcast(a.ne[3], b3) * a.nb[3],
+            b.off + mc_bcast(b.ne[2], b2) * b.nb[2] + mc_bcast(b.ne[3], b3) * b.nb[3],
+            c.off + b2 * c.nb[2] + b3 * c.nb[3]};
+}
+
+/* A generic pointer into shared memory as the 32-bit shared-window address PTX instructions take. */
+__device__ __forceinline__ u32 mc_smem_addr(const void *p)
+{
+    return (u32)__cvta_generic_to_shared(p);
 }
 
 /* Four consecutive elements at byte offset `off`, for vector paths the host enabled only when that

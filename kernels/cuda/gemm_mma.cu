@@ -154,11 +154,8 @@ gemm_mma(mc_t a, mc_t b, mc_t c, mc_t bias, float alpha, float beta, int has_bia
     const int wm = warp / WARPS_N, wn = warp % WARPS_N;
     const i64 n = c.ne[0], m = c.ne[1], k = a.ne[0];
     const i64 i0 = (i64)blockIdx.y * BM, j0 = (i64)blockIdx.x * BN;
-    const i64 batch = blockIdx.z;
-    const i64 b2 = batch % c.ne[2], b3 = batch / c.ne[2];
-    const i64 a_base = a.off + mc_bcast(a.ne[2], b2) * a.nb[2] + mc_bcast(a.ne[3], b3) * a.nb[3];
-    const i64 b_base = b.off + mc_bcast(b.ne[2], b2) * b.nb[2] + mc_bcast(b.ne[3], b3) * b.nb[3];
-    const i64 c_base = c.off + b2 * c.nb[2] + b3 * c.nb[3];
+    const mc_gemm_batch at = mc_gemm_batch_of(a, b, c);
+    const i64 a_base = at.a, b_base = at.b, c_base = at.c;
 
     float acc[MT][NT][4];
 #pragma unroll
