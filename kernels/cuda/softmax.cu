@@ -66,7 +66,9 @@ __device__ __forceinline__ void softmax_row_in_registers(const mc_t &x, const mc
             sum += e;
         }
     sum = mc_group_reduce<GROUP>(scratch, sum, false);
-    /* pass 3: the normalised row out; an empty row is all 0 */
+    /* pass 3: the normalised row out, a reciprocal and a multiply (two roundings, as the op's bound
+     * allows: norm_ops); an empty row is all 0 */
+    const float inv = empty ? 0.0f : 1.0f / sum;
 #pragma unroll
     for (int u = 0; u < LOADS_IN_FLIGHT; u++) {
         const i64 j = 4 * ((i64)threadIdx.x + GROUP * u);
@@ -74,7 +76,7 @@ __device__ __forceinline__ void softmax_row_in_registers(const mc_t &x, const mc
             continue;
 #pragma unroll
         for (int t = 0; t < 4; t++)
-            element_of(v[u], t) = empty ? 0.0f : element_of(v[u], t) / sum;
+            element_of(v[u], t) *= inv;
         mc_store4(y.base, yr + j * ELEM_BYTES(DT_Y), DT_Y, v[u]);
     }
 }
