@@ -23,6 +23,7 @@
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/nvml_cuda.h"
 extern const mc_backend mc_backend_cuda;
+extern const mc_variant mc_variant_gemm_cuda_dispatch;
 #endif
 
 /* The live backend (NULL when unavailable, with the reason). */
@@ -281,6 +282,37 @@ static void test_compute_capability_features(void **state)
     assert_false(mc_cuda_has_features("sm_90b", 9, 0));
 }
 
+/* The index of the kernel named `name` among the dispatcher's, or -1. */
+static int dispatch_index(const mc_variant *const *kernels, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(kernels[i]->name, name) == 0)
+            return i;
+    return -1;
+}
+
+/* The cuda GEMM dispatcher's own choices: every kernel that runs, except that mma.sync's 128 x 256
+ * tiles give way to wgmma's where wgmma runs (a 9.0 device); elsewhere they are its choice. */
+static void test_dispatch_prefers_wgmma(void **state)
+{
+    const mc_dispatch_info *d = mc_variant_gemm_cuda_dispatch.dispatch;
+    int count = 0;
+    const mc_variant *const *kernels = d->accepts(&count);
+    const int wide = dispatch_index(kernels, count, "gemm_cuda_mma_f16_128x256");
+    const int wgmma = dispatch_index(kernels, count, "gemm_cuda_wgmma_f16_128x256");
+    assert_true(wide >= 0 && wgmma >= 0 && count <= 8);
+    bool runnable[8], may[8];
+    for (int i = 0; i < count; i++)
+        runnable[i] = true;
+    d->may_choose(runnable, may);
+    for (int i = 0; i < count; i++)
+        assert_int_equal(may[i], i != wide);
+    runnable[wgmma] = false; /* an sm_80 device */
+    d->may_choose(runnable, may);
+    for (int i = 0; i < count; i++)
+        assert_int_equal(may[i], i != wgmma);
+}
+
 /* Without a device the probe says so, in words a user can act on, and never crashes. */
 static void test_probe_reason_without_device(void **state)
 {
@@ -405,6 +437,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_sticky_error_ends_the_worker),
         cmocka_unit_test(test_throttle_reasons),
         cmocka_unit_test(test_compute_capability_features),
+        cmocka_unit_test(test_dispatch_prefers_wgmma),
         cmocka_unit_test(test_probe_reason_without_device),
         cmocka_unit_test(test_round_trip_with_offsets),
         cmocka_unit_test(test_timer_needs_a_kernel),
