@@ -313,6 +313,34 @@ static void test_dispatch_prefers_wgmma(void **state)
         assert_int_equal(may[i], i != wgmma);
 }
 
+/* MC_GEMM_KERNEL naming no kernel of the cuda dispatcher is a configuration error that lists every
+ * valid name (decided before any device is touched). */
+static void test_dispatch_unknown_kernel_lists_names(void **state)
+{
+    const char *old = getenv("MC_GEMM_KERNEL");
+    char saved[128] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    setenv("MC_GEMM_KERNEL", "gemm_cuda_nonesuch", 1);
+    mc_kernel_ctx kc;
+    memset(&kc, 0, sizeof kc);
+    mc_args args;
+    memset(&args, 0, sizeof args);
+    mc_err err;
+    memset(&err, 0, sizeof err);
+    const mc_status st = mc_variant_gemm_cuda_dispatch.run(&kc, &args, &err);
+    if (old)
+        setenv("MC_GEMM_KERNEL", saved, 1);
+    else
+        unsetenv("MC_GEMM_KERNEL");
+    assert_int_equal(st, MC_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "gemm_cuda_nonesuch"));
+    int count = 0;
+    const mc_variant *const *kernels = mc_variant_gemm_cuda_dispatch.dispatch->accepts(&count);
+    for (int i = 0; i < count; i++)
+        assert_non_null(strstr(err.msg, kernels[i]->name));
+}
+
 /* Without a device the probe says so, in words a user can act on, and never crashes. */
 static void test_probe_reason_without_device(void **state)
 {
@@ -438,6 +466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_throttle_reasons),
         cmocka_unit_test(test_compute_capability_features),
         cmocka_unit_test(test_dispatch_prefers_wgmma),
+        cmocka_unit_test(test_dispatch_unknown_kernel_lists_names),
         cmocka_unit_test(test_probe_reason_without_device),
         cmocka_unit_test(test_round_trip_with_offsets),
         cmocka_unit_test(test_timer_needs_a_kernel),
