@@ -170,7 +170,10 @@ PY
 
 # Why a kernel takes its time: ncu's sections (speed of light, occupancy, launch, scheduler, warp stall
 # reasons, memory) for the kernels whose names match MC_PROFILE_KERNELS (a regex) in one plain run of
-# the perf-subset cases matching MC_PROFILE_FILTER; the whole report in OUT/detail.txt.
+# the perf-subset cases matching MC_PROFILE_FILTER (variants MC_PROFILE_VARIANT, at most
+# MC_PROFILE_LAUNCHES launches, extra metrics MC_PROFILE_METRICS, e.g. the per-reason stall ratios
+# smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio); the whole report in
+# OUT/detail.txt.
 detail() {
     local out="$1" rc=0
     perf_cases >"$stage/gpu_perf.lua"
@@ -178,6 +181,7 @@ detail() {
     ncu --clock-control none --target-processes all --launch-count "${MC_PROFILE_LAUNCHES:-4}" \
         --kernel-name "regex:${MC_PROFILE_KERNELS:-.}" --section SpeedOfLight --section Occupancy \
         --section LaunchStats --section SchedulerStats --section WarpStateStats --section MemoryWorkloadAnalysis \
+        ${MC_PROFILE_METRICS:+--metrics "$MC_PROFILE_METRICS"} \
         "$mc" run --cases "$stage/gpu_perf.lua" --cases-dir "$root/cases" --backend cuda --jobs 1 --mem-limit 0 \
         --no-store --quiet --filter "${MC_PROFILE_FILTER:-*}" ${MC_PROFILE_VARIANT:+--variant "$MC_PROFILE_VARIANT"} \
         >"$out/detail.txt" 2>"$out/detail.err" || rc=$?
