@@ -3,7 +3,7 @@
 -- SPDX-License-Identifier: MIT
 --
 -- Budget: at most 1e9 multiply-adds per pass over the tier (each variant and the fp64 reference
--- pay it once; it holds about 7e8), so nearly every case is small and the model shapes, which
+-- pay it once; it holds about 9.4e8), so nearly every case is small and the model shapes, which
 -- hold most of it, are a few dozen. `where` filters keep the cross products of larger sizes from
 -- blowing up. tests/test_cases_lua.c checks the coverage (>= 3,200 cases, every op, layout,
 -- alignment and dtype) and the multiply-add budget.
@@ -96,6 +96,25 @@ for _, w in ipairs(models.qwen3.matmuls) do
 end
 suite "gemm.qwen3.prefill.o" {
   op = "gemm", dtype = "bf16", m = 17, n = models.qwen3.hidden, k = models.qwen3.hidden,
+}
+
+-- The tensor-core GEMMs (cuda's mma.sync and wgmma) take f16 and bf16 only, with k and n multiples
+-- of 8, A k-contiguous and B n-contiguous on 16-byte aligned bases and strides: the suites above
+-- give them no epilogue, batch, view of C or partial last k slab. Here m = 128 + 1, n = 256 + 8
+-- (a second block of rows and of columns) and k = 64 + 8 (a partial second slab); every view of C,
+-- read (beta = 0.5) with the whole epilogue; then A or B broadcast over three batches.
+suite "gemm.tensor_core" {
+  op = "gemm", dtype = dtypes.half, m = 129, n = 264, k = 72,
+  layout_c = layouts.gemm_c, alpha = {1, -1.5}, beta = {0, 0.5}, bias = {0, 1},
+  where = function(c)
+    local all = c.alpha ~= 1 and c.beta ~= 0 and c.bias == 1
+    local none = c.alpha == 1 and c.beta == 0 and c.bias == 0
+    return all or (none and c.layout_c == "contiguous")
+  end,
+}
+suite "gemm.tensor_core.batch" {
+  op = "gemm", dtype = dtypes.half, batch = 3, m = 33, n = 72, k = 72,
+  layout_a = {"contiguous", "broadcast"}, layout_b = {"contiguous", "broadcast"},
 }
 
 -- ---------------------------------------------------------------------------------------------

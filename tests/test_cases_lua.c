@@ -899,6 +899,66 @@ static void test_quick_tier_covers_every_op_layout_alignment_and_dtype(void **st
     mc_case_list_free(&l);
 }
 
+/* Would cuda's tensor-core GEMMs (gemm_mma_supports) take this quick case? f16 or bf16, k and n
+ * multiples of 8, A and B packed along k and n (contiguous, or broadcast over the batch), every base
+ * 16-byte aligned (the padded and sliced views' strides and offsets never are). */
+static bool tensor_core_case(const mc_case *c)
+{
+    if (strcmp(c->op->name, "gemm") != 0)
+        return false;
+    const char *dt = mc_case_str(c, param_of(c, "dtype")), *la = mc_case_str(c, param_of(c, "layout_a")),
+               *lb = mc_case_str(c, param_of(c, "layout_b")), *align = mc_case_str(c, param_of(c, "align"));
+    return (strcmp(dt, "f16") == 0 || strcmp(dt, "bf16") == 0) &&
+           mc_case_int(c, param_of(c, "n")) % 8 == 0 && mc_case_int(c, param_of(c, "k")) % 8 == 0 &&
+           (strcmp(la, "contiguous") == 0 || strcmp(la, "broadcast") == 0) &&
+           (strcmp(lb, "contiguous") == 0 || strcmp(lb, "broadcast") == 0) &&
+           (strcmp(align, "0") == 0 || strcmp(align, "16") == 0);
+}
+
+/* The quick tier is all that runs on the GPU machine, and the tensor-core GEMMs decline most of its
+ * GEMM cases: among those they take there must be each epilogue term, a batch with A and one with B
+ * broadcast, every view of C, bf16, and k, m and n past their first slab or block with a partial
+ * last one (k > 64, m > 128, n > 256, none a multiple). Failed before gemm.tensor_core: the
+ * tensor-core kernels had met only alpha = 1, beta = 0, no bias, one batch and a contiguous C. */
+static void test_quick_tier_reaches_the_tensor_core_gemms(void **state)
+{
+    (void)state;
+    mc_case_list l = {0};
+    mc_err e = {0};
+    assert_int_equal(mc_cases_load_tier("quick", NULL, &l, &e), MC_OK);
+    enum { ALPHA, BETA, BIAS, BCAST_A, BCAST_B, BF16, K_TAIL, M_TAIL, N_TAIL, C_VIEWS, NEEDS = C_VIEWS + 4 };
+    static const char *const what[NEEDS] = {"alpha != 1", "beta != 0", "a bias", "A broadcast over batches",
+                                            "B broadcast over batches", "bf16", "k > 64, not a multiple of 64",
+                                            "m > 128, not a multiple of 128", "n > 256, not a multiple of 256",
+                                            "layout_c=transposed", "layout_c=padded", "layout_c=stride2",
+                                            "layout_c=sliced"};
+    bool seen[NEEDS] = {false};
+    for (int j = 0; j < l.count; j++) {
+        const mc_case *c = &l.items[j];
+        if (!tensor_core_case(c))
+            continue;
+        const int64_t m = mc_case_int(c, param_of(c, "m")), n = mc_case_int(c, param_of(c, "n")),
+                      k = mc_case_int(c, param_of(c, "k")), batch = mc_case_int(c, param_of(c, "batch"));
+        seen[ALPHA] |= strcmp(mc_case_str(c, param_of(c, "alpha")), "1") != 0;
+        seen[BETA] |= strcmp(mc_case_str(c, param_of(c, "beta")), "0") != 0;
+        seen[BIAS] |= mc_case_int(c, param_of(c, "bias")) != 0;
+        seen[BCAST_A] |= batch > 1 && strcmp(mc_case_str(c, param_of(c, "layout_a")), "broadcast") == 0;
+        seen[BCAST_B] |= batch > 1 && strcmp(mc_case_str(c, param_of(c, "layout_b")), "broadcast") == 0;
+        seen[BF16] |= strcmp(mc_case_str(c, param_of(c, "dtype")), "bf16") == 0;
+        seen[K_TAIL] |= k > 64 && k % 64 != 0;
+        seen[M_TAIL] |= m > 128 && m % 128 != 0;
+        seen[N_TAIL] |= n > 256 && n % 256 != 0;
+        for (int v = 0; v < 4; v++)
+            seen[C_VIEWS + v] |= strcmp(mc_case_str(c, param_of(c, "layout_c")), what[C_VIEWS + v] + 9) == 0;
+    }
+    for (int i = 0; i < NEEDS; i++) {
+        if (!seen[i])
+            print_error("quick: no case the tensor-core GEMMs take has %s\n", what[i]);
+        assert_true(seen[i]);
+    }
+    mc_case_list_free(&l);
+}
+
 static void test_every_tier_loads_and_precommit_holds_quick(void **state)
 {
     (void)state;
@@ -954,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_unknown_tier_is_usage),
         cmocka_unit_test(test_cases_dir_search),
         cmocka_unit_test(test_quick_tier_covers_every_op_layout_alignment_and_dtype),
+        cmocka_unit_test(test_quick_tier_reaches_the_tensor_core_gemms),
         cmocka_unit_test(test_every_tier_loads_and_precommit_holds_quick),
     };
     return cmocka_run_group_tests(tests, make_scratch, remove_scratch);

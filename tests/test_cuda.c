@@ -22,6 +22,7 @@
 #include "kernels/cuda/backend_cuda.h"
 #include "kernels/cuda/cuda_api.h"
 #include "kernels/cuda/nvml_cuda.h"
+#include "kernels/cuda/cuda_int.h" /* a context without a device: test_program_hash_without_loading */
 extern const mc_backend mc_backend_cuda;
 extern const mc_variant mc_variant_gemm_cuda_dispatch;
 #endif
@@ -400,6 +401,42 @@ static void test_program_hashes(void **state)
     assert_null(mc_cuda_program_hash(fx.ctx, "no_such_variant"));
 }
 
+static int refused_loads;
+
+/* The driver of a device that loads none of the cubins it is given (as an sm_80 or a 10.0 device
+ * refuses the wgmma GEMM's sm_90a cubin: CUDA_ERROR_NO_BINARY_FOR_GPU). */
+static CUresult CUDAAPI refuse_load(CUmodule *module, const void *image)
+{
+    (void)image;
+    *module = NULL;
+    refused_loads++;
+    return CUDA_ERROR_NO_BINARY_FOR_GPU;
+}
+
+/* A variant's identity is its canonical build's cubin, which need not load on this device: the wgmma
+ * program (sm_90a) on any device but a 9.0 one, and so the GEMM dispatcher that combines it. Without
+ * it every dispatcher row of such a device was stored unhashable, and each result compiled the
+ * wgmma program again. (Failed before mc_cuda_program_hash took the hash from the compile.) */
+static void test_program_hash_without_loading(void **state)
+{
+    NEED_NVRTC();
+    mc_cuda_driver api = {.module_load = refuse_load};
+    mc_backend_ctx ctx = {.api = &api, .info = {.name = "no device (sm_80, loads nothing)", .cc_major = 8}};
+    refused_loads = 0;
+    const char *w = mc_cuda_program_hash(&ctx, "gemm_cuda_wgmma_f16_128x256");
+    assert_non_null(w);
+    assert_true(mc_code_hash_is_real(w));
+    assert_int_equal(refused_loads, 1);
+    assert_ptr_equal(w, mc_cuda_program_hash(&ctx, "gemm_cuda_wgmma_f16_128x256")); /* kept: no new compile */
+    assert_int_equal(refused_loads, 1);
+    const char *d = mc_cuda_program_hash(&ctx, "gemm_cuda_dispatch");
+    assert_non_null(d);
+    assert_true(mc_code_hash_is_real(d));
+    assert_string_not_equal(d, w);
+    assert_int_equal(ctx.n_modules, 0); /* nothing was loaded, so nothing is cached as loaded */
+    mc_cuda_cache_free(&ctx);
+}
+
 static void test_describe_names_device(void **state)
 {
     NEED_DEVICE();
@@ -471,6 +508,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_round_trip_with_offsets),
         cmocka_unit_test(test_timer_needs_a_kernel),
         cmocka_unit_test(test_program_hashes),
+        cmocka_unit_test(test_program_hash_without_loading),
         cmocka_unit_test(test_describe_names_device),
 #endif
     };

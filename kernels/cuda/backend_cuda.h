@@ -84,7 +84,8 @@ mc_status mc_cuda_check(CUresult rc, const char *what, mc_err *err);
 
 /* Identity of a variant's code: 16 hex digits of FNV-1a over the cubin of its canonical build
  * (mc_cuda_program_def) and the device's name (a dispatcher's: over its kernels' identities); NULL
- * when the name is unknown or a build fails. The string lives as long as ctx. */
+ * when the name is unknown or a build fails. A build this device cannot load (sm_90a's elsewhere)
+ * still has one: identity needs the cubin, not the module. The string lives as long as ctx. */
 const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program);
 
 /* Device-to-device copy bandwidth (cuMemcpyDtoDAsync of `bytes`, read + written bytes over the

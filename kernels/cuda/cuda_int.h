@@ -1,5 +1,6 @@
 /* kernels/cuda/cuda_int.h: the CUDA backend context, shared by backend_cuda.c (device, buffers,
- * timer), program_cuda.c (NVRTC, module cache, hashes) and nvml_cuda.c; nothing else includes it.
+ * timer), program_cuda.c (NVRTC, module cache, hashes) and nvml_cuda.c; only tests/test_cuda.c
+ * besides (a context without a device).
  * SPDX-License-Identifier: MIT */
 #ifndef MC_CUDA_INT_H
 #define MC_CUDA_INT_H

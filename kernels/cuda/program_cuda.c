@@ -121,12 +121,22 @@ mc_status mc_cuda_compile(const char *source, const char *options, int cc_major,
     return st;
 }
 
-/* Compiles and loads (or finds) module (source, options); returns its index in ctx->modules. */
-static mc_status module_get(mc_backend_ctx *ctx, const char *source, const char *options, int *index, mc_err *err)
+/* Compiles and loads (or finds) module (source, options); returns its index in ctx->modules. When
+ * cubin_hash is not NULL it receives the cubin's FNV-1a once the compile succeeded, even when the
+ * device then refuses to load the cubin (an sm_90a program on any device but a 9.0 one): a
+ * program's identity is its code, which need not run here (*hashed says whether it was set). */
+static mc_status module_get(mc_backend_ctx *ctx, const char *source, const char *options, int *index,
+                            uint64_t *cubin_hash, bool *hashed, mc_err *err)
 {
+    if (hashed)
+        *hashed = false;
     for (int i = 0; i < ctx->n_modules; i++)
         if (strcmp(ctx->modules[i].source, source) == 0 && strcmp(ctx->modules[i].options, options) == 0) {
             *index = i;
+            if (hashed) {
+                *cubin_hash = ctx->modules[i].cubin_hash;
+                *hashed = true;
+            }
             return MC_OK;
         }
     mc_cuda_module *modules = grow(ctx->modules, ctx->n_modules, &ctx->cap_modules, sizeof *modules);
@@ -141,8 +151,12 @@ static mc_status module_get(mc_backend_ctx *ctx, const char *source, const char 
     CUmodule mod = NULL;
     char what[96];
     snprintf(what, sizeof what, "cuModuleLoadData(%s.cu)", source);
+    const uint64_t h = mc_cuda_fnv1a(0xCBF29CE484222325ull, cubin, size);
+    if (hashed) {
+        *cubin_hash = h;
+        *hashed = true;
+    }
     st = mc_cuda_check(ctx->api->module_load(&mod, cubin), what, err);
-    uint64_t h = mc_cuda_fnv1a(0xCBF29CE484222325ull, cubin, size);
     free(cubin);
     if (st)
         return st;
@@ -165,7 +179,7 @@ mc_status mc_cuda_function(mc_backend_ctx *ctx, const char *source, const char *
                            CUfunction *out, mc_err *err)
 {
     int mod;
-    mc_status st = module_get(ctx, source, options, &mod, err);
+    mc_status st = module_get(ctx, source, options, &mod, NULL, NULL, err);
     if (st)
         return st;
     for (int i = 0; i < ctx->n_functions; i++)
@@ -254,12 +268,16 @@ const char *mc_cuda_program_hash(mc_backend_ctx *ctx, const char *program)
     }
     if (!e->hex[0]) {
         int mod;
+        uint64_t cubin_hash = 0;
+        bool hashed = false;
         mc_err err = {0};
-        if (module_get(ctx, def->source, def->options, &mod, &err) != MC_OK)
+        /* a build that cannot load here (another architecture's) still has its identity */
+        module_get(ctx, def->source, def->options, &mod, &cubin_hash, &hashed, &err);
+        if (!hashed)
             return NULL;
         uint64_t h = mc_cuda_fnv1a(0xCBF29CE484222325ull, "cuda cubin", 11);
         h = mc_cuda_fnv1a(h, ctx->info.name, strlen(ctx->info.name) + 1);
-        h = mc_cuda_fnv1a(h, &ctx->modules[mod].cubin_hash, sizeof ctx->modules[mod].cubin_hash);
+        h = mc_cuda_fnv1a(h, &cubin_hash, sizeof cubin_hash);
         snprintf(e->hex, sizeof e->hex, "%016llx", (unsigned long long)h);
     }
     return e->hex;
