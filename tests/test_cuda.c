@@ -104,7 +104,8 @@ static void test_programs_compile_reproducibly(void **state)
         unsigned char *a;
         size_t na;
         compile_ok(d->source, d->options, 9, 0, &a, &na);
-        if (strcmp(d->source, "gemm_mma") == 0 || strcmp(d->source, "gemv") == 0) {
+        if (strcmp(d->source, "gemm_mma") == 0 || strcmp(d->source, "gemm_wgmma") == 0 ||
+            strcmp(d->source, "gemv") == 0) {
             unsigned char *b;
             size_t nb;
             compile_ok(d->source, d->options, 9, 0, &b, &nb);

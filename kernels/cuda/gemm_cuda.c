@@ -28,7 +28,8 @@ static const mma_tiles mma_128 = {128, 32, 4};
 /* 64 x 64 per warp: twice the mma work per shared-memory read; slabs of 64: half the barriers */
 static const mma_tiles mma_256 = {256, 64, 3};
 #define MMA_CC_MAJOR 8   /* mma.sync m16n8k16 with bf16 needs sm_80 */
-#define WGMMA_TILE_N 256  /* gemm_wgmma.cu's BN (its BM is MMA_TILE_M) */
+/* gemm_wgmma.cu's tile (BM = MMA_TILE_M, BN, BK = 64) fixes these: change them together */
+#define WGMMA_TILE_N 256  /* gemm_wgmma.cu's BN */
 #define WGMMA_STAGES 4
 #define WGMMA_INFLIGHT 1   /* one slab's wgmmas left running: 372.5 us at 4096^3 on an H100, 439.0 with none */
 #define WGMMA_STAGE_BYTES (128 * 64 * 2 + 64 * 256 * 2) /* a slab of A and one of B */

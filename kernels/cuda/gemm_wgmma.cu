@@ -14,7 +14,7 @@
  * c of its row r sits at chunk c ^ r. A's slab (128 x 64, k fastest) is 16 atoms of 8 rows each,
  * one after another; B's slab (64 x 256, n fastest) is atoms of 8 k-rows x 64 columns, the four
  * column atoms of k-rows 8q .. 8q + 7 together. */
-#define BM 128
+#define BM 128 /* gemm_cuda.c's MMA_TILE_M, WGMMA_TILE_N and WGMMA_STAGE_BYTES follow these three */
 #define BN 256
 #define BK 64
 #define THREADS 256

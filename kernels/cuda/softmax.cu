@@ -11,7 +11,8 @@
  *   X_VEC, Y_VEC 1: rows are contiguous and start 4-element aligned, so threads move blocks of 4;
  *                0: one element at a time through the strides
  * Passes: (1) scaled row into the cache and the row max, (2) exponentials and their sum, (3) the
- * normalised row out. Rows short enough (REG_COLS) stay in registers instead of the cache. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
+ * normalised row out. Rows of at most REG_COLS columns, a multiple of 4, with x and y vectorised
+ * (X_VEC, Y_VEC), stay in registers instead of the cache. A row with nothing visible (causal) or only -inf has no mass: it is all 0.
  * Reductions run in a fixed order: results are bitwise reproducible. */
 
 #define LOADS_IN_FLIGHT 4
