@@ -25,6 +25,7 @@
 #include "kernels/cuda/cuda_int.h" /* a context without a device: test_program_hash_without_loading */
 extern const mc_backend mc_backend_cuda;
 extern const mc_variant mc_variant_gemm_cuda_dispatch;
+extern const mc_variant mc_variant_gemm_cuda_wgmma_f16_128x256;
 #endif
 
 /* The live backend (NULL when unavailable, with the reason). */
@@ -438,6 +439,38 @@ static void test_program_hash_without_loading(void **state)
     mc_cuda_cache_free(&ctx);
 }
 
+/* The wgmma probe says no, with the reason, unless the device is 9.0, NVRTC can build sm_90a and a
+ * block may have the 193 KiB of shared memory the kernel takes (an H100 or H200 allows 227). */
+static void assert_probe_says(const mc_variant *v, mc_backend_ctx *ctx, const char *words)
+{
+    const char *why = v->probe(ctx);
+    assert_non_null(why);
+    assert_non_null(strstr(why, words));
+}
+
+static void test_wgmma_probe_reasons(void **state)
+{
+    mc_backend_ctx ctx = {.info = {.cc_major = 9, .cc_minor = 0, .nvrtc_major = 13, .shared_optin_bytes = 232448}};
+    const mc_variant *v = &mc_variant_gemm_cuda_wgmma_f16_128x256;
+#ifdef MC_CUDA_BROKEN_GATE
+    assert_non_null(v->probe(&ctx));
+#else
+    assert_null(v->probe(&ctx));
+    ctx.info.cc_minor = 9; /* an Ada card (8.9) or anything but 9.0 */
+    ctx.info.cc_major = 8;
+    assert_probe_says(v, &ctx, "9.0 exactly");
+    ctx.info.cc_major = 10;
+    ctx.info.cc_minor = 0;
+    assert_probe_says(v, &ctx, "9.0 exactly");
+    ctx.info.cc_major = 9;
+    ctx.info.nvrtc_major = 11;
+    assert_probe_says(v, &ctx, "NVRTC 12.0");
+    ctx.info.nvrtc_major = 12;
+    ctx.info.shared_optin_bytes = 101376; /* an sm_86-sized limit */
+    assert_probe_says(v, &ctx, "shared memory");
+#endif
+}
+
 static void test_describe_names_device(void **state)
 {
     NEED_DEVICE();
@@ -505,6 +538,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_compute_capability_features),
         cmocka_unit_test(test_dispatch_prefers_wgmma),
         cmocka_unit_test(test_dispatch_unknown_kernel_lists_names),
+        cmocka_unit_test(test_wgmma_probe_reasons),
         cmocka_unit_test(test_probe_reason_without_device),
         cmocka_unit_test(test_round_trip_with_offsets),
         cmocka_unit_test(test_timer_needs_a_kernel),

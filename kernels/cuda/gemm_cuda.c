@@ -34,6 +34,8 @@ static const mma_tiles mma_256 = {256, 64, 3};
 #define WGMMA_INFLIGHT 1   /* one slab's wgmmas left running: 372.5 us at 4096^3 on an H100, 439.0 with none */
 #define WGMMA_STAGE_BYTES (128 * 64 * 2 + 64 * 256 * 2) /* a slab of A and one of B */
 #define WGMMA_ALIGN 1024  /* the kernel aligns its swizzle atoms up to this in its window */
+#define WGMMA_SHARED_BYTES (WGMMA_STAGES * WGMMA_STAGE_BYTES + WGMMA_ALIGN)
+#define WGMMA_NVRTC_MAJOR 12 /* the first NVRTC that compiles for sm_90a */
 
 /* Per-case options: dtypes, which index walks memory fastest, and the byte-wise path. */
 static void case_options(char *opts, const mc_gemm_args *g)
@@ -205,6 +207,10 @@ static const char *gemm_wgmma_probe(mc_backend_ctx *ctx)
     const mc_cuda_device_info *d = mc_cuda_device(ctx);
     if (d->cc_major != 9 || d->cc_minor != 0)
         return "tensor-core wgmma (sm_90a) needs compute capability 9.0 exactly";
+    if (d->nvrtc_major < WGMMA_NVRTC_MAJOR)
+        return "tensor-core wgmma (sm_90a) needs NVRTC 12.0 or newer to compile it";
+    if (d->shared_optin_bytes < WGMMA_SHARED_BYTES)
+        return "tensor-core wgmma needs 193 KiB of shared memory a block; this device allows less";
     return NULL;
 }
 
@@ -213,8 +219,7 @@ static mc_status gemm_wgmma_run(mc_kernel_ctx *kc, const mc_args *args, mc_err *
     char opts[MC_CUDA_OPTIONS_LEN] = "";
     mc_cuda_options_add(opts, "--gpu-architecture=sm_90a -DSTAGES=%d -DINFLIGHT=%d", WGMMA_STAGES, WGMMA_INFLIGHT);
     tensor_core_options(opts, &args->u.gemm);
-    return tensor_core_launch(kc, &args->u.gemm, "gemm_wgmma", opts, WGMMA_TILE_N,
-                              WGMMA_STAGES * WGMMA_STAGE_BYTES + WGMMA_ALIGN, err);
+    return tensor_core_launch(kc, &args->u.gemm, "gemm_wgmma", opts, WGMMA_TILE_N, WGMMA_SHARED_BYTES, err);
 }
 
 const mc_cuda_program_def mc_cuda_program_gemm_tiled_32 = {
