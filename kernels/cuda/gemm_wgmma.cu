@@ -5,8 +5,9 @@
 
 /* Options: DT_AB, DT_C, DT_BIAS, MC_BYTEWISE as in gemm_mma.cu; STAGES, the shared-memory stages of
  * the k pipeline (3 or 4); INFLIGHT, slabs of wgmmas a warpgroup leaves running while it issues the
- * next (0 or 1): the loads run STAGES - 1 - INFLIGHT slabs ahead. What the host proved: as gemm_mma.cu (A k-contiguous, B n-contiguous,
- * 16-byte aligned bases and strides, k and n multiples of 8).
+ * next (0 or 1): the loads run STAGES - 1 - INFLIGHT slabs ahead. What the host proved: as
+ * gemm_mma.cu (A k-contiguous, B n-contiguous, 16-byte aligned bases and strides, k and n multiples
+ * of 8).
  * A block of 256 threads, two warpgroups, computes a 128 x 256 tile of C: warpgroup g takes rows
  * 64g .. 64g + 63, all 256 columns, as one m64n256k16 wgmma per 16 of k (128 f32 accumulators a
  * thread). K advances in slabs of 64. The shared-memory layouts are the tensor cores' own, in the

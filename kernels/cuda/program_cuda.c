@@ -90,9 +90,9 @@ mc_status mc_cuda_compile(const char *source, const char *options, int cc_major,
     char arch[48], buf[MC_CUDA_OPTIONS_LEN];
     snprintf(arch, sizeof arch, "--gpu-architecture=sm_%d%d", cc_major, cc_minor);
     /* options that name their own architecture (sm_90a: wgmma) replace the device's */
-    const bool own_arch = strstr(options, "--gpu-architecture=") != NULL;
     const char *argv[CUDA_MAX_OPTIONS] = {"--std=c++17", arch};
-    int argc = (own_arch ? 1 : 2) + split_options(options, buf, sizeof buf, argv + (own_arch ? 1 : 2), CUDA_MAX_OPTIONS - 2);
+    const int fixed = strstr(options, "--gpu-architecture=") ? 1 : 2;
+    int argc = fixed + split_options(options, buf, sizeof buf, argv + fixed, CUDA_MAX_OPTIONS - fixed);
     nvrtcProgram prog = NULL;
     char name[64];
     snprintf(name, sizeof name, "%s.cu", source);
